@@ -1,0 +1,103 @@
+import type { Clock } from "../clock.js";
+import type { Authenticator } from "../credentials/authenticator.js";
+import type { Identity } from "../credentials/identity.js";
+import { generateSecret, tokenIdFromHash, type SecretHasher } from "../credentials/opaque-token.js";
+import {
+  AlreadyExistsError,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+  PermissionDeniedError,
+  UnauthenticatedError,
+} from "../errors.js";
+import { WILDCARD_SCOPE } from "../policy/scopes.js";
+import type { StoredToken, TokenStore } from "../store/store.js";
+import { validateMint, type MintInput } from "./mint-validation.js";
+import { tokenView, type TokenView } from "./token-view.js";
+
+export interface TokenAdminDeps {
+  authenticator: Authenticator;
+  tokens: TokenStore;
+  configTokens: ReadonlyMap<string, StoredToken>;
+  hasher: SecretHasher;
+  clock: Clock;
+}
+
+const MINT_ATTEMPTS = 3;
+
+/** Token administration; every operation first proves the caller is root. */
+export function createTokenAdmin(deps: TokenAdminDeps) {
+  async function requireRoot(authorization: string): Promise<Identity> {
+    const verification = await deps.authenticator.authenticate(authorization);
+    if ("rejection" in verification) throw new UnauthenticatedError(verification.rejection.reason);
+    const { identity } = verification;
+    const rootSource = identity.source === "bootstrap" || identity.source === "config";
+    if (!rootSource || !identity.scopes.includes(WILDCARD_SCOPE)) {
+      throw new PermissionDeniedError("token administration needs a root token");
+    }
+    return identity;
+  }
+
+  async function find(id: string): Promise<StoredToken> {
+    if (id === "") throw new InvalidArgumentError("token_id", "is required");
+    const token = deps.configTokens.get(id) ?? (await deps.tokens.get(id));
+    if (token === undefined) throw new NotFoundError(`token ${id} not found`);
+    return token;
+  }
+
+  return {
+    async mint(authorization: string, input: MintInput): Promise<{ secret: string; token: TokenView }> {
+      await requireRoot(authorization);
+      const request = validateMint(input);
+      for (let attempt = 1; ; attempt++) {
+        const secret = generateSecret();
+        const hash = deps.hasher.hash(secret);
+        const createdAt = deps.clock();
+        const token: StoredToken = {
+          id: tokenIdFromHash(hash),
+          hash,
+          scopes: request.scopes,
+          name: request.name,
+          allowedLibraries: request.allowedLibraries,
+          allowedTools: request.allowedTools,
+          source: "minted",
+          createdAt,
+          ...(request.ttlMs === undefined ? {} : { expiresAt: createdAt + request.ttlMs }),
+        };
+        try {
+          await deps.tokens.insert(token);
+          return { secret, token: tokenView(token, createdAt) };
+        } catch (error) {
+          if (!(error instanceof AlreadyExistsError) || attempt >= MINT_ATTEMPTS) throw error;
+        }
+      }
+    },
+
+    async list(authorization: string): Promise<TokenView[]> {
+      await requireRoot(authorization);
+      const now = deps.clock();
+      const stored = await deps.tokens.list();
+      return [...deps.configTokens.values(), ...stored].map((token) => tokenView(token, now));
+    },
+
+    async get(authorization: string, id: string): Promise<TokenView> {
+      await requireRoot(authorization);
+      return tokenView(await find(id), deps.clock());
+    },
+
+    async revoke(authorization: string, id: string): Promise<TokenView> {
+      const caller = await requireRoot(authorization);
+      if (id === caller.tokenId) throw new FailedPreconditionError("a token cannot revoke itself");
+      const token = await find(id);
+      if (token.source === "config") {
+        throw new FailedPreconditionError(`token ${id} comes from the configuration file; remove it there`);
+      }
+      const now = deps.clock();
+      const revoked = await deps.tokens.revoke(id, now);
+      if (revoked === undefined) throw new NotFoundError(`token ${id} not found or already revoked`);
+      return tokenView(revoked, now);
+    },
+  };
+}
+
+export type TokenAdmin = ReturnType<typeof createTokenAdmin>;

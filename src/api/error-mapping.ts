@@ -1,0 +1,41 @@
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import type { Logger } from "pino";
+import { PortcullisError } from "../errors.js";
+
+/** The one table from domain error codes to wire codes. */
+const WIRE_CODES: Record<string, Code> = {
+  invalid_argument: Code.InvalidArgument,
+  unauthenticated: Code.Unauthenticated,
+  permission_denied: Code.PermissionDenied,
+  not_found: Code.NotFound,
+  already_exists: Code.AlreadyExists,
+  failed_precondition: Code.FailedPrecondition,
+  unavailable: Code.Unavailable,
+};
+
+/**
+ * Translates whatever a handler throws into a ConnectError. Domain errors
+ * keep their message (written for callers, never holding a secret);
+ * anything else is logged here and reaches the wire as a bare "internal
+ * error", its cause never serialized.
+ */
+export function toConnectError(error: unknown, log: Logger): ConnectError {
+  if (error instanceof PortcullisError) {
+    const code = WIRE_CODES[error.code] ?? Code.Internal;
+    if (code === Code.Unavailable) log.warn({ err: error.cause ?? error }, error.message);
+    return new ConnectError(error.message, code);
+  }
+  if (error instanceof ConnectError) return error;
+  log.error({ err: error }, "unexpected error in handler");
+  return new ConnectError("internal error", Code.Internal);
+}
+
+export function errorMappingInterceptor(log: Logger): Interceptor {
+  return (next) => async (request) => {
+    try {
+      return await next(request);
+    } catch (error) {
+      throw toConnectError(error, log);
+    }
+  };
+}

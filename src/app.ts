@@ -1,0 +1,87 @@
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { Logger } from "pino";
+import { createAuthorizationService } from "./api/authorization-service.js";
+import { errorMappingInterceptor } from "./api/error-mapping.js";
+import { createTokenAdminService } from "./api/token-admin-service.js";
+import { bootstrapRootToken } from "./admin/bootstrap.js";
+import { configRootTokens } from "./admin/config-tokens.js";
+import { createTokenAdmin } from "./admin/token-admin.js";
+import { importTokenFile } from "./admin/token-file-import.js";
+import { systemClock, type Clock } from "./clock.js";
+import type { Config } from "./config.js";
+import { Authenticator } from "./credentials/authenticator.js";
+import { LastUsedTracker } from "./credentials/last-used-tracker.js";
+import { SecretHasher } from "./credentials/opaque-token.js";
+import { opaqueVerifier } from "./credentials/opaque-verifier.js";
+import { DecisionEngine } from "./decision/engine.js";
+import { listen, type Listener } from "./http/listener.js";
+import { withProbes } from "./http/probes.js";
+import { Policy } from "./policy/policy.js";
+import { openStore } from "./store/open-store.js";
+import { AuthorizationService } from "../gen/portcullis/v1/authorization_pb.js";
+import { TokenAdminService } from "../gen/portcullis/v1/token_admin_pb.js";
+
+export interface RunningPortcullis {
+  readonly listener: Listener;
+  /** Stops accepting, finishes in-flight calls, closes the store. */
+  stop(): Promise<void>;
+}
+
+/** Largest request message accepted by the Connect handlers. */
+const READ_MAX_BYTES = 64 * 1024;
+
+/** Wires configuration into a running server. */
+export async function startPortcullis(config: Config, log: Logger, clock: Clock = systemClock): Promise<RunningPortcullis> {
+  const policy = new Policy(config.policy);
+  const store = await openStore(config);
+  if (store.backend === "embedded") {
+    log.info({ dataDir: config.dataDir }, "store: embedded (data file); serves one replica only");
+  } else {
+    log.info({ prefix: config.redis?.prefix }, "store: redis; shared by every replica");
+  }
+  try {
+    const hasher = new SecretHasher(config.tokenPepper);
+    const configTokens = configRootTokens(config.rootTokens, hasher, clock());
+    if (config.tokenFile !== undefined) {
+      await importTokenFile({ path: config.tokenFile, tokens: store.tokens, hasher, clock, log });
+    }
+    if (configTokens.size === 0) {
+      await bootstrapRootToken({ tokens: store.tokens, hasher, clock, dataDir: config.dataDir, log });
+    }
+    const lastUsed = new LastUsedTracker(
+      (id, at) => store.tokens.touch(id, at),
+      clock,
+      config.lastUsedIntervalMs,
+      (error) => log.warn({ err: error }, "could not record token use"),
+    );
+    const authenticator = new Authenticator([
+      opaqueVerifier({ tokens: store.tokens, configTokens, hasher, clock, lastUsed }),
+    ]);
+    if (config.devAllowAll) {
+      log.warn("DEV MODE: PORTCULLIS_DEV_ALLOW_ALL is set, every request is ALLOWED. Never use this in production.");
+    }
+    const engine = new DecisionEngine(policy, authenticator, { allowAll: config.devAllowAll });
+    const admin = createTokenAdmin({ authenticator, tokens: store.tokens, configTokens, hasher, clock });
+
+    const connectHandler = connectNodeAdapter({
+      readMaxBytes: READ_MAX_BYTES,
+      interceptors: [errorMappingInterceptor(log)],
+      routes(router) {
+        router.service(AuthorizationService, createAuthorizationService({ engine, authenticator }));
+        router.service(TokenAdminService, createTokenAdminService(admin));
+      },
+    });
+    const listener = await listen(config.listen.host, config.listen.port, withProbes(() => store.ping(), connectHandler));
+    log.info({ address: `${listener.address.address}:${listener.address.port}` }, "portcullis listening (h2c and HTTP/1.1)");
+    return {
+      listener,
+      async stop() {
+        await listener.close(config.shutdownGraceMs);
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

@@ -1,0 +1,32 @@
+import type { TokenSource } from "../store/store.js";
+
+export type CredentialType = "opaque" | "jwt" | "team_token" | "request_token";
+
+/** Who a verified credential speaks for, and what it may reach. */
+export interface Identity {
+  subject: string;
+  tokenId: string;
+  credentialType: CredentialType;
+  name: string;
+  scopes: readonly string[];
+  libraries: readonly string[];
+  /** Empty means every tool its scopes allow. */
+  allowedTools: readonly string[];
+  /** Where an opaque token came from; decides who may administer tokens. */
+  source?: TokenSource;
+}
+
+/** A credential was refused: `reason` is a stable code for the wire. */
+export interface CredentialRejection {
+  reason: string;
+}
+
+export type Verification = { identity: Identity } | { rejection: CredentialRejection };
+
+/** One kind of credential (opaque, JWT, ...). */
+export interface CredentialVerifier {
+  /** True when `bearer` has this verifier's shape; decided without I/O. */
+  accepts(bearer: string): boolean;
+  /** Throws UnavailableError when it cannot decide (store or IdP down). */
+  verify(bearer: string): Promise<Verification>;
+}

@@ -1,0 +1,44 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+
+/** Every minted secret starts with this, so a leaked one is greppable. */
+export const OPAQUE_TOKEN_PREFIX = "pcl_";
+
+const SECRET_BYTES = 32;
+const ID_PREFIX = "tok_";
+const ID_LENGTH = 22;
+
+/** A fresh 256-bit secret from the CSPRNG. */
+export function generateSecret(): string {
+  return OPAQUE_TOKEN_PREFIX + randomBytes(SECRET_BYTES).toString("base64url");
+}
+
+/**
+ * Hashes secrets for storage and lookup: HMAC-SHA-256 under a server-side
+ * pepper when one is configured, SHA-256 otherwise. Either way a dump of the
+ * store yields no usable token; the pepper additionally makes a dump useless
+ * for checking guesses. All replicas must share the pepper.
+ */
+export class SecretHasher {
+  constructor(private readonly pepper?: string) {}
+
+  hash(secret: string): string {
+    return this.pepper === undefined
+      ? createHash("sha256").update(secret).digest("hex")
+      : createHmac("sha256", this.pepper).update(secret).digest("hex");
+  }
+}
+
+/**
+ * The public id is derived from the hash: lookup needs no index, and the id
+ * is one more one-way step away from the secret.
+ */
+export function tokenIdFromHash(hash: string): string {
+  const digest = createHash("sha256").update("portcullis token id\0").update(hash).digest("base64url");
+  return ID_PREFIX + digest.slice(0, ID_LENGTH);
+}
+
+export function hashesEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a, "hex");
+  const right = Buffer.from(b, "hex");
+  return left.length === right.length && timingSafeEqual(left, right);
+}

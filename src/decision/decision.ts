@@ -1,0 +1,30 @@
+import type { Identity } from "../credentials/identity.js";
+
+/** The question every transport asks the engine. */
+export interface DecisionRequest {
+  /** Raw Authorization header value, or a bare token. */
+  authorization: string;
+  /** "<METHOD> <path>" or "tool:<name>". */
+  resource: string;
+  /** Host the request was sent to, for rules that name one. */
+  host?: string;
+  /** Replaces the policy's scope; present-but-empty denies. */
+  requiredScope?: string;
+  /** Chooses a policy rule by name instead of matching the resource. */
+  ruleName?: string;
+}
+
+export type Denial = "unauthenticated" | "forbidden";
+
+/** A decision is data: a denial is a value with a reason, never an exception. */
+export type Decision =
+  | { allowed: true; reason: string; identity?: Identity; requiredScope?: string }
+  | { allowed: false; denial: Denial; reason: string; identity?: Identity; requiredScope?: string };
+
+export function allow(reason: string, identity?: Identity, requiredScope?: string): Decision {
+  return { allowed: true, reason, identity, requiredScope };
+}
+
+export function deny(denial: Denial, reason: string, identity?: Identity, requiredScope?: string): Decision {
+  return { allowed: false, denial, reason, identity, requiredScope };
+}

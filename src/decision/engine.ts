@@ -1,0 +1,71 @@
+import type { Authenticator } from "../credentials/authenticator.js";
+import type { Identity } from "../credentials/identity.js";
+import type { Policy, Requirement } from "../policy/policy.js";
+import { parseResource } from "../policy/resource.js";
+import { grantsScope } from "../policy/scopes.js";
+import { allow, deny, type Decision, type DecisionRequest } from "./decision.js";
+
+export interface DecisionEngineOptions {
+  /** Development only: every decision that would deny allows instead. */
+  allowAll?: boolean;
+}
+
+/**
+ * Decides one request in named phases: requirement (policy) → identity →
+ * authorization. Free of transport code; throws only UnavailableError, when
+ * a dependency cannot answer, so a caller can never mistake an outage for
+ * a decision.
+ */
+export class DecisionEngine {
+  constructor(
+    private readonly policy: Policy,
+    private readonly authenticator: Authenticator,
+    private readonly options: DecisionEngineOptions = {},
+  ) {}
+
+  async decide(request: DecisionRequest): Promise<Decision> {
+    const decision = await this.decideStrictly(request);
+    if (this.options.allowAll && !decision.allowed) return allow("dev_allow_all", decision.identity);
+    return decision;
+  }
+
+  private async decideStrictly(request: DecisionRequest): Promise<Decision> {
+    const requirement = this.requirementPhase(request);
+    if ("allowed" in requirement) return requirement;
+    if (requirement.public) return allow("public_resource");
+
+    const verification = await this.authenticator.authenticate(request.authorization);
+    if ("rejection" in verification) {
+      return deny("unauthenticated", verification.rejection.reason, undefined, requirement.scope);
+    }
+    return this.authorizationPhase(request, requirement, verification.identity);
+  }
+
+  private requirementPhase(request: DecisionRequest): Requirement | Decision {
+    const parsed = parseResource(request.resource, request.host);
+    if ("reason" in parsed) return deny("forbidden", parsed.reason);
+    const rule =
+      request.ruleName === undefined
+        ? this.policy.requirementFor(parsed.resource)
+        : this.policy.ruleNamed(request.ruleName);
+    if (request.ruleName !== undefined && rule === undefined) return deny("forbidden", "unknown_rule");
+    if (request.requiredScope !== undefined) {
+      // An explicit scope replaces the rule's, and never makes a resource public.
+      return { ruleName: rule?.ruleName ?? "required_scope", public: false, scope: request.requiredScope, singleUse: rule?.singleUse ?? false };
+    }
+    return rule ?? deny("forbidden", "no_policy");
+  }
+
+  private authorizationPhase(request: DecisionRequest, requirement: Requirement, identity: Identity): Decision {
+    const scope = requirement.scope;
+    if (scope.trim() === "") return deny("forbidden", "no_required_scope", identity);
+    if (!grantsScope(identity.scopes, scope)) return deny("forbidden", "insufficient_scope", identity, scope);
+    if (request.resource.startsWith("tool:") && identity.allowedTools.length > 0) {
+      const tool = request.resource.slice("tool:".length);
+      if (!identity.allowedTools.includes(tool)) return deny("forbidden", "tool_not_allowed", identity, scope);
+    }
+    // Single-use resources need a credential with a jti; none is verified yet.
+    if (requirement.singleUse) return deny("forbidden", "single_use_requires_jti", identity, scope);
+    return allow("ok", identity, scope);
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Domain errors. Each has a stable `code`; the transports translate codes in
+ * one table at their boundary (src/api/error-mapping.ts) and never forward an
+ * internal cause to the wire.
+ */
+export abstract class PortcullisError extends Error {
+  abstract readonly code: string;
+}
+
+export class InvalidArgumentError extends PortcullisError {
+  readonly code = "invalid_argument";
+  constructor(readonly field: string, detail: string) {
+    super(`${field}: ${detail}`);
+  }
+}
+
+export class UnauthenticatedError extends PortcullisError {
+  readonly code = "unauthenticated";
+  constructor(readonly reason: string) {
+    super(`credential rejected: ${reason}`);
+  }
+}
+
+export class PermissionDeniedError extends PortcullisError {
+  readonly code = "permission_denied";
+}
+
+export class NotFoundError extends PortcullisError {
+  readonly code = "not_found";
+}
+
+export class AlreadyExistsError extends PortcullisError {
+  readonly code = "already_exists";
+}
+
+export class FailedPreconditionError extends PortcullisError {
+  readonly code = "failed_precondition";
+}
+
+/** A dependency (store, identity provider) could not answer; callers must fail closed. */
+export class UnavailableError extends PortcullisError {
+  readonly code = "unavailable";
+}

@@ -1,0 +1,96 @@
+import http from "node:http";
+import http2 from "node:http2";
+import net, { type AddressInfo, type Socket } from "node:net";
+
+export type RequestHandler = (
+  request: http.IncomingMessage | http2.Http2ServerRequest,
+  response: http.ServerResponse | http2.Http2ServerResponse,
+) => void;
+
+const H2_PREFACE = Buffer.from("PRI * HTTP/2.0", "latin1");
+const SNIFF_TIMEOUT_MS = 10_000;
+
+export interface Listener {
+  readonly address: AddressInfo;
+  /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then cuts the rest. */
+  close(graceMs: number): Promise<void>;
+}
+
+/**
+ * One port for HTTP/2 cleartext with prior knowledge (Envoy, gRPC clients,
+ * `buf curl --http2-prior-knowledge`) and HTTP/1.1 (curl, probes). The first
+ * bytes decide; an HTTP/2 socket is handed to node:http2 without being
+ * resumed, so it stays on the native HTTP/2 path (see
+ * shared/notes/transport-limits.md).
+ */
+export async function listen(host: string, port: number, handler: RequestHandler): Promise<Listener> {
+  const h2 = http2.createServer({}, handler);
+  const h1 = http.createServer(handler);
+  const sockets = new Set<Socket>();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  h2.on("session", (session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+  });
+
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+    routeByPreface(socket, h2, h1);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+
+  return {
+    address: server.address() as AddressInfo,
+    async close(graceMs) {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const session of sessions) session.close();
+      h1.closeIdleConnections();
+      // HTTP/1.1 keep-alive connections that become idle later are closed too.
+      h1.on("request", (_request, response) => response.setHeader("connection", "close"));
+      const deadline = Date.now() + graceMs;
+      while (sockets.size > 0 && Date.now() < deadline) {
+        h1.closeIdleConnections();
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      for (const socket of sockets) socket.destroy();
+      await stopped;
+    },
+  };
+}
+
+function routeByPreface(socket: Socket, h2: http2.Http2Server, h1: http.Server): void {
+  let seen: Buffer = Buffer.alloc(0);
+  const timer = setTimeout(() => socket.destroy(), SNIFF_TIMEOUT_MS);
+  const onData = (chunk: Buffer) => {
+    seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
+    const protocol = protocolOf(seen);
+    if (protocol === undefined) return;
+    clearTimeout(timer);
+    socket.off("data", onData);
+    socket.pause();
+    socket.unshift(seen);
+    if (protocol === "h2") {
+      // node:http2 replays the buffered bytes itself; resuming here would lose them.
+      h2.emit("connection", socket);
+    } else {
+      h1.emit("connection", socket);
+      socket.resume();
+    }
+  };
+  socket.on("data", onData);
+  socket.once("close", () => clearTimeout(timer));
+}
+
+function protocolOf(seen: Buffer): "h1" | "h2" | undefined {
+  const compared = Math.min(seen.length, H2_PREFACE.length);
+  if (!seen.subarray(0, compared).equals(H2_PREFACE.subarray(0, compared))) return "h1";
+  return seen.length >= H2_PREFACE.length ? "h2" : undefined;
+}

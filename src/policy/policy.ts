@@ -1,0 +1,129 @@
+import { InvalidArgumentError } from "../errors.js";
+import { parseResource, type Resource } from "./resource.js";
+
+/** A rule as written in the configuration file. */
+export interface PolicyRuleConfig {
+  name?: string;
+  /** Exact resource, e.g. "GET /health" or "tool:get_health". */
+  resource?: string;
+  /** Exact path; combine with `methods`/`host`. */
+  path?: string;
+  /** Path prefix on segment boundaries: "/api/kafka" covers "/api/kafka/x", not "/api/kafkax". */
+  path_prefix?: string;
+  methods?: string[];
+  host?: string;
+  /** Tool name, or "*" for every tool. */
+  tool?: string;
+  scope?: string;
+  public?: boolean;
+  /** A credential may pass here once only (per-request tokens, see JWT credentials). */
+  single_use?: boolean;
+}
+
+export interface PolicyConfig {
+  rules?: PolicyRuleConfig[];
+  /** Scope for resources no rule covers; without it they are denied (no_policy). */
+  default_scope?: string;
+}
+
+/** What a matched rule asks of the request. */
+export interface Requirement {
+  ruleName: string;
+  public: boolean;
+  scope: string;
+  singleUse: boolean;
+}
+
+interface CompiledRule extends Requirement {
+  matches(resource: Resource): boolean;
+}
+
+/** Route and tool rules, matched in the order they are written; first match wins. */
+export class Policy {
+  private readonly rules: CompiledRule[];
+  private readonly byName: Map<string, CompiledRule>;
+  private readonly defaultScope?: string;
+
+  constructor(config: PolicyConfig) {
+    this.rules = (config.rules ?? []).map(compileRule);
+    this.byName = new Map();
+    for (const rule of this.rules) {
+      if (this.byName.has(rule.ruleName)) {
+        throw new InvalidArgumentError("policy.rules", `rule name "${rule.ruleName}" is used twice`);
+      }
+      this.byName.set(rule.ruleName, rule);
+    }
+    if (config.default_scope !== undefined) {
+      if (config.default_scope.trim() === "") throw new InvalidArgumentError("policy.default_scope", "must not be empty");
+      this.defaultScope = config.default_scope;
+    }
+  }
+
+  /** The requirement for `resource`; undefined when nothing covers it. */
+  requirementFor(resource: Resource): Requirement | undefined {
+    const rule = this.rules.find((candidate) => candidate.matches(resource));
+    if (rule !== undefined) return rule;
+    if (this.defaultScope === undefined) return undefined;
+    return { ruleName: "default", public: false, scope: this.defaultScope, singleUse: false };
+  }
+
+  /** A rule chosen by name (e.g. from Envoy's per-route context extensions). */
+  ruleNamed(name: string): Requirement | undefined {
+    return this.byName.get(name);
+  }
+}
+
+function compileRule(rule: PolicyRuleConfig, index: number): CompiledRule {
+  const field = `policy.rules[${index}]`;
+  const matchers = [rule.resource, rule.path, rule.path_prefix, rule.tool].filter((m) => m !== undefined);
+  if (matchers.length !== 1) {
+    throw new InvalidArgumentError(field, "needs exactly one of resource, path, path_prefix, tool");
+  }
+  if (rule.public !== true && (rule.scope === undefined || rule.scope.trim() === "")) {
+    throw new InvalidArgumentError(`${field}.scope`, "a rule that is not public needs a non-empty scope");
+  }
+  const requirement: Requirement = {
+    ruleName: rule.name ?? `rule-${index}`,
+    public: rule.public === true,
+    scope: rule.scope ?? "",
+    singleUse: rule.single_use === true,
+  };
+  return { ...requirement, matches: matcherFor(rule, field) };
+}
+
+function matcherFor(rule: PolicyRuleConfig, field: string): (resource: Resource) => boolean {
+  if (rule.resource !== undefined) {
+    const parsed = parseResource(rule.resource);
+    if ("reason" in parsed) throw new InvalidArgumentError(`${field}.resource`, parsed.detail);
+    const target = parsed.resource;
+    return target.kind === "tool"
+      ? (resource) => resource.kind === "tool" && resource.name === target.name
+      : (resource) => resource.kind === "http" && resource.method === target.method && resource.path === target.path;
+  }
+  if (rule.tool !== undefined) {
+    const tool = rule.tool;
+    if (tool === "") throw new InvalidArgumentError(`${field}.tool`, "must not be empty");
+    return (resource) => resource.kind === "tool" && (tool === "*" || resource.name === tool);
+  }
+  const methods = rule.methods?.map((method) => method.toUpperCase());
+  const host = rule.host?.toLowerCase();
+  const pathMatches = pathMatcher(rule, field);
+  return (resource) =>
+    resource.kind === "http" &&
+    (methods === undefined || methods.includes(resource.method)) &&
+    (host === undefined || resource.host === host) &&
+    pathMatches(resource.path);
+}
+
+function pathMatcher(rule: PolicyRuleConfig, field: string): (path: string) => boolean {
+  if (rule.path !== undefined) {
+    const exact = rule.path;
+    if (!exact.startsWith("/")) throw new InvalidArgumentError(`${field}.path`, "must start with /");
+    return (path) => path === exact;
+  }
+  const prefix = rule.path_prefix ?? "";
+  if (!prefix.startsWith("/")) throw new InvalidArgumentError(`${field}.path_prefix`, "must start with /");
+  const withSlash = prefix.endsWith("/") ? prefix : `${prefix}/`;
+  const bare = withSlash.slice(0, -1);
+  return (path) => path === bare || path.startsWith(withSlash);
+}

@@ -1,0 +1,61 @@
+import { Redis } from "ioredis";
+import { UnavailableError } from "../../errors.js";
+
+export interface RedisSettings {
+  url: string;
+  username?: string;
+  password?: string;
+  /** Upper bound for one command; a slower Redis counts as unavailable. */
+  commandTimeoutMs: number;
+}
+
+/**
+ * Opens a client that fails fast while Redis is away (no offline queue), so
+ * decisions turn into Unavailable instead of piling up, and reconnects in
+ * the background so service resumes without a restart.
+ */
+export async function connectRedis(settings: RedisSettings, startupTimeoutMs: number): Promise<Redis> {
+  const client = new Redis(settings.url, {
+    username: settings.username,
+    password: settings.password,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: Math.min(settings.commandTimeoutMs, 5000),
+    commandTimeout: settings.commandTimeoutMs,
+    retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
+  });
+  // Connection errors surface through the commands that fail; without a
+  // listener ioredis would report each reconnect attempt as unhandled.
+  client.on("error", () => undefined);
+  try {
+    await waitForReady(client, startupTimeoutMs);
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
+  return client;
+}
+
+function waitForReady(client: Redis, timeoutMs: number): Promise<void> {
+  if (client.status === "ready") return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off("ready", onReady);
+      reject(new UnavailableError(`redis did not answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    client.once("ready", onReady);
+  });
+}
+
+/** Runs a Redis operation; any failure of Redis itself becomes UnavailableError. */
+export async function redisCall<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    throw new UnavailableError("redis unavailable", { cause: error });
+  }
+}

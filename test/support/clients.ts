@@ -1,0 +1,22 @@
+import { createClient, type Client } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { AuthorizationService } from "../../gen/portcullis/v1/authorization_pb.js";
+import { TokenAdminService } from "../../gen/portcullis/v1/token_admin_pb.js";
+
+export interface Clients {
+  authorization: Client<typeof AuthorizationService>;
+  admin: Client<typeof TokenAdminService>;
+}
+
+/** Connect clients speaking gRPC over HTTP/2 (prior knowledge), as gateways do. */
+export function createClients(baseUrl: string): Clients {
+  const transport = createGrpcTransport({ baseUrl });
+  return {
+    authorization: createClient(AuthorizationService, transport),
+    admin: createClient(TokenAdminService, transport),
+  };
+}
+
+export function bearer(token: string): { headers: { authorization: string } } {
+  return { headers: { authorization: `Bearer ${token}` } };
+}

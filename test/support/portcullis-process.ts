@@ -1,0 +1,77 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const REPO = fileURLToPath(new URL("../..", import.meta.url));
+
+export interface PortcullisProcess {
+  readonly url: string;
+  readonly dataDir: string;
+  readonly child: ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** The bootstrap root token from <dataDir>/root.token. */
+  rootToken(): Promise<string>;
+  /** SIGTERM and wait for exit; resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export interface StartOptions {
+  env?: Record<string, string>;
+  dataDir?: string;
+  /** Run the child as this uid/gid (used to make a read-only data dir bite when tests run as root). */
+  uid?: number;
+  gid?: number;
+}
+
+/** Starts `src/main.ts` as its own process on a free port and waits until it listens. */
+export async function startPortcullisProcess(options: StartOptions = {}): Promise<PortcullisProcess> {
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "portcullis-test-")));
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    cwd: REPO,
+    env: {
+      PATH: process.env.PATH ?? "",
+      PORTCULLIS_LISTEN: "127.0.0.1:0",
+      PORTCULLIS_DATA_DIR: dataDir,
+      PORTCULLIS_LOG_LEVEL: "debug",
+      ...options.env,
+    },
+    uid: options.uid,
+    gid: options.gid,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+
+  const address = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`portcullis did not start:\n${output}`)), 30_000);
+    const check = () => {
+      const match = /"address":"([^"]+)","msg":"portcullis listening/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    };
+    child.stdout?.on("data", check);
+    exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`portcullis exited with ${code}:\n${output}`));
+    });
+  });
+
+  return {
+    url: `http://${address}`,
+    dataDir,
+    child,
+    output: () => output,
+    rootToken: async () => (await readFile(join(dataDir, "root.token"), "utf8")).trim(),
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      return exited;
+    },
+  };
+}

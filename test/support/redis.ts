@@ -1,0 +1,25 @@
+import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+
+export const TEST_REDIS_URL = process.env.PORTCULLIS_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+/** A key prefix of this test run's own (hash-tagged like production) and a way to remove its keys. */
+export function testRedisPrefix(): { prefix: string; cleanup: () => Promise<void> } {
+  const prefix = `{pcl-test-${randomBytes(6).toString("hex")}}:`;
+  return {
+    prefix,
+    async cleanup() {
+      const client = new Redis(TEST_REDIS_URL);
+      try {
+        let cursor = "0";
+        do {
+          const [next, keys] = await client.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
+          cursor = next;
+          if (keys.length > 0) await client.del(...keys);
+        } while (cursor !== "0");
+      } finally {
+        client.disconnect();
+      }
+    },
+  };
+}
