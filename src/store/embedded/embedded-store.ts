@@ -1,14 +1,8 @@
 import { join } from "node:path";
-import { AlreadyExistsError } from "../../errors.js";
-import type { Store, StoredToken, TokenStore } from "../store.js";
-import { PersistentDocument, unchanged } from "./persistent-document.js";
-
-/** Layout of the data file; bump `format` on incompatible changes. */
-interface EmbeddedState {
-  format: 1;
-  tokens: Record<string, StoredToken>;
-  bootstrapTokenId?: string;
-}
+import type { Store } from "../store.js";
+import { emptyEmbeddedState, type EmbeddedState } from "./embedded-state.js";
+import { embeddedTokenStore } from "./embedded-token-store.js";
+import { PersistentDocument } from "./persistent-document.js";
 
 export const EMBEDDED_DATA_FILE = "portcullis.json";
 
@@ -17,61 +11,13 @@ export const EMBEDDED_DATA_FILE = "portcullis.json";
  * `<dataDir>/portcullis.json` before it is visible.
  */
 export async function openEmbeddedStore(dataDir: string): Promise<Store> {
-  const document = await PersistentDocument.open<EmbeddedState>(join(dataDir, EMBEDDED_DATA_FILE), () => ({
-    format: 1,
-    tokens: {},
-  }));
+  const document = await PersistentDocument.open<EmbeddedState>(join(dataDir, EMBEDDED_DATA_FILE), emptyEmbeddedState);
   return {
     backend: "embedded",
     tokens: embeddedTokenStore(document),
     async ping() {},
     async close() {
       await document.drain();
-    },
-  };
-}
-
-function embeddedTokenStore(document: PersistentDocument<EmbeddedState>): TokenStore {
-  const copy = (token: StoredToken | undefined) => (token === undefined ? undefined : structuredClone(token));
-  return {
-    insert(token) {
-      return document.update((draft) => {
-        if (draft.tokens[token.id] !== undefined) throw new AlreadyExistsError(`token ${token.id} already exists`);
-        draft.tokens[token.id] = structuredClone(token);
-      });
-    },
-    async get(id) {
-      return copy(document.current.tokens[id]);
-    },
-    async list() {
-      return Object.values(document.current.tokens)
-        .map((token) => structuredClone(token))
-        .sort((a, b) => a.createdAt - b.createdAt);
-    },
-    revoke(id, at) {
-      return document.update((draft) => {
-        const token = draft.tokens[id];
-        if (token === undefined || token.revokedAt !== undefined) return unchanged(undefined);
-        token.revokedAt = at;
-        return structuredClone(token);
-      });
-    },
-    async touch(id, at) {
-      if (document.current.tokens[id] === undefined) return;
-      await document.update((draft) => {
-        const token = draft.tokens[id];
-        if (token === undefined) return unchanged(undefined);
-        token.lastUsedAt = at;
-      });
-    },
-    claimBootstrap(token) {
-      return document.update((draft) => {
-        if (draft.bootstrapTokenId !== undefined) return unchanged(false);
-        if (draft.tokens[token.id] !== undefined) throw new AlreadyExistsError(`token ${token.id} already exists`);
-        draft.tokens[token.id] = structuredClone(token);
-        draft.bootstrapTokenId = token.id;
-        return true;
-      });
     },
   };
 }

@@ -1,0 +1,49 @@
+import { AlreadyExistsError } from "../../errors.js";
+import type { StoredToken, TokenStore } from "../store.js";
+import type { EmbeddedState } from "./embedded-state.js";
+import { unchanged, type PersistentDocument } from "./persistent-document.js";
+
+export function embeddedTokenStore(document: PersistentDocument<EmbeddedState>): TokenStore {
+  const copy = (token: StoredToken | undefined) => (token === undefined ? undefined : structuredClone(token));
+  return {
+    insert(token) {
+      return document.update((draft) => {
+        if (draft.tokens[token.id] !== undefined) throw new AlreadyExistsError(`token ${token.id} already exists`);
+        draft.tokens[token.id] = structuredClone(token);
+      });
+    },
+    async get(id) {
+      return copy(document.current.tokens[id]);
+    },
+    async list() {
+      return Object.values(document.current.tokens)
+        .map((token) => structuredClone(token))
+        .sort((a, b) => a.createdAt - b.createdAt);
+    },
+    revoke(id, at) {
+      return document.update((draft) => {
+        const token = draft.tokens[id];
+        if (token === undefined || token.revokedAt !== undefined) return unchanged(undefined);
+        token.revokedAt = at;
+        return structuredClone(token);
+      });
+    },
+    async touch(id, at) {
+      if (document.current.tokens[id] === undefined) return;
+      await document.update((draft) => {
+        const token = draft.tokens[id];
+        if (token === undefined) return unchanged(undefined);
+        token.lastUsedAt = at;
+      });
+    },
+    claimBootstrap(token) {
+      return document.update((draft) => {
+        if (draft.bootstrapTokenId !== undefined) return unchanged(false);
+        if (draft.tokens[token.id] !== undefined) throw new AlreadyExistsError(`token ${token.id} already exists`);
+        draft.tokens[token.id] = structuredClone(token);
+        draft.bootstrapTokenId = token.id;
+        return true;
+      });
+    },
+  };
+}
