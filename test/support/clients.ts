@@ -1,4 +1,4 @@
-import { createClient, type Client } from "@connectrpc/connect";
+import { ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { AuthorizationService } from "../../gen/portcullis/v1/authorization_pb.js";
 import { TokenAdminService } from "../../gen/portcullis/v1/token_admin_pb.js";
@@ -19,4 +19,14 @@ export function createClients(baseUrl: string): Clients {
 
 export function bearer(token: string): { headers: { authorization: string } } {
   return { headers: { authorization: `Bearer ${token}` } };
+}
+
+/** The ConnectError a call failed with; fails the test when the call succeeded. */
+export async function rejectionOf(call: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await call;
+  } catch (error) {
+    return ConnectError.from(error);
+  }
+  throw new Error("expected the call to fail, but it succeeded");
 }
