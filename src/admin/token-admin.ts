@@ -1,7 +1,7 @@
 import type { Clock } from "../clock.js";
 import type { Authenticator } from "../credentials/authenticator.js";
 import type { Identity } from "../credentials/identity.js";
-import { generateSecret, tokenIdFromHash, type SecretHasher } from "../credentials/opaque-token.js";
+import { generateSecret, isTokenId, tokenIdFromHash, type SecretHasher } from "../credentials/opaque-token.js";
 import {
   AlreadyExistsError,
   FailedPreconditionError,
@@ -40,6 +40,7 @@ export function createTokenAdmin(deps: TokenAdminDeps) {
 
   async function find(id: string): Promise<StoredToken> {
     if (id === "") throw new InvalidArgumentError("token_id", "is required");
+    if (!isTokenId(id)) throw new InvalidArgumentError("token_id", "is not a token id (tok_ and 22 characters)");
     const token = deps.configTokens.get(id) ?? (await deps.tokens.get(id));
     if (token === undefined) throw new NotFoundError(`token ${id} not found`);
     return token;
