@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml, YAMLError } from "yaml";
 import { InvalidArgumentError } from "./errors.js";
 import type { PolicyConfig } from "./policy/policy.js";
 import { DEFAULT_REDIS_PREFIX } from "./store/redis/redis-keys.js";
@@ -62,6 +62,9 @@ export function loadConfig(env: Env): Config {
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
     throw new InvalidArgumentError("REDIS_URL", "must start with redis:// or rediss://");
   }
+  if (file.root_tokens !== undefined && !Array.isArray(file.root_tokens)) {
+    throw new InvalidArgumentError("root_tokens", "must be a list of {token, name} mappings");
+  }
   const envRootTokens = pick("PORTCULLIS_ROOT_TOKENS", undefined, (raw) =>
     raw.split(",").map((token, index) => ({ token: token.trim(), name: `env-root-${index + 1}` })),
   );
@@ -86,7 +89,7 @@ export function loadConfig(env: Env): Config {
       ...(envRootTokens ?? []),
     ]),
     tokenFile: pick("PORTCULLIS_TOKEN_FILE", file.token_file, String),
-    policy: pick("PORTCULLIS_POLICY", file.policy, (raw) => parseYaml(raw) as PolicyConfig) ?? {},
+    policy: pick("PORTCULLIS_POLICY", file.policy, (raw) => parseYamlQuietly(raw, "PORTCULLIS_POLICY") as PolicyConfig) ?? {},
     devAllowAll: pick("PORTCULLIS_DEV_ALLOW_ALL", file.dev_allow_all, (raw) => raw === "true" || raw === "1") ?? false,
     logLevel: pick("PORTCULLIS_LOG_LEVEL", file.log_level, String) ?? "info",
     lastUsedIntervalMs:
@@ -104,12 +107,25 @@ function readConfigFile(path: string): ConfigFile {
   } catch (error) {
     throw new InvalidArgumentError("PORTCULLIS_CONFIG", `cannot read ${path}: ${(error as NodeJS.ErrnoException).code}`);
   }
-  const parsed: unknown = parseYaml(text);
+  const parsed = parseYamlQuietly(text, "PORTCULLIS_CONFIG", path);
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== "object" || Array.isArray(parsed)) {
     throw new InvalidArgumentError("PORTCULLIS_CONFIG", `${path} must hold a mapping`);
   }
   return parsed as ConfigFile;
+}
+
+/**
+ * YAML's own error messages quote the offending lines, which may hold a root
+ * token or a password; only the position is reported.
+ */
+function parseYamlQuietly(text: string, field: string, path?: string): unknown {
+  try {
+    return parseYaml(text);
+  } catch (error) {
+    const position = error instanceof YAMLError && error.linePos ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : "";
+    throw new InvalidArgumentError(field, `${path ?? "value"} is not valid YAML${position}`);
+  }
 }
 
 function parseListen(value: string): { host: string; port: number } {

@@ -130,7 +130,7 @@ describe.each(BACKENDS)("TokenAdminService through a Connect client over HTTP/2 
     },
   );
 
-  it.each([
+  it.each<[string, MessageInitShape<typeof MintTokenRequestSchema>, string]>([
     ["no scopes", { scopes: [] }, "scopes"],
     ["an empty scope", { scopes: [""] }, "scopes"],
     ["a scope with a space", { scopes: ["kafka read"] }, "scopes"],
@@ -140,7 +140,7 @@ describe.each(BACKENDS)("TokenAdminService through a Connect client over HTTP/2 
     ["a name with a control character", { scopes: ["a"], name: "a\nb" }, "name"],
     ["a tool with a space", { scopes: ["a"], allowedTools: ["two words"] }, "allowed_tools"],
     ["an empty library", { scopes: ["a"], allowedLibraries: [""] }, "allowed_libraries"],
-  ] as const)("refuses a mint with %s as InvalidArgument naming the field", async (_case, request, field) => {
+  ])("refuses a mint with %s as InvalidArgument naming the field", async (_case, request, field) => {
     const error = await rejectionOf(clients.admin.mintToken(request, asRoot()));
     expect(error.code).toBe(Code.InvalidArgument);
     expect(error.rawMessage.startsWith(`${field}: `)).toBe(true);
