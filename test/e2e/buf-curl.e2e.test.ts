@@ -1,5 +1,7 @@
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import http2 from "node:http2";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -27,6 +29,25 @@ async function bufCurl(url: string, method: string, body: object, token?: string
     const failed = error as { code: number; stdout: string; stderr: string };
     return { exitCode: failed.code, stdout: failed.stdout, stderr: failed.stderr };
   }
+}
+
+/** The shell blocks of README.md's buf curl section, in order. */
+function readmeBufCurlBlocks(): string[] {
+  const readme = readFileSync(join(REPO, "README.md"), "utf8");
+  const section = readme.split("<!-- readme-buf-curl:start -->")[1]?.split("<!-- readme-buf-curl:end -->")[0] ?? "";
+  return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1]!);
+}
+
+/** Runs a README block as written, pointed at `server` and given the values it asks the reader to paste. */
+async function runReadmeBlock(block: string, server: PortcullisProcess, pasted: { token?: string; tokenId?: string } = {}) {
+  const script = block
+    .replaceAll("data/root.token", join(server.dataDir, "root.token"))
+    .replaceAll("http://127.0.0.1:8080", server.url)
+    .replace(/^TOKEN=pcl_\.\.\..*$/m, `TOKEN=${pasted.token}`)
+    .replace(/^TOKEN_ID=tok_\.\.\..*$/m, `TOKEN_ID=${pasted.tokenId}`);
+  expect(script).not.toMatch(/8080|pcl_\.\.\.|tok_\.\.\./);
+  const { stdout } = await promisify(execFile)("bash", ["-euo", "pipefail", "-c", script], { cwd: REPO });
+  return JSON.parse(stdout) as Record<string, unknown>;
 }
 
 describe("the running server driven by buf curl, plain HTTP/1.1 and probes", () => {
@@ -76,6 +97,20 @@ describe("the running server driven by buf curl, plain HTTP/1.1 and probes", () 
       denial: "DENIAL_FORBIDDEN",
       reason: "insufficient_scope",
     });
+  });
+
+  it("runs the README's buf curl commands for mint, authorize, list and revoke as written", async () => {
+    const [mintBlock, authorizeBlock, listBlock, revokeBlock, ...rest] = readmeBufCurlBlocks();
+    expect(rest).toEqual([]);
+    const minted = (await runReadmeBlock(mintBlock!, server)) as { token: string; record: { tokenId: string } };
+    expect(minted.token).toMatch(/^pcl_/);
+    const pasted = { token: minted.token, tokenId: minted.record.tokenId };
+    expect(await runReadmeBlock(authorizeBlock!, server, pasted)).toMatchObject({ decision: "DECISION_ALLOW", libraries: ["lib-1"] });
+    const listed = (await runReadmeBlock(listBlock!, server)) as { tokens: { tokenId: string }[] };
+    expect(listed.tokens.map((token) => token.tokenId)).toContain(minted.record.tokenId);
+    const revoked = (await runReadmeBlock(revokeBlock!, server, pasted)) as { record: { revokedAt?: string } };
+    expect(revoked.record.revokedAt).toBeDefined();
+    expect(await runReadmeBlock(authorizeBlock!, server, pasted)).toMatchObject({ decision: "DECISION_DENY", reason: "token_revoked" });
   });
 
   it("reports a refused buf curl call with its gRPC code and a non-zero exit", async () => {
