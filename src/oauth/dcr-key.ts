@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from "../errors.js";
 import type { DcrKey } from "../store/store.js";
+import { checkedScopes } from "./scope-list.js";
 import { SCOPES_HASH_PATTERN, scopesHash } from "./scopes-hash.js";
 
 /** A key as callers give it: the scope set as its hash or, taking precedence, as the scopes. */
@@ -11,10 +12,6 @@ export interface DcrKeyInput {
   scopes?: readonly string[];
 }
 
-const MAX_SCOPES = 100;
-const MAX_SCOPE_LENGTH = 256;
-/** RFC 6749 §3.3 scope-token characters: printable ASCII except space, '"' and '\'. */
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 const CONTROL = /[\x00-\x1f\x7f]/;
 
 /** Checks a key, naming the first bad field, and computes its scope hash when scopes were given. */
@@ -41,15 +38,7 @@ export function encodeDcrKey(key: DcrKey): string {
 }
 
 function canonicalScopesHash(input: DcrKeyInput, field: string): string {
-  if (input.scopes !== undefined) {
-    if (input.scopes.length > MAX_SCOPES) throw new InvalidArgumentError(`${field}.scopes`, `at most ${MAX_SCOPES} scopes`);
-    for (const scope of input.scopes) {
-      if (scope.length > MAX_SCOPE_LENGTH || !SCOPE_TOKEN.test(scope)) {
-        throw new InvalidArgumentError(`${field}.scopes`, `each scope must be 1-${MAX_SCOPE_LENGTH} scope-token characters (RFC 6749 §3.3)`);
-      }
-    }
-    return scopesHash(input.scopes);
-  }
+  if (input.scopes !== undefined) return scopesHash(checkedScopes(`${field}.scopes`, input.scopes));
   if (input.scopesHash === undefined || input.scopesHash === "") {
     throw new InvalidArgumentError(`${field}.scopes_hash`, "is required (or give the scopes)");
   }
