@@ -1,8 +1,8 @@
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import { createAuthorizationService } from "./api/authorization-service.js";
-import { createDcrApi } from "./api/dcr-service.js";
-import { createOAuthFlowApi } from "./api/oauth-flow-service.js";
+import { createDcrService } from "./api/dcr-service.js";
+import { createOAuthFlowService } from "./api/oauth-flow-service.js";
 import { errorMappingInterceptor } from "./api/error-mapping.js";
 import { createTokenAdminService } from "./api/token-admin-service.js";
 import { bootstrapRootToken } from "./admin/bootstrap.js";
@@ -18,7 +18,7 @@ import { opaqueVerifier } from "./credentials/opaque-verifier.js";
 import { DecisionEngine } from "./decision/engine.js";
 import { listen, type Listener } from "./http/listener.js";
 import { withProbes } from "./http/probes.js";
-import { createDcrService } from "./oauth/dcr-service.js";
+import { createDcrRegistry } from "./oauth/dcr-registry.js";
 import { DiscoveryClient } from "./oauth/discovery.js";
 import { remoteJwksIdTokenVerifier } from "./oauth/id-token-verifier.js";
 import { createOAuthFlow } from "./oauth/oauth-flow.js";
@@ -72,7 +72,7 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
     const engine = new DecisionEngine(policy, authenticator, { allowAll: config.devAllowAll });
     const admin = createTokenAdmin({ authenticator, tokens: store.tokens, configTokens, hasher, clock });
     const sealer = config.dcr.encryptionKey === undefined ? plainSealer : envelopeSealer(config.dcr.encryptionKey);
-    const dcr = createDcrService({ store: store.dcr, clock, sealer, settings: config.dcr });
+    const dcr = createDcrRegistry({ store: store.dcr, clock, sealer, settings: config.dcr });
     const http = { timeoutMs: config.oauth.httpTimeoutMs, maxBytes: config.oauth.httpMaxBytes };
     const flow = createOAuthFlow({
       dcr,
@@ -91,8 +91,8 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
       routes(router) {
         router.service(AuthorizationService, createAuthorizationService({ engine, authenticator }));
         router.service(TokenAdminService, createTokenAdminService(admin));
-        router.service(DcrService, createDcrApi({ dcr, authenticator }));
-        router.service(OAuthFlowService, createOAuthFlowApi({ flow, authenticator }));
+        router.service(DcrService, createDcrService({ dcr, authenticator }));
+        router.service(OAuthFlowService, createOAuthFlowService({ flow, authenticator }));
       },
     });
     const listener = await listen(config.listen.host, config.listen.port, withProbes(() => store.ping(), connectHandler));

@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import type { DcrKeyInput } from "../oauth/dcr-key.js";
-import type { DcrEntry as DomainDcrEntry } from "../oauth/dcr-service.js";
+import type { DcrEntry as DomainDcrEntry } from "../oauth/dcr-registry.js";
 import type { DcrResolutionInput } from "../oauth/dcr-validation.js";
 import type { DcrKey as DomainDcrKey } from "../store/store.js";
 import { DcrEntrySchema, DcrKeySchema, type DcrEntry, type DcrKey, type DcrResolution } from "../../gen/portcullis/v1/dcr_pb.js";

@@ -2,7 +2,7 @@ import { durationMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { requireRootOrScope } from "../admin/root-check.js";
 import type { Authenticator } from "../credentials/authenticator.js";
-import type { DcrService as DcrLogic } from "../oauth/dcr-service.js";
+import type { DcrRegistry } from "../oauth/dcr-registry.js";
 import { AwaitOutcome, DcrService } from "../../gen/portcullis/v1/dcr_pb.js";
 import { callerCredential } from "./caller-credential.js";
 import { dcrEntryMessage, dcrKeyInput, dcrResolutionInput } from "./dcr-messages.js";
@@ -16,7 +16,7 @@ const AWAIT_OUTCOMES = {
   timeout: AwaitOutcome.TIMEOUT,
 } as const;
 
-export function createDcrApi(deps: { dcr: DcrLogic; authenticator: Authenticator }): ServiceImpl<typeof DcrService> {
+export function createDcrService(deps: { dcr: DcrRegistry; authenticator: Authenticator }): ServiceImpl<typeof DcrService> {
   const allow = (context: HandlerContext, scope: string) =>
     requireRootOrScope(deps.authenticator, callerCredential(context), scope);
   return {

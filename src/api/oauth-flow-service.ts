@@ -9,7 +9,7 @@ import { dcrKeyInput } from "./dcr-messages.js";
 
 export const OAUTH_FLOW_SCOPE = "oauth:flow";
 
-export function createOAuthFlowApi(deps: { flow: OAuthFlow; authenticator: Authenticator }): ServiceImpl<typeof OAuthFlowService> {
+export function createOAuthFlowService(deps: { flow: OAuthFlow; authenticator: Authenticator }): ServiceImpl<typeof OAuthFlowService> {
   return {
     async startAuthorization(request, context) {
       await requireRootOrScope(deps.authenticator, callerCredential(context), OAUTH_FLOW_SCOPE);

@@ -4,7 +4,7 @@ import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "..
 import type { OAuthFlowRecord, OAuthStateStore } from "../store/store.js";
 import type { HttpLimits } from "./bounded-fetch.js";
 import type { DcrKeyInput } from "./dcr-key.js";
-import type { DcrService } from "./dcr-service.js";
+import type { DcrRegistry } from "./dcr-registry.js";
 import type { DiscoveryClient } from "./discovery.js";
 import type { IdTokenVerifier } from "./id-token-verifier.js";
 import { codeChallengeS256, createCodeVerifier, randomToken } from "./pkce.js";
@@ -42,7 +42,7 @@ export interface CompleteResult extends TokenResponse {
 }
 
 export interface OAuthFlowDeps {
-  dcr: DcrService;
+  dcr: DcrRegistry;
   states: OAuthStateStore;
   discovery: DiscoveryClient;
   idTokens: IdTokenVerifier;

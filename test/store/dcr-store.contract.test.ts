@@ -5,7 +5,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../../src/errors.js";
 import { canonicalDcrKey, encodeDcrKey, type DcrKeyInput } from "../../src/oauth/dcr-key.js";
-import { createDcrService, type DcrService } from "../../src/oauth/dcr-service.js";
+import { createDcrRegistry, type DcrRegistry } from "../../src/oauth/dcr-registry.js";
 import { envelopeSealer, plainSealer, type SecretSealer } from "../../src/oauth/secret-sealer.js";
 import { EMBEDDED_DATA_FILE, openEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
 import type { EmbeddedState } from "../../src/store/embedded/embedded-state.js";
@@ -78,9 +78,9 @@ describe.each([
   { name: "redis", open: redisBackend },
 ])("the DCR credential store on the $name backend", ({ open }) => {
   let backend: Backend;
-  let dcr: DcrService;
+  let dcr: DcrRegistry;
   const service = (sealer: SecretSealer = plainSealer) =>
-    createDcrService({
+    createDcrRegistry({
       store: backend.store.dcr,
       clock: Date.now,
       sealer,

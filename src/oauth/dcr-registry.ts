@@ -28,7 +28,7 @@ const MIN_LEASE_MS = 1000;
 const MAX_LEASE_MS = 10 * 60 * 1000;
 const DEFAULT_AWAIT_MS = 10_000;
 
-export interface DcrServiceDeps {
+export interface DcrRegistryDeps {
   store: DcrStore;
   clock: Clock;
   sealer: SecretSealer;
@@ -40,7 +40,7 @@ export interface DcrServiceDeps {
  * sealing of secrets, expiry (a past client_secret_expires_at is a miss),
  * staleness, and the registration lease.
  */
-export function createDcrService(deps: DcrServiceDeps) {
+export function createDcrRegistry(deps: DcrRegistryDeps) {
   const { store, clock, sealer, settings } = deps;
   const secretContext = (key: DcrKey, field: string) => `dcr:${encodeDcrKey(key)}#${field}`;
   // An entry of unknown age (ToolHive's created_at 0) is not called stale: re-registering could orphan a good client.
@@ -142,4 +142,4 @@ export function createDcrService(deps: DcrServiceDeps) {
   };
 }
 
-export type DcrService = ReturnType<typeof createDcrService>;
+export type DcrRegistry = ReturnType<typeof createDcrRegistry>;
