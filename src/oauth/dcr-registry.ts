@@ -116,7 +116,7 @@ export function createDcrRegistry(deps: DcrRegistryDeps) {
     /** Polls until the resolution appears, the lease is gone without one, or the time is up. */
     async await(keyInput: DcrKeyInput | undefined, timeoutMs: number | undefined, signal?: AbortSignal): Promise<AwaitResult> {
       const key = canonicalDcrKey(keyInput);
-      const timeout = timeoutMs ?? DEFAULT_AWAIT_MS;
+      const timeout = timeoutMs ?? Math.min(DEFAULT_AWAIT_MS, settings.awaitMaxMs);
       if (!(timeout > 0 && timeout <= settings.awaitMaxMs)) {
         throw new InvalidArgumentError("timeout", `must be positive and at most ${settings.awaitMaxMs} ms`);
       }

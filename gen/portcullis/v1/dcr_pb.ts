@@ -494,7 +494,8 @@ export type AwaitResolutionRequest = Message<"portcullis.v1.AwaitResolutionReque
   key?: DcrKey | undefined;
 
   /**
-   * How long to wait at most (up to the configured maximum); absent means 10 s.
+   * How long to wait at most (up to the configured maximum); absent means 10 s
+   * (or the maximum, when that is shorter).
    *
    * @generated from field: google.protobuf.Duration timeout = 2;
    */
