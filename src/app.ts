@@ -1,6 +1,8 @@
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import { createAuthorizationService } from "./api/authorization-service.js";
+import { createDcrService } from "./api/dcr-service.js";
+import { createOAuthFlowService } from "./api/oauth-flow-service.js";
 import { errorMappingInterceptor } from "./api/error-mapping.js";
 import { createTokenAdminService } from "./api/token-admin-service.js";
 import { bootstrapRootToken } from "./admin/bootstrap.js";
@@ -16,9 +18,16 @@ import { opaqueVerifier } from "./credentials/opaque-verifier.js";
 import { DecisionEngine } from "./decision/engine.js";
 import { listen, type Listener } from "./http/listener.js";
 import { withProbes } from "./http/probes.js";
+import { createDcrRegistry } from "./oauth/dcr-registry.js";
+import { DiscoveryClient } from "./oauth/discovery.js";
+import { remoteJwksIdTokenVerifier } from "./oauth/id-token-verifier.js";
+import { createOAuthFlow } from "./oauth/oauth-flow.js";
+import { envelopeSealer, plainSealer } from "./oauth/secret-sealer.js";
 import { Policy } from "./policy/policy.js";
 import { openStore } from "./store/open-store.js";
 import { AuthorizationService } from "../gen/portcullis/v1/authorization_pb.js";
+import { DcrService } from "../gen/portcullis/v1/dcr_pb.js";
+import { OAuthFlowService } from "../gen/portcullis/v1/oauth_flow_pb.js";
 import { TokenAdminService } from "../gen/portcullis/v1/token_admin_pb.js";
 
 export interface RunningPortcullis {
@@ -62,6 +71,19 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
     }
     const engine = new DecisionEngine(policy, authenticator, { allowAll: config.devAllowAll });
     const admin = createTokenAdmin({ authenticator, tokens: store.tokens, configTokens, hasher, clock });
+    const sealer = config.dcr.encryptionKey === undefined ? plainSealer : envelopeSealer(config.dcr.encryptionKey);
+    const dcr = createDcrRegistry({ store: store.dcr, clock, sealer, settings: config.dcr });
+    const http = { timeoutMs: config.oauth.httpTimeoutMs, maxBytes: config.oauth.httpMaxBytes };
+    const flow = createOAuthFlow({
+      dcr,
+      states: store.oauthStates,
+      discovery: new DiscoveryClient(http, config.oauth.discoveryCacheMs, clock),
+      idTokens: remoteJwksIdTokenVerifier(http, clock),
+      sealer,
+      clock,
+      http,
+      stateTtlMs: config.oauth.stateTtlMs,
+    });
 
     const connectHandler = connectNodeAdapter({
       readMaxBytes: READ_MAX_BYTES,
@@ -69,6 +91,8 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
       routes(router) {
         router.service(AuthorizationService, createAuthorizationService({ engine, authenticator }));
         router.service(TokenAdminService, createTokenAdminService(admin));
+        router.service(DcrService, createDcrService({ dcr, authenticator }));
+        router.service(OAuthFlowService, createOAuthFlowService({ flow, authenticator }));
       },
     });
     const listener = await listen(config.listen.host, config.listen.port, withProbes(() => store.ping(), connectHandler));

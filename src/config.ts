@@ -14,7 +14,28 @@ export interface RedisConfig {
   username?: string;
   password?: string;
   prefix: string;
+  /** Prefix of DCR entries; ToolHive's (`thv:auth:{<ns>:<name>}:`) to share them with it. */
+  dcrPrefix: string;
   commandTimeoutMs: number;
+}
+
+export interface DcrConfig {
+  /** Entries older than this come back marked stale. */
+  staleAfterMs: number;
+  /** AES-256 key sealing the secrets of DCR entries and pending flows; absent: stored plain, as ToolHive does. */
+  encryptionKey?: Buffer;
+  leaseTtlMs: number;
+  awaitMaxMs: number;
+  awaitPollMs: number;
+}
+
+export interface OAuthConfig {
+  stateTtlMs: number;
+  /** Upper bound for one request to an upstream authorization server. */
+  httpTimeoutMs: number;
+  /** Largest response body accepted from an upstream authorization server. */
+  httpMaxBytes: number;
+  discoveryCacheMs: number;
 }
 
 export interface Config {
@@ -29,13 +50,22 @@ export interface Config {
   logLevel: string;
   lastUsedIntervalMs: number;
   shutdownGraceMs: number;
+  dcr: DcrConfig;
+  oauth: OAuthConfig;
 }
 
 /** The configuration file's shape (YAML or JSON), snake_case as written. */
 interface ConfigFile {
   listen?: string;
   data_dir?: string;
-  redis?: { url?: string; username?: string; password?: string; prefix?: string; command_timeout_ms?: number };
+  redis?: {
+    url?: string;
+    username?: string;
+    password?: string;
+    prefix?: string;
+    dcr_prefix?: string;
+    command_timeout_ms?: number;
+  };
   token_pepper?: string;
   root_tokens?: { token: string; name?: string }[];
   token_file?: string;
@@ -44,6 +74,14 @@ interface ConfigFile {
   log_level?: string;
   last_used_interval_ms?: number;
   shutdown_grace_ms?: number;
+  dcr?: {
+    stale_after_s?: number;
+    encryption_key?: string;
+    lease_ttl_ms?: number;
+    await_max_ms?: number;
+    await_poll_ms?: number;
+  };
+  oauth?: { state_ttl_ms?: number; http_timeout_ms?: number; http_max_bytes?: number; discovery_cache_ms?: number };
 }
 
 type Env = Record<string, string | undefined>;
@@ -65,6 +103,11 @@ export function loadConfig(env: Env): Config {
   if (file.root_tokens !== undefined && !Array.isArray(file.root_tokens)) {
     throw new InvalidArgumentError("root_tokens", "must be a list of {token, name} mappings");
   }
+  const redisPrefix = pick("PORTCULLIS_REDIS_PREFIX", file.redis?.prefix, String) ?? DEFAULT_REDIS_PREFIX;
+  // File values are checked too: a zero or negative timeout would fail open.
+  const positive = (envName: string, fromFile: number | undefined, fallback: number) =>
+    positiveInt(envName)(pick(envName, fromFile, Number) ?? fallback);
+  const encryptionKey = pick("PORTCULLIS_DCR_ENCRYPTION_KEY", file.dcr?.encryption_key, String);
   const envRootTokens = pick("PORTCULLIS_ROOT_TOKENS", undefined, (raw) =>
     raw.split(",").map((token, index) => ({ token: token.trim(), name: `env-root-${index + 1}` })),
   );
@@ -78,7 +121,8 @@ export function loadConfig(env: Env): Config {
             url: redisUrl,
             username: pick("REDIS_USERNAME", file.redis?.username, String),
             password: pick("REDIS_PASSWORD", file.redis?.password, String),
-            prefix: pick("PORTCULLIS_REDIS_PREFIX", file.redis?.prefix, String) ?? DEFAULT_REDIS_PREFIX,
+            prefix: redisPrefix,
+            dcrPrefix: pick("PORTCULLIS_DCR_REDIS_PREFIX", file.redis?.dcr_prefix, String) ?? redisPrefix,
             commandTimeoutMs:
               pick("PORTCULLIS_REDIS_TIMEOUT_MS", file.redis?.command_timeout_ms, positiveInt("PORTCULLIS_REDIS_TIMEOUT_MS")) ??
               2000,
@@ -97,6 +141,19 @@ export function loadConfig(env: Env): Config {
       60_000,
     shutdownGraceMs:
       pick("PORTCULLIS_SHUTDOWN_GRACE_MS", file.shutdown_grace_ms, positiveInt("PORTCULLIS_SHUTDOWN_GRACE_MS")) ?? 10_000,
+    dcr: {
+      staleAfterMs: positive("PORTCULLIS_DCR_STALE_AFTER_S", file.dcr?.stale_after_s, 90 * 24 * 3600) * 1000,
+      encryptionKey: encryptionKey === undefined ? undefined : parseEncryptionKey(encryptionKey),
+      leaseTtlMs: positive("PORTCULLIS_DCR_LEASE_TTL_MS", file.dcr?.lease_ttl_ms, 30_000),
+      awaitMaxMs: positive("PORTCULLIS_DCR_AWAIT_MAX_MS", file.dcr?.await_max_ms, 60_000),
+      awaitPollMs: positive("PORTCULLIS_DCR_AWAIT_POLL_MS", file.dcr?.await_poll_ms, 100),
+    },
+    oauth: {
+      stateTtlMs: positive("PORTCULLIS_OAUTH_STATE_TTL_MS", file.oauth?.state_ttl_ms, 600_000),
+      httpTimeoutMs: positive("PORTCULLIS_OAUTH_HTTP_TIMEOUT_MS", file.oauth?.http_timeout_ms, 5000),
+      httpMaxBytes: positive("PORTCULLIS_OAUTH_HTTP_MAX_BYTES", file.oauth?.http_max_bytes, 1024 * 1024),
+      discoveryCacheMs: positive("PORTCULLIS_OAUTH_DISCOVERY_CACHE_MS", file.oauth?.discovery_cache_ms, 600_000),
+    },
   };
 }
 
@@ -141,6 +198,16 @@ function positiveInt(name: string) {
     if (!Number.isInteger(value) || value <= 0) throw new InvalidArgumentError(name, "must be a positive integer");
     return value;
   };
+}
+
+/** 32 bytes, base64 or base64url. The value is never echoed: it is a secret. */
+function parseEncryptionKey(raw: string): Buffer {
+  const text = raw.trim();
+  const key = Buffer.from(text, "base64");
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text) || key.length !== 32) {
+    throw new InvalidArgumentError("PORTCULLIS_DCR_ENCRYPTION_KEY", "must be 32 bytes, base64-encoded");
+  }
+  return key;
 }
 
 function checkedRootTokens(tokens: RootTokenConfig[]): RootTokenConfig[] {

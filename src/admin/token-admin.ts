@@ -7,11 +7,9 @@ import {
   FailedPreconditionError,
   InvalidArgumentError,
   NotFoundError,
-  PermissionDeniedError,
-  UnauthenticatedError,
 } from "../errors.js";
-import { WILDCARD_SCOPE } from "../policy/scopes.js";
 import type { StoredToken, TokenStore } from "../store/store.js";
+import { requireRoot } from "./root-check.js";
 import { validateMint, type MintInput } from "./mint-validation.js";
 import { tokenView, type TokenView } from "./token-view.js";
 
@@ -27,16 +25,8 @@ const MINT_ATTEMPTS = 3;
 
 /** Token administration; every operation first proves the caller is root. */
 export function createTokenAdmin(deps: TokenAdminDeps) {
-  async function requireRoot(authorization: string): Promise<Identity> {
-    const verification = await deps.authenticator.authenticate(authorization);
-    if ("rejection" in verification) throw new UnauthenticatedError(verification.rejection.reason);
-    const { identity } = verification;
-    const rootSource = identity.source === "bootstrap" || identity.source === "config";
-    if (!rootSource || !identity.scopes.includes(WILDCARD_SCOPE)) {
-      throw new PermissionDeniedError("token administration needs a root token");
-    }
-    return identity;
-  }
+  const requireAdmin = (authorization: string): Promise<Identity> =>
+    requireRoot(deps.authenticator, authorization, "token administration");
 
   async function find(id: string): Promise<StoredToken> {
     if (id === "") throw new InvalidArgumentError("token_id", "is required");
@@ -48,7 +38,7 @@ export function createTokenAdmin(deps: TokenAdminDeps) {
 
   return {
     async mint(authorization: string, input: MintInput): Promise<{ secret: string; token: TokenView }> {
-      await requireRoot(authorization);
+      await requireAdmin(authorization);
       const request = validateMint(input);
       for (let attempt = 1; ; attempt++) {
         const secret = generateSecret();
@@ -75,19 +65,19 @@ export function createTokenAdmin(deps: TokenAdminDeps) {
     },
 
     async list(authorization: string): Promise<TokenView[]> {
-      await requireRoot(authorization);
+      await requireAdmin(authorization);
       const now = deps.clock();
       const stored = await deps.tokens.list();
       return [...deps.configTokens.values(), ...stored].map((token) => tokenView(token, now));
     },
 
     async get(authorization: string, id: string): Promise<TokenView> {
-      await requireRoot(authorization);
+      await requireAdmin(authorization);
       return tokenView(await find(id), deps.clock());
     },
 
     async revoke(authorization: string, id: string): Promise<TokenView> {
-      const caller = await requireRoot(authorization);
+      const caller = await requireAdmin(authorization);
       if (id === caller.tokenId) throw new FailedPreconditionError("a token cannot revoke itself");
       const token = await find(id);
       if (token.source === "config") {

@@ -1,11 +1,15 @@
 import { ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { AuthorizationService } from "../../gen/portcullis/v1/authorization_pb.js";
+import { DcrService } from "../../gen/portcullis/v1/dcr_pb.js";
+import { OAuthFlowService } from "../../gen/portcullis/v1/oauth_flow_pb.js";
 import { TokenAdminService } from "../../gen/portcullis/v1/token_admin_pb.js";
 
 export interface Clients {
   authorization: Client<typeof AuthorizationService>;
   admin: Client<typeof TokenAdminService>;
+  dcr: Client<typeof DcrService>;
+  oauthFlow: Client<typeof OAuthFlowService>;
 }
 
 /** Connect clients speaking gRPC over HTTP/2 (prior knowledge), as gateways do. */
@@ -14,6 +18,8 @@ export function createClients(baseUrl: string): Clients {
   return {
     authorization: createClient(AuthorizationService, transport),
     admin: createClient(TokenAdminService, transport),
+    dcr: createClient(DcrService, transport),
+    oauthFlow: createClient(OAuthFlowService, transport),
   };
 }
 
