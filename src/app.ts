@@ -10,6 +10,8 @@ import { importTokenFile } from "./admin/token-file-import.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import { Authenticator } from "./credentials/authenticator.js";
+import { jwtCredentials } from "./credentials/jwt/jwt-credentials.js";
+import { explainingMalformedJwt } from "./credentials/jwt/malformed-jwt.js";
 import { LastUsedTracker } from "./credentials/last-used-tracker.js";
 import { SecretHasher } from "./credentials/opaque-token.js";
 import { opaqueVerifier } from "./credentials/opaque-verifier.js";
@@ -55,7 +57,9 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
       (error) => log.warn({ err: error }, "could not record token use"),
     );
     const authenticator = new Authenticator([
-      opaqueVerifier({ tokens: store.tokens, configTokens, hasher, clock, lastUsed }),
+      jwtCredentials({ config: config.jwt, clock, log }),
+      // Takes every bearer the JWT verifier leaves, so it stays last.
+      explainingMalformedJwt(opaqueVerifier({ tokens: store.tokens, configTokens, hasher, clock, lastUsed })),
     ]);
     if (config.devAllowAll) {
       log.warn("DEV MODE: PORTCULLIS_DEV_ALLOW_ALL is set, every request is ALLOWED. Never use this in production.");
