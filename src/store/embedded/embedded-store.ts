@@ -1,6 +1,9 @@
 import { join } from "node:path";
 import type { Store } from "../store.js";
 import { emptyEmbeddedState, type EmbeddedState } from "./embedded-state.js";
+import { embeddedJtiStore } from "./embedded-jti-store.js";
+import { embeddedSigningKeyStore } from "./embedded-signing-key-store.js";
+import { embeddedTeamStore } from "./embedded-team-store.js";
 import { embeddedTokenStore } from "./embedded-token-store.js";
 import { PersistentDocument } from "./persistent-document.js";
 
@@ -15,6 +18,9 @@ export async function openEmbeddedStore(dataDir: string): Promise<Store> {
   return {
     backend: "embedded",
     tokens: embeddedTokenStore(document),
+    signingKeys: embeddedSigningKeyStore(document),
+    teams: embeddedTeamStore(document),
+    jti: embeddedJtiStore(document),
     async ping() {},
     async close() {
       await document.drain();

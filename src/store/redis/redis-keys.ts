@@ -13,6 +13,18 @@ export interface RedisKeys {
   readonly tokenIndex: string;
   /** String: id of the bootstrap root token, set once. */
   readonly bootstrapMarker: string;
+  /** Hash: `data` (immutable JSON, key material included), `retired_at`. */
+  signingKey(kid: string): string;
+  /** Sorted set of kids scored by creation time. */
+  readonly signingKeyIndex: string;
+  /** String: kid of the key that signs now. */
+  readonly activeSigningKey: string;
+  /** Hash: `data` (immutable JSON), `libraries` (JSON), `active_jti`, `deactivated_at`. */
+  team(id: string): string;
+  /** Sorted set of team ids scored by creation time. */
+  readonly teamIndex: string;
+  /** String with a PX expiry: one jti record (id is a digest, see jti-ledger). */
+  jti(id: string): string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -20,5 +32,11 @@ export function redisKeys(prefix: string): RedisKeys {
     token: (id) => `${prefix}token:${id}`,
     tokenIndex: `${prefix}tokens`,
     bootstrapMarker: `${prefix}bootstrap`,
+    signingKey: (kid) => `${prefix}signing-key:${kid}`,
+    signingKeyIndex: `${prefix}signing-keys`,
+    activeSigningKey: `${prefix}signing-key-active`,
+    team: (id) => `${prefix}team:${id}`,
+    teamIndex: `${prefix}teams`,
+    jti: (id) => `${prefix}jti:${id}`,
   };
 }

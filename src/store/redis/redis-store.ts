@@ -1,6 +1,9 @@
 import type { Store } from "../store.js";
 import { connectRedis, redisCall, type RedisSettings } from "./redis-connection.js";
 import { redisKeys } from "./redis-keys.js";
+import { redisJtiStore } from "./redis-jti-store.js";
+import { redisSigningKeyStore } from "./redis-signing-key-store.js";
+import { redisTeamStore } from "./redis-team-store.js";
 import { redisTokenStore } from "./redis-token-store.js";
 
 export interface RedisStoreSettings extends RedisSettings {
@@ -15,6 +18,9 @@ export async function openRedisStore(settings: RedisStoreSettings): Promise<Stor
   return {
     backend: "redis",
     tokens: redisTokenStore(client, keys),
+    signingKeys: redisSigningKeyStore(client, keys),
+    teams: redisTeamStore(client, keys),
+    jti: redisJtiStore(client, keys),
     async ping() {
       await redisCall(() => client.ping());
     },
