@@ -5,6 +5,10 @@ import { errorMappingInterceptor } from "./api/error-mapping.js";
 import { createTokenAdminService } from "./api/token-admin-service.js";
 import { bootstrapRootToken } from "./admin/bootstrap.js";
 import { configRootTokens } from "./admin/config-tokens.js";
+import { rootGuard } from "./admin/require-root.js";
+import { createSigningKeyAdmin } from "./admin/signing-key-admin.js";
+import { createTeamAdmin } from "./admin/team-admin.js";
+import { teamTokenMinter } from "./admin/team-token-mint.js";
 import { createTokenAdmin } from "./admin/token-admin.js";
 import { importTokenFile } from "./admin/token-file-import.js";
 import { systemClock, type Clock } from "./clock.js";
@@ -17,6 +21,7 @@ import { SecretHasher } from "./credentials/opaque-token.js";
 import { opaqueVerifier } from "./credentials/opaque-verifier.js";
 import { DecisionEngine } from "./decision/engine.js";
 import { listen, type Listener } from "./http/listener.js";
+import { withJwks } from "./http/jwks-route.js";
 import { withProbes } from "./http/probes.js";
 import { Policy } from "./policy/policy.js";
 import { openStore } from "./store/open-store.js";
@@ -57,7 +62,7 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
       (error) => log.warn({ err: error }, "could not record token use"),
     );
     const authenticator = new Authenticator([
-      jwtCredentials({ config: config.jwt, clock, log }),
+      jwtCredentials({ config: config.jwt, store, clock, log }),
       // Takes every bearer the JWT verifier leaves, so it stays last.
       explainingMalformedJwt(opaqueVerifier({ tokens: store.tokens, configTokens, hasher, clock, lastUsed })),
     ]);
@@ -65,7 +70,19 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
       log.warn("DEV MODE: PORTCULLIS_DEV_ALLOW_ALL is set, every request is ALLOWED. Never use this in production.");
     }
     const engine = new DecisionEngine(policy, authenticator, { allowAll: config.devAllowAll });
-    const admin = createTokenAdmin({ authenticator, tokens: store.tokens, configTokens, hasher, clock });
+    const requireRoot = rootGuard(authenticator);
+    const admin = {
+      tokens: createTokenAdmin({
+        requireRoot,
+        mintTeamToken: teamTokenMinter({ signingKeys: store.signingKeys, teams: store.teams, config: config.jwt.teamTokens, clock }),
+        tokens: store.tokens,
+        configTokens,
+        hasher,
+        clock,
+      }),
+      signingKeys: createSigningKeyAdmin({ requireRoot, signingKeys: store.signingKeys, clock }),
+      teams: createTeamAdmin({ requireRoot, teams: store.teams, clock }),
+    };
 
     const connectHandler = connectNodeAdapter({
       readMaxBytes: READ_MAX_BYTES,
@@ -75,7 +92,10 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
         router.service(TokenAdminService, createTokenAdminService(admin));
       },
     });
-    const listener = await listen(config.listen.host, config.listen.port, withProbes(() => store.ping(), connectHandler));
+    const publishedKeys = async () =>
+      (await store.signingKeys.list()).flatMap((key) => (key.state !== "retired" && key.publicJwk ? [key.publicJwk] : []));
+    const handler = withProbes(() => store.ping(), withJwks(publishedKeys, connectHandler));
+    const listener = await listen(config.listen.host, config.listen.port, handler);
     log.info({ address: `${listener.address.address}:${listener.address.port}` }, "portcullis listening (h2c and HTTP/1.1)");
     return {
       listener,

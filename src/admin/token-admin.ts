@@ -1,22 +1,15 @@
 import type { Clock } from "../clock.js";
-import type { Authenticator } from "../credentials/authenticator.js";
 import type { Identity } from "../credentials/identity.js";
 import { generateSecret, tokenIdFromHash, type SecretHasher } from "../credentials/opaque-token.js";
-import {
-  AlreadyExistsError,
-  FailedPreconditionError,
-  InvalidArgumentError,
-  NotFoundError,
-  PermissionDeniedError,
-  UnauthenticatedError,
-} from "../errors.js";
-import { WILDCARD_SCOPE } from "../policy/scopes.js";
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
 import type { StoredToken, TokenStore } from "../store/store.js";
 import { validateMint, type MintInput } from "./mint-validation.js";
+import type { TeamTokenMinter } from "./team-token-mint.js";
 import { tokenView, type TokenView } from "./token-view.js";
 
 export interface TokenAdminDeps {
-  authenticator: Authenticator;
+  requireRoot: (authorization: string) => Promise<Identity>;
+  mintTeamToken: TeamTokenMinter;
   tokens: TokenStore;
   configTokens: ReadonlyMap<string, StoredToken>;
   hasher: SecretHasher;
@@ -27,16 +20,7 @@ const MINT_ATTEMPTS = 3;
 
 /** Token administration; every operation first proves the caller is root. */
 export function createTokenAdmin(deps: TokenAdminDeps) {
-  async function requireRoot(authorization: string): Promise<Identity> {
-    const verification = await deps.authenticator.authenticate(authorization);
-    if ("rejection" in verification) throw new UnauthenticatedError(verification.rejection.reason);
-    const { identity } = verification;
-    const rootSource = identity.source === "bootstrap" || identity.source === "config";
-    if (!rootSource || !identity.scopes.includes(WILDCARD_SCOPE)) {
-      throw new PermissionDeniedError("token administration needs a root token");
-    }
-    return identity;
-  }
+  const { requireRoot } = deps;
 
   async function find(id: string): Promise<StoredToken> {
     if (id === "") throw new InvalidArgumentError("token_id", "is required");
@@ -46,9 +30,14 @@ export function createTokenAdmin(deps: TokenAdminDeps) {
   }
 
   return {
-    async mint(authorization: string, input: MintInput): Promise<{ secret: string; token: TokenView }> {
+    async mint(
+      authorization: string,
+      input: MintInput,
+      kind: { teamJwt: false } | { teamJwt: true; teamId: string } = { teamJwt: false },
+    ): Promise<{ secret: string; token: TokenView }> {
       await requireRoot(authorization);
       const request = validateMint(input);
+      if (kind.teamJwt) return deps.mintTeamToken(kind.teamId, request);
       for (let attempt = 1; ; attempt++) {
         const secret = generateSecret();
         const hash = deps.hasher.hash(secret);
