@@ -16,6 +16,7 @@ import type { Config } from "./config.js";
 import { Authenticator } from "./credentials/authenticator.js";
 import { jwtCredentials } from "./credentials/jwt/jwt-credentials.js";
 import { explainingMalformedJwt } from "./credentials/jwt/malformed-jwt.js";
+import { JtiLedger } from "./credentials/jti-ledger.js";
 import { LastUsedTracker } from "./credentials/last-used-tracker.js";
 import { SecretHasher } from "./credentials/opaque-token.js";
 import { opaqueVerifier } from "./credentials/opaque-verifier.js";
@@ -61,15 +62,16 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
       config.lastUsedIntervalMs,
       (error) => log.warn({ err: error }, "could not record token use"),
     );
+    const ledger = new JtiLedger(store.jti, clock);
     const authenticator = new Authenticator([
-      jwtCredentials({ config: config.jwt, store, clock, log }),
+      jwtCredentials({ config: config.jwt, store, ledger, clock, log }),
       // Takes every bearer the JWT verifier leaves, so it stays last.
       explainingMalformedJwt(opaqueVerifier({ tokens: store.tokens, configTokens, hasher, clock, lastUsed })),
     ]);
     if (config.devAllowAll) {
       log.warn("DEV MODE: PORTCULLIS_DEV_ALLOW_ALL is set, every request is ALLOWED. Never use this in production.");
     }
-    const engine = new DecisionEngine(policy, authenticator, { allowAll: config.devAllowAll });
+    const engine = new DecisionEngine(policy, authenticator, { allowAll: config.devAllowAll, singleUse: ledger });
     const requireRoot = rootGuard(authenticator);
     const admin = {
       tokens: createTokenAdmin({

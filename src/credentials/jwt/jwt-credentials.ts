@@ -2,10 +2,12 @@ import type { Logger } from "pino";
 import type { Clock } from "../../clock.js";
 import type { Store } from "../../store/store.js";
 import type { CredentialVerifier } from "../identity.js";
+import type { JtiLedger } from "../jti-ledger.js";
 import { externalIssuerVerifier } from "./external-issuer-verifier.js";
 import type { JwtConfig } from "./issuer-config.js";
 import { createJwksKeySource } from "./jwks-key-source.js";
 import { jwtVerifier, type IssuerVerifier } from "./jwt-verifier.js";
+import { requestTokenVerifier } from "./request-token-verifier.js";
 import { teamTokenVerifier } from "./team-token-verifier.js";
 
 /**
@@ -15,6 +17,7 @@ import { teamTokenVerifier } from "./team-token-verifier.js";
 export function jwtCredentials(deps: {
   config: JwtConfig;
   store: Pick<Store, "signingKeys" | "teams">;
+  ledger: JtiLedger;
   clock: Clock;
   log: Logger;
 }): CredentialVerifier {
@@ -36,6 +39,9 @@ export function jwtCredentials(deps: {
     });
     void keys.start();
     issuers.set(config.issuer, externalIssuerVerifier({ config, keys, clock, log }));
+  }
+  for (const config of deps.config.requestIssuers) {
+    issuers.set(config.issuer, requestTokenVerifier({ config, ledger: deps.ledger, clock, log }));
   }
   return jwtVerifier(issuers);
 }
