@@ -64,7 +64,7 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
     );
     const ledger = new JtiLedger(store.jti, clock);
     const authenticator = new Authenticator([
-      jwtCredentials({ config: config.jwt, store, ledger, clock, log }),
+      await jwtCredentials({ config: config.jwt, store, ledger, clock, log }),
       // Takes every bearer the JWT verifier leaves, so it stays last.
       explainingMalformedJwt(opaqueVerifier({ tokens: store.tokens, configTokens, hasher, clock, lastUsed })),
     ]);

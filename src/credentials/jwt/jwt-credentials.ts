@@ -14,13 +14,13 @@ import { teamTokenVerifier } from "./team-token-verifier.js";
  * The JWT verifier for every configured issuer. Key sets are fetched in
  * the background from here on; a slow or absent IdP never delays start.
  */
-export function jwtCredentials(deps: {
+export async function jwtCredentials(deps: {
   config: JwtConfig;
   store: Pick<Store, "signingKeys" | "teams">;
   ledger: JtiLedger;
   clock: Clock;
   log: Logger;
-}): CredentialVerifier {
+}): Promise<CredentialVerifier> {
   const { clock, log } = deps;
   const issuers = new Map<string, IssuerVerifier>();
   issuers.set(
@@ -40,8 +40,9 @@ export function jwtCredentials(deps: {
     void keys.start();
     issuers.set(config.issuer, externalIssuerVerifier({ config, keys, clock, log }));
   }
-  for (const config of deps.config.requestIssuers) {
-    issuers.set(config.issuer, requestTokenVerifier({ config, ledger: deps.ledger, clock, log }));
+  for (const [index, config] of deps.config.requestIssuers.entries()) {
+    const field = `jwt.request_issuers[${index}]`;
+    issuers.set(config.issuer, await requestTokenVerifier({ config, field, ledger: deps.ledger, clock, log }));
   }
   return jwtVerifier(issuers);
 }

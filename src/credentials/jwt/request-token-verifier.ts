@@ -1,6 +1,7 @@
 import { importJWK, type CryptoKey } from "jose";
 import type { Logger } from "pino";
 import type { Clock } from "../../clock.js";
+import { InvalidArgumentError } from "../../errors.js";
 import type { Verification } from "../identity.js";
 import type { JtiLedger } from "../jti-ledger.js";
 import { scopesOf, stringClaim, stringList, validUntil } from "./claims.js";
@@ -14,31 +15,32 @@ import { verifySignedJwt } from "./verify-signed-jwt.js";
  * presentation is recorded, so a jti seen again after its validity is a
  * replay on every replica.
  */
-export function requestTokenVerifier(deps: {
+export async function requestTokenVerifier(deps: {
   config: RequestIssuerConfig;
+  field: string;
   ledger: JtiLedger;
   clock: Clock;
   log: Logger;
-}): IssuerVerifier {
+}): Promise<IssuerVerifier> {
   const { config } = deps;
-  const keys = new Map<string, Promise<CryptoKey | Uint8Array>>();
-  const keyFor = (alg: string) => {
-    let key = keys.get(alg);
-    if (key === undefined) {
-      key = importJWK(config.jwk, alg);
-      keys.set(alg, key);
+  // Imported at start for each allowed algorithm, so a broken key stops the start, not a request.
+  const keys = new Map<string, CryptoKey | Uint8Array>();
+  for (const alg of config.algorithms) {
+    try {
+      keys.set(alg, await importJWK(config.jwk, alg));
+    } catch {
+      throw new InvalidArgumentError(`${deps.field}.jwk`, `cannot be used for ${alg}`);
     }
-    return key;
-  };
+  }
   const reject = (reason: string): Verification => ({ rejection: { reason } });
   return {
     async verify(token, parsed): Promise<Verification> {
       const { alg, kid } = parsed.header;
-      // Checked before the key is imported for `alg`: the header never chooses how the key is used.
-      if (!config.algorithms.includes(alg)) return reject("alg_not_allowed");
+      const key = keys.get(alg);
+      if (key === undefined) return reject("alg_not_allowed");
       if (kid !== undefined && config.jwk.kid !== undefined && kid !== config.jwk.kid) return reject("unknown_key");
       const expected = { ...config, requiredClaims: ["sub", "jti", "iat", "exp"] };
-      const outcome = await verifySignedJwt(token, await keyFor(alg), expected, deps.clock(), deps.log);
+      const outcome = await verifySignedJwt(token, key, expected, deps.clock(), deps.log);
       if ("reason" in outcome) return reject(outcome.reason);
       const { payload } = outcome;
       if ((payload.exp as number) - (payload.iat as number) > config.maxLifetimeS) return reject("lifetime_too_long");

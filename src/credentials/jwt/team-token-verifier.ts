@@ -47,6 +47,14 @@ export function teamTokenVerifier(deps: {
         material = verificationMaterial(key);
         imported.set(kid, material);
       }
+      let verificationKey: CryptoKey | Uint8Array;
+      try {
+        verificationKey = await material;
+      } catch (error) {
+        imported.delete(kid);
+        deps.log.error({ kid, err: error }, "stored signing key cannot be imported; its tokens are denied");
+        return reject("unknown_key");
+      }
       const expected = {
         issuer: config.issuer,
         audiences: [config.audience],
@@ -54,7 +62,7 @@ export function teamTokenVerifier(deps: {
         leewayS: config.leewayS,
         requiredClaims: ["sub", "jti", "iat", "exp"],
       };
-      const outcome = await verifySignedJwt(token, await material, expected, deps.clock(), deps.log);
+      const outcome = await verifySignedJwt(token, verificationKey, expected, deps.clock(), deps.log);
       if ("reason" in outcome) return reject(outcome.reason);
       const { payload } = outcome;
       const jti = stringClaim(payload, "jti");

@@ -7,8 +7,9 @@ import type { RedisKeys } from "./redis-keys.js";
 export function redisJtiStore(client: Redis, keys: RedisKeys): JtiStore {
   return {
     async claim(id, value, retainUntil, now) {
-      // A deadline already past would make Redis drop the record at once; keep it a moment.
-      const until = Math.max(retainUntil, now + 1000);
+      // PXAT takes whole milliseconds (`exp` may be fractional); a deadline
+      // already past would make Redis drop the record at once, so keep it a moment.
+      const until = Math.ceil(Math.max(retainUntil, now + 1000));
       const earlier = await redisCall(() => client.set(keys.jti(id), String(value), "PXAT", until, "NX", "GET"));
       return earlier === null ? { created: true, value } : { created: false, value: Number(earlier) };
     },

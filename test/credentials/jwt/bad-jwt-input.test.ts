@@ -1,4 +1,4 @@
-import { createPublicKey } from "node:crypto";
+import { createPublicKey, randomBytes } from "node:crypto";
 import { exportSPKI, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Decision, Denial } from "../../../gen/portcullis/v1/authorization_pb.js";
@@ -7,6 +7,8 @@ import { startInProcess, type InProcessPortcullis } from "../../support/in-proce
 import { generateTestKey, OidcProvider, type TestKey } from "../../support/oidc-provider.js";
 
 const AUDIENCE = "portcullis-api";
+const REQUEST_ISSUER = "orchestrator";
+const REQUEST_SECRET = randomBytes(32);
 const b64 = (value: string | object) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
 
 describe("bad JWT input", () => {
@@ -21,6 +23,9 @@ describe("bad JWT input", () => {
     idp.publish(key);
     server = await startInProcess({
       PORTCULLIS_JWT_ISSUERS: JSON.stringify([{ issuer: idp.issuer, audiences: [AUDIENCE], leeway_s: 30 }]),
+      PORTCULLIS_JWT_REQUEST_ISSUERS: JSON.stringify([
+        { issuer: REQUEST_ISSUER, jwk: { kty: "oct", k: REQUEST_SECRET.toString("base64url") }, max_lifetime_s: 600 },
+      ]),
     });
     clients = createClients(server.url);
   });
@@ -33,6 +38,11 @@ describe("bad JWT input", () => {
   const now = () => Math.floor(Date.now() / 1000);
   const sign = (claims: object, header: Record<string, unknown> = {}) => idp.sign(key, { aud: AUDIENCE, scope: "kafka:read", ...claims }, header);
   const claimsOf = (extra: object = {}) => ({ iss: idp.issuer, sub: "u", aud: AUDIENCE, scope: "kafka:read", iat: now(), exp: now() + 300, ...extra });
+
+  const requestToken = (claims: object, secret: Uint8Array = REQUEST_SECRET) =>
+    new SignJWT({ iss: REQUEST_ISSUER, sub: "agent", jti: randomBytes(8).toString("hex"), iat: now(), exp: now() + 60, scope: "kafka:read", libs: [], ...claims })
+      .setProtectedHeader({ alg: "HS256" })
+      .sign(secret);
 
   const cases: [string, () => Promise<string>, string][] = [
     ["alg none", async () => `${b64({ alg: "none", typ: "JWT" })}.${b64(claimsOf())}.`, "alg_none"],
@@ -61,7 +71,23 @@ describe("bad JWT input", () => {
     ["a payload that is not an object", async () => `${b64({ alg: "RS256", kid: key.kid })}.${b64("[1,2]")}.abc`, "bad_jwt_payload"],
     ["a token over the size cap", async () => sign({ padding: "x".repeat(9000) }), "credential_too_long"],
     ["exp that is not a number", async () => sign({ exp: "tomorrow" }), "bad_claim"],
+    ["a per-request token signed with another secret", async () => requestToken({}, randomBytes(32)), "bad_signature"],
+    ["a per-request token without jti", async () => requestToken({ jti: undefined }), "missing_claim"],
+    ["a per-request token whose libs is not an array", async () => requestToken({ libs: { a: 1 } }), "bad_claim"],
+    ["a per-request token living longer than allowed", async () => requestToken({ exp: now() + 3600 }), "lifetime_too_long"],
   ];
+
+  it.each([
+    ["an external issuer's token", () => sign({})],
+    ["an HS256 per-request token", () => requestToken({})],
+  ])("allows %s that has none of these defects (the control)", async (_name, make) => {
+    const response = await clients.authorization.authorize({
+      authorization: `Bearer ${await make()}`,
+      resource: "GET /api/kafka/topics",
+      requiredScope: "kafka:read",
+    });
+    expect([response.decision, response.reason]).toEqual([Decision.ALLOW, "ok"]);
+  });
 
   it.each(cases)("denies %s as unauthenticated with its own reason", async (_name, make, reason) => {
     const token = await make();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config.js";
 import { InvalidArgumentError } from "../../../src/errors.js";
+import { startInProcess } from "../../support/in-process.js";
 
 const issuers = (list: object[]) => ({ PORTCULLIS_JWT_ISSUERS: JSON.stringify(list) });
 
@@ -42,5 +43,17 @@ describe("JWT issuer configuration", () => {
 
   it("says which variable holds broken JSON", () => {
     expect(() => loadConfig({ PORTCULLIS_JWT_ISSUERS: "[{" })).toThrow(/PORTCULLIS_JWT_ISSUERS/);
+  });
+
+  it("stops the start when a per-request issuer's key cannot be used", async () => {
+    const broken = [{ issuer: "orchestrator", jwk: { kty: "EC", crv: "P-256", x: "AAAA", y: "AAAA" } }];
+    await expect(startInProcess({ PORTCULLIS_JWT_REQUEST_ISSUERS: JSON.stringify(broken) })).rejects.toThrow(
+      /request_issuers\[0\]\.jwk: cannot be used for ES256/,
+    );
+  });
+
+  it("refuses a private key where a per-request issuer's public key belongs", () => {
+    const leaked = [{ issuer: "orchestrator", jwk: { kty: "EC", crv: "P-256", x: "AAAA", y: "AAAA", d: "AAAA" } }];
+    expect(() => loadConfig({ PORTCULLIS_JWT_REQUEST_ISSUERS: JSON.stringify(leaked) })).toThrow(/public key/);
   });
 });

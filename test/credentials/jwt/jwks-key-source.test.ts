@@ -50,6 +50,20 @@ describe("the JWKS key source", () => {
     expect(idp.jwksFetches - fetchesAfterStart).toBe(2);
   });
 
+  it("coalesces 100 concurrent lookups of a new kid into one fetch", async () => {
+    const idp = await provider();
+    const old = await generateTestKey("ES256", "old");
+    idp.publish(old);
+    const source = createJwksKeySource({ issuer: idp.issuer });
+    await source.start();
+    const fetchesAfterStart = idp.jwksFetches;
+    idp.publish(old, await generateTestKey("ES256", "new"));
+    idp.jwksDelayMs = 100;
+    const keys = await Promise.all(Array.from({ length: 100 }, () => source.getKey({ alg: "ES256", kid: "new" })));
+    expect(new Set(keys).size).toBe(1);
+    expect(idp.jwksFetches - fetchesAfterStart).toBe(1);
+  });
+
   it("fetches again once the cache TTL has passed, serving the cached keys meanwhile", async () => {
     const idp = await provider();
     const first = await generateTestKey("ES256", "first");
