@@ -7,16 +7,24 @@ import { errorMappingInterceptor } from "./api/error-mapping.js";
 import { createTokenAdminService } from "./api/token-admin-service.js";
 import { bootstrapRootToken } from "./admin/bootstrap.js";
 import { configRootTokens } from "./admin/config-tokens.js";
+import { rootGuard } from "./admin/root-check.js";
+import { createSigningKeyAdmin } from "./admin/signing-key-admin.js";
+import { createTeamAdmin } from "./admin/team-admin.js";
+import { teamTokenMinter } from "./admin/team-token-mint.js";
 import { createTokenAdmin } from "./admin/token-admin.js";
 import { importTokenFile } from "./admin/token-file-import.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import { Authenticator } from "./credentials/authenticator.js";
+import { jwtCredentials } from "./credentials/jwt/jwt-credentials.js";
+import { explainingMalformedJwt } from "./credentials/jwt/malformed-jwt.js";
+import { JtiLedger } from "./credentials/jti-ledger.js";
 import { LastUsedTracker } from "./credentials/last-used-tracker.js";
 import { SecretHasher } from "./credentials/opaque-token.js";
 import { opaqueVerifier } from "./credentials/opaque-verifier.js";
 import { DecisionEngine } from "./decision/engine.js";
 import { listen, type Listener } from "./http/listener.js";
+import { withJwks } from "./http/jwks-route.js";
 import { withProbes } from "./http/probes.js";
 import { createDcrRegistry } from "./oauth/dcr-registry.js";
 import { DiscoveryClient } from "./oauth/discovery.js";
@@ -63,14 +71,29 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
       config.lastUsedIntervalMs,
       (error) => log.warn({ err: error }, "could not record token use"),
     );
+    const ledger = new JtiLedger(store.jti, clock);
     const authenticator = new Authenticator([
-      opaqueVerifier({ tokens: store.tokens, configTokens, hasher, clock, lastUsed }),
+      await jwtCredentials({ config: config.jwt, store, ledger, clock, log }),
+      // Takes every bearer the JWT verifier leaves, so it stays last.
+      explainingMalformedJwt(opaqueVerifier({ tokens: store.tokens, configTokens, hasher, clock, lastUsed })),
     ]);
     if (config.devAllowAll) {
       log.warn("DEV MODE: PORTCULLIS_DEV_ALLOW_ALL is set, every request is ALLOWED. Never use this in production.");
     }
-    const engine = new DecisionEngine(policy, authenticator, { allowAll: config.devAllowAll });
-    const admin = createTokenAdmin({ authenticator, tokens: store.tokens, configTokens, hasher, clock });
+    const engine = new DecisionEngine(policy, authenticator, { allowAll: config.devAllowAll, singleUse: ledger });
+    const requireRoot = rootGuard(authenticator);
+    const admin = {
+      tokens: createTokenAdmin({
+        requireRoot,
+        mintTeamToken: teamTokenMinter({ signingKeys: store.signingKeys, teams: store.teams, config: config.jwt.teamTokens, clock }),
+        tokens: store.tokens,
+        configTokens,
+        hasher,
+        clock,
+      }),
+      signingKeys: createSigningKeyAdmin({ requireRoot, signingKeys: store.signingKeys, clock }),
+      teams: createTeamAdmin({ requireRoot, teams: store.teams, clock }),
+    };
     const sealer = config.dcr.encryptionKey === undefined ? plainSealer : envelopeSealer(config.dcr.encryptionKey);
     const dcr = createDcrRegistry({ store: store.dcr, clock, sealer, settings: config.dcr });
     const http = { timeoutMs: config.oauth.httpTimeoutMs, maxBytes: config.oauth.httpMaxBytes };
@@ -95,7 +118,10 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
         router.service(OAuthFlowService, createOAuthFlowService({ flow, authenticator }));
       },
     });
-    const listener = await listen(config.listen.host, config.listen.port, withProbes(() => store.ping(), connectHandler));
+    const publishedKeys = async () =>
+      (await store.signingKeys.list()).flatMap((key) => (key.state !== "retired" && key.publicJwk ? [key.publicJwk] : []));
+    const handler = withProbes(() => store.ping(), withJwks(publishedKeys, connectHandler));
+    const listener = await listen(config.listen.host, config.listen.port, handler);
     log.info({ address: `${listener.address.address}:${listener.address.port}` }, "portcullis listening (h2c and HTTP/1.1)");
     return {
       listener,

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml, YAMLError } from "yaml";
+import { parseJwtConfig, type JwtConfig, type JwtFileConfig } from "./credentials/jwt/issuer-config.js";
 import { InvalidArgumentError } from "./errors.js";
 import type { PolicyConfig } from "./policy/policy.js";
 import { DEFAULT_REDIS_PREFIX } from "./store/redis/redis-keys.js";
@@ -46,6 +47,7 @@ export interface Config {
   rootTokens: RootTokenConfig[];
   tokenFile?: string;
   policy: PolicyConfig;
+  jwt: JwtConfig;
   devAllowAll: boolean;
   logLevel: string;
   lastUsedIntervalMs: number;
@@ -70,6 +72,7 @@ interface ConfigFile {
   root_tokens?: { token: string; name?: string }[];
   token_file?: string;
   policy?: PolicyConfig;
+  jwt?: JwtFileConfig;
   dev_allow_all?: boolean;
   log_level?: string;
   last_used_interval_ms?: number;
@@ -134,6 +137,16 @@ export function loadConfig(env: Env): Config {
     ]),
     tokenFile: pick("PORTCULLIS_TOKEN_FILE", file.token_file, String),
     policy: pick("PORTCULLIS_POLICY", file.policy, (raw) => parseYamlQuietly(raw, "PORTCULLIS_POLICY") as PolicyConfig) ?? {},
+    jwt: parseJwtConfig({
+      issuers: pick("PORTCULLIS_JWT_ISSUERS", file.jwt?.issuers, json("PORTCULLIS_JWT_ISSUERS")),
+      request_issuers: pick("PORTCULLIS_JWT_REQUEST_ISSUERS", file.jwt?.request_issuers, json("PORTCULLIS_JWT_REQUEST_ISSUERS")),
+      team_tokens: {
+        issuer: pick("PORTCULLIS_TEAM_TOKEN_ISSUER", file.jwt?.team_tokens?.issuer, String),
+        audience: pick("PORTCULLIS_TEAM_TOKEN_AUDIENCE", file.jwt?.team_tokens?.audience, String),
+        ttl_s: pick("PORTCULLIS_TEAM_TOKEN_TTL_S", file.jwt?.team_tokens?.ttl_s, positiveInt("PORTCULLIS_TEAM_TOKEN_TTL_S")),
+        leeway_s: pick("PORTCULLIS_TEAM_TOKEN_LEEWAY_S", file.jwt?.team_tokens?.leeway_s, Number),
+      },
+    }),
     devAllowAll: pick("PORTCULLIS_DEV_ALLOW_ALL", file.dev_allow_all, (raw) => raw === "true" || raw === "1") ?? false,
     logLevel: pick("PORTCULLIS_LOG_LEVEL", file.log_level, String) ?? "info",
     lastUsedIntervalMs:
@@ -208,6 +221,16 @@ function parseEncryptionKey(raw: string): Buffer {
     throw new InvalidArgumentError("PORTCULLIS_DCR_ENCRYPTION_KEY", "must be 32 bytes, base64-encoded");
   }
   return key;
+}
+
+function json(name: string) {
+  return (raw: string): unknown => {
+    try {
+      return JSON.parse(raw);
+    } catch {
+      throw new InvalidArgumentError(name, "must be JSON");
+    }
+  };
 }
 
 function checkedRootTokens(tokens: RootTokenConfig[]): RootTokenConfig[] {

@@ -23,9 +23,7 @@ export function validateMint(input: MintInput): MintInput {
       throw new InvalidArgumentError("scopes", `"${scope}" cannot be minted: token administration needs a root token`);
     }
   }
-  if (input.name.length > 200 || /[\x00-\x1f\x7f]/.test(input.name)) {
-    throw new InvalidArgumentError("name", "at most 200 characters, no control characters");
-  }
+  checkedName("name", input.name);
   if (input.ttlMs !== undefined && (!(input.ttlMs > 0) || input.ttlMs > MAX_TTL_MS)) {
     throw new InvalidArgumentError("ttl", "must be positive and at most 10 years");
   }
@@ -37,7 +35,8 @@ export function validateMint(input: MintInput): MintInput {
   };
 }
 
-function checkedList(field: string, values: string[], maxCount: number, maxLength: number): string[] {
+/** A list of printable, space-free entries within limits, de-duplicated. */
+export function checkedList(field: string, values: string[], maxCount: number, maxLength: number): string[] {
   if (values.length > maxCount) throw new InvalidArgumentError(field, `at most ${maxCount} entries`);
   for (const value of values) {
     if (value.length > maxLength || !PRINTABLE.test(value)) {
@@ -45,4 +44,12 @@ function checkedList(field: string, values: string[], maxCount: number, maxLengt
     }
   }
   return [...new Set(values)];
+}
+
+/** A display name: at most 200 characters, no control characters. */
+export function checkedName(field: string, name: string): string {
+  if (name.length > 200 || /[\x00-\x1f\x7f]/.test(name)) {
+    throw new InvalidArgumentError(field, "at most 200 characters, no control characters");
+  }
+  return name;
 }

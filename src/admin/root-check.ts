@@ -33,3 +33,8 @@ export async function requireRootOrScope(authenticator: Authenticator, authoriza
   }
   return identity;
 }
+
+/** `requireRoot` bound to one authenticator: what the administration modules take as a dependency. */
+export function rootGuard(authenticator: Authenticator): (authorization: string) => Promise<Identity> {
+  return (authorization) => requireRoot(authenticator, authorization, "administration");
+}

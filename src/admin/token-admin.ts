@@ -1,20 +1,15 @@
 import type { Clock } from "../clock.js";
-import type { Authenticator } from "../credentials/authenticator.js";
 import type { Identity } from "../credentials/identity.js";
 import { generateSecret, isTokenId, tokenIdFromHash, type SecretHasher } from "../credentials/opaque-token.js";
-import {
-  AlreadyExistsError,
-  FailedPreconditionError,
-  InvalidArgumentError,
-  NotFoundError,
-} from "../errors.js";
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
 import type { StoredToken, TokenStore } from "../store/store.js";
-import { requireRoot } from "./root-check.js";
 import { validateMint, type MintInput } from "./mint-validation.js";
+import type { TeamTokenMinter } from "./team-token-mint.js";
 import { tokenView, type TokenView } from "./token-view.js";
 
 export interface TokenAdminDeps {
-  authenticator: Authenticator;
+  requireRoot: (authorization: string) => Promise<Identity>;
+  mintTeamToken: TeamTokenMinter;
   tokens: TokenStore;
   configTokens: ReadonlyMap<string, StoredToken>;
   hasher: SecretHasher;
@@ -25,8 +20,7 @@ const MINT_ATTEMPTS = 3;
 
 /** Token administration; every operation first proves the caller is root. */
 export function createTokenAdmin(deps: TokenAdminDeps) {
-  const requireAdmin = (authorization: string): Promise<Identity> =>
-    requireRoot(deps.authenticator, authorization, "token administration");
+  const { requireRoot } = deps;
 
   async function find(id: string): Promise<StoredToken> {
     if (id === "") throw new InvalidArgumentError("token_id", "is required");
@@ -37,9 +31,14 @@ export function createTokenAdmin(deps: TokenAdminDeps) {
   }
 
   return {
-    async mint(authorization: string, input: MintInput): Promise<{ secret: string; token: TokenView }> {
-      await requireAdmin(authorization);
+    async mint(
+      authorization: string,
+      input: MintInput,
+      kind: { teamJwt: false } | { teamJwt: true; teamId: string } = { teamJwt: false },
+    ): Promise<{ secret: string; token: TokenView }> {
+      await requireRoot(authorization);
       const request = validateMint(input);
+      if (kind.teamJwt) return deps.mintTeamToken(kind.teamId, request);
       for (let attempt = 1; ; attempt++) {
         const secret = generateSecret();
         const hash = deps.hasher.hash(secret);
@@ -65,19 +64,19 @@ export function createTokenAdmin(deps: TokenAdminDeps) {
     },
 
     async list(authorization: string): Promise<TokenView[]> {
-      await requireAdmin(authorization);
+      await requireRoot(authorization);
       const now = deps.clock();
       const stored = await deps.tokens.list();
       return [...deps.configTokens.values(), ...stored].map((token) => tokenView(token, now));
     },
 
     async get(authorization: string, id: string): Promise<TokenView> {
-      await requireAdmin(authorization);
+      await requireRoot(authorization);
       return tokenView(await find(id), deps.clock());
     },
 
     async revoke(authorization: string, id: string): Promise<TokenView> {
-      const caller = await requireAdmin(authorization);
+      const caller = await requireRoot(authorization);
       if (id === caller.tokenId) throw new FailedPreconditionError("a token cannot revoke itself");
       const token = await find(id);
       if (token.source === "config") {

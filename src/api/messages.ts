@@ -1,9 +1,10 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { SigningKeyView } from "../admin/signing-key-admin.js";
 import type { TokenView } from "../admin/token-view.js";
 import type { CredentialType as DomainCredentialType } from "../credentials/identity.js";
 import type { Decision as DomainDecision } from "../decision/decision.js";
-import type { TokenSource } from "../store/store.js";
+import type { SigningKeyAlgorithm as DomainAlgorithm, SigningKeyState as DomainKeyState, StoredTeam, TokenSource } from "../store/store.js";
 import {
   AuthorizeResponseSchema,
   CredentialType,
@@ -11,6 +12,13 @@ import {
   Denial,
   type AuthorizeResponse,
 } from "../../gen/portcullis/v1/authorization_pb.js";
+import {
+  SigningKeyAlgorithm,
+  SigningKeySchema,
+  SigningKeyState,
+  type SigningKey,
+} from "../../gen/portcullis/v1/signing_keys_pb.js";
+import { TeamSchema, type Team } from "../../gen/portcullis/v1/teams_pb.js";
 import { Source, TokenRecordSchema, type TokenRecord } from "../../gen/portcullis/v1/token_admin_pb.js";
 
 const CREDENTIAL_TYPES: Record<DomainCredentialType, CredentialType> = {
@@ -26,6 +34,19 @@ const SOURCES: Record<TokenSource, Source> = {
   file: Source.FILE,
   minted: Source.MINTED,
 };
+
+const ALGORITHMS: Record<DomainAlgorithm, SigningKeyAlgorithm> = {
+  HS256: SigningKeyAlgorithm.HS256,
+  ES256: SigningKeyAlgorithm.ES256,
+};
+
+const KEY_STATES: Record<DomainKeyState, SigningKeyState> = {
+  active: SigningKeyState.ACTIVE,
+  verify_only: SigningKeyState.VERIFY_ONLY,
+  retired: SigningKeyState.RETIRED,
+};
+
+const time = (ms: number | undefined) => (ms === undefined ? undefined : timestampFromMs(ms));
 
 export function authorizeResponse(decision: DomainDecision): AuthorizeResponse {
   const identity = decision.identity;
@@ -53,7 +74,6 @@ export function authorizeResponse(decision: DomainDecision): AuthorizeResponse {
 }
 
 export function tokenRecord(view: TokenView): TokenRecord {
-  const time = (ms: number | undefined) => (ms === undefined ? undefined : timestampFromMs(ms));
   return create(TokenRecordSchema, {
     tokenId: view.id,
     scopes: view.scopes,
@@ -66,5 +86,32 @@ export function tokenRecord(view: TokenView): TokenRecord {
     lastUsedAt: time(view.lastUsedAt),
     revokedAt: time(view.revokedAt),
     active: view.active,
+  });
+}
+
+export function signingKeyMessage(view: SigningKeyView): SigningKey {
+  return create(SigningKeySchema, {
+    kid: view.kid,
+    algorithm: ALGORITHMS[view.algorithm],
+    state: KEY_STATES[view.state],
+    createdAt: time(view.createdAt),
+    retiredAt: time(view.retiredAt),
+  });
+}
+
+/** The wire algorithm as the domain's; UNSPECIFIED means HS256. */
+export function signingKeyAlgorithm(algorithm: SigningKeyAlgorithm): DomainAlgorithm {
+  return algorithm === SigningKeyAlgorithm.ES256 ? "ES256" : "HS256";
+}
+
+export function teamMessage(team: StoredTeam): Team {
+  return create(TeamSchema, {
+    teamId: team.id,
+    name: team.name,
+    libraries: team.libraries,
+    active: team.deactivatedAt === undefined,
+    createdAt: time(team.createdAt),
+    deactivatedAt: time(team.deactivatedAt),
+    activeTokenId: team.activeJti ?? "",
   });
 }

@@ -1,34 +1,80 @@
 import { durationMs } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
+import type { SigningKeyAdmin } from "../admin/signing-key-admin.js";
+import type { TeamAdmin } from "../admin/team-admin.js";
 import type { TokenAdmin } from "../admin/token-admin.js";
-import { TokenAdminService } from "../../gen/portcullis/v1/token_admin_pb.js";
+import { InvalidArgumentError } from "../errors.js";
+import { TokenAdminService, TokenKind } from "../../gen/portcullis/v1/token_admin_pb.js";
 import { callerCredential } from "./caller-credential.js";
-import { tokenRecord } from "./messages.js";
+import { signingKeyAlgorithm, signingKeyMessage, teamMessage, tokenRecord } from "./messages.js";
 
-export function createTokenAdminService(admin: TokenAdmin): ServiceImpl<typeof TokenAdminService> {
+
+export function createTokenAdminService(admin: {
+  tokens: TokenAdmin;
+  signingKeys: SigningKeyAdmin;
+  teams: TeamAdmin;
+}): ServiceImpl<typeof TokenAdminService> {
+  const { tokens, signingKeys, teams } = admin;
   return {
     async mintToken(request, context) {
-      const { secret, token } = await admin.mint(callerCredential(context), {
-        scopes: request.scopes,
-        name: request.name,
-        allowedLibraries: request.allowedLibraries,
-        allowedTools: request.allowedTools,
-        ttlMs: request.ttl === undefined ? undefined : durationMs(request.ttl),
-      });
+      const teamJwt = request.kind === TokenKind.TEAM_JWT;
+      if (!teamJwt && request.teamId !== "") throw new InvalidArgumentError("team_id", "only for TOKEN_KIND_TEAM_JWT");
+      const { secret, token } = await tokens.mint(
+        callerCredential(context),
+        {
+          scopes: request.scopes,
+          name: request.name,
+          allowedLibraries: request.allowedLibraries,
+          allowedTools: request.allowedTools,
+          ttlMs: request.ttl === undefined ? undefined : durationMs(request.ttl),
+        },
+        teamJwt ? { teamJwt, teamId: request.teamId } : { teamJwt },
+      );
       return { token: secret, record: tokenRecord(token) };
     },
 
     async listTokens(_request, context) {
-      const tokens = await admin.list(callerCredential(context));
-      return { tokens: tokens.map(tokenRecord) };
+      return { tokens: (await tokens.list(callerCredential(context))).map(tokenRecord) };
     },
 
     async getToken(request, context) {
-      return { record: tokenRecord(await admin.get(callerCredential(context), request.tokenId)) };
+      return { record: tokenRecord(await tokens.get(callerCredential(context), request.tokenId)) };
     },
 
     async revokeToken(request, context) {
-      return { record: tokenRecord(await admin.revoke(callerCredential(context), request.tokenId)) };
+      return { record: tokenRecord(await tokens.revoke(callerCredential(context), request.tokenId)) };
+    },
+
+    async createSigningKey(request, context) {
+      return { key: signingKeyMessage(await signingKeys.create(callerCredential(context), signingKeyAlgorithm(request.algorithm))) };
+    },
+
+    async listSigningKeys(_request, context) {
+      return { keys: (await signingKeys.list(callerCredential(context))).map(signingKeyMessage) };
+    },
+
+    async retireSigningKey(request, context) {
+      return { key: signingKeyMessage(await signingKeys.retire(callerCredential(context), request.kid)) };
+    },
+
+    async createTeam(request, context) {
+      return { team: teamMessage(await teams.create(callerCredential(context), request)) };
+    },
+
+    async getTeam(request, context) {
+      return { team: teamMessage(await teams.get(callerCredential(context), request.teamId)) };
+    },
+
+    async listTeams(_request, context) {
+      return { teams: (await teams.list(callerCredential(context))).map(teamMessage) };
+    },
+
+    async deactivateTeam(request, context) {
+      return { team: teamMessage(await teams.deactivate(callerCredential(context), request.teamId)) };
+    },
+
+    async assignLibraries(request, context) {
+      return { team: teamMessage(await teams.assignLibraries(callerCredential(context), request.teamId, request.libraries)) };
     },
   };
 }

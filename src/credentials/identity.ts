@@ -14,6 +14,15 @@ export interface Identity {
   allowedTools: readonly string[];
   /** Where an opaque token came from; decides who may administer tokens. */
   source?: TokenSource;
+  /** Present for credentials that carry a `jti`: what single-use and replay checks key on. */
+  jti?: JtiRef;
+}
+
+/** One credential instance: its issuer's `jti` and the last moment (ms) it is accepted. */
+export interface JtiRef {
+  issuer: string;
+  jti: string;
+  validUntil: number;
 }
 
 /** A credential was refused: `reason` is a stable code for the wire. */

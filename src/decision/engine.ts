@@ -1,13 +1,20 @@
 import type { Authenticator } from "../credentials/authenticator.js";
-import type { Identity } from "../credentials/identity.js";
+import type { Identity, JtiRef } from "../credentials/identity.js";
 import type { Policy, Requirement } from "../policy/policy.js";
 import { parseResource } from "../policy/resource.js";
 import { grantsScope } from "../policy/scopes.js";
 import { allow, deny, type Decision, type DecisionRequest } from "./decision.js";
 
+/** Tells the first presentation of a credential instance from every later one, across replicas. */
+export interface FirstUseRegistry {
+  firstUse(ref: JtiRef, ruleName: string): Promise<boolean>;
+}
+
 export interface DecisionEngineOptions {
   /** Development only: every decision that would deny allows instead. */
   allowAll?: boolean;
+  /** Enforces single-use rules; without it they deny every credential. */
+  singleUse?: FirstUseRegistry;
 }
 
 /**
@@ -56,7 +63,7 @@ export class DecisionEngine {
     return rule ?? deny("forbidden", "no_policy");
   }
 
-  private authorizationPhase(request: DecisionRequest, requirement: Requirement, identity: Identity): Decision {
+  private async authorizationPhase(request: DecisionRequest, requirement: Requirement, identity: Identity): Promise<Decision> {
     const scope = requirement.scope;
     if (scope.trim() === "") return deny("forbidden", "no_required_scope", identity);
     if (!grantsScope(identity.scopes, scope)) return deny("forbidden", "insufficient_scope", identity, scope);
@@ -64,8 +71,16 @@ export class DecisionEngine {
       const tool = request.resource.slice("tool:".length);
       if (!identity.allowedTools.includes(tool)) return deny("forbidden", "tool_not_allowed", identity, scope);
     }
-    // Single-use resources need a credential with a jti; none is verified yet.
-    if (requirement.singleUse) return deny("forbidden", "single_use_requires_jti", identity, scope);
+    if (requirement.singleUse) {
+      // Only a credential with a jti can be told apart from its replay. Checked
+      // last, so a request denied for another reason uses nothing up.
+      if (identity.jti === undefined || this.options.singleUse === undefined) {
+        return deny("forbidden", "single_use_requires_jti", identity, scope);
+      }
+      if (!(await this.options.singleUse.firstUse(identity.jti, requirement.ruleName))) {
+        return deny("forbidden", "already_used", identity, scope);
+      }
+    }
     return allow("ok", identity, scope);
   }
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DcrKeySchema } from "../../gen/portcullis/v1/dcr_pb.js";
 import { redisKeys } from "../../src/store/redis/redis-keys.js";
 import { bearer, rejectionOf, createClients, type Clients } from "../support/clients.js";
-import { startOidcProvider, type OidcProvider } from "../support/oidc-provider.js";
+import { startOidcProvider, type OidcProvider } from "../support/oauth-provider.js";
 import { startReplicas, type Replicas } from "../support/replicas.js";
 import { TEST_REDIS_URL } from "../support/redis.js";
 

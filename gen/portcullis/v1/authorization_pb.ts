@@ -100,7 +100,13 @@ export type AuthorizeResponse = Message<"portcullis.v1.AuthorizeResponse"> & {
    * Stable machine-readable code, e.g. "ok", "public_resource",
    * "missing_credential", "unknown_token", "token_revoked",
    * "token_expired", "insufficient_scope", "tool_not_allowed",
-   * "no_required_scope", "no_policy".
+   * "no_required_scope", "no_policy". JWTs add "unknown_issuer",
+   * "unknown_key", "key_retired", "alg_none", "alg_not_allowed", "bad_kid",
+   * "bad_signature", "token_not_yet_valid", "iat_in_future",
+   * "wrong_audience", "malformed_jwt", "bad_jwt_header", "bad_jwt_payload",
+   * "bad_claim", "missing_claim", "token_rotated", "team_inactive",
+   * "unknown_team", "lifetime_too_long", "jti_replayed"; single-use rules
+   * add "single_use_requires_jti" and "already_used".
    *
    * @generated from field: string reason = 3;
    */

@@ -6,13 +6,17 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { CreateSigningKeyRequestSchema, CreateSigningKeyResponseSchema, ListSigningKeysRequestSchema, ListSigningKeysResponseSchema, RetireSigningKeyRequestSchema, RetireSigningKeyResponseSchema } from "./signing_keys_pb.js";
+import { file_portcullis_v1_signing_keys } from "./signing_keys_pb.js";
+import type { AssignLibrariesRequestSchema, AssignLibrariesResponseSchema, CreateTeamRequestSchema, CreateTeamResponseSchema, DeactivateTeamRequestSchema, DeactivateTeamResponseSchema, GetTeamRequestSchema, GetTeamResponseSchema, ListTeamsRequestSchema, ListTeamsResponseSchema } from "./teams_pb.js";
+import { file_portcullis_v1_teams } from "./teams_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file portcullis/v1/token_admin.proto.
  */
 export const file_portcullis_v1_token_admin: GenFile = /*@__PURE__*/
-  fileDesc("Ch9wb3J0Y3VsbGlzL3YxL3Rva2VuX2FkbWluLnByb3RvEg1wb3J0Y3VsbGlzLnYxIugCCgtUb2tlblJlY29yZBIQCgh0b2tlbl9pZBgBIAEoCRIOCgZzY29wZXMYAiADKAkSDAoEbmFtZRgDIAEoCRIZChFhbGxvd2VkX2xpYnJhcmllcxgEIAMoCRIVCg1hbGxvd2VkX3Rvb2xzGAUgAygJEiUKBnNvdXJjZRgGIAEoDjIVLnBvcnRjdWxsaXMudjEuU291cmNlEi4KCmNyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmV4cGlyZXNfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGxhc3RfdXNlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGYWN0aXZlGAogASgIEi4KCnJldm9rZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIooBChBNaW50VG9rZW5SZXF1ZXN0Eg4KBnNjb3BlcxgBIAMoCRIMCgRuYW1lGAIgASgJEhkKEWFsbG93ZWRfbGlicmFyaWVzGAMgAygJEhUKDWFsbG93ZWRfdG9vbHMYBCADKAkSJgoDdHRsGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIk4KEU1pbnRUb2tlblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEioKBnJlY29yZBgCIAEoCzIaLnBvcnRjdWxsaXMudjEuVG9rZW5SZWNvcmQiEwoRTGlzdFRva2Vuc1JlcXVlc3QiQAoSTGlzdFRva2Vuc1Jlc3BvbnNlEioKBnRva2VucxgBIAMoCzIaLnBvcnRjdWxsaXMudjEuVG9rZW5SZWNvcmQiIwoPR2V0VG9rZW5SZXF1ZXN0EhAKCHRva2VuX2lkGAEgASgJIj4KEEdldFRva2VuUmVzcG9uc2USKgoGcmVjb3JkGAEgASgLMhoucG9ydGN1bGxpcy52MS5Ub2tlblJlY29yZCImChJSZXZva2VUb2tlblJlcXVlc3QSEAoIdG9rZW5faWQYASABKAkiQQoTUmV2b2tlVG9rZW5SZXNwb25zZRIqCgZyZWNvcmQYASABKAsyGi5wb3J0Y3VsbGlzLnYxLlRva2VuUmVjb3JkKm0KBlNvdXJjZRIWChJTT1VSQ0VfVU5TUEVDSUZJRUQQABIUChBTT1VSQ0VfQk9PVFNUUkFQEAESEQoNU09VUkNFX0NPTkZJRxACEg8KC1NPVVJDRV9GSUxFEAMSEQoNU09VUkNFX01JTlRFRBAEMtkCChFUb2tlbkFkbWluU2VydmljZRJOCglNaW50VG9rZW4SHy5wb3J0Y3VsbGlzLnYxLk1pbnRUb2tlblJlcXVlc3QaIC5wb3J0Y3VsbGlzLnYxLk1pbnRUb2tlblJlc3BvbnNlElEKCkxpc3RUb2tlbnMSIC5wb3J0Y3VsbGlzLnYxLkxpc3RUb2tlbnNSZXF1ZXN0GiEucG9ydGN1bGxpcy52MS5MaXN0VG9rZW5zUmVzcG9uc2USSwoIR2V0VG9rZW4SHi5wb3J0Y3VsbGlzLnYxLkdldFRva2VuUmVxdWVzdBofLnBvcnRjdWxsaXMudjEuR2V0VG9rZW5SZXNwb25zZRJUCgtSZXZva2VUb2tlbhIhLnBvcnRjdWxsaXMudjEuUmV2b2tlVG9rZW5SZXF1ZXN0GiIucG9ydGN1bGxpcy52MS5SZXZva2VUb2tlblJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("Ch9wb3J0Y3VsbGlzL3YxL3Rva2VuX2FkbWluLnByb3RvEg1wb3J0Y3VsbGlzLnYxIugCCgtUb2tlblJlY29yZBIQCgh0b2tlbl9pZBgBIAEoCRIOCgZzY29wZXMYAiADKAkSDAoEbmFtZRgDIAEoCRIZChFhbGxvd2VkX2xpYnJhcmllcxgEIAMoCRIVCg1hbGxvd2VkX3Rvb2xzGAUgAygJEiUKBnNvdXJjZRgGIAEoDjIVLnBvcnRjdWxsaXMudjEuU291cmNlEi4KCmNyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmV4cGlyZXNfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGxhc3RfdXNlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGYWN0aXZlGAogASgIEi4KCnJldm9rZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIsMBChBNaW50VG9rZW5SZXF1ZXN0Eg4KBnNjb3BlcxgBIAMoCRIMCgRuYW1lGAIgASgJEhkKEWFsbG93ZWRfbGlicmFyaWVzGAMgAygJEhUKDWFsbG93ZWRfdG9vbHMYBCADKAkSJgoDdHRsGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEiYKBGtpbmQYBiABKA4yGC5wb3J0Y3VsbGlzLnYxLlRva2VuS2luZBIPCgd0ZWFtX2lkGAcgASgJIk4KEU1pbnRUb2tlblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEioKBnJlY29yZBgCIAEoCzIaLnBvcnRjdWxsaXMudjEuVG9rZW5SZWNvcmQiEwoRTGlzdFRva2Vuc1JlcXVlc3QiQAoSTGlzdFRva2Vuc1Jlc3BvbnNlEioKBnRva2VucxgBIAMoCzIaLnBvcnRjdWxsaXMudjEuVG9rZW5SZWNvcmQiIwoPR2V0VG9rZW5SZXF1ZXN0EhAKCHRva2VuX2lkGAEgASgJIj4KEEdldFRva2VuUmVzcG9uc2USKgoGcmVjb3JkGAEgASgLMhoucG9ydGN1bGxpcy52MS5Ub2tlblJlY29yZCImChJSZXZva2VUb2tlblJlcXVlc3QSEAoIdG9rZW5faWQYASABKAkiQQoTUmV2b2tlVG9rZW5SZXNwb25zZRIqCgZyZWNvcmQYASABKAsyGi5wb3J0Y3VsbGlzLnYxLlRva2VuUmVjb3JkKlcKCVRva2VuS2luZBIaChZUT0tFTl9LSU5EX1VOU1BFQ0lGSUVEEAASFQoRVE9LRU5fS0lORF9PUEFRVUUQARIXChNUT0tFTl9LSU5EX1RFQU1fSldUEAIqbQoGU291cmNlEhYKElNPVVJDRV9VTlNQRUNJRklFRBAAEhQKEFNPVVJDRV9CT09UU1RSQVAQARIRCg1TT1VSQ0VfQ09ORklHEAISDwoLU09VUkNFX0ZJTEUQAxIRCg1TT1VSQ0VfTUlOVEVEEAQyswgKEVRva2VuQWRtaW5TZXJ2aWNlEk4KCU1pbnRUb2tlbhIfLnBvcnRjdWxsaXMudjEuTWludFRva2VuUmVxdWVzdBogLnBvcnRjdWxsaXMudjEuTWludFRva2VuUmVzcG9uc2USUQoKTGlzdFRva2VucxIgLnBvcnRjdWxsaXMudjEuTGlzdFRva2Vuc1JlcXVlc3QaIS5wb3J0Y3VsbGlzLnYxLkxpc3RUb2tlbnNSZXNwb25zZRJLCghHZXRUb2tlbhIeLnBvcnRjdWxsaXMudjEuR2V0VG9rZW5SZXF1ZXN0Gh8ucG9ydGN1bGxpcy52MS5HZXRUb2tlblJlc3BvbnNlElQKC1Jldm9rZVRva2VuEiEucG9ydGN1bGxpcy52MS5SZXZva2VUb2tlblJlcXVlc3QaIi5wb3J0Y3VsbGlzLnYxLlJldm9rZVRva2VuUmVzcG9uc2USYwoQQ3JlYXRlU2lnbmluZ0tleRImLnBvcnRjdWxsaXMudjEuQ3JlYXRlU2lnbmluZ0tleVJlcXVlc3QaJy5wb3J0Y3VsbGlzLnYxLkNyZWF0ZVNpZ25pbmdLZXlSZXNwb25zZRJgCg9MaXN0U2lnbmluZ0tleXMSJS5wb3J0Y3VsbGlzLnYxLkxpc3RTaWduaW5nS2V5c1JlcXVlc3QaJi5wb3J0Y3VsbGlzLnYxLkxpc3RTaWduaW5nS2V5c1Jlc3BvbnNlEmMKEFJldGlyZVNpZ25pbmdLZXkSJi5wb3J0Y3VsbGlzLnYxLlJldGlyZVNpZ25pbmdLZXlSZXF1ZXN0GicucG9ydGN1bGxpcy52MS5SZXRpcmVTaWduaW5nS2V5UmVzcG9uc2USUQoKQ3JlYXRlVGVhbRIgLnBvcnRjdWxsaXMudjEuQ3JlYXRlVGVhbVJlcXVlc3QaIS5wb3J0Y3VsbGlzLnYxLkNyZWF0ZVRlYW1SZXNwb25zZRJICgdHZXRUZWFtEh0ucG9ydGN1bGxpcy52MS5HZXRUZWFtUmVxdWVzdBoeLnBvcnRjdWxsaXMudjEuR2V0VGVhbVJlc3BvbnNlEk4KCUxpc3RUZWFtcxIfLnBvcnRjdWxsaXMudjEuTGlzdFRlYW1zUmVxdWVzdBogLnBvcnRjdWxsaXMudjEuTGlzdFRlYW1zUmVzcG9uc2USXQoORGVhY3RpdmF0ZVRlYW0SJC5wb3J0Y3VsbGlzLnYxLkRlYWN0aXZhdGVUZWFtUmVxdWVzdBolLnBvcnRjdWxsaXMudjEuRGVhY3RpdmF0ZVRlYW1SZXNwb25zZRJgCg9Bc3NpZ25MaWJyYXJpZXMSJS5wb3J0Y3VsbGlzLnYxLkFzc2lnbkxpYnJhcmllc1JlcXVlc3QaJi5wb3J0Y3VsbGlzLnYxLkFzc2lnbkxpYnJhcmllc1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_portcullis_v1_signing_keys, file_portcullis_v1_teams]);
 
 /**
  * TokenRecord describes a token. No field carries the secret or its hash.
@@ -114,11 +118,24 @@ export type MintTokenRequest = Message<"portcullis.v1.MintTokenRequest"> & {
   allowedTools: string[];
 
   /**
-   * Lifetime; absent means the token does not expire.
+   * Lifetime; absent means the token does not expire (opaque) or lives for
+   * the configured team token lifetime (team JWT).
    *
    * @generated from field: google.protobuf.Duration ttl = 5;
    */
   ttl?: Duration | undefined;
+
+  /**
+   * @generated from field: portcullis.v1.TokenKind kind = 6;
+   */
+  kind: TokenKind;
+
+  /**
+   * The team a TOKEN_KIND_TEAM_JWT token speaks for.
+   *
+   * @generated from field: string team_id = 7;
+   */
+  teamId: string;
 };
 
 /**
@@ -133,7 +150,7 @@ export const MintTokenRequestSchema: GenMessage<MintTokenRequest> = /*@__PURE__*
  */
 export type MintTokenResponse = Message<"portcullis.v1.MintTokenResponse"> & {
   /**
-   * The secret. It is shown here once and never again.
+   * The secret (or the team JWT). It is shown here once and never again.
    *
    * @generated from field: string token = 1;
    */
@@ -251,6 +268,41 @@ export const RevokeTokenResponseSchema: GenMessage<RevokeTokenResponse> = /*@__P
   messageDesc(file_portcullis_v1_token_admin, 8);
 
 /**
+ * TokenKind chooses what MintToken creates.
+ *
+ * @generated from enum portcullis.v1.TokenKind
+ */
+export enum TokenKind {
+  /**
+   * Treated as TOKEN_KIND_OPAQUE.
+   *
+   * @generated from enum value: TOKEN_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * An opaque bearer token (pcl_...), stored as a hash.
+   *
+   * @generated from enum value: TOKEN_KIND_OPAQUE = 1;
+   */
+  OPAQUE = 1,
+
+  /**
+   * A JWT for a team (team_id required), signed with the active signing key.
+   * Minting one rotates the team's token: the previous one stops working.
+   *
+   * @generated from enum value: TOKEN_KIND_TEAM_JWT = 2;
+   */
+  TEAM_JWT = 2,
+}
+
+/**
+ * Describes the enum portcullis.v1.TokenKind.
+ */
+export const TokenKindSchema: GenEnum<TokenKind> = /*@__PURE__*/
+  enumDesc(file_portcullis_v1_token_admin, 0);
+
+/**
  * Source says where a token came from.
  *
  * @generated from enum portcullis.v1.Source
@@ -294,10 +346,11 @@ export enum Source {
  * Describes the enum portcullis.v1.Source.
  */
 export const SourceSchema: GenEnum<Source> = /*@__PURE__*/
-  enumDesc(file_portcullis_v1_token_admin, 0);
+  enumDesc(file_portcullis_v1_token_admin, 1);
 
 /**
- * TokenAdminService administers opaque tokens. Every call needs a root
+ * TokenAdminService administers opaque tokens, team tokens, their signing
+ * keys and teams. Every call needs a root
  * credential (a "*" token from the bootstrap or config source) in the
  * call's own "Authorization: Bearer" header.
  *
@@ -340,6 +393,79 @@ export const TokenAdminService: GenService<{
     methodKind: "unary";
     input: typeof RevokeTokenRequestSchema;
     output: typeof RevokeTokenResponseSchema;
+  },
+  /**
+   * CreateSigningKey creates the key that signs team tokens from now on; the
+   * key that signed so far becomes verify-only. Key material is never returned.
+   *
+   * @generated from rpc portcullis.v1.TokenAdminService.CreateSigningKey
+   */
+  createSigningKey: {
+    methodKind: "unary";
+    input: typeof CreateSigningKeyRequestSchema;
+    output: typeof CreateSigningKeyResponseSchema;
+  },
+  /**
+   * @generated from rpc portcullis.v1.TokenAdminService.ListSigningKeys
+   */
+  listSigningKeys: {
+    methodKind: "unary";
+    input: typeof ListSigningKeysRequestSchema;
+    output: typeof ListSigningKeysResponseSchema;
+  },
+  /**
+   * RetireSigningKey rejects every token the key signed, at once on every replica.
+   *
+   * @generated from rpc portcullis.v1.TokenAdminService.RetireSigningKey
+   */
+  retireSigningKey: {
+    methodKind: "unary";
+    input: typeof RetireSigningKeyRequestSchema;
+    output: typeof RetireSigningKeyResponseSchema;
+  },
+  /**
+   * @generated from rpc portcullis.v1.TokenAdminService.CreateTeam
+   */
+  createTeam: {
+    methodKind: "unary";
+    input: typeof CreateTeamRequestSchema;
+    output: typeof CreateTeamResponseSchema;
+  },
+  /**
+   * @generated from rpc portcullis.v1.TokenAdminService.GetTeam
+   */
+  getTeam: {
+    methodKind: "unary";
+    input: typeof GetTeamRequestSchema;
+    output: typeof GetTeamResponseSchema;
+  },
+  /**
+   * @generated from rpc portcullis.v1.TokenAdminService.ListTeams
+   */
+  listTeams: {
+    methodKind: "unary";
+    input: typeof ListTeamsRequestSchema;
+    output: typeof ListTeamsResponseSchema;
+  },
+  /**
+   * DeactivateTeam rejects the team's token at once on every replica.
+   *
+   * @generated from rpc portcullis.v1.TokenAdminService.DeactivateTeam
+   */
+  deactivateTeam: {
+    methodKind: "unary";
+    input: typeof DeactivateTeamRequestSchema;
+    output: typeof DeactivateTeamResponseSchema;
+  },
+  /**
+   * AssignLibraries replaces the team's libraries; the next request sees them.
+   *
+   * @generated from rpc portcullis.v1.TokenAdminService.AssignLibraries
+   */
+  assignLibraries: {
+    methodKind: "unary";
+    input: typeof AssignLibrariesRequestSchema;
+    output: typeof AssignLibrariesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_portcullis_v1_token_admin, 0);

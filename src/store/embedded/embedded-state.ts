@@ -1,4 +1,4 @@
-import type { DcrRecord, OAuthFlowRecord, StoredToken } from "../store.js";
+import type { DcrRecord, OAuthFlowRecord, StoredSigningKey, StoredTeam, StoredToken } from "../store.js";
 
 /** A DCR entry and when it is evicted (Unix ms; absent: kept until deleted). */
 export interface EmbeddedDcrEntry {
@@ -18,6 +18,11 @@ export interface EmbeddedState {
   format: 1;
   tokens: Record<string, StoredToken>;
   bootstrapTokenId?: string;
+  signingKeys: Record<string, StoredSigningKey>;
+  activeSigningKid?: string;
+  teams: Record<string, StoredTeam>;
+  /** id → value and the moment (ms) the record lapses; lapsed records are purged on write. */
+  jti: Record<string, { value: number; until: number }>;
   /** By the encoded DCR key (src/oauth/dcr-key.ts). */
   dcr: Record<string, EmbeddedDcrEntry>;
   /** Lease id and expiry (Unix ms) by the encoded DCR key. */
@@ -27,5 +32,5 @@ export interface EmbeddedState {
 }
 
 export function emptyEmbeddedState(): EmbeddedState {
-  return { format: 1, tokens: {}, dcr: {}, dcrLeases: {}, oauthStates: {} };
+  return { format: 1, tokens: {}, signingKeys: {}, teams: {}, jti: {}, dcr: {}, dcrLeases: {}, oauthStates: {} };
 }

@@ -3,6 +3,9 @@ import type { Store } from "../store.js";
 import { emptyEmbeddedState, type EmbeddedState } from "./embedded-state.js";
 import { embeddedDcrStore } from "./embedded-dcr-store.js";
 import { embeddedOAuthStateStore } from "./embedded-oauth-state-store.js";
+import { embeddedJtiStore } from "./embedded-jti-store.js";
+import { embeddedSigningKeyStore } from "./embedded-signing-key-store.js";
+import { embeddedTeamStore } from "./embedded-team-store.js";
 import { embeddedTokenStore } from "./embedded-token-store.js";
 import { PersistentDocument } from "./persistent-document.js";
 
@@ -19,6 +22,9 @@ export async function openEmbeddedStore(dataDir: string): Promise<Store> {
     tokens: embeddedTokenStore(document),
     dcr: embeddedDcrStore(document),
     oauthStates: embeddedOAuthStateStore(document),
+    signingKeys: embeddedSigningKeyStore(document),
+    teams: embeddedTeamStore(document),
+    jti: embeddedJtiStore(document),
     async ping() {},
     async close() {
       await document.drain();

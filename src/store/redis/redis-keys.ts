@@ -29,6 +29,18 @@ export interface RedisKeys {
   dcrLease(key: DcrKey): string;
   /** String: JSON of one pending OAuth flow, by the hash of its state. */
   oauthState(stateId: string): string;
+  /** Hash: `data` (immutable JSON, key material included), `retired_at`. */
+  signingKey(kid: string): string;
+  /** Sorted set of kids scored by creation time. */
+  readonly signingKeyIndex: string;
+  /** String: kid of the key that signs now. */
+  readonly activeSigningKey: string;
+  /** Hash: `data` (immutable JSON), `libraries` (JSON), `active_jti`, `deactivated_at`. */
+  team(id: string): string;
+  /** Sorted set of team ids scored by creation time. */
+  readonly teamIndex: string;
+  /** String with a PX expiry: one jti record (id is a digest, see jti-ledger). */
+  jti(id: string): string;
 }
 
 export function redisKeys(prefix: string, dcrPrefix: string = prefix): RedisKeys {
@@ -44,6 +56,12 @@ export function redisKeys(prefix: string, dcrPrefix: string = prefix): RedisKeys
     // "dcr-lease:" rather than "dcr:..." so that a SCAN for "dcr:*" (ours or ToolHive's) never meets a lease.
     dcrLease: (key) => `${dcrPrefix}dcr-lease:${encodeDcrKey(key)}`,
     oauthState: (stateId) => `${prefix}oauth-state:${stateId}`,
+    signingKey: (kid) => `${prefix}signing-key:${kid}`,
+    signingKeyIndex: `${prefix}signing-keys`,
+    activeSigningKey: `${prefix}signing-key-active`,
+    team: (id) => `${prefix}team:${id}`,
+    teamIndex: `${prefix}teams`,
+    jti: (id) => `${prefix}jti:${id}`,
   };
 }
 

@@ -3,6 +3,9 @@ import { connectRedis, redisCall, type RedisSettings } from "./redis-connection.
 import { redisDcrStore } from "./redis-dcr-store.js";
 import { redisKeys } from "./redis-keys.js";
 import { redisOAuthStateStore } from "./redis-oauth-state-store.js";
+import { redisJtiStore } from "./redis-jti-store.js";
+import { redisSigningKeyStore } from "./redis-signing-key-store.js";
+import { redisTeamStore } from "./redis-team-store.js";
 import { redisTokenStore } from "./redis-token-store.js";
 
 export interface RedisStoreSettings extends RedisSettings {
@@ -21,6 +24,9 @@ export async function openRedisStore(settings: RedisStoreSettings): Promise<Stor
     tokens: redisTokenStore(client, keys),
     dcr: redisDcrStore(client, keys),
     oauthStates: redisOAuthStateStore(client, keys),
+    signingKeys: redisSigningKeyStore(client, keys),
+    teams: redisTeamStore(client, keys),
+    jti: redisJtiStore(client, keys),
     async ping() {
       await redisCall(() => client.ping());
     },

@@ -3,6 +3,7 @@ import { AlreadyExistsError } from "../../errors.js";
 import type { StoredToken, TokenStore } from "../store.js";
 import { redisCall } from "./redis-connection.js";
 import type { RedisKeys } from "./redis-keys.js";
+import { pairsToObject } from "./redis-replies.js";
 import { RedisScript } from "./redis-script.js";
 
 const scripts = {
@@ -73,10 +74,4 @@ function fromFields(fields: Record<string, string>): StoredToken | undefined {
   if (fields.revoked_at !== undefined) token.revokedAt = Number(fields.revoked_at);
   if (fields.last_used_at !== undefined) token.lastUsedAt = Number(fields.last_used_at);
   return token;
-}
-
-function pairsToObject(pairs: string[]): Record<string, string> {
-  const object: Record<string, string> = {};
-  for (let i = 0; i + 1 < pairs.length; i += 2) object[pairs[i]!] = pairs[i + 1]!;
-  return object;
 }

@@ -1,0 +1,126 @@
+import { errors, importJWK, type CryptoKey, type JWK, type JWSHeaderParameters } from "jose";
+import type { Logger } from "pino";
+import { systemClock, type Clock } from "../../clock.js";
+import { UnavailableError } from "../../errors.js";
+import { DEFAULT_FETCH_LIMITS, fetchJson, FetchFailure, type FetchLimits } from "./bounded-fetch.js";
+import { discoverJwksUri } from "./issuer-discovery.js";
+import { selectJwk, usableJwks } from "./jwk-selection.js";
+
+export interface JwksKeySourceOptions {
+  /** Where the key set is; without it, found by discovery from `issuer`. */
+  jwksUri?: string;
+  issuer?: string;
+  /** How long a fetched key set is used before it is fetched again (default 1 h). */
+  ttlMs?: number;
+  /** Least time between two fetches while a key set is cached (default 30 s). */
+  minRefreshIntervalMs?: number;
+  /** Per fetch: time limit and size cap. */
+  fetchLimits?: FetchLimits;
+  clock?: Clock;
+  log?: Logger;
+}
+
+/**
+ * Public keys of one issuer, from its JWKS, for jose's `jwtVerify`.
+ * `getKey` throws jose's JWKSNoMatchingKey when no key fits the header,
+ * and UnavailableError when no key set could be fetched yet, so an
+ * unreachable IdP never turns into a decision.
+ */
+export interface JwksKeySource {
+  readonly getKey: (header: JWSHeaderParameters) => Promise<CryptoKey>;
+  /** Fetches the key set now; a failure is logged and retried on first use, never thrown. */
+  start(): Promise<void>;
+}
+
+export const DEFAULT_JWKS_TTL_MS = 3_600_000;
+export const DEFAULT_JWKS_MIN_REFRESH_INTERVAL_MS = 30_000;
+/** With no key set at all, the IdP is asked again at most this often. */
+const RETRY_WITHOUT_KEYS_MS = 1000;
+
+/**
+ * Fetches are coalesced (however many requests want a refresh, one fetch
+ * runs) and rate-limited (a flood of made-up kids costs the IdP one fetch
+ * per interval). A cached key set outlives an unreachable IdP.
+ */
+export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySource {
+  if (options.jwksUri === undefined && options.issuer === undefined) {
+    throw new TypeError("createJwksKeySource needs jwksUri or issuer");
+  }
+  const clock = options.clock ?? systemClock;
+  const ttlMs = options.ttlMs ?? DEFAULT_JWKS_TTL_MS;
+  const minRefreshIntervalMs = options.minRefreshIntervalMs ?? DEFAULT_JWKS_MIN_REFRESH_INTERVAL_MS;
+  const limits = options.fetchLimits ?? DEFAULT_FETCH_LIMITS;
+  const label = options.jwksUri ?? options.issuer;
+
+  let jwksUri = options.jwksUri;
+  let cached: { keys: JWK[]; fetchedAt: number } | undefined;
+  let lastAttemptAt = Number.NEGATIVE_INFINITY;
+  let inflight: Promise<void> | undefined;
+  const imported = new Map<string, Promise<CryptoKey>>();
+
+  async function fetchKeySet(): Promise<void> {
+    try {
+      jwksUri ??= await discoverJwksUri(options.issuer!, limits);
+      const keys = usableJwks(await fetchJson(jwksUri, limits));
+      if (keys === undefined) throw new FetchFailure(`${jwksUri} is not a JWK set`);
+      cached = { keys, fetchedAt: clock() };
+      imported.clear();
+      options.log?.debug({ jwks: label, keys: keys.length }, "JWKS fetched");
+    } catch (error) {
+      const stale = cached === undefined ? "no cached keys" : "cached keys stay in use";
+      options.log?.warn({ jwks: label, reason: describe(error) }, `JWKS fetch failed; ${stale}`);
+    }
+  }
+
+  /** Joins the fetch in flight, or starts one unless the last attempt was too recent. */
+  function refresh(counted = true): Promise<void> {
+    if (inflight !== undefined) return inflight;
+    const now = clock();
+    const interval = cached === undefined ? RETRY_WITHOUT_KEYS_MS : minRefreshIntervalMs;
+    if (counted && now - lastAttemptAt < interval) return Promise.resolve();
+    if (counted) lastAttemptAt = now;
+    inflight = fetchKeySet().finally(() => {
+      inflight = undefined;
+    });
+    return inflight;
+  }
+
+  function importKey(jwk: JWK, alg: string): Promise<CryptoKey> {
+    const id = `${alg}\0${JSON.stringify(jwk)}`;
+    let key = imported.get(id);
+    if (key === undefined) {
+      key = importJWK(jwk, alg) as Promise<CryptoKey>;
+      imported.set(id, key);
+      key.catch(() => imported.delete(id));
+    }
+    return key;
+  }
+
+  return {
+    async getKey(header) {
+      if (cached === undefined) await refresh();
+      if (cached === undefined) throw new UnavailableError(`signing keys of ${label} are unavailable`);
+      // A key set past its TTL keeps serving while a fresh one is fetched.
+      if (clock() - cached.fetchedAt >= ttlMs) void refresh();
+      let jwk = selectJwk(cached.keys, header);
+      if (jwk === undefined) {
+        await refresh();
+        jwk = selectJwk(cached.keys, header);
+      }
+      if (jwk === undefined) throw new errors.JWKSNoMatchingKey();
+      try {
+        return await importKey(jwk, header.alg!);
+      } catch {
+        throw new errors.JWKSNoMatchingKey("the matching JWK could not be imported");
+      }
+    },
+    async start() {
+      // Not counted against the rate limit: the first use retries at once.
+      await refresh(false);
+    },
+  };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : "unknown error";
+}

@@ -1,0 +1,40 @@
+import type { CredentialVerifier, Verification } from "../identity.js";
+import { hasJwsShape, parseJws, type ParsedJws } from "./jws-shape.js";
+
+/** Verifies the tokens of one issuer, chosen by their `iss`. */
+export interface IssuerVerifier {
+  verify(token: string, parsed: ParsedJws): Promise<Verification>;
+}
+
+const MAX_KID_LENGTH = 256;
+// Key ids name keys, never places: no slashes, no dot-dot, no control characters.
+const KID = /^[A-Za-z0-9_\-.=+:]+$/;
+
+/**
+ * Every JWT: takes compact JWS bearers (never `pcl_` secrets), refuses
+ * what no issuer may send (`alg: none`, odd `kid`s), and hands the token to
+ * the verifier of the issuer its `iss` names, so only that issuer's keys are
+ * ever tried.
+ */
+export function jwtVerifier(issuers: ReadonlyMap<string, IssuerVerifier>): CredentialVerifier {
+  return {
+    accepts: hasJwsShape,
+    async verify(bearer): Promise<Verification> {
+      const parsed = parseJws(bearer);
+      if ("reason" in parsed) return reject(parsed.reason);
+      const { alg, kid } = parsed.header;
+      if (alg.toLowerCase() === "none") return reject("alg_none");
+      if (kid !== undefined && !(typeof kid === "string" && kid.length <= MAX_KID_LENGTH && KID.test(kid) && !kid.includes(".."))) {
+        return reject("bad_kid");
+      }
+      const iss = parsed.payload.iss;
+      const issuer = typeof iss === "string" ? issuers.get(iss) : undefined;
+      if (issuer === undefined) return reject("unknown_issuer");
+      return issuer.verify(bearer, parsed);
+    },
+  };
+}
+
+function reject(reason: string): Verification {
+  return { rejection: { reason } };
+}

@@ -1,0 +1,90 @@
+import type { CryptoKey } from "jose";
+import type { Logger } from "pino";
+import type { Clock } from "../../clock.js";
+import type { SigningKeyStore, TeamStore } from "../../store/store.js";
+import type { Verification } from "../identity.js";
+import { scopesOf, stringClaim, validUntil } from "./claims.js";
+import type { TeamTokenConfig } from "./issuer-config.js";
+import type { IssuerVerifier } from "./jwt-verifier.js";
+import { verificationMaterial } from "./signing-key-material.js";
+import { TEAM_SUBJECT_PREFIX, TEAM_TOKEN_TYPE } from "./team-token.js";
+import { verifySignedJwt } from "./verify-signed-jwt.js";
+
+/**
+ * Team tokens Portcullis issued. Key state, team state and the team's
+ * current `jti` are read from the store on every request, so retiring a
+ * key, deactivating a team or minting a new team token takes effect at
+ * once on every replica; the libraries are the team's as of now.
+ */
+export function teamTokenVerifier(deps: {
+  config: TeamTokenConfig;
+  signingKeys: SigningKeyStore;
+  teams: TeamStore;
+  clock: Clock;
+  log: Logger;
+}): IssuerVerifier {
+  const { config } = deps;
+  // Key material never changes under a kid, so each is imported once.
+  const imported = new Map<string, Promise<CryptoKey | Uint8Array>>();
+  const reject = (reason: string): Verification => ({ rejection: { reason } });
+  return {
+    async verify(token, parsed): Promise<Verification> {
+      const { kid } = parsed.header;
+      if (typeof kid !== "string") return reject("unknown_key");
+      const claimedSub = parsed.payload.sub;
+      const claimedTeam = typeof claimedSub === "string" && claimedSub.startsWith(TEAM_SUBJECT_PREFIX)
+        ? claimedSub.slice(TEAM_SUBJECT_PREFIX.length)
+        : undefined;
+      // Both reads at once; the team is trusted only after the signature is.
+      const [key, team] = await Promise.all([
+        deps.signingKeys.get(kid),
+        claimedTeam === undefined ? undefined : deps.teams.get(claimedTeam),
+      ]);
+      if (key === undefined) return reject("unknown_key");
+      if (key.state === "retired") return reject("key_retired");
+      let material = imported.get(kid);
+      if (material === undefined) {
+        material = verificationMaterial(key);
+        imported.set(kid, material);
+      }
+      let verificationKey: CryptoKey | Uint8Array;
+      try {
+        verificationKey = await material;
+      } catch (error) {
+        imported.delete(kid);
+        deps.log.error({ kid, err: error }, "stored signing key cannot be imported; its tokens are denied");
+        return reject("unknown_key");
+      }
+      const expected = {
+        issuer: config.issuer,
+        audiences: [config.audience],
+        algorithms: [key.algorithm],
+        leewayS: config.leewayS,
+        requiredClaims: ["sub", "jti", "iat", "exp"],
+      };
+      const outcome = await verifySignedJwt(token, verificationKey, expected, deps.clock(), deps.log);
+      if ("reason" in outcome) return reject(outcome.reason);
+      const { payload } = outcome;
+      const jti = stringClaim(payload, "jti");
+      const scopes = scopesOf(payload, ["scope"]);
+      if (payload.typ !== TEAM_TOKEN_TYPE || claimedTeam === undefined || jti === undefined || scopes === undefined) {
+        return reject("bad_claim");
+      }
+      if (team === undefined) return reject("unknown_team");
+      if (team.deactivatedAt !== undefined) return reject("team_inactive");
+      if (team.activeJti !== jti) return reject("token_rotated");
+      return {
+        identity: {
+          subject: `${TEAM_SUBJECT_PREFIX}${team.id}`,
+          tokenId: jti,
+          credentialType: "team_token",
+          name: team.name,
+          scopes,
+          libraries: team.libraries,
+          allowedTools: [],
+          jti: { issuer: config.issuer, jti, validUntil: validUntil(payload, config.leewayS)! },
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import { jwtVerify, type JWTPayload, type JWTVerifyGetKey, type CryptoKey } from "jose";
+import type { Logger } from "pino";
+import { UnavailableError } from "../../errors.js";
+import { reasonForJoseError } from "./jwt-reasons.js";
+
+/** What one issuer demands of its tokens. */
+export interface JwtExpectations {
+  issuer: string;
+  /** Empty: `aud` is not checked. */
+  audiences: readonly string[];
+  algorithms: readonly string[];
+  leewayS: number;
+  requiredClaims?: readonly string[];
+}
+
+export type SignedJwtOutcome = { payload: JWTPayload } | { reason: string };
+
+/**
+ * Checks signature, `alg`, `iss`, `aud`, `exp`, `nbf`, `iat` and required
+ * claims at `now` (ms). Every failure is a reason code; only
+ * UnavailableError (keys cannot be had) escapes.
+ */
+export async function verifySignedJwt(
+  token: string,
+  key: CryptoKey | Uint8Array | JWTVerifyGetKey,
+  expected: JwtExpectations,
+  now: number,
+  log: Logger,
+): Promise<SignedJwtOutcome> {
+  try {
+    const options = {
+      issuer: expected.issuer,
+      audience: expected.audiences.length > 0 ? [...expected.audiences] : undefined,
+      algorithms: [...expected.algorithms],
+      clockTolerance: expected.leewayS,
+      requiredClaims: expected.requiredClaims === undefined ? undefined : [...expected.requiredClaims],
+      currentDate: new Date(now),
+    };
+    const { payload } =
+      typeof key === "function" ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
+    // jose checks `iat` against the clock only with maxTokenAge; a token from the future is refused here.
+    if (typeof payload.iat === "number" && payload.iat > now / 1000 + expected.leewayS) return { reason: "iat_in_future" };
+    return { payload };
+  } catch (error) {
+    if (error instanceof UnavailableError) throw error;
+    const reason = reasonForJoseError(error);
+    if (reason !== undefined) return { reason };
+    log.warn({ issuer: expected.issuer, err: error }, "JWT verification failed unexpectedly; denied");
+    return { reason: "invalid_token" };
+  }
+}

@@ -1,0 +1,45 @@
+import { AlreadyExistsError } from "../../errors.js";
+import type { SigningKeyRecord, SigningKeyStore, StoredSigningKey } from "../store.js";
+import type { EmbeddedState } from "./embedded-state.js";
+import { unchanged, type PersistentDocument } from "./persistent-document.js";
+
+export function embeddedSigningKeyStore(document: PersistentDocument<EmbeddedState>): SigningKeyStore {
+  const record = (state: Readonly<EmbeddedState>, key: StoredSigningKey): SigningKeyRecord => ({
+    ...structuredClone(key),
+    state: key.retiredAt !== undefined ? "retired" : state.activeSigningKid === key.kid ? "active" : "verify_only",
+  });
+  return {
+    create(key) {
+      return document.update((draft) => {
+        if (draft.signingKeys[key.kid] !== undefined) throw new AlreadyExistsError(`signing key ${key.kid} already exists`);
+        draft.signingKeys[key.kid] = structuredClone(key);
+        draft.activeSigningKid = key.kid;
+      });
+    },
+    async get(kid) {
+      const state = document.current;
+      const key = state.signingKeys[kid];
+      return key === undefined ? undefined : record(state, key);
+    },
+    async list() {
+      const state = document.current;
+      return Object.values(state.signingKeys)
+        .sort((a, b) => a.createdAt - b.createdAt || (a.kid < b.kid ? -1 : 1))
+        .map((key) => record(state, key));
+    },
+    async active() {
+      const state = document.current;
+      const key = state.activeSigningKid === undefined ? undefined : state.signingKeys[state.activeSigningKid];
+      return key === undefined ? undefined : record(state, key);
+    },
+    retire(kid, at) {
+      return document.update((draft) => {
+        const key = draft.signingKeys[kid];
+        if (key === undefined || key.retiredAt !== undefined) return unchanged(undefined);
+        key.retiredAt = at;
+        if (draft.activeSigningKid === kid) delete draft.activeSigningKid;
+        return record(draft, key);
+      });
+    },
+  };
+}

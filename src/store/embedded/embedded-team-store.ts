@@ -1,0 +1,47 @@
+import { AlreadyExistsError } from "../../errors.js";
+import type { StoredTeam, TeamStore } from "../store.js";
+import type { EmbeddedState } from "./embedded-state.js";
+import { unchanged, type PersistentDocument } from "./persistent-document.js";
+
+export function embeddedTeamStore(document: PersistentDocument<EmbeddedState>): TeamStore {
+  /** Applies `change` to an existing team (active only, when asked) and answers the result. */
+  const changeTeam = (id: string, activeOnly: boolean, change: (team: StoredTeam) => void) =>
+    document.update((draft) => {
+      const team = draft.teams[id];
+      if (team === undefined || (activeOnly && team.deactivatedAt !== undefined)) return unchanged(undefined);
+      change(team);
+      return structuredClone(team);
+    });
+  return {
+    insert(team) {
+      return document.update((draft) => {
+        if (draft.teams[team.id] !== undefined) throw new AlreadyExistsError(`team ${team.id} already exists`);
+        draft.teams[team.id] = structuredClone(team);
+      });
+    },
+    async get(id) {
+      const team = document.current.teams[id];
+      return team === undefined ? undefined : structuredClone(team);
+    },
+    async list() {
+      return Object.values(document.current.teams)
+        .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
+        .map((team) => structuredClone(team));
+    },
+    deactivate(id, at) {
+      return changeTeam(id, true, (team) => {
+        team.deactivatedAt = at;
+      });
+    },
+    assignLibraries(id, libraries) {
+      return changeTeam(id, false, (team) => {
+        team.libraries = [...libraries];
+      });
+    },
+    rotateJti(id, jti) {
+      return changeTeam(id, true, (team) => {
+        team.activeJti = jti;
+      });
+    },
+  };
+}

@@ -1,0 +1,29 @@
+/** A pending authorization-code flow, keyed by the hash of its state. */
+export interface OAuthFlowRecord {
+  upstreamIssuer: string;
+  tokenEndpoint: string;
+  clientId: string;
+  /** Plain, or sealed when encryption is on. */
+  clientSecret: string;
+  tokenEndpointAuthMethod: string;
+  redirectUri: string;
+  /** Plain, or sealed when encryption is on. */
+  codeVerifier: string;
+  nonce: string;
+  scopes: string[];
+  resource: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export type OAuthStateConsumption = { record: OAuthFlowRecord } | { used: true } | { unknown: true };
+
+export interface OAuthStateStore {
+  /** Stores a new flow until `record.expiresAt`; AlreadyExistsError if the id is taken. */
+  insert(stateId: string, record: OAuthFlowRecord): Promise<void>;
+  /**
+   * Takes the flow out, once: the first call gets the record, later calls
+   * `used` (until the flow would have expired), unknown or expired ids `unknown`.
+   */
+  consume(stateId: string, nowMs: number): Promise<OAuthStateConsumption>;
+}

@@ -1,0 +1,60 @@
+import type { Redis } from "ioredis";
+import { AlreadyExistsError } from "../../errors.js";
+import type { SigningKeyRecord, SigningKeyStore, StoredSigningKey } from "../store.js";
+import { redisCall } from "./redis-connection.js";
+import type { RedisKeys } from "./redis-keys.js";
+import { execAll, pairsToObject } from "./redis-replies.js";
+import { RedisScript } from "./redis-script.js";
+
+const scripts = {
+  create: new RedisScript("create-signing-key.lua"),
+  retire: new RedisScript("retire-signing-key.lua"),
+};
+
+export function redisSigningKeyStore(client: Redis, keys: RedisKeys): SigningKeyStore {
+  /** Reads keys and the active pointer in one MULTI, so states are consistent. */
+  async function read(kids: string[]): Promise<SigningKeyRecord[]> {
+    if (kids.length === 0) return [];
+    const batch = client.multi();
+    for (const kid of kids) batch.hgetall(keys.signingKey(kid));
+    batch.get(keys.activeSigningKey);
+    const replies = await redisCall(() => execAll(batch));
+    const activeKid = replies.pop() as string | null;
+    return replies.flatMap((fields) => fromFields(fields as Record<string, string>, activeKid) ?? []);
+  }
+  return {
+    async create(key) {
+      const created = await redisCall(() =>
+        scripts.create.run(
+          client,
+          [keys.signingKey(key.kid), keys.signingKeyIndex, keys.activeSigningKey],
+          [key.kid, JSON.stringify(key), key.createdAt],
+        ),
+      );
+      if (created !== 1) throw new AlreadyExistsError(`signing key ${key.kid} already exists`);
+    },
+    async get(kid) {
+      return (await read([kid]))[0];
+    },
+    async list() {
+      return read(await redisCall(() => client.zrange(keys.signingKeyIndex, 0, -1)));
+    },
+    async active() {
+      const kid = await redisCall(() => client.get(keys.activeSigningKey));
+      const key = kid === null ? undefined : (await read([kid]))[0];
+      return key?.state === "active" ? key : undefined;
+    },
+    async retire(kid, at) {
+      const reply = await redisCall(() => scripts.retire.run(client, [keys.signingKey(kid), keys.activeSigningKey], [kid, at]));
+      return reply === null ? undefined : fromFields(pairsToObject(reply as string[]), null);
+    },
+  };
+}
+
+function fromFields(fields: Record<string, string>, activeKid: string | null): SigningKeyRecord | undefined {
+  if (fields.data === undefined) return undefined;
+  const key = JSON.parse(fields.data) as StoredSigningKey;
+  if (fields.retired_at !== undefined) key.retiredAt = Number(fields.retired_at);
+  const state = key.retiredAt !== undefined ? "retired" : key.kid === activeKid ? "active" : "verify_only";
+  return { ...key, state };
+}

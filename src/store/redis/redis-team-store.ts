@@ -1,0 +1,58 @@
+import type { Redis } from "ioredis";
+import { AlreadyExistsError } from "../../errors.js";
+import type { StoredTeam, TeamStore } from "../store.js";
+import { redisCall } from "./redis-connection.js";
+import type { RedisKeys } from "./redis-keys.js";
+import { execAll, pairsToObject } from "./redis-replies.js";
+import { RedisScript } from "./redis-script.js";
+
+const scripts = {
+  insert: new RedisScript("insert-team.lua"),
+  change: new RedisScript("change-team.lua"),
+};
+
+type TeamData = Pick<StoredTeam, "id" | "name" | "createdAt">;
+
+export function redisTeamStore(client: Redis, keys: RedisKeys): TeamStore {
+  async function change(id: string, field: string, value: string | number, activeOnly: boolean) {
+    const reply = await redisCall(() =>
+      scripts.change.run(client, [keys.team(id)], [field, value, activeOnly ? "active" : "any"]),
+    );
+    return reply === null ? undefined : fromFields(pairsToObject(reply as string[]));
+  }
+  return {
+    async insert(team) {
+      const data: TeamData = { id: team.id, name: team.name, createdAt: team.createdAt };
+      const created = await redisCall(() =>
+        scripts.insert.run(
+          client,
+          [keys.team(team.id), keys.teamIndex],
+          [team.id, JSON.stringify(data), JSON.stringify(team.libraries), team.createdAt],
+        ),
+      );
+      if (created !== 1) throw new AlreadyExistsError(`team ${team.id} already exists`);
+    },
+    async get(id) {
+      return fromFields(await redisCall(() => client.hgetall(keys.team(id))));
+    },
+    async list() {
+      const ids = await redisCall(() => client.zrange(keys.teamIndex, 0, -1));
+      if (ids.length === 0) return [];
+      const batch = client.pipeline();
+      for (const id of ids) batch.hgetall(keys.team(id));
+      const replies = await redisCall(() => execAll(batch));
+      return replies.flatMap((fields) => fromFields(fields as Record<string, string>) ?? []);
+    },
+    deactivate: (id, at) => change(id, "deactivated_at", at, true),
+    assignLibraries: (id, libraries) => change(id, "libraries", JSON.stringify(libraries), false),
+    rotateJti: (id, jti) => change(id, "active_jti", jti, true),
+  };
+}
+
+function fromFields(fields: Record<string, string>): StoredTeam | undefined {
+  if (fields.data === undefined) return undefined;
+  const team: StoredTeam = { ...(JSON.parse(fields.data) as TeamData), libraries: JSON.parse(fields.libraries ?? "[]") as string[] };
+  if (fields.active_jti !== undefined) team.activeJti = fields.active_jti;
+  if (fields.deactivated_at !== undefined) team.deactivatedAt = Number(fields.deactivated_at);
+  return team;
+}

@@ -1,0 +1,27 @@
+export interface StoredTeam {
+  /** A UUID; team tokens name the team as `team:<id>`. */
+  id: string;
+  name: string;
+  libraries: string[];
+  createdAt: number;
+  /** The `jti` of the one team token that is valid now. */
+  activeJti?: string;
+  deactivatedAt?: number;
+}
+
+export interface TeamStore {
+  /** Creates a team; AlreadyExistsError when its id is taken. */
+  insert(team: StoredTeam): Promise<void>;
+  get(id: string): Promise<StoredTeam | undefined>;
+  /** Every team, oldest first, ties by id. */
+  list(): Promise<StoredTeam[]>;
+  /** Deactivates a team; undefined when there is no such active team. */
+  deactivate(id: string, at: number): Promise<StoredTeam | undefined>;
+  /** Replaces the team's libraries; undefined when there is no such team. */
+  assignLibraries(id: string, libraries: string[]): Promise<StoredTeam | undefined>;
+  /**
+   * Makes `jti` the team's only valid token id, at once for every replica;
+   * undefined when there is no such active team.
+   */
+  rotateJti(id: string, jti: string): Promise<StoredTeam | undefined>;
+}

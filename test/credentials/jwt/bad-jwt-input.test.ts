@@ -1,0 +1,107 @@
+import { createPublicKey, randomBytes } from "node:crypto";
+import { exportSPKI, SignJWT } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Decision, Denial } from "../../../gen/portcullis/v1/authorization_pb.js";
+import { createClients, type Clients } from "../../support/clients.js";
+import { startInProcess, type InProcessPortcullis } from "../../support/in-process.js";
+import { generateTestKey, OidcProvider, type TestKey } from "../../support/oidc-provider.js";
+
+const AUDIENCE = "portcullis-api";
+const REQUEST_ISSUER = "orchestrator";
+const REQUEST_SECRET = randomBytes(32);
+const b64 = (value: string | object) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
+
+describe("bad JWT input", () => {
+  const idp = new OidcProvider("oidc");
+  let key: TestKey;
+  let server: InProcessPortcullis;
+  let clients: Clients;
+
+  beforeAll(async () => {
+    key = await generateTestKey("RS256", "rsa-1");
+    await idp.start();
+    idp.publish(key);
+    server = await startInProcess({
+      PORTCULLIS_JWT_ISSUERS: JSON.stringify([{ issuer: idp.issuer, audiences: [AUDIENCE], leeway_s: 30 }]),
+      PORTCULLIS_JWT_REQUEST_ISSUERS: JSON.stringify([
+        { issuer: REQUEST_ISSUER, jwk: { kty: "oct", k: REQUEST_SECRET.toString("base64url") }, max_lifetime_s: 600 },
+      ]),
+    });
+    clients = createClients(server.url);
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await idp.stop();
+  });
+
+  const now = () => Math.floor(Date.now() / 1000);
+  const sign = (claims: object, header: Record<string, unknown> = {}) => idp.sign(key, { aud: AUDIENCE, scope: "kafka:read", ...claims }, header);
+  const claimsOf = (extra: object = {}) => ({ iss: idp.issuer, sub: "u", aud: AUDIENCE, scope: "kafka:read", iat: now(), exp: now() + 300, ...extra });
+
+  const requestToken = (claims: object, secret: Uint8Array = REQUEST_SECRET) =>
+    new SignJWT({ iss: REQUEST_ISSUER, sub: "agent", jti: randomBytes(8).toString("hex"), iat: now(), exp: now() + 60, scope: "kafka:read", libs: [], ...claims })
+      .setProtectedHeader({ alg: "HS256" })
+      .sign(secret);
+
+  const cases: [string, () => Promise<string>, string][] = [
+    ["alg none", async () => `${b64({ alg: "none", typ: "JWT" })}.${b64(claimsOf())}.`, "alg_none"],
+    [
+      "HS256 signed with the issuer's RSA public key as the HMAC secret",
+      async () => {
+        const pem = await exportSPKI(createPublicKey({ key: key.publicJwk as never, format: "jwk" }) as never);
+        return new SignJWT(claimsOf()).setProtectedHeader({ alg: "HS256", kid: key.kid }).sign(new TextEncoder().encode(pem));
+      },
+      "alg_not_allowed",
+    ],
+    ["an unknown kid", async () => sign({}, { kid: "nobody-knows-me" }), "unknown_key"],
+    ["a kid with path characters", async () => sign({}, { kid: "../../etc/passwd" }), "bad_kid"],
+    ["a kid 1 KiB long", async () => sign({}, { kid: "k".repeat(1024) }), "bad_kid"],
+    ["an expired token", async () => sign({ iat: now() - 600, exp: now() - 300 }), "token_expired"],
+    ["a token not valid yet", async () => sign({ nbf: now() + 300 }), "token_not_yet_valid"],
+    ["iat in the future beyond the leeway", async () => sign({ iat: now() + 120, exp: now() + 600 }), "iat_in_future"],
+    ["a wrong iss", async () => sign({ iss: "https://evil.example" }), "unknown_issuer"],
+    ["a wrong aud", async () => sign({ aud: "someone-else" }), "wrong_audience"],
+    ["a bad signature", async () => `${(await sign({})).slice(0, -6)}AAAAAA`, "bad_signature"],
+    ["malformed base64url", async () => `${b64({ alg: "RS256" })}.${b64(claimsOf())}x.abc`, "malformed_jwt"],
+    ["standard base64 (not base64url) in a segment", async () => `${b64({ alg: "RS256" })}.${b64(claimsOf())}.ab+/cd`, "malformed_jwt"],
+    ["a header that is not JSON", async () => `${b64("{not json")}.${b64(claimsOf())}.abc`, "bad_jwt_header"],
+    ["a header that is not an object", async () => `${b64(["RS256"])}.${b64(claimsOf())}.abc`, "bad_jwt_header"],
+    ["a header without alg", async () => `${b64({ typ: "JWT" })}.${b64(claimsOf())}.abc`, "bad_jwt_header"],
+    ["a payload that is not an object", async () => `${b64({ alg: "RS256", kid: key.kid })}.${b64("[1,2]")}.abc`, "bad_jwt_payload"],
+    ["a token over the size cap", async () => sign({ padding: "x".repeat(9000) }), "credential_too_long"],
+    ["exp that is not a number", async () => sign({ exp: "tomorrow" }), "bad_claim"],
+    ["a per-request token signed with another secret", async () => requestToken({}, randomBytes(32)), "bad_signature"],
+    ["a per-request token without jti", async () => requestToken({ jti: undefined }), "missing_claim"],
+    ["a per-request token whose libs is not an array", async () => requestToken({ libs: { a: 1 } }), "bad_claim"],
+    ["a per-request token living longer than allowed", async () => requestToken({ exp: now() + 3600 }), "lifetime_too_long"],
+  ];
+
+  it.each([
+    ["an external issuer's token", () => sign({})],
+    ["an HS256 per-request token", () => requestToken({})],
+  ])("allows %s that has none of these defects (the control)", async (_name, make) => {
+    const response = await clients.authorization.authorize({
+      authorization: `Bearer ${await make()}`,
+      resource: "GET /api/kafka/topics",
+      requiredScope: "kafka:read",
+    });
+    expect([response.decision, response.reason]).toEqual([Decision.ALLOW, "ok"]);
+  });
+
+  it.each(cases)("denies %s as unauthenticated with its own reason", async (_name, make, reason) => {
+    const token = await make();
+    const response = await clients.authorization.authorize({
+      authorization: `Bearer ${token}`,
+      resource: "GET /api/kafka/topics",
+      requiredScope: "kafka:read",
+    });
+    expect([response.decision, response.denial, response.reason]).toEqual([Decision.DENY, Denial.UNAUTHENTICATED, reason]);
+    expect(server.output()).not.toContain(token);
+  });
+
+  it("gives every bad input a reason of its own kind, never a generic one", () => {
+    expect(cases.map(([, , reason]) => reason)).not.toContain("invalid_token");
+    expect(cases.map(([, , reason]) => reason)).not.toContain("unknown_token");
+  });
+});

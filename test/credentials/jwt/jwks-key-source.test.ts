@@ -1,0 +1,125 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { errors } from "jose";
+import { afterEach, describe, expect, it } from "vitest";
+import { createJwksKeySource } from "../../../src/credentials/jwt/jwks-key-source.js";
+import { UnavailableError } from "../../../src/errors.js";
+import { generateTestKey, OidcProvider } from "../../support/oidc-provider.js";
+
+describe("the JWKS key source", () => {
+  const providers: OidcProvider[] = [];
+  const servers: http.Server[] = [];
+  afterEach(async () => {
+    for (const provider of providers.splice(0)) await provider.stop();
+    for (const server of servers.splice(0)) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  async function provider(): Promise<OidcProvider> {
+    const started = new OidcProvider("oidc");
+    await started.start();
+    providers.push(started);
+    return started;
+  }
+
+  async function rawServer(handler: http.RequestListener): Promise<string> {
+    const server = http.createServer(handler);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    servers.push(server);
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/keys`;
+  }
+
+  it("lets a flood of made-up kids cost the IdP one fetch per refresh interval", async () => {
+    const idp = await provider();
+    const key = await generateTestKey("ES256", "real");
+    idp.publish(key);
+    let now = 1_000_000;
+    const source = createJwksKeySource({ issuer: idp.issuer, minRefreshIntervalMs: 30_000, clock: () => now });
+    await source.start();
+    await source.getKey({ alg: "ES256", kid: "real" });
+    const fetchesAfterStart = idp.jwksFetches;
+    for (let i = 0; i < 50; i++) {
+      await expect(source.getKey({ alg: "ES256", kid: `random-${i}` })).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
+      now += 100;
+    }
+    expect(idp.jwksFetches - fetchesAfterStart).toBe(1);
+    now += 30_000;
+    await expect(source.getKey({ alg: "ES256", kid: "random-late" })).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
+    expect(idp.jwksFetches - fetchesAfterStart).toBe(2);
+  });
+
+  it("coalesces 100 concurrent lookups of a new kid into one fetch", async () => {
+    const idp = await provider();
+    const old = await generateTestKey("ES256", "old");
+    idp.publish(old);
+    const source = createJwksKeySource({ issuer: idp.issuer });
+    await source.start();
+    const fetchesAfterStart = idp.jwksFetches;
+    idp.publish(old, await generateTestKey("ES256", "new"));
+    idp.jwksDelayMs = 100;
+    const keys = await Promise.all(Array.from({ length: 100 }, () => source.getKey({ alg: "ES256", kid: "new" })));
+    expect(new Set(keys).size).toBe(1);
+    expect(idp.jwksFetches - fetchesAfterStart).toBe(1);
+  });
+
+  it("fetches again once the cache TTL has passed, serving the cached keys meanwhile", async () => {
+    const idp = await provider();
+    const first = await generateTestKey("ES256", "first");
+    idp.publish(first);
+    let now = 0;
+    const source = createJwksKeySource({ jwksUri: idp.jwksUri, ttlMs: 60_000, clock: () => now });
+    await source.getKey({ alg: "ES256", kid: "first" });
+    expect(idp.jwksFetches).toBe(1);
+    now += 59_999;
+    await source.getKey({ alg: "ES256", kid: "first" });
+    expect(idp.jwksFetches).toBe(1);
+    now += 1;
+    await source.getKey({ alg: "ES256", kid: "first" });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(idp.jwksFetches).toBe(2);
+  });
+
+  it("survives a failed fetch at start and fetches again on first use", async () => {
+    const idp = await provider();
+    const key = await generateTestKey("EdDSA", "ed");
+    idp.publish(key);
+    const port = new URL(idp.issuer).port;
+    await idp.stop();
+    const source = createJwksKeySource({ jwksUri: `http://127.0.0.1:${port}/keys` });
+    await expect(source.start()).resolves.toBeUndefined();
+    await expect(source.getKey({ alg: "EdDSA", kid: "ed" })).rejects.toBeInstanceOf(UnavailableError);
+    await idp.start();
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await expect(source.getKey({ alg: "EdDSA", kid: "ed" })).resolves.toBeDefined();
+  });
+
+  it("gives up on a key set larger than the size cap", async () => {
+    const key = await generateTestKey("ES256", "big");
+    const uri = await rawServer((_request, response) => {
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(JSON.stringify({ keys: [key.publicJwk], padding: "x".repeat(20_000) }));
+    });
+    const source = createJwksKeySource({ jwksUri: uri, fetchLimits: { timeoutMs: 2000, maxBytes: 10_000 } });
+    await expect(source.getKey({ alg: "ES256", kid: "big" })).rejects.toBeInstanceOf(UnavailableError);
+  });
+
+  it("gives up on an IdP that does not answer within the timeout", async () => {
+    const uri = await rawServer(() => undefined);
+    const source = createJwksKeySource({ jwksUri: uri, fetchLimits: { timeoutMs: 200, maxBytes: 10_000 } });
+    const started = Date.now();
+    await expect(source.getKey({ alg: "ES256", kid: "slow" })).rejects.toBeInstanceOf(UnavailableError);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it("never uses a key for an algorithm of another key type", async () => {
+    const idp = await provider();
+    const rsa = await generateTestKey("RS256", "shared-kid");
+    idp.publish(rsa);
+    const source = createJwksKeySource({ jwksUri: idp.jwksUri });
+    await expect(source.getKey({ alg: "RS256", kid: "shared-kid" })).resolves.toBeDefined();
+    await expect(source.getKey({ alg: "ES256", kid: "shared-kid" })).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
+    await expect(source.getKey({ alg: "HS256", kid: "shared-kid" })).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
+  });
+});

@@ -1,0 +1,37 @@
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { pino } from "pino";
+import { startPortcullis, type RunningPortcullis } from "../../src/app.js";
+import { loadConfig } from "../../src/config.js";
+
+export interface InProcessPortcullis {
+  readonly url: string;
+  readonly running: RunningPortcullis;
+  /** Every log line written so far. */
+  output(): string;
+  rootToken(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Starts Portcullis in this process from environment-style settings, logs captured. */
+export async function startInProcess(env: Record<string, string>): Promise<InProcessPortcullis> {
+  const dataDir = env.PORTCULLIS_DATA_DIR ?? (await mkdtemp(join(tmpdir(), "portcullis-test-")));
+  const config = loadConfig({ PORTCULLIS_LISTEN: "127.0.0.1:0", PORTCULLIS_DATA_DIR: dataDir, ...env });
+  let output = "";
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      output += chunk.toString();
+      done();
+    },
+  });
+  const running = await startPortcullis(config, pino({ level: "debug" }, sink));
+  return {
+    url: `http://127.0.0.1:${running.listener.address.port}`,
+    running,
+    output: () => output,
+    rootToken: async () => (await readFile(join(dataDir, "root.token"), "utf8")).trim(),
+    stop: () => running.stop(),
+  };
+}
