@@ -36,5 +36,5 @@ export async function requireRootOrScope(authenticator: Authenticator, authoriza
 
 /** `requireRoot` bound to one authenticator: what the administration modules take as a dependency. */
 export function rootGuard(authenticator: Authenticator): (authorization: string) => Promise<Identity> {
-  return (authorization) => requireRoot(authenticator, authorization, "administration");
+  return (authorization) => requireRoot(authenticator, authorization, "token administration");
 }
