@@ -1,7 +1,7 @@
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
-import { createAuthorizationService } from "./api/authorization-service.js";
-import { errorMappingInterceptor } from "./api/error-mapping.js";
+import { createAuthorizationService, createAuthorize } from "./api/authorization-service.js";
+import { errorMappingInterceptor, toConnectError } from "./api/error-mapping.js";
 import { createTokenAdminService } from "./api/token-admin-service.js";
 import { bootstrapRootToken } from "./admin/bootstrap.js";
 import { configRootTokens } from "./admin/config-tokens.js";
@@ -14,10 +14,14 @@ import { LastUsedTracker } from "./credentials/last-used-tracker.js";
 import { SecretHasher } from "./credentials/opaque-token.js";
 import { opaqueVerifier } from "./credentials/opaque-verifier.js";
 import { DecisionEngine } from "./decision/engine.js";
+import { createEnvoyAuthorizationService, createEnvoyCheck } from "./envoy/envoy-check.js";
+import { grpcUnaryRoute, withGrpcUnary } from "./http/grpc-unary.js";
 import { listen, type Listener } from "./http/listener.js";
 import { withProbes } from "./http/probes.js";
+import { withProtectedResource } from "./http/protected-resource.js";
 import { Policy } from "./policy/policy.js";
 import { openStore } from "./store/open-store.js";
+import { Authorization as EnvoyAuthorization } from "../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { AuthorizationService } from "../gen/portcullis/v1/authorization_pb.js";
 import { TokenAdminService } from "../gen/portcullis/v1/token_admin_pb.js";
 
@@ -27,7 +31,7 @@ export interface RunningPortcullis {
   stop(): Promise<void>;
 }
 
-/** Largest request message accepted by the Connect handlers. */
+/** Largest request message accepted, on the lean gRPC path and by the Connect handlers. */
 const READ_MAX_BYTES = 64 * 1024;
 
 /** Wires configuration into a running server. */
@@ -62,16 +66,26 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
     }
     const engine = new DecisionEngine(policy, authenticator, { allowAll: config.devAllowAll });
     const admin = createTokenAdmin({ authenticator, tokens: store.tokens, configTokens, hasher, clock });
+    const authorize = createAuthorize(engine);
+    const check = createEnvoyCheck({ engine, settings: config.envoy });
 
     const connectHandler = connectNodeAdapter({
       readMaxBytes: READ_MAX_BYTES,
       interceptors: [errorMappingInterceptor(log)],
       routes(router) {
-        router.service(AuthorizationService, createAuthorizationService({ engine, authenticator }));
+        router.service(AuthorizationService, createAuthorizationService({ authorize, authenticator }));
+        router.service(EnvoyAuthorization, createEnvoyAuthorizationService(check));
         router.service(TokenAdminService, createTokenAdminService(admin));
       },
     });
-    const listener = await listen(config.listen.host, config.listen.port, withProbes(() => store.ping(), connectHandler));
+    // The per-request decision methods take the lean path for gRPC over HTTP/2, checked first;
+    // connect-node serves everything else on these methods and the rest of the API.
+    const handler = withGrpcUnary(
+      [grpcUnaryRoute(EnvoyAuthorization.method.check, check), grpcUnaryRoute(AuthorizationService.method.authorize, authorize)],
+      { readMaxBytes: READ_MAX_BYTES, toConnectError: (error) => toConnectError(error, log) },
+      withProbes(() => store.ping(), withProtectedResource(config.protectedResource, connectHandler)),
+    );
+    const listener = await listen(config.listen.host, config.listen.port, handler);
     log.info({ address: `${listener.address.address}:${listener.address.port}` }, "portcullis listening (h2c and HTTP/1.1)");
     return {
       listener,

@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
+import { envoySettings, type EnvoySettings, type EnvoySettingsFile } from "./envoy/envoy-settings.js";
 import { InvalidArgumentError } from "./errors.js";
+import { protectedResourceMetadata, type ProtectedResourceMetadata } from "./http/protected-resource.js";
 import type { PolicyConfig } from "./policy/policy.js";
 import { DEFAULT_REDIS_PREFIX } from "./store/redis/redis-keys.js";
 
@@ -29,6 +31,9 @@ export interface Config {
   logLevel: string;
   lastUsedIntervalMs: number;
   shutdownGraceMs: number;
+  envoy: EnvoySettings;
+  /** RFC 9728 metadata served at /.well-known/oauth-protected-resource; off when absent. */
+  protectedResource?: ProtectedResourceMetadata;
 }
 
 /** The configuration file's shape (YAML or JSON), snake_case as written. */
@@ -44,6 +49,8 @@ interface ConfigFile {
   log_level?: string;
   last_used_interval_ms?: number;
   shutdown_grace_ms?: number;
+  envoy?: EnvoySettingsFile;
+  protected_resource?: unknown;
 }
 
 type Env = Record<string, string | undefined>;
@@ -87,14 +94,27 @@ export function loadConfig(env: Env): Config {
     ]),
     tokenFile: pick("PORTCULLIS_TOKEN_FILE", file.token_file, String),
     policy: pick("PORTCULLIS_POLICY", file.policy, (raw) => parseYaml(raw) as PolicyConfig) ?? {},
-    devAllowAll: pick("PORTCULLIS_DEV_ALLOW_ALL", file.dev_allow_all, (raw) => raw === "true" || raw === "1") ?? false,
+    devAllowAll: pick("PORTCULLIS_DEV_ALLOW_ALL", file.dev_allow_all, flag) ?? false,
     logLevel: pick("PORTCULLIS_LOG_LEVEL", file.log_level, String) ?? "info",
     lastUsedIntervalMs:
       pick("PORTCULLIS_LAST_USED_INTERVAL_MS", file.last_used_interval_ms, positiveInt("PORTCULLIS_LAST_USED_INTERVAL_MS")) ??
       60_000,
     shutdownGraceMs:
       pick("PORTCULLIS_SHUTDOWN_GRACE_MS", file.shutdown_grace_ms, positiveInt("PORTCULLIS_SHUTDOWN_GRACE_MS")) ?? 10_000,
+    envoy: envoySettings(file.envoy, pick, flag),
+    protectedResource: optional(
+      pick("PORTCULLIS_PROTECTED_RESOURCE", file.protected_resource, (raw) => parseYaml(raw) as unknown),
+      (value) => protectedResourceMetadata("protected_resource", value),
+    ),
   };
+}
+
+function flag(raw: string): boolean {
+  return raw === "true" || raw === "1";
+}
+
+function optional<T, U>(value: T | undefined, check: (value: T) => U): U | undefined {
+  return value === undefined || value === null ? undefined : check(value);
 }
 
 function readConfigFile(path: string): ConfigFile {
