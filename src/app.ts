@@ -33,6 +33,12 @@ export interface RunningPortcullis {
 
 /** Largest request message accepted, on the lean gRPC path and by the Connect handlers. */
 const READ_MAX_BYTES = 64 * 1024;
+/**
+ * Envoy's CheckRequest carries every request header (up to Envoy's
+ * max_request_headers_kb, 60 KiB by default, raisable) and, with
+ * with_request_body, part of the body: a larger limit for Check over gRPC.
+ */
+const ENVOY_CHECK_READ_MAX_BYTES = 1024 * 1024;
 
 /** Wires configuration into a running server. */
 export async function startPortcullis(config: Config, log: Logger, clock: Clock = systemClock): Promise<RunningPortcullis> {
@@ -81,7 +87,10 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
     // The per-request decision methods take the lean path for gRPC over HTTP/2, checked first;
     // connect-node serves everything else on these methods and the rest of the API.
     const handler = withGrpcUnary(
-      [grpcUnaryRoute(EnvoyAuthorization.method.check, check), grpcUnaryRoute(AuthorizationService.method.authorize, authorize)],
+      [
+        grpcUnaryRoute(EnvoyAuthorization.method.check, check, { readMaxBytes: ENVOY_CHECK_READ_MAX_BYTES }),
+        grpcUnaryRoute(AuthorizationService.method.authorize, authorize),
+      ],
       { readMaxBytes: READ_MAX_BYTES, toConnectError: (error) => toConnectError(error, log) },
       withProbes(() => store.ping(), withProtectedResource(config.protectedResource, connectHandler)),
     );

@@ -1,3 +1,4 @@
+import { status, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEnvoyClient, headerNamed, metadataOf, upstreamHeaders, type EnvoyClient } from "./support/envoy-client.js";
 import { RESOURCE_METADATA_URL, startEnvoyFixture, type EnvoyFixture } from "./support/envoy-fixture.js";
@@ -174,6 +175,15 @@ describe("Envoy ext_authz Check, called by a grpc-js client built from the upstr
     const response = await envoy.checkRaw({});
     expect(response.status?.code).not.toBe(0);
     expect(response.http_response).toBe("denied_response");
+  });
+
+  it("takes a CheckRequest with headers as large as Envoy lets through, and refuses one over 1 MiB", async () => {
+    const headers = { authorization: `Bearer ${fixture.tokens.reader}`, cookie: "c".repeat(200_000) };
+    expect((await envoy.check({ path: "/api/kafka/topics", headers })).status?.code).toBe(0);
+    const error = await envoy
+      .check({ path: "/api/kafka/topics", headers: { ...headers, cookie: "c".repeat(1_100_000) } })
+      .catch((e: ServiceError) => e);
+    expect((error as ServiceError).code).toBe(status.RESOURCE_EXHAUSTED);
   });
 
   it("never writes a token secret to its output", () => {

@@ -91,6 +91,11 @@ describe("the lean gRPC unary path in front of connect-node", () => {
     expect(reply.body.length).toBe(0);
   });
 
+  it("answers an oversized request before reading all of it and stops the client sending", async () => {
+    const reply = await rawGrpcCall(url, AUTHORIZE_PATH, grpcFrame(Buffer.alloc(4 * 1024 * 1024)));
+    expect([reply.trailersOnly, reply.status]).toEqual([true, 8]);
+  });
+
   it("maps an outage to UNAVAILABLE and hides anything unexpected behind INTERNAL", async () => {
     const outage = await rawGrpcCall(url, AUTHORIZE_PATH, grpcFrame(request("fail:unavailable")));
     expect([outage.trailersOnly, outage.status, outage.message]).toEqual([true, 14, "redis unavailable"]);

@@ -1,6 +1,6 @@
 import { fromBinary, toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type http2 from "node:http2";
+import http2 from "node:http2";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import type { RequestHandler } from "./listener.js";
@@ -17,11 +17,13 @@ export interface UnaryMethod<I extends DescMessage, O extends DescMessage> {
 /** One method served on the lean path: raw request message in, raw response message out. */
 export interface GrpcUnaryRoute {
   readonly path: string;
+  /** Replaces the default limit for this method's request message. */
+  readonly readMaxBytes?: number;
   call(message: Uint8Array): Promise<Uint8Array>;
 }
 
 export interface GrpcUnaryOptions {
-  /** Largest request message accepted (after decompression). */
+  /** Largest request message accepted (after decompression), unless the route says otherwise. */
   readMaxBytes: number;
   /** The one error table: whatever a call throws becomes a ConnectError (its code is the gRPC status). */
   toConnectError(error: unknown): ConnectError;
@@ -36,9 +38,11 @@ const gunzipAsync = promisify(gunzip);
 export function grpcUnaryRoute<I extends DescMessage, O extends DescMessage>(
   method: UnaryMethod<I, O>,
   call: (request: MessageShape<I>) => Promise<MessageShape<O>>,
+  limits: { readMaxBytes?: number } = {},
 ): GrpcUnaryRoute {
   return {
     path: `/${method.parent.typeName}/${method.name}`,
+    readMaxBytes: limits.readMaxBytes,
     async call(message) {
       let request: MessageShape<I>;
       try {
@@ -78,7 +82,8 @@ function serve(route: GrpcUnaryRoute, response: http2.Http2ServerResponse, encod
     stream.resume();
     return fail(stream, new ConnectError(`unknown compression "${encoding}": supported are ${ACCEPT_ENCODING}`, Code.Unimplemented));
   }
-  const limit = HEADER_BYTES + options.readMaxBytes;
+  const readMaxBytes = route.readMaxBytes ?? options.readMaxBytes;
+  const limit = HEADER_BYTES + readMaxBytes;
   const chunks: Buffer[] = [];
   let received = 0;
   let refused = false;
@@ -87,7 +92,10 @@ function serve(route: GrpcUnaryRoute, response: http2.Http2ServerResponse, encod
     received += chunk.length;
     if (received > limit) {
       refused = true;
-      fail(stream, new ConnectError(`message is larger than ${options.readMaxBytes} bytes`, Code.ResourceExhausted));
+      chunks.length = 0;
+      fail(stream, new ConnectError(`message is larger than ${readMaxBytes} bytes`, Code.ResourceExhausted));
+      // The answer is complete; RST_STREAM NO_ERROR asks the client to stop sending the rest (RFC 9113 §8.1).
+      stream.close(http2.constants.NGHTTP2_NO_ERROR);
       return;
     }
     chunks.push(chunk);
@@ -95,7 +103,7 @@ function serve(route: GrpcUnaryRoute, response: http2.Http2ServerResponse, encod
   stream.once("end", () => {
     if (refused) return;
     const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
-    unframe(body, encoding === "gzip", options.readMaxBytes)
+    unframe(body, encoding === "gzip", readMaxBytes)
       .then((message) => route.call(message))
       .then(
         (reply) => succeed(response, reply),
