@@ -1,6 +1,8 @@
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import { createAuthorizationService, createAuthorize } from "./api/authorization-service.js";
+import { createDcrService } from "./api/dcr-service.js";
+import { createOAuthFlowService } from "./api/oauth-flow-service.js";
 import { errorMappingInterceptor, toConnectError } from "./api/error-mapping.js";
 import { createTokenAdminService } from "./api/token-admin-service.js";
 import { bootstrapRootToken } from "./admin/bootstrap.js";
@@ -19,10 +21,17 @@ import { grpcUnaryRoute, withGrpcUnary } from "./http/grpc-unary.js";
 import { listen, type Listener } from "./http/listener.js";
 import { withProbes } from "./http/probes.js";
 import { withProtectedResource } from "./http/protected-resource.js";
+import { createDcrRegistry } from "./oauth/dcr-registry.js";
+import { DiscoveryClient } from "./oauth/discovery.js";
+import { remoteJwksIdTokenVerifier } from "./oauth/id-token-verifier.js";
+import { createOAuthFlow } from "./oauth/oauth-flow.js";
+import { envelopeSealer, plainSealer } from "./oauth/secret-sealer.js";
 import { Policy } from "./policy/policy.js";
 import { openStore } from "./store/open-store.js";
 import { Authorization as EnvoyAuthorization } from "../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { AuthorizationService } from "../gen/portcullis/v1/authorization_pb.js";
+import { DcrService } from "../gen/portcullis/v1/dcr_pb.js";
+import { OAuthFlowService } from "../gen/portcullis/v1/oauth_flow_pb.js";
 import { TokenAdminService } from "../gen/portcullis/v1/token_admin_pb.js";
 
 export interface RunningPortcullis {
@@ -72,6 +81,19 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
     }
     const engine = new DecisionEngine(policy, authenticator, { allowAll: config.devAllowAll });
     const admin = createTokenAdmin({ authenticator, tokens: store.tokens, configTokens, hasher, clock });
+    const sealer = config.dcr.encryptionKey === undefined ? plainSealer : envelopeSealer(config.dcr.encryptionKey);
+    const dcr = createDcrRegistry({ store: store.dcr, clock, sealer, settings: config.dcr });
+    const http = { timeoutMs: config.oauth.httpTimeoutMs, maxBytes: config.oauth.httpMaxBytes };
+    const flow = createOAuthFlow({
+      dcr,
+      states: store.oauthStates,
+      discovery: new DiscoveryClient(http, config.oauth.discoveryCacheMs, clock),
+      idTokens: remoteJwksIdTokenVerifier(http, clock),
+      sealer,
+      clock,
+      http,
+      stateTtlMs: config.oauth.stateTtlMs,
+    });
     const authorize = createAuthorize(engine);
     const check = createEnvoyCheck({ engine, settings: config.envoy });
 
@@ -82,6 +104,8 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
         router.service(AuthorizationService, createAuthorizationService({ authorize, authenticator }));
         router.service(EnvoyAuthorization, createEnvoyAuthorizationService(check));
         router.service(TokenAdminService, createTokenAdminService(admin));
+        router.service(DcrService, createDcrService({ dcr, authenticator }));
+        router.service(OAuthFlowService, createOAuthFlowService({ flow, authenticator }));
       },
     });
     // The per-request decision methods take the lean path for gRPC over HTTP/2, checked first;

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml, YAMLError } from "yaml";
 import { envoySettings, type EnvoySettings, type EnvoySettingsFile } from "./envoy/envoy-settings.js";
 import { InvalidArgumentError } from "./errors.js";
 import { protectedResourceMetadata, type ProtectedResourceMetadata } from "./http/protected-resource.js";
@@ -16,7 +16,28 @@ export interface RedisConfig {
   username?: string;
   password?: string;
   prefix: string;
+  /** Prefix of DCR entries; ToolHive's (`thv:auth:{<ns>:<name>}:`) to share them with it. */
+  dcrPrefix: string;
   commandTimeoutMs: number;
+}
+
+export interface DcrConfig {
+  /** Entries older than this come back marked stale. */
+  staleAfterMs: number;
+  /** AES-256 key sealing the secrets of DCR entries and pending flows; absent: stored plain, as ToolHive does. */
+  encryptionKey?: Buffer;
+  leaseTtlMs: number;
+  awaitMaxMs: number;
+  awaitPollMs: number;
+}
+
+export interface OAuthConfig {
+  stateTtlMs: number;
+  /** Upper bound for one request to an upstream authorization server. */
+  httpTimeoutMs: number;
+  /** Largest response body accepted from an upstream authorization server. */
+  httpMaxBytes: number;
+  discoveryCacheMs: number;
 }
 
 export interface Config {
@@ -31,6 +52,8 @@ export interface Config {
   logLevel: string;
   lastUsedIntervalMs: number;
   shutdownGraceMs: number;
+  dcr: DcrConfig;
+  oauth: OAuthConfig;
   envoy: EnvoySettings;
   /** RFC 9728 metadata served at /.well-known/oauth-protected-resource; off when absent. */
   protectedResource?: ProtectedResourceMetadata;
@@ -40,7 +63,14 @@ export interface Config {
 interface ConfigFile {
   listen?: string;
   data_dir?: string;
-  redis?: { url?: string; username?: string; password?: string; prefix?: string; command_timeout_ms?: number };
+  redis?: {
+    url?: string;
+    username?: string;
+    password?: string;
+    prefix?: string;
+    dcr_prefix?: string;
+    command_timeout_ms?: number;
+  };
   token_pepper?: string;
   root_tokens?: { token: string; name?: string }[];
   token_file?: string;
@@ -49,6 +79,14 @@ interface ConfigFile {
   log_level?: string;
   last_used_interval_ms?: number;
   shutdown_grace_ms?: number;
+  dcr?: {
+    stale_after_s?: number;
+    encryption_key?: string;
+    lease_ttl_ms?: number;
+    await_max_ms?: number;
+    await_poll_ms?: number;
+  };
+  oauth?: { state_ttl_ms?: number; http_timeout_ms?: number; http_max_bytes?: number; discovery_cache_ms?: number };
   envoy?: EnvoySettingsFile;
   protected_resource?: unknown;
 }
@@ -69,6 +107,14 @@ export function loadConfig(env: Env): Config {
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
     throw new InvalidArgumentError("REDIS_URL", "must start with redis:// or rediss://");
   }
+  if (file.root_tokens !== undefined && !Array.isArray(file.root_tokens)) {
+    throw new InvalidArgumentError("root_tokens", "must be a list of {token, name} mappings");
+  }
+  const redisPrefix = pick("PORTCULLIS_REDIS_PREFIX", file.redis?.prefix, String) ?? DEFAULT_REDIS_PREFIX;
+  // File values are checked too: a zero or negative timeout would fail open.
+  const positive = (envName: string, fromFile: number | undefined, fallback: number) =>
+    positiveInt(envName)(pick(envName, fromFile, Number) ?? fallback);
+  const encryptionKey = pick("PORTCULLIS_DCR_ENCRYPTION_KEY", file.dcr?.encryption_key, String);
   const envRootTokens = pick("PORTCULLIS_ROOT_TOKENS", undefined, (raw) =>
     raw.split(",").map((token, index) => ({ token: token.trim(), name: `env-root-${index + 1}` })),
   );
@@ -82,7 +128,8 @@ export function loadConfig(env: Env): Config {
             url: redisUrl,
             username: pick("REDIS_USERNAME", file.redis?.username, String),
             password: pick("REDIS_PASSWORD", file.redis?.password, String),
-            prefix: pick("PORTCULLIS_REDIS_PREFIX", file.redis?.prefix, String) ?? DEFAULT_REDIS_PREFIX,
+            prefix: redisPrefix,
+            dcrPrefix: pick("PORTCULLIS_DCR_REDIS_PREFIX", file.redis?.dcr_prefix, String) ?? redisPrefix,
             commandTimeoutMs:
               pick("PORTCULLIS_REDIS_TIMEOUT_MS", file.redis?.command_timeout_ms, positiveInt("PORTCULLIS_REDIS_TIMEOUT_MS")) ??
               2000,
@@ -93,7 +140,7 @@ export function loadConfig(env: Env): Config {
       ...(envRootTokens ?? []),
     ]),
     tokenFile: pick("PORTCULLIS_TOKEN_FILE", file.token_file, String),
-    policy: pick("PORTCULLIS_POLICY", file.policy, (raw) => parseYaml(raw) as PolicyConfig) ?? {},
+    policy: pick("PORTCULLIS_POLICY", file.policy, (raw) => parseYamlQuietly(raw, "PORTCULLIS_POLICY") as PolicyConfig) ?? {},
     devAllowAll: pick("PORTCULLIS_DEV_ALLOW_ALL", file.dev_allow_all, flag) ?? false,
     logLevel: pick("PORTCULLIS_LOG_LEVEL", file.log_level, String) ?? "info",
     lastUsedIntervalMs:
@@ -101,9 +148,22 @@ export function loadConfig(env: Env): Config {
       60_000,
     shutdownGraceMs:
       pick("PORTCULLIS_SHUTDOWN_GRACE_MS", file.shutdown_grace_ms, positiveInt("PORTCULLIS_SHUTDOWN_GRACE_MS")) ?? 10_000,
+    dcr: {
+      staleAfterMs: positive("PORTCULLIS_DCR_STALE_AFTER_S", file.dcr?.stale_after_s, 90 * 24 * 3600) * 1000,
+      encryptionKey: encryptionKey === undefined ? undefined : parseEncryptionKey(encryptionKey),
+      leaseTtlMs: positive("PORTCULLIS_DCR_LEASE_TTL_MS", file.dcr?.lease_ttl_ms, 30_000),
+      awaitMaxMs: positive("PORTCULLIS_DCR_AWAIT_MAX_MS", file.dcr?.await_max_ms, 60_000),
+      awaitPollMs: positive("PORTCULLIS_DCR_AWAIT_POLL_MS", file.dcr?.await_poll_ms, 100),
+    },
+    oauth: {
+      stateTtlMs: positive("PORTCULLIS_OAUTH_STATE_TTL_MS", file.oauth?.state_ttl_ms, 600_000),
+      httpTimeoutMs: positive("PORTCULLIS_OAUTH_HTTP_TIMEOUT_MS", file.oauth?.http_timeout_ms, 5000),
+      httpMaxBytes: positive("PORTCULLIS_OAUTH_HTTP_MAX_BYTES", file.oauth?.http_max_bytes, 1024 * 1024),
+      discoveryCacheMs: positive("PORTCULLIS_OAUTH_DISCOVERY_CACHE_MS", file.oauth?.discovery_cache_ms, 600_000),
+    },
     envoy: envoySettings(file.envoy, pick, flag),
     protectedResource: optional(
-      pick("PORTCULLIS_PROTECTED_RESOURCE", file.protected_resource, (raw) => parseYaml(raw) as unknown),
+      pick("PORTCULLIS_PROTECTED_RESOURCE", file.protected_resource, (raw) => parseYamlQuietly(raw, "PORTCULLIS_PROTECTED_RESOURCE")),
       (value) => protectedResourceMetadata("protected_resource", value),
     ),
   };
@@ -124,12 +184,25 @@ function readConfigFile(path: string): ConfigFile {
   } catch (error) {
     throw new InvalidArgumentError("PORTCULLIS_CONFIG", `cannot read ${path}: ${(error as NodeJS.ErrnoException).code}`);
   }
-  const parsed: unknown = parseYaml(text);
+  const parsed = parseYamlQuietly(text, "PORTCULLIS_CONFIG", path);
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== "object" || Array.isArray(parsed)) {
     throw new InvalidArgumentError("PORTCULLIS_CONFIG", `${path} must hold a mapping`);
   }
   return parsed as ConfigFile;
+}
+
+/**
+ * YAML's own error messages quote the offending lines, which may hold a root
+ * token or a password; only the position is reported.
+ */
+function parseYamlQuietly(text: string, field: string, path?: string): unknown {
+  try {
+    return parseYaml(text);
+  } catch (error) {
+    const position = error instanceof YAMLError && error.linePos ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : "";
+    throw new InvalidArgumentError(field, `${path ?? "value"} is not valid YAML${position}`);
+  }
 }
 
 function parseListen(value: string): { host: string; port: number } {
@@ -145,6 +218,16 @@ function positiveInt(name: string) {
     if (!Number.isInteger(value) || value <= 0) throw new InvalidArgumentError(name, "must be a positive integer");
     return value;
   };
+}
+
+/** 32 bytes, base64 or base64url. The value is never echoed: it is a secret. */
+function parseEncryptionKey(raw: string): Buffer {
+  const text = raw.trim();
+  const key = Buffer.from(text, "base64");
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text) || key.length !== 32) {
+    throw new InvalidArgumentError("PORTCULLIS_DCR_ENCRYPTION_KEY", "must be 32 bytes, base64-encoded");
+  }
+  return key;
 }
 
 function checkedRootTokens(tokens: RootTokenConfig[]): RootTokenConfig[] {

@@ -1,17 +1,15 @@
 import type { Clock } from "../clock.js";
 import type { Authenticator } from "../credentials/authenticator.js";
 import type { Identity } from "../credentials/identity.js";
-import { generateSecret, tokenIdFromHash, type SecretHasher } from "../credentials/opaque-token.js";
+import { generateSecret, isTokenId, tokenIdFromHash, type SecretHasher } from "../credentials/opaque-token.js";
 import {
   AlreadyExistsError,
   FailedPreconditionError,
   InvalidArgumentError,
   NotFoundError,
-  PermissionDeniedError,
-  UnauthenticatedError,
 } from "../errors.js";
-import { WILDCARD_SCOPE } from "../policy/scopes.js";
 import type { StoredToken, TokenStore } from "../store/store.js";
+import { requireRoot } from "./root-check.js";
 import { validateMint, type MintInput } from "./mint-validation.js";
 import { tokenView, type TokenView } from "./token-view.js";
 
@@ -27,19 +25,12 @@ const MINT_ATTEMPTS = 3;
 
 /** Token administration; every operation first proves the caller is root. */
 export function createTokenAdmin(deps: TokenAdminDeps) {
-  async function requireRoot(authorization: string): Promise<Identity> {
-    const verification = await deps.authenticator.authenticate(authorization);
-    if ("rejection" in verification) throw new UnauthenticatedError(verification.rejection.reason);
-    const { identity } = verification;
-    const rootSource = identity.source === "bootstrap" || identity.source === "config";
-    if (!rootSource || !identity.scopes.includes(WILDCARD_SCOPE)) {
-      throw new PermissionDeniedError("token administration needs a root token");
-    }
-    return identity;
-  }
+  const requireAdmin = (authorization: string): Promise<Identity> =>
+    requireRoot(deps.authenticator, authorization, "token administration");
 
   async function find(id: string): Promise<StoredToken> {
     if (id === "") throw new InvalidArgumentError("token_id", "is required");
+    if (!isTokenId(id)) throw new InvalidArgumentError("token_id", "is not a token id (tok_ and 22 characters)");
     const token = deps.configTokens.get(id) ?? (await deps.tokens.get(id));
     if (token === undefined) throw new NotFoundError(`token ${id} not found`);
     return token;
@@ -47,7 +38,7 @@ export function createTokenAdmin(deps: TokenAdminDeps) {
 
   return {
     async mint(authorization: string, input: MintInput): Promise<{ secret: string; token: TokenView }> {
-      await requireRoot(authorization);
+      await requireAdmin(authorization);
       const request = validateMint(input);
       for (let attempt = 1; ; attempt++) {
         const secret = generateSecret();
@@ -74,19 +65,19 @@ export function createTokenAdmin(deps: TokenAdminDeps) {
     },
 
     async list(authorization: string): Promise<TokenView[]> {
-      await requireRoot(authorization);
+      await requireAdmin(authorization);
       const now = deps.clock();
       const stored = await deps.tokens.list();
       return [...deps.configTokens.values(), ...stored].map((token) => tokenView(token, now));
     },
 
     async get(authorization: string, id: string): Promise<TokenView> {
-      await requireRoot(authorization);
+      await requireAdmin(authorization);
       return tokenView(await find(id), deps.clock());
     },
 
     async revoke(authorization: string, id: string): Promise<TokenView> {
-      const caller = await requireRoot(authorization);
+      const caller = await requireAdmin(authorization);
       if (id === caller.tokenId) throw new FailedPreconditionError("a token cannot revoke itself");
       const token = await find(id);
       if (token.source === "config") {

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
 import { tokenIdFromHash, type SecretHasher } from "../credentials/opaque-token.js";
 import { parseTokenFile } from "../credentials/token-file.js";
-import { AlreadyExistsError } from "../errors.js";
+import { AlreadyExistsError, InvalidArgumentError } from "../errors.js";
 import type { TokenStore } from "../store/store.js";
 
 /**
@@ -18,7 +18,7 @@ export async function importTokenFile(deps: {
   clock: Clock;
   log: Logger;
 }): Promise<void> {
-  const { entries, problems } = parseTokenFile(await readFile(deps.path, "utf8"));
+  const { entries, problems } = parseTokenFile(await readTokenFile(deps.path));
   for (const problem of problems) {
     deps.log.error({ file: deps.path, line: problem.line }, `token file line skipped: ${problem.message}`);
   }
@@ -42,4 +42,12 @@ export async function importTokenFile(deps: {
     }
   }
   deps.log.info({ file: deps.path, imported, alreadyPresent: entries.length - imported, skipped: problems.length }, "token file imported");
+}
+
+async function readTokenFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (error) {
+    throw new InvalidArgumentError("PORTCULLIS_TOKEN_FILE", `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? "read failed"}`);
+  }
 }

@@ -1,13 +1,9 @@
 import { durationMs } from "@bufbuild/protobuf/wkt";
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import type { ServiceImpl } from "@connectrpc/connect";
 import type { TokenAdmin } from "../admin/token-admin.js";
 import { TokenAdminService } from "../../gen/portcullis/v1/token_admin_pb.js";
+import { callerCredential } from "./caller-credential.js";
 import { tokenRecord } from "./messages.js";
-
-/** The caller's own credential, from the call's Authorization header. */
-function callerCredential(context: HandlerContext): string {
-  return context.requestHeader.get("authorization") ?? "";
-}
 
 export function createTokenAdminService(admin: TokenAdmin): ServiceImpl<typeof TokenAdminService> {
   return {

@@ -13,7 +13,8 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 export function extractBearer(authorization: string): BearerExtraction {
   if (authorization.length > MAX_AUTHORIZATION_LENGTH) return { reason: "credential_too_long" };
   const value = authorization.trim();
-  if (value === "") return { reason: "missing_credential" };
+  // "Bearer" alone is a header without its token, not a bare token named "Bearer".
+  if (value === "" || value.toLowerCase() === "bearer") return { reason: "missing_credential" };
   const space = value.indexOf(" ");
   let token = value;
   if (space !== -1) {

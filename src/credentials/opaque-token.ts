@@ -37,6 +37,11 @@ export function tokenIdFromHash(hash: string): string {
   return ID_PREFIX + digest.slice(0, ID_LENGTH);
 }
 
+/** True for strings shaped like a public id (so a secret passed as an id is never echoed). */
+export function isTokenId(value: string): boolean {
+  return value.length === ID_PREFIX.length + ID_LENGTH && value.startsWith(ID_PREFIX) && /^[A-Za-z0-9_-]+$/.test(value.slice(ID_PREFIX.length));
+}
+
 export function hashesEqual(a: string, b: string): boolean {
   const left = Buffer.from(a, "hex");
   const right = Buffer.from(b, "hex");

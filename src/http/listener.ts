@@ -26,6 +26,10 @@ export interface Listener {
 export async function listen(host: string, port: number, handler: RequestHandler): Promise<Listener> {
   const h2 = http2.createServer({}, handler);
   const h1 = http.createServer(handler);
+  // h1 never listens itself (sockets are handed to it), but node:http only
+  // tracks connections after "listening": without it closeIdleConnections()
+  // is a no-op and headersTimeout/requestTimeout are never enforced.
+  h1.emit("listening");
   const sockets = new Set<Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (session) => {
@@ -61,6 +65,8 @@ export async function listen(host: string, port: number, handler: RequestHandler
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
       for (const socket of sockets) socket.destroy();
+      // Stops h1's connection-checking timer; it reports "not running", which is expected.
+      h1.close(() => undefined);
       await stopped;
     },
   };

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from "../errors.js";
-import { parseResource, type Resource } from "./resource.js";
+import { checkPolicyShape } from "./policy-shape.js";
+import { parseResource, pathProblem, type Resource } from "./resource.js";
 
 /** A rule as written in the configuration file. */
 export interface PolicyRuleConfig {
@@ -44,7 +45,8 @@ export class Policy {
   private readonly byName: Map<string, CompiledRule>;
   private readonly defaultScope?: string;
 
-  constructor(config: PolicyConfig) {
+  constructor(raw: PolicyConfig) {
+    const config = checkPolicyShape(raw);
     this.rules = (config.rules ?? []).map(compileRule);
     this.byName = new Map();
     for (const rule of this.rules) {
@@ -92,6 +94,11 @@ function compileRule(rule: PolicyRuleConfig, index: number): CompiledRule {
 }
 
 function matcherFor(rule: PolicyRuleConfig, field: string): (resource: Resource) => boolean {
+  if (rule.resource !== undefined || rule.tool !== undefined) {
+    // Silently ignoring these would make a rule wider than it reads.
+    if (rule.methods !== undefined) throw new InvalidArgumentError(`${field}.methods`, "applies only to path and path_prefix rules");
+    if (rule.host !== undefined) throw new InvalidArgumentError(`${field}.host`, "applies only to path and path_prefix rules");
+  }
   if (rule.resource !== undefined) {
     const parsed = parseResource(rule.resource);
     if ("reason" in parsed) throw new InvalidArgumentError(`${field}.resource`, parsed.detail);
@@ -106,6 +113,10 @@ function matcherFor(rule: PolicyRuleConfig, field: string): (resource: Resource)
     return (resource) => resource.kind === "tool" && (tool === "*" || resource.name === tool);
   }
   const methods = rule.methods?.map((method) => method.toUpperCase());
+  if (methods !== undefined && (methods.length === 0 || methods.some((method) => !/^[A-Z]{1,20}$/.test(method)))) {
+    throw new InvalidArgumentError(`${field}.methods`, "must list one or more HTTP methods");
+  }
+  if (rule.host !== undefined && rule.host.trim() === "") throw new InvalidArgumentError(`${field}.host`, "must not be empty");
   const host = rule.host?.toLowerCase();
   const pathMatches = pathMatcher(rule, field);
   return (resource) =>
@@ -118,12 +129,18 @@ function matcherFor(rule: PolicyRuleConfig, field: string): (resource: Resource)
 function pathMatcher(rule: PolicyRuleConfig, field: string): (path: string) => boolean {
   if (rule.path !== undefined) {
     const exact = rule.path;
-    if (!exact.startsWith("/")) throw new InvalidArgumentError(`${field}.path`, "must start with /");
+    checkRulePath(exact, `${field}.path`);
     return (path) => path === exact;
   }
   const prefix = rule.path_prefix ?? "";
-  if (!prefix.startsWith("/")) throw new InvalidArgumentError(`${field}.path_prefix`, "must start with /");
+  checkRulePath(prefix, `${field}.path_prefix`);
   const withSlash = prefix.endsWith("/") ? prefix : `${prefix}/`;
   const bare = withSlash.slice(0, -1);
   return (path) => path === bare || path.startsWith(withSlash);
+}
+
+/** A rule path that no request path could equal would be a rule that silently never matches. */
+function checkRulePath(path: string, field: string): void {
+  const problem = pathProblem(path);
+  if (problem !== undefined) throw new InvalidArgumentError(field, problem);
 }

@@ -8,11 +8,13 @@ export type ResourceParse = { resource: Resource } | { reason: "bad_resource"; d
 const METHOD = /^[A-Za-z]{1,20}$/;
 const TOOL_NAME = /^[\x21-\x7e]{1,256}$/;
 const MAX_RESOURCE_LENGTH = 8192;
+const UNRESERVED_ESCAPE = /%(3[0-9]|4[1-9a-f]|5[0-9a]|6[1-9a-f]|7[0-9a]|2d|5f|7e)/i;
 
 /**
  * Parses a resource string. Paths that could mean different things to
  * Portcullis and to the upstream (dot segments, encoded slashes, dots or
- * backslashes, empty segments, control characters) are refused rather than
+ * backslashes, encoded characters that need no encoding, malformed escapes,
+ * empty segments, control characters) are refused rather than
  * normalized: a rule must never be bypassed by spelling.
  */
 export function parseResource(text: string, host?: string): ResourceParse {
@@ -38,11 +40,15 @@ function stripQuery(target: string): string {
   return end === -1 ? target : target.slice(0, end);
 }
 
-function pathProblem(path: string): string | undefined {
+/** Why a request path (or a path in a policy rule) is refused; undefined when it is fine. */
+export function pathProblem(path: string): string | undefined {
   if (!path.startsWith("/")) return "path must start with /";
   // eslint-disable-next-line no-control-regex
   if (/[\x00-\x20\x7f\\]/.test(path)) return "path has spaces, control characters or backslashes";
+  if (/%(?![0-9a-f]{2})/i.test(path)) return "path has a malformed percent escape";
   if (/%(2f|5c|2e|00)/i.test(path)) return "path has an encoded slash, backslash, dot or NUL";
+  // An upstream decodes these to the plain character, so "/%61dmin" would be "/admin" there but not here.
+  if (UNRESERVED_ESCAPE.test(path)) return "path has a percent-encoded letter, digit, -, _ or ~";
   const segments = path.split("/").slice(1);
   if (segments.slice(0, -1).some((segment) => segment === "")) return "path has an empty segment";
   if (segments.some((segment) => segment === "." || segment === "..")) return "path has a dot segment";

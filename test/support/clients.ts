@@ -1,11 +1,15 @@
-import { createClient, type Client } from "@connectrpc/connect";
+import { ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { AuthorizationService } from "../../gen/portcullis/v1/authorization_pb.js";
+import { DcrService } from "../../gen/portcullis/v1/dcr_pb.js";
+import { OAuthFlowService } from "../../gen/portcullis/v1/oauth_flow_pb.js";
 import { TokenAdminService } from "../../gen/portcullis/v1/token_admin_pb.js";
 
 export interface Clients {
   authorization: Client<typeof AuthorizationService>;
   admin: Client<typeof TokenAdminService>;
+  dcr: Client<typeof DcrService>;
+  oauthFlow: Client<typeof OAuthFlowService>;
 }
 
 /** Connect clients speaking gRPC over HTTP/2 (prior knowledge), as gateways do. */
@@ -14,9 +18,21 @@ export function createClients(baseUrl: string): Clients {
   return {
     authorization: createClient(AuthorizationService, transport),
     admin: createClient(TokenAdminService, transport),
+    dcr: createClient(DcrService, transport),
+    oauthFlow: createClient(OAuthFlowService, transport),
   };
 }
 
 export function bearer(token: string): { headers: { authorization: string } } {
   return { headers: { authorization: `Bearer ${token}` } };
+}
+
+/** The ConnectError a call failed with; fails the test when the call succeeded. */
+export async function rejectionOf(call: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await call;
+  } catch (error) {
+    return ConnectError.from(error);
+  }
+  throw new Error("expected the call to fail, but it succeeded");
 }

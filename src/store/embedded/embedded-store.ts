@@ -1,6 +1,8 @@
 import { join } from "node:path";
 import type { Store } from "../store.js";
 import { emptyEmbeddedState, type EmbeddedState } from "./embedded-state.js";
+import { embeddedDcrStore } from "./embedded-dcr-store.js";
+import { embeddedOAuthStateStore } from "./embedded-oauth-state-store.js";
 import { embeddedTokenStore } from "./embedded-token-store.js";
 import { PersistentDocument } from "./persistent-document.js";
 
@@ -15,6 +17,8 @@ export async function openEmbeddedStore(dataDir: string): Promise<Store> {
   return {
     backend: "embedded",
     tokens: embeddedTokenStore(document),
+    dcr: embeddedDcrStore(document),
+    oauthStates: embeddedOAuthStateStore(document),
     async ping() {},
     async close() {
       await document.drain();

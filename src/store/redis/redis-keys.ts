@@ -1,8 +1,16 @@
+import { encodeDcrKey } from "../../oauth/dcr-key.js";
+import type { DcrKey } from "../store.js";
+
 /**
  * Every Redis key Portcullis uses is built here. The default prefix carries
  * a hash tag ("{portcullis}:") so that all keys of one deployment share a
  * Redis Cluster slot and multi-key scripts stay legal there; a custom prefix
  * should keep one hash tag for the same reason.
+ *
+ * DCR entries live under a prefix of their own, so that they can sit in
+ * ToolHive's namespace (`thv:auth:{<namespace>:<name>}:`) with ToolHive's
+ * exact key layout (docs/dcr-interop.md); registration leases share that
+ * prefix (and so its slot) because a Put releases the lease atomically.
  */
 export const DEFAULT_REDIS_PREFIX = "{portcullis}:";
 
@@ -13,12 +21,33 @@ export interface RedisKeys {
   readonly tokenIndex: string;
   /** String: id of the bootstrap root token, set once. */
   readonly bootstrapMarker: string;
+  /** String: ToolHive-layout JSON of one DCR resolution. */
+  dcr(key: DcrKey): string;
+  /** SCAN pattern matching the DCR entries (of one issuer, when given) and nothing else. */
+  dcrPattern(issuer?: string): string;
+  /** String: id of the registration lease on one DCR key, expiring with the lease. */
+  dcrLease(key: DcrKey): string;
+  /** String: JSON of one pending OAuth flow, by the hash of its state. */
+  oauthState(stateId: string): string;
 }
 
-export function redisKeys(prefix: string): RedisKeys {
+export function redisKeys(prefix: string, dcrPrefix: string = prefix): RedisKeys {
   return {
     token: (id) => `${prefix}token:${id}`,
     tokenIndex: `${prefix}tokens`,
     bootstrapMarker: `${prefix}bootstrap`,
+    dcr: (key) => `${dcrPrefix}dcr:${encodeDcrKey(key)}`,
+    dcrPattern: (issuer) =>
+      issuer === undefined
+        ? `${globEscape(`${dcrPrefix}dcr:`)}*`
+        : `${globEscape(`${dcrPrefix}dcr:${Buffer.byteLength(issuer, "utf8")}:${issuer}:`)}*`,
+    // "dcr-lease:" rather than "dcr:..." so that a SCAN for "dcr:*" (ours or ToolHive's) never meets a lease.
+    dcrLease: (key) => `${dcrPrefix}dcr-lease:${encodeDcrKey(key)}`,
+    oauthState: (stateId) => `${prefix}oauth-state:${stateId}`,
   };
+}
+
+/** Escapes the characters SCAN MATCH treats as a pattern. */
+function globEscape(literal: string): string {
+  return literal.replace(/[*?[\]\\]/g, (char) => `\\${char}`);
 }

@@ -1,20 +1,26 @@
 import type { Store } from "../store.js";
 import { connectRedis, redisCall, type RedisSettings } from "./redis-connection.js";
+import { redisDcrStore } from "./redis-dcr-store.js";
 import { redisKeys } from "./redis-keys.js";
+import { redisOAuthStateStore } from "./redis-oauth-state-store.js";
 import { redisTokenStore } from "./redis-token-store.js";
 
 export interface RedisStoreSettings extends RedisSettings {
   prefix: string;
+  /** Prefix of DCR entries and leases; ToolHive's when sharing with it. */
+  dcrPrefix: string;
   startupTimeoutMs: number;
 }
 
 /** Shared store for many replicas. */
 export async function openRedisStore(settings: RedisStoreSettings): Promise<Store> {
   const client = await connectRedis(settings, settings.startupTimeoutMs);
-  const keys = redisKeys(settings.prefix);
+  const keys = redisKeys(settings.prefix, settings.dcrPrefix);
   return {
     backend: "redis",
     tokens: redisTokenStore(client, keys),
+    dcr: redisDcrStore(client, keys),
+    oauthStates: redisOAuthStateStore(client, keys),
     async ping() {
       await redisCall(() => client.ping());
     },

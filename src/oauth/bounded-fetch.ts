@@ -1,0 +1,78 @@
+import { UnavailableError } from "../errors.js";
+
+/** Limits on every request to an upstream authorization server. */
+export interface HttpLimits {
+  timeoutMs: number;
+  maxBytes: number;
+}
+
+export interface BoundedResponse {
+  status: number;
+  headers: Headers;
+  body: Buffer;
+}
+
+/**
+ * fetch with a deadline covering the whole exchange (body included) and a
+ * cap on the body. Failures become UnavailableError whose message names the
+ * endpoint (origin and path only: a query could carry a secret) and what
+ * went wrong, never a body.
+ */
+export async function boundedFetch(url: string, init: RequestInit, limits: HttpLimits, what: string): Promise<BoundedResponse> {
+  const where = `${what} (${endpointName(url)})`;
+  const signal = AbortSignal.timeout(limits.timeoutMs);
+  try {
+    const response = await fetch(url, { ...init, signal });
+    const declared = Number(response.headers.get("content-length") ?? 0);
+    if (declared > limits.maxBytes) {
+      await response.body?.cancel();
+      throw new UnavailableError(`${where} answered with more than ${limits.maxBytes} bytes`);
+    }
+    return { status: response.status, headers: response.headers, body: await readCapped(response, limits.maxBytes, where) };
+  } catch (error) {
+    if (error instanceof UnavailableError) throw error;
+    if (signal.aborted) throw new UnavailableError(`${where} did not answer within ${limits.timeoutMs} ms`);
+    throw new UnavailableError(`${where} could not be reached (${networkCode(error)})`, { cause: error });
+  }
+}
+
+/** The body as a JSON object; undefined when it is not one. */
+export function jsonObject(response: BoundedResponse): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(response.body.toString("utf8"));
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function endpointName(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return "invalid URL";
+  }
+}
+
+async function readCapped(response: Response, maxBytes: number, where: string): Promise<Buffer> {
+  if (response.body === null) return Buffer.alloc(0);
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return Buffer.concat(chunks);
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw new UnavailableError(`${where} answered with more than ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+}
+
+function networkCode(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown } }).cause;
+  return typeof cause?.code === "string" ? cause.code : "network error";
+}

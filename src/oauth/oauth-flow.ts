@@ -1,0 +1,207 @@
+import { createHash } from "node:crypto";
+import type { Clock } from "../clock.js";
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
+import type { OAuthFlowRecord, OAuthStateStore } from "../store/store.js";
+import type { HttpLimits } from "./bounded-fetch.js";
+import type { DcrKeyInput } from "./dcr-key.js";
+import type { DcrRegistry } from "./dcr-registry.js";
+import type { DiscoveryClient } from "./discovery.js";
+import type { IdTokenVerifier } from "./id-token-verifier.js";
+import { codeChallengeS256, createCodeVerifier, randomToken } from "./pkce.js";
+import { checkedScopes } from "./scope-list.js";
+import type { SecretSealer } from "./secret-sealer.js";
+import { exchangeCode, resolveAuthMethod, type TokenResponse } from "./token-endpoint.js";
+import { checkedUpstreamIssuer } from "./upstream-url.js";
+
+export interface StaticClient {
+  clientId: string;
+  clientSecret: string;
+  tokenEndpointAuthMethod: string;
+}
+
+export interface StartInput {
+  upstreamIssuer: string;
+  /** Exactly one of dcrKey and client. */
+  dcrKey?: DcrKeyInput;
+  client?: StaticClient;
+  redirectUri: string;
+  scopes: readonly string[];
+  resource: string;
+}
+
+export interface StartResult {
+  authorizationUrl: string;
+  state: string;
+  expiresAtMs: number;
+}
+
+export interface CompleteResult extends TokenResponse {
+  /** The validated ID token's subject; empty without the openid scope. */
+  subject: string;
+  redirectUri: string;
+}
+
+export interface OAuthFlowDeps {
+  dcr: DcrRegistry;
+  states: OAuthStateStore;
+  discovery: DiscoveryClient;
+  idTokens: IdTokenVerifier;
+  sealer: SecretSealer;
+  clock: Clock;
+  http: HttpLimits;
+  stateTtlMs: number;
+}
+
+const MAX_STATE_LENGTH = 512;
+const MAX_CODE_LENGTH = 4096;
+const MAX_URI_BYTES = 2048;
+
+/**
+ * The authorization-code flow with PKCE across replicas: Start keeps the
+ * verifier, nonce and client in the shared store under the hash of a fresh
+ * state; Complete takes it out exactly once, exchanges the code and
+ * validates the ID token.
+ */
+export function createOAuthFlow(deps: OAuthFlowDeps) {
+  const secretContext = (stateId: string, field: string) => `oauth-state:${stateId}#${field}`;
+
+  /** Client and endpoints of the flow, from the DCR entry or from discovery. */
+  async function clientAndEndpoints(input: StartInput) {
+    if ((input.dcrKey === undefined) === (input.client === undefined)) {
+      throw new InvalidArgumentError("client_source", "give exactly one of dcr_key and client");
+    }
+    if (input.dcrKey !== undefined) {
+      const { record } = await deps.dcr.get(input.dcrKey);
+      if (input.redirectUri !== "" && input.redirectUri !== record.key.redirectUri) {
+        throw new InvalidArgumentError("redirect_uri", "must equal the DCR key's redirect_uri (or be empty)");
+      }
+      return {
+        client: { clientId: record.clientId, clientSecret: record.clientSecret, tokenEndpointAuthMethod: record.tokenEndpointAuthMethod },
+        authorizationEndpoint: record.authorizationEndpoint,
+        tokenEndpoint: record.tokenEndpoint,
+        redirectUri: record.key.redirectUri,
+      };
+    }
+    const client = input.client!;
+    if (client.clientId === "") throw new InvalidArgumentError("client.client_id", "is required");
+    const metadata = await deps.discovery.metadata(checkedUpstreamIssuer(input.upstreamIssuer));
+    return {
+      client,
+      authorizationEndpoint: metadata.authorizationEndpoint,
+      tokenEndpoint: metadata.tokenEndpoint,
+      redirectUri: checkedUri("redirect_uri", input.redirectUri),
+    };
+  }
+
+  async function jwksUriOf(issuer: string): Promise<string> {
+    const { jwksUri } = await deps.discovery.metadata(issuer);
+    if (jwksUri === undefined) {
+      throw new FailedPreconditionError("discovery_failed: the issuer publishes no jwks_uri, so ID tokens cannot be validated");
+    }
+    return jwksUri;
+  }
+
+  return {
+    async start(input: StartInput): Promise<StartResult> {
+      const scopes = [...new Set(checkedScopes("scopes", input.scopes))];
+      const resource = input.resource === "" ? "" : checkedUri("resource", input.resource);
+      const openid = scopes.includes("openid");
+      const flow = await clientAndEndpoints(input);
+      const authMethod = resolveAuthMethod(flow.client.tokenEndpointAuthMethod, flow.client.clientSecret);
+      const upstreamIssuer = input.upstreamIssuer === "" ? "" : checkedUpstreamIssuer(input.upstreamIssuer);
+      if (openid) {
+        if (upstreamIssuer === "") throw new InvalidArgumentError("upstream_issuer", "is required with the openid scope (to validate the ID token)");
+        await jwksUriOf(upstreamIssuer);
+      }
+
+      const state = randomToken();
+      const stateId = stateIdOf(state);
+      const codeVerifier = createCodeVerifier();
+      const nonce = openid ? randomToken() : "";
+      const createdAt = deps.clock();
+      const record: OAuthFlowRecord = {
+        upstreamIssuer,
+        tokenEndpoint: flow.tokenEndpoint,
+        clientId: flow.client.clientId,
+        clientSecret: deps.sealer.seal(flow.client.clientSecret, secretContext(stateId, "client_secret")),
+        tokenEndpointAuthMethod: authMethod,
+        redirectUri: flow.redirectUri,
+        codeVerifier: deps.sealer.seal(codeVerifier, secretContext(stateId, "code_verifier")),
+        nonce,
+        scopes,
+        resource,
+        createdAt,
+        expiresAt: createdAt + deps.stateTtlMs,
+      };
+      await deps.states.insert(stateId, record);
+
+      const url = new URL(flow.authorizationEndpoint);
+      const parameters: Record<string, string> = {
+        response_type: "code",
+        client_id: flow.client.clientId,
+        redirect_uri: flow.redirectUri,
+        state,
+        code_challenge: codeChallengeS256(codeVerifier),
+        code_challenge_method: "S256",
+      };
+      if (scopes.length > 0) parameters.scope = scopes.join(" ");
+      if (nonce !== "") parameters.nonce = nonce;
+      if (resource !== "") parameters.resource = resource;
+      for (const [name, value] of Object.entries(parameters)) url.searchParams.set(name, value);
+      return { authorizationUrl: url.toString(), state, expiresAtMs: record.expiresAt };
+    },
+
+    async complete(input: { state: string; code: string }): Promise<CompleteResult> {
+      if (input.state === "" || input.state.length > MAX_STATE_LENGTH) {
+        throw new InvalidArgumentError("state", `must be 1-${MAX_STATE_LENGTH} characters`);
+      }
+      if (input.code === "" || input.code.length > MAX_CODE_LENGTH) {
+        throw new InvalidArgumentError("code", `must be 1-${MAX_CODE_LENGTH} characters`);
+      }
+      const stateId = stateIdOf(input.state);
+      const consumed = await deps.states.consume(stateId, deps.clock());
+      if ("used" in consumed) throw new FailedPreconditionError("state_used: this authorization was completed already");
+      if ("unknown" in consumed) throw new NotFoundError("state_unknown: no pending authorization with this state (expired or never started)");
+      const flow = consumed.record;
+
+      const clientSecret = deps.sealer.open(flow.clientSecret, secretContext(stateId, "client_secret"));
+      const tokens = await exchangeCode(
+        {
+          tokenEndpoint: flow.tokenEndpoint,
+          clientId: flow.clientId,
+          clientSecret,
+          authMethod: resolveAuthMethod(flow.tokenEndpointAuthMethod, clientSecret),
+          code: input.code,
+          redirectUri: flow.redirectUri,
+          codeVerifier: deps.sealer.open(flow.codeVerifier, secretContext(stateId, "code_verifier")),
+          resource: flow.resource,
+        },
+        deps.http,
+      );
+      if (flow.nonce === "") return { ...tokens, idToken: "", subject: "", redirectUri: flow.redirectUri };
+      if (tokens.idToken === "") throw new FailedPreconditionError("id_token_invalid: the token endpoint returned no ID token");
+      const { subject } = await deps.idTokens.verify(tokens.idToken, {
+        issuer: flow.upstreamIssuer,
+        audience: flow.clientId,
+        nonce: flow.nonce,
+        jwksUri: await jwksUriOf(flow.upstreamIssuer),
+      });
+      return { ...tokens, subject, redirectUri: flow.redirectUri };
+    },
+  };
+}
+
+export type OAuthFlow = ReturnType<typeof createOAuthFlow>;
+
+/** The store knows a flow by the hash of its state only: the state itself is a bearer of the flow. */
+function stateIdOf(state: string): string {
+  return createHash("sha256").update(state, "utf8").digest("hex");
+}
+
+function checkedUri(field: string, value: string): string {
+  if (value === "") throw new InvalidArgumentError(field, "is required");
+  if (Buffer.byteLength(value, "utf8") > MAX_URI_BYTES || !URL.canParse(value) || new URL(value).hash !== "") {
+    throw new InvalidArgumentError(field, `must be an absolute URI without fragment, at most ${MAX_URI_BYTES} bytes`);
+  }
+  return value;
+}

@@ -1,0 +1,99 @@
+import { FailedPreconditionError, InvalidArgumentError, UnavailableError } from "../errors.js";
+import { boundedFetch, endpointName, jsonObject, type HttpLimits } from "./bounded-fetch.js";
+
+export const TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"] as const;
+export type TokenEndpointAuthMethod = (typeof TOKEN_ENDPOINT_AUTH_METHODS)[number];
+
+/** The method to use: as registered, or RFC 7591's default (basic with a secret, none without). */
+export function resolveAuthMethod(method: string, clientSecret: string): TokenEndpointAuthMethod {
+  const resolved = method === "" ? (clientSecret === "" ? "none" : "client_secret_basic") : method;
+  if (!(TOKEN_ENDPOINT_AUTH_METHODS as readonly string[]).includes(resolved)) {
+    throw new InvalidArgumentError("token_endpoint_auth_method", `"${resolved}" is not supported (${TOKEN_ENDPOINT_AUTH_METHODS.join(", ")})`);
+  }
+  if (resolved !== "none" && clientSecret === "") {
+    throw new InvalidArgumentError("client_secret", `is required for ${resolved}`);
+  }
+  return resolved as TokenEndpointAuthMethod;
+}
+
+export interface CodeExchange {
+  tokenEndpoint: string;
+  clientId: string;
+  clientSecret: string;
+  authMethod: TokenEndpointAuthMethod;
+  code: string;
+  redirectUri: string;
+  codeVerifier: string;
+  resource: string;
+}
+
+export interface TokenResponse {
+  accessToken: string;
+  tokenType: string;
+  expiresIn: number;
+  refreshToken: string;
+  scope: string;
+  idToken: string;
+}
+
+/** RFC 6749 error codes are printable ASCII without '"' and '\'; anything else is not echoed. */
+const OAUTH_ERROR_CODE = /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,64}$/;
+
+/**
+ * The authorization-code grant (RFC 6749 §4.1.3) with the PKCE verifier
+ * (RFC 7636 §4.5). Refusals by the server are FailedPrecondition naming its
+ * OAuth error code; its failures are Unavailable. Neither carries the
+ * response body (error_description can echo request data).
+ */
+export async function exchangeCode(exchange: CodeExchange, http: HttpLimits): Promise<TokenResponse> {
+  const form = new URLSearchParams({
+    grant_type: "authorization_code",
+    code: exchange.code,
+    redirect_uri: exchange.redirectUri,
+    code_verifier: exchange.codeVerifier,
+  });
+  if (exchange.resource !== "") form.set("resource", exchange.resource);
+  const headers: Record<string, string> = {
+    "content-type": "application/x-www-form-urlencoded",
+    accept: "application/json",
+  };
+  if (exchange.authMethod === "client_secret_basic") {
+    // RFC 6749 §2.3.1: both parts form-encoded before base64.
+    const credentials = `${formEncode(exchange.clientId)}:${formEncode(exchange.clientSecret)}`;
+    headers.authorization = `Basic ${Buffer.from(credentials, "utf8").toString("base64")}`;
+  } else {
+    form.set("client_id", exchange.clientId);
+    if (exchange.authMethod === "client_secret_post") form.set("client_secret", exchange.clientSecret);
+  }
+  // A redirect is not followed: it would carry the code and secret elsewhere.
+  const response = await boundedFetch(
+    exchange.tokenEndpoint,
+    { method: "POST", headers, body: form.toString(), redirect: "manual" },
+    http,
+    "token endpoint",
+  );
+  const where = endpointName(exchange.tokenEndpoint);
+  if (response.status >= 500) throw new UnavailableError(`token endpoint (${where}) answered HTTP ${response.status}`);
+  const body = jsonObject(response);
+  if (response.status !== 200) {
+    const code = typeof body?.error === "string" && OAUTH_ERROR_CODE.test(body.error) ? body.error : `HTTP ${response.status}`;
+    throw new FailedPreconditionError(`token_exchange_rejected: the token endpoint refused the code (${code})`);
+  }
+  const text = (name: string) => (typeof body?.[name] === "string" ? (body[name] as string) : "");
+  if (text("access_token") === "" || text("token_type") === "") {
+    throw new FailedPreconditionError("token_response_invalid: no access_token or token_type in the token endpoint's answer");
+  }
+  const expiresIn = body?.expires_in;
+  return {
+    accessToken: text("access_token"),
+    tokenType: text("token_type"),
+    expiresIn: typeof expiresIn === "number" && Number.isSafeInteger(expiresIn) && expiresIn > 0 ? expiresIn : 0,
+    refreshToken: text("refresh_token"),
+    scope: text("scope"),
+    idToken: text("id_token"),
+  };
+}
+
+function formEncode(value: string): string {
+  return new URLSearchParams({ v: value }).toString().slice(2);
+}

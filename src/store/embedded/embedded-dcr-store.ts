@@ -1,0 +1,65 @@
+import { encodeDcrKey } from "../../oauth/dcr-key.js";
+import { dcrEvictionTtlMs, dcrSecretExpired } from "../dcr-expiry.js";
+import type { DcrAcquisition, DcrStore } from "../store.js";
+import type { EmbeddedDcrEntry, EmbeddedState } from "./embedded-state.js";
+import { unchanged, type PersistentDocument } from "./persistent-document.js";
+
+/** Same semantics as the Redis layout: eviction and lease expiry are checked on read, pruned on write. */
+export function embeddedDcrStore(document: PersistentDocument<EmbeddedState>): DcrStore {
+  const live = (entry: EmbeddedDcrEntry | undefined, nowMs: number) =>
+    entry !== undefined && (entry.evictAt === undefined || entry.evictAt > nowMs) ? entry : undefined;
+  const liveLease = (state: EmbeddedState, encoded: string, nowMs: number) => {
+    const lease = state.dcrLeases[encoded];
+    return lease !== undefined && lease.expiresAt > nowMs ? lease : undefined;
+  };
+  const prune = (draft: EmbeddedState, nowMs: number) => {
+    for (const [encoded, entry] of Object.entries(draft.dcr)) if (!live(entry, nowMs)) delete draft.dcr[encoded];
+    for (const encoded of Object.keys(draft.dcrLeases)) if (!liveLease(draft, encoded, nowMs)) delete draft.dcrLeases[encoded];
+  };
+  return {
+    async get(key, nowMs) {
+      const entry = live(document.current.dcr[encodeDcrKey(key)], nowMs);
+      return entry === undefined ? undefined : structuredClone(entry.record);
+    },
+    put(record, nowMs, leaseId) {
+      const encoded = encodeDcrKey(record.key);
+      return document.update((draft) => {
+        prune(draft, nowMs);
+        const ttlMs = dcrEvictionTtlMs(record, nowMs);
+        draft.dcr[encoded] = { record: structuredClone(record), ...(ttlMs === undefined ? {} : { evictAt: nowMs + ttlMs }) };
+        const leaseReleased = leaseId !== undefined && liveLease(draft, encoded, nowMs)?.leaseId === leaseId;
+        if (leaseReleased) delete draft.dcrLeases[encoded];
+        return { leaseReleased };
+      });
+    },
+    async delete(key, nowMs) {
+      const encoded = encodeDcrKey(key);
+      if (document.current.dcr[encoded] === undefined) return false;
+      return document.update((draft) => {
+        const existed = live(draft.dcr[encoded], nowMs) !== undefined;
+        delete draft.dcr[encoded];
+        return existed;
+      });
+    },
+    async list(issuer, nowMs) {
+      return Object.values(document.current.dcr)
+        .filter((entry) => live(entry, nowMs) && (issuer === undefined || entry.record.key.issuer === issuer))
+        .map((entry) => structuredClone(entry.record));
+    },
+    acquire(key, leaseId, ttlMs, nowMs) {
+      const encoded = encodeDcrKey(key);
+      return document.update<DcrAcquisition>((draft) => {
+        const entry = live(draft.dcr[encoded], nowMs);
+        if (entry !== undefined && !dcrSecretExpired(entry.record, nowMs)) return unchanged({ record: structuredClone(entry.record) });
+        const held = liveLease(draft, encoded, nowMs);
+        if (held !== undefined) return unchanged({ held: { expiresAtMs: held.expiresAt } });
+        prune(draft, nowMs);
+        draft.dcrLeases[encoded] = { leaseId, expiresAt: nowMs + ttlMs };
+        return { lease: { leaseId, expiresAtMs: nowMs + ttlMs } };
+      });
+    },
+    async leaseExpiry(key, nowMs) {
+      return liveLease(document.current, encodeDcrKey(key), nowMs)?.expiresAt;
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import { AlreadyExistsError } from "../../errors.js";
+import type { OAuthStateConsumption, OAuthStateStore } from "../store.js";
+import type { EmbeddedState } from "./embedded-state.js";
+import type { PersistentDocument } from "./persistent-document.js";
+
+export function embeddedOAuthStateStore(document: PersistentDocument<EmbeddedState>): OAuthStateStore {
+  const pruneExpired = (draft: EmbeddedState, nowMs: number) => {
+    for (const [stateId, entry] of Object.entries(draft.oauthStates)) {
+      const until = "record" in entry ? entry.record.expiresAt : entry.consumedUntil;
+      if (until <= nowMs) delete draft.oauthStates[stateId];
+    }
+  };
+  return {
+    insert(stateId, record) {
+      return document.update((draft) => {
+        pruneExpired(draft, record.createdAt);
+        if (draft.oauthStates[stateId] !== undefined) throw new AlreadyExistsError("an OAuth flow with this state exists already");
+        draft.oauthStates[stateId] = { record: structuredClone(record) };
+      });
+    },
+    consume(stateId, nowMs) {
+      return document.update<OAuthStateConsumption>((draft) => {
+        pruneExpired(draft, nowMs);
+        const entry = draft.oauthStates[stateId];
+        if (entry === undefined) return { unknown: true };
+        if (!("record" in entry)) return { used: true };
+        draft.oauthStates[stateId] = { consumedUntil: entry.record.expiresAt };
+        return { record: entry.record };
+      });
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import type { Redis } from "ioredis";
+import { FailedPreconditionError } from "../../errors.js";
+import { dcrEvictionTtlMs } from "../dcr-expiry.js";
+import type { DcrKey, DcrRecord, DcrStore } from "../store.js";
+import { decodeDcrJson, encodeDcrJson } from "./dcr-json.js";
+import { redisCall } from "./redis-connection.js";
+import type { RedisKeys } from "./redis-keys.js";
+import { RedisScript } from "./redis-script.js";
+
+const scripts = {
+  putDcr: new RedisScript("put-dcr.lua"),
+  acquireDcrLease: new RedisScript("acquire-dcr-lease.lua"),
+};
+
+const SCAN_BATCH = 500;
+
+/** DCR entries in ToolHive's layout (docs/dcr-interop.md), plus registration leases. */
+export function redisDcrStore(client: Redis, keys: RedisKeys): DcrStore {
+  return {
+    async get(key) {
+      const value = await redisCall(() => client.get(keys.dcr(key)));
+      return value === null ? undefined : decoded(value, key);
+    },
+    async put(record, nowMs, leaseId) {
+      const released = await redisCall(() =>
+        scripts.putDcr.run(
+          client,
+          [keys.dcr(record.key), keys.dcrLease(record.key)],
+          [encodeDcrJson(record), dcrEvictionTtlMs(record, nowMs) ?? 0, leaseId ?? ""],
+        ),
+      );
+      return { leaseReleased: released === 1 };
+    },
+    async delete(key) {
+      return (await redisCall(() => client.del(keys.dcr(key)))) === 1;
+    },
+    async list(issuer) {
+      const records: DcrRecord[] = [];
+      let cursor = "0";
+      do {
+        const [next, found] = await redisCall(() => client.scan(cursor, "MATCH", keys.dcrPattern(issuer), "COUNT", SCAN_BATCH));
+        cursor = next;
+        if (found.length === 0) continue;
+        const values = await redisCall(() => client.mget(...found));
+        for (const value of values) {
+          const record = value === null ? undefined : decodeDcrJson(value);
+          if (record !== undefined) records.push(record);
+        }
+      } while (cursor !== "0");
+      return records;
+    },
+    async acquire(key, leaseId, ttlMs, nowMs) {
+      const reply = (await redisCall(() =>
+        scripts.acquireDcrLease.run(client, [keys.dcr(key), keys.dcrLease(key)], [leaseId, ttlMs, nowMs]),
+      )) as [string, string | number];
+      const [kind, value] = reply;
+      if (kind === "entry") return { record: decoded(String(value), key) };
+      if (kind === "lease") return { lease: { leaseId, expiresAtMs: nowMs + ttlMs } };
+      return { held: { expiresAtMs: nowMs + Number(value) } };
+    },
+    async leaseExpiry(key, nowMs) {
+      const remaining = await redisCall(() => client.pttl(keys.dcrLease(key)));
+      return remaining > 0 ? nowMs + remaining : undefined;
+    },
+  };
+}
+
+function decoded(value: string, key: DcrKey): DcrRecord {
+  const record = decodeDcrJson(value);
+  if (record === undefined) {
+    throw new FailedPreconditionError(
+      `dcr_unreadable: the stored entry for upstream ${key.upstreamId} is not a DCR resolution; delete it and register again`,
+    );
+  }
+  return record;
+}

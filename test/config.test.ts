@@ -1,0 +1,144 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../src/config.js";
+import { InvalidArgumentError } from "../src/errors.js";
+import { Policy } from "../src/policy/policy.js";
+import { EXAMPLE_CONFIG } from "./support/backends.js";
+
+const ROOT_A = "root-token-a-0123456789abcdefghijklmnop";
+const ROOT_B = "root-token-b-0123456789abcdefghijklmnop";
+
+function configFile(text: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), "portcullis-config-")), "portcullis.yaml");
+  writeFileSync(path, text);
+  return path;
+}
+
+function refusal(env: Record<string, string>): InvalidArgumentError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) return error;
+    throw error;
+  }
+  throw new Error("expected loadConfig to refuse");
+}
+
+describe("loadConfig", () => {
+  it("uses the documented defaults when nothing is set", () => {
+    expect(loadConfig({})).toEqual({
+      listen: { host: "127.0.0.1", port: 8080 },
+      dataDir: "./data",
+      redis: undefined,
+      tokenPepper: undefined,
+      rootTokens: [],
+      tokenFile: undefined,
+      policy: {},
+      devAllowAll: false,
+      logLevel: "info",
+      lastUsedIntervalMs: 60_000,
+      shutdownGraceMs: 10_000,
+    });
+  });
+
+  it("reads every setting from the file, and environment variables win over it", () => {
+    const file = configFile(`
+listen: "0.0.0.0:9000"
+data_dir: /var/lib/portcullis
+redis: { url: "redis://file:6379", username: u, password: p, prefix: "{file}:", command_timeout_ms: 1500 }
+token_pepper: file-pepper
+root_tokens: [{ token: "${ROOT_A}", name: ops }]
+token_file: /etc/tokens.tsv
+policy: { default_scope: "api:read" }
+dev_allow_all: true
+log_level: warn
+last_used_interval_ms: 5000
+shutdown_grace_ms: 2000
+`);
+    expect(loadConfig({ PORTCULLIS_CONFIG: file })).toMatchObject({
+      listen: { host: "0.0.0.0", port: 9000 },
+      dataDir: "/var/lib/portcullis",
+      redis: { url: "redis://file:6379", username: "u", password: "p", prefix: "{file}:", commandTimeoutMs: 1500 },
+      tokenPepper: "file-pepper",
+      rootTokens: [{ token: ROOT_A, name: "ops" }],
+      tokenFile: "/etc/tokens.tsv",
+      policy: { default_scope: "api:read" },
+      devAllowAll: true,
+      logLevel: "warn",
+      lastUsedIntervalMs: 5000,
+      shutdownGraceMs: 2000,
+    });
+    expect(
+      loadConfig({
+        PORTCULLIS_CONFIG: file,
+        PORTCULLIS_LISTEN: "[::1]:7000",
+        PORTCULLIS_DATA_DIR: "/tmp/x",
+        REDIS_URL: "rediss://env:6380",
+        REDIS_USERNAME: "eu",
+        REDIS_PASSWORD: "ep",
+        PORTCULLIS_REDIS_PREFIX: "{env}:",
+        PORTCULLIS_REDIS_TIMEOUT_MS: "750",
+        PORTCULLIS_TOKEN_PEPPER: "env-pepper",
+        PORTCULLIS_ROOT_TOKENS: ROOT_B,
+        PORTCULLIS_TOKEN_FILE: "/tmp/tokens.tsv",
+        PORTCULLIS_POLICY: '{"default_scope": "env:read"}',
+        PORTCULLIS_DEV_ALLOW_ALL: "0",
+        PORTCULLIS_LOG_LEVEL: "debug",
+        PORTCULLIS_LAST_USED_INTERVAL_MS: "1000",
+        PORTCULLIS_SHUTDOWN_GRACE_MS: "500",
+      }),
+    ).toMatchObject({
+      listen: { host: "::1", port: 7000 },
+      dataDir: "/tmp/x",
+      redis: { url: "rediss://env:6380", username: "eu", password: "ep", prefix: "{env}:", commandTimeoutMs: 750 },
+      tokenPepper: "env-pepper",
+      rootTokens: [
+        { token: ROOT_A, name: "ops" },
+        { token: ROOT_B, name: "env-root-1" },
+      ],
+      tokenFile: "/tmp/tokens.tsv",
+      policy: { default_scope: "env:read" },
+      devAllowAll: false,
+      logLevel: "debug",
+      lastUsedIntervalMs: 1000,
+      shutdownGraceMs: 500,
+    });
+  });
+
+  it("loads the example configuration in deploy/ into a valid policy", () => {
+    const config = loadConfig({ PORTCULLIS_CONFIG: EXAMPLE_CONFIG });
+    expect(config.redis).toBeUndefined();
+    expect(config.rootTokens).toEqual([]);
+    expect(() => new Policy(config.policy)).not.toThrow();
+  });
+
+  it.each<[string, Record<string, string>, string]>([
+    ["a listen address without a port", { PORTCULLIS_LISTEN: "localhost" }, "PORTCULLIS_LISTEN"],
+    ["a port out of range", { PORTCULLIS_LISTEN: "127.0.0.1:70000" }, "PORTCULLIS_LISTEN"],
+    ["a Redis URL of another scheme", { REDIS_URL: "http://127.0.0.1:6379" }, "REDIS_URL"],
+    ["a zero timeout", { REDIS_URL: "redis://x", PORTCULLIS_REDIS_TIMEOUT_MS: "0" }, "PORTCULLIS_REDIS_TIMEOUT_MS"],
+    ["a fractional interval", { PORTCULLIS_LAST_USED_INTERVAL_MS: "1.5" }, "PORTCULLIS_LAST_USED_INTERVAL_MS"],
+    ["a grace period that is no number", { PORTCULLIS_SHUTDOWN_GRACE_MS: "soon" }, "PORTCULLIS_SHUTDOWN_GRACE_MS"],
+    ["a short root token", { PORTCULLIS_ROOT_TOKENS: "short-root" }, "root_tokens[0]"],
+    ["an empty root token in the list", { PORTCULLIS_ROOT_TOKENS: `${ROOT_A},` }, "root_tokens[1]"],
+    ["a missing configuration file", { PORTCULLIS_CONFIG: "/nonexistent/portcullis.yaml" }, "PORTCULLIS_CONFIG"],
+    ["a configuration file that is a list", { PORTCULLIS_CONFIG: configFile("- a\n- b\n") }, "PORTCULLIS_CONFIG"],
+    ["root_tokens that are no list", { PORTCULLIS_CONFIG: configFile(`root_tokens: "${ROOT_A}"\n`) }, "root_tokens"],
+    ["a policy variable that is no YAML", { PORTCULLIS_POLICY: "rules: [" }, "PORTCULLIS_POLICY"],
+  ])("refuses %s, naming the setting", (_case, env, field) => {
+    expect(refusal(env).field).toBe(field);
+  });
+
+  it("never quotes a token when it refuses one", () => {
+    expect(refusal({ PORTCULLIS_ROOT_TOKENS: "short-secret-value" }).message).not.toContain("short-secret-value");
+  });
+
+  it("reports a broken YAML file by position only, never quoting its lines", () => {
+    const secret = "SECRET-root-token-that-must-not-leak-0123456789";
+    const error = refusal({ PORTCULLIS_CONFIG: configFile(`root_tokens:\n  - token: "${secret}\n    name: x\n  - : [\n`) });
+    expect(error.message).toMatch(/is not valid YAML at line \d+, column \d+$/);
+    expect(error.message).not.toContain("SECRET");
+  });
+});

@@ -1,0 +1,125 @@
+import { describe, expect, it } from "vitest";
+import { InvalidArgumentError } from "../../src/errors.js";
+import { Policy, type PolicyConfig } from "../../src/policy/policy.js";
+import { parseResource, type Resource } from "../../src/policy/resource.js";
+
+function resource(text: string, host?: string): Resource {
+  const parsed = parseResource(text, host);
+  if ("reason" in parsed) throw new Error(`test resource ${text} does not parse: ${parsed.detail}`);
+  return parsed.resource;
+}
+
+const policy = new Policy({
+  rules: [
+    { name: "health", resource: "GET /health", public: true },
+    { name: "health-tool", resource: "tool:get_health", public: true },
+    { name: "kafka-admin", path_prefix: "/api/kafka/admin", scope: "kafka:admin" },
+    { name: "kafka-read", path_prefix: "/api/kafka", methods: ["get", "HEAD"], scope: "kafka:read" },
+    { name: "kafka-write", path_prefix: "/api/kafka/", methods: ["POST", "DELETE"], scope: "kafka:write" },
+    { name: "exact", path: "/api/status", scope: "status:read" },
+    { name: "internal", path_prefix: "/internal", host: "Admin.Example.com", scope: "internal" },
+    { name: "search", tool: "search", scope: "tools:search" },
+    { name: "tools", tool: "*", scope: "tools:use" },
+    { name: "everything-else", path_prefix: "/", methods: ["OPTIONS"], scope: "preflight" },
+  ],
+});
+
+describe("Policy.requirementFor", () => {
+  it.each([
+    ["GET /health", undefined, "health", true],
+    ["tool:get_health", undefined, "health-tool", true],
+    ["GET /api/kafka", undefined, "kafka-read", false],
+    ["GET /api/kafka/", undefined, "kafka-read", false],
+    ["HEAD /api/kafka/topics/a", undefined, "kafka-read", false],
+    ["POST /api/kafka/topics", undefined, "kafka-write", false],
+    ["POST /api/kafka", undefined, "kafka-write", false],
+    ["GET /api/kafka/admin", undefined, "kafka-admin", false],
+    ["GET /api/kafka/admin/users", undefined, "kafka-admin", false],
+    ["GET /api/kafka/administrator", undefined, "kafka-read", false],
+    ["GET /api/status", undefined, "exact", false],
+    ["DELETE /api/status", undefined, "exact", false],
+    ["GET /internal/metrics", "admin.example.com", "internal", false],
+    ["GET /internal/metrics", "ADMIN.example.com:443", "internal", false],
+    ["tool:search", undefined, "search", false],
+    ["tool:summarize", undefined, "tools", false],
+    ["OPTIONS /anything/at/all", undefined, "everything-else", false],
+  ])("matches %s (host %s) to the first rule that covers it: %s", (text, host, ruleName, isPublic) => {
+    expect(policy.requirementFor(resource(text, host))).toMatchObject({ ruleName, public: isPublic });
+  });
+
+  it.each([
+    ["POST /health", undefined],
+    ["GET /healthz", undefined],
+    ["GET /api/kafkax", undefined],
+    ["PUT /api/kafka/topics", undefined],
+    ["GET /api/status/extra", undefined],
+    ["GET /api", undefined],
+    ["GET /internal/metrics", undefined],
+    ["GET /internal/metrics", "evil.example.com"],
+    ["GET /internalx", "admin.example.com"],
+  ])("covers nothing for %s (host %s)", (text, host) => {
+    expect(policy.requirementFor(resource(text, host))).toBeUndefined();
+  });
+
+  it("falls back to default_scope only for resources no rule covers", () => {
+    const withDefault = new Policy({ rules: [{ resource: "GET /health", public: true }], default_scope: "api:read" });
+    expect(withDefault.requirementFor(resource("GET /other"))).toEqual({
+      ruleName: "default",
+      public: false,
+      scope: "api:read",
+      singleUse: false,
+    });
+    expect(withDefault.requirementFor(resource("tool:x"))).toMatchObject({ ruleName: "default", scope: "api:read" });
+    expect(withDefault.requirementFor(resource("GET /health"))).toMatchObject({ public: true });
+  });
+
+  it("names unnamed rules by position and finds rules by name", () => {
+    const unnamed = new Policy({ rules: [{ tool: "a", scope: "x" }, { tool: "b", scope: "y", single_use: true }] });
+    expect(unnamed.requirementFor(resource("tool:b"))).toMatchObject({ ruleName: "rule-1", singleUse: true });
+    expect(unnamed.ruleNamed("rule-0")).toMatchObject({ scope: "x" });
+    expect(policy.ruleNamed("kafka-write")).toMatchObject({ scope: "kafka:write" });
+    expect(policy.ruleNamed("missing")).toBeUndefined();
+  });
+
+  it("covers nothing at all when there are no rules and no default", () => {
+    expect(new Policy({}).requirementFor(resource("GET /"))).toBeUndefined();
+  });
+});
+
+describe("Policy configuration checks", () => {
+  it.each<[string, unknown, string]>([
+    ["a rule without a matcher", { rules: [{ scope: "a" }] }, "policy.rules[0]"],
+    ["a rule with two matchers", { rules: [{ path: "/a", tool: "b", scope: "a" }] }, "policy.rules[0]"],
+    ["a non-public rule without a scope", { rules: [{ path: "/a" }] }, "policy.rules[0].scope"],
+    ["a blank scope", { rules: [{ path: "/a", scope: "  " }] }, "policy.rules[0].scope"],
+    ["a path without a leading slash", { rules: [{ path: "a", scope: "a" }] }, "policy.rules[0].path"],
+    ["a prefix with a dot segment", { rules: [{ path_prefix: "/a/../b", scope: "a" }] }, "policy.rules[0].path_prefix"],
+    ["a prefix with an empty segment", { rules: [{ path_prefix: "/a//b", scope: "a" }] }, "policy.rules[0].path_prefix"],
+    ["an unparseable resource", { rules: [{ resource: "GET a", scope: "a" }] }, "policy.rules[0].resource"],
+    ["an empty tool", { rules: [{ tool: "", scope: "a" }] }, "policy.rules[0].tool"],
+    ["methods on a tool rule", { rules: [{ tool: "a", methods: ["GET"], scope: "a" }] }, "policy.rules[0].methods"],
+    ["a host on a resource rule", { rules: [{ resource: "GET /a", host: "x", scope: "a" }] }, "policy.rules[0].host"],
+    ["an empty methods list", { rules: [{ path: "/a", methods: [], scope: "a" }] }, "policy.rules[0].methods"],
+    ["a method that is no token", { rules: [{ path: "/a", methods: ["GE T"], scope: "a" }] }, "policy.rules[0].methods"],
+    ["an empty host", { rules: [{ path: "/a", host: "", scope: "a" }] }, "policy.rules[0].host"],
+    ["a rule name used twice", { rules: [{ name: "x", tool: "a", scope: "a" }, { name: "x", tool: "b", scope: "b" }] }, "policy.rules"],
+    ["an empty default scope", { default_scope: "" }, "policy.default_scope"],
+    ["a misspelt rule key", { rules: [{ path: "/a", method: ["GET"], scope: "a" }] }, "policy.rules[0]"],
+    ["a misspelt policy key", { rule: [] }, "policy"],
+    ["rules that are no list", { rules: { path: "/a" } }, "policy.rules"],
+    ["a rule that is no mapping", { rules: ["GET /a"] }, "policy.rules[0]"],
+    ["a path that is no string", { rules: [{ path_prefix: 5, scope: "a" }] }, "policy.rules[0].path_prefix"],
+    ["public that is no boolean", { rules: [{ path: "/a", public: "yes" }] }, "policy.rules[0].public"],
+    ["methods that are no list", { rules: [{ path: "/a", methods: "GET", scope: "a" }] }, "policy.rules[0].methods"],
+    ["a policy that is no mapping", "rules: []", "policy"],
+  ])("refuses %s, naming the field", (_case, config, field) => {
+    let thrown: unknown;
+    try {
+      new Policy(config as PolicyConfig);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(InvalidArgumentError);
+    expect((thrown as InvalidArgumentError).field).toBe(field);
+  });
+});

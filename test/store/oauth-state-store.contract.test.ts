@@ -1,0 +1,90 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AlreadyExistsError } from "../../src/errors.js";
+import { openEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
+import { openRedisStore } from "../../src/store/redis/redis-store.js";
+import type { OAuthFlowRecord, Store } from "../../src/store/store.js";
+import { TEST_REDIS_URL, testRedisPrefix } from "../support/redis.js";
+
+async function embedded(): Promise<{ store: Store; close(): Promise<void> }> {
+  const store = await openEmbeddedStore(await mkdtemp(join(tmpdir(), "pcl-oauth-state-")));
+  return { store, close: () => store.close() };
+}
+
+async function redis(): Promise<{ store: Store; close(): Promise<void> }> {
+  const { prefix, cleanup } = testRedisPrefix();
+  const store = await openRedisStore({ url: TEST_REDIS_URL, prefix, dcrPrefix: prefix, commandTimeoutMs: 2000, startupTimeoutMs: 5000 });
+  return {
+    store,
+    async close() {
+      await store.close();
+      await cleanup();
+    },
+  };
+}
+
+const flow = (lifetimeMs: number): OAuthFlowRecord => {
+  const createdAt = Date.now();
+  return {
+    upstreamIssuer: "https://idp.example.com",
+    tokenEndpoint: "https://idp.example.com/token",
+    clientId: "client",
+    clientSecret: "secret",
+    tokenEndpointAuthMethod: "client_secret_basic",
+    redirectUri: "https://app.example.com/cb",
+    codeVerifier: "verifier",
+    nonce: "nonce",
+    scopes: ["openid"],
+    resource: "",
+    createdAt,
+    expiresAt: createdAt + lifetimeMs,
+  };
+};
+
+let counter = 0;
+const freshId = () => `state-${process.pid}-${++counter}`;
+
+describe.each([
+  { name: "embedded", open: embedded },
+  { name: "redis", open: redis },
+])("pending OAuth flows on the $name backend", ({ open }) => {
+  let backend: Awaited<ReturnType<typeof open>>;
+  beforeAll(async () => {
+    backend = await open();
+  });
+  afterAll(async () => {
+    await backend?.close();
+  });
+
+  it("hand a flow out once, then say it was used", async () => {
+    const id = freshId();
+    const record = flow(60_000);
+    await backend.store.oauthStates.insert(id, record);
+    expect(await backend.store.oauthStates.consume(id, Date.now())).toEqual({ record });
+    expect(await backend.store.oauthStates.consume(id, Date.now())).toEqual({ used: true });
+  });
+
+  it("hand a flow to exactly one of many concurrent consumers", async () => {
+    const id = freshId();
+    await backend.store.oauthStates.insert(id, flow(60_000));
+    const results = await Promise.all(Array.from({ length: 10 }, () => backend.store.oauthStates.consume(id, Date.now())));
+    expect(results.filter((result) => "record" in result)).toHaveLength(1);
+    expect(results.filter((result) => "used" in result)).toHaveLength(9);
+  });
+
+  it("do not know a state never stored, nor one that expired", async () => {
+    expect(await backend.store.oauthStates.consume(freshId(), Date.now())).toEqual({ unknown: true });
+    const id = freshId();
+    await backend.store.oauthStates.insert(id, flow(50));
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(await backend.store.oauthStates.consume(id, Date.now())).toEqual({ unknown: true });
+  });
+
+  it("refuse a second flow under the same state", async () => {
+    const id = freshId();
+    await backend.store.oauthStates.insert(id, flow(60_000));
+    await expect(backend.store.oauthStates.insert(id, flow(60_000))).rejects.toBeInstanceOf(AlreadyExistsError);
+  });
+});

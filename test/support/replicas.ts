@@ -1,0 +1,40 @@
+import { randomBytes } from "node:crypto";
+import { startPortcullisProcess, type PortcullisProcess } from "./portcullis-process.js";
+import { TEST_REDIS_URL, testRedisPrefix } from "./redis.js";
+
+export interface Replicas {
+  readonly servers: PortcullisProcess[];
+  /** A root token every replica knows (from PORTCULLIS_ROOT_TOKENS). */
+  readonly rootToken: string;
+  /** The run's own Redis prefix; DCR entries live under `${prefix}dcr-ns:` unless overridden. */
+  readonly prefix: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `count` server processes sharing one Redis, as replicas of one deployment. */
+export async function startReplicas(count: number, env: Record<string, string> = {}): Promise<Replicas> {
+  const { prefix, cleanup } = testRedisPrefix();
+  const rootToken = randomBytes(32).toString("base64url");
+  const servers = await Promise.all(
+    Array.from({ length: count }, () =>
+      startPortcullisProcess({
+        env: {
+          REDIS_URL: TEST_REDIS_URL,
+          PORTCULLIS_REDIS_PREFIX: prefix,
+          PORTCULLIS_DCR_REDIS_PREFIX: `${prefix}dcr-ns:`,
+          PORTCULLIS_ROOT_TOKENS: rootToken,
+          ...env,
+        },
+      }),
+    ),
+  );
+  return {
+    servers,
+    rootToken,
+    prefix,
+    async stop() {
+      await Promise.all(servers.map((server) => server.stop()));
+      await cleanup();
+    },
+  };
+}
