@@ -40,6 +40,8 @@ describe("loadConfig", () => {
       logLevel: "info",
       lastUsedIntervalMs: 60_000,
       shutdownGraceMs: 10_000,
+      dcr: { staleAfterMs: 90 * 24 * 3600 * 1000, leaseTtlMs: 30_000, awaitMaxMs: 60_000, awaitPollMs: 100 },
+      oauth: { stateTtlMs: 600_000, httpTimeoutMs: 5000, httpMaxBytes: 1024 * 1024, discoveryCacheMs: 600_000 },
     });
   });
 
