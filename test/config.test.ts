@@ -42,6 +42,12 @@ describe("loadConfig", () => {
       shutdownGraceMs: 10_000,
       dcr: { staleAfterMs: 90 * 24 * 3600 * 1000, leaseTtlMs: 30_000, awaitMaxMs: 60_000, awaitPollMs: 100 },
       oauth: { stateTtlMs: 600_000, httpTimeoutMs: 5000, httpMaxBytes: 1024 * 1024, discoveryCacheMs: 600_000 },
+      envoy: {
+        identityHeaders: { subject: "x-auth-subject", tokenId: "x-auth-token-id", scopes: "x-auth-scopes", libraries: "x-auth-libraries" },
+        removeAuthorization: false,
+        realm: "portcullis",
+        omitForbiddenChallenge: false,
+      },
     });
   });
 
