@@ -47,6 +47,12 @@ describe("loadConfig", () => {
         teamTokens: { issuer: "portcullis", audience: "portcullis", ttlS: 365 * 24 * 3600, leewayS: 30 },
         requestIssuers: [],
       },
+      envoy: {
+        identityHeaders: { subject: "x-auth-subject", tokenId: "x-auth-token-id", scopes: "x-auth-scopes", libraries: "x-auth-libraries" },
+        removeAuthorization: false,
+        realm: "portcullis",
+        omitForbiddenChallenge: false,
+      },
     });
   });
 
