@@ -1,0 +1,80 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe } from "vitest";
+import { openEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
+import { openRedisStore } from "../../src/store/redis/redis-store.js";
+import type { Store } from "../../src/store/store.js";
+import { TEST_REDIS_URL, testRedisPrefix } from "./redis.js";
+
+/** One backend's empty, private storage (a temp dir, a Redis key prefix). */
+interface BackendSpace {
+  /** Opens a store on this space; a later call reaches the same records. */
+  open(): Promise<Store>;
+  dispose(): Promise<void>;
+}
+
+interface StoreBackend {
+  readonly name: Store["backend"];
+  createSpace(): Promise<BackendSpace>;
+}
+
+export const STORE_BACKENDS: readonly StoreBackend[] = [
+  {
+    name: "embedded",
+    async createSpace() {
+      const dataDir = await mkdtemp(join(tmpdir(), "portcullis-store-"));
+      return {
+        open: () => openEmbeddedStore(dataDir),
+        dispose: () => rm(dataDir, { recursive: true, force: true }),
+      };
+    },
+  },
+  {
+    name: "redis",
+    async createSpace() {
+      const { prefix, cleanup } = testRedisPrefix();
+      return {
+        open: () => openRedisStore({ url: TEST_REDIS_URL, prefix, commandTimeoutMs: 2000, startupTimeoutMs: 5000 }),
+        dispose: cleanup,
+      };
+    },
+  },
+];
+
+export interface ContractContext {
+  /** A store on fresh, empty storage, opened for the current test. */
+  store(): Store;
+  /** Closes the store and opens it again on the same storage, as a restart does; `store()` then answers the new one. */
+  reopen(): Promise<Store>;
+}
+
+/**
+ * Runs `contract` once per backend, each test on fresh storage. A record
+ * kind's contract suite (tokens now; signing keys, teams … later) is one
+ * call of this, so every backend is held to the same behaviour.
+ */
+export function describeStoreContract(recordKind: string, contract: (context: ContractContext) => void): void {
+  for (const backend of STORE_BACKENDS) {
+    describe(`the ${recordKind} store on the ${backend.name} backend`, () => {
+      let space: BackendSpace;
+      let current: Store;
+      beforeEach(async () => {
+        space = await backend.createSpace();
+        current = await space.open();
+      });
+      afterEach(async () => {
+        await current.close();
+        await space.dispose();
+      });
+      contract({
+        store: () => current,
+        async reopen() {
+          await current.close();
+          current = await space.open();
+          return current;
+        },
+      });
+    });
+  }
+}
