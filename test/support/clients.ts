@@ -1,6 +1,6 @@
 import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { AuthorizationService } from "../../gen/portcullis/v1/authorization_pb.js";
+import { AuthorizationService, type Decision } from "../../gen/portcullis/v1/authorization_pb.js";
 import { TokenAdminService } from "../../gen/portcullis/v1/token_admin_pb.js";
 
 export interface Clients {
@@ -19,4 +19,14 @@ export function createClients(baseUrl: string): Clients {
 
 export function bearer(token: string): { headers: { authorization: string } } {
   return { headers: { authorization: `Bearer ${token}` } };
+}
+
+/** Asks whether `token` may use `scope` on a test resource; the decision and its reason. */
+export async function decide(clients: Clients, token: string, scope: string): Promise<{ decision: Decision; reason: string }> {
+  const { decision, reason } = await clients.authorization.authorize({
+    authorization: `Bearer ${token}`,
+    resource: "GET /api/store-test",
+    requiredScope: scope,
+  });
+  return { decision, reason };
 }
