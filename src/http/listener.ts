@@ -26,7 +26,13 @@ export interface Listener {
 export async function listen(host: string, port: number, handler: RequestHandler): Promise<Listener> {
   const h2 = http2.createServer({}, handler);
   const h1 = http.createServer(handler);
+  // node:http starts its connection tracking (closeIdleConnections, the
+  // headersTimeout and requestTimeout checks) only when it listens itself;
+  // this server never does, it is handed sockets.
+  h1.emit("listening");
   const sockets = new Set<Socket>();
+  /** Connected, but not yet sent enough bytes to tell HTTP/2 from HTTP/1.1. */
+  const unrouted = new Set<Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (session) => {
     sessions.add(session);
@@ -35,9 +41,13 @@ export async function listen(host: string, port: number, handler: RequestHandler
 
   const server = net.createServer((socket) => {
     sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
+    unrouted.add(socket);
+    socket.once("close", () => {
+      sockets.delete(socket);
+      unrouted.delete(socket);
+    });
     socket.on("error", () => socket.destroy());
-    routeByPreface(socket, h2, h1);
+    routeByPreface(socket, h2, h1, () => unrouted.delete(socket));
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -51,8 +61,10 @@ export async function listen(host: string, port: number, handler: RequestHandler
     address: server.address() as AddressInfo,
     async close(graceMs) {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      // A connection that has not sent a request yet has nothing in flight.
+      for (const socket of unrouted) socket.destroy();
       for (const session of sessions) session.close();
-      h1.closeIdleConnections();
+      h1.close();
       // HTTP/1.1 keep-alive connections that become idle later are closed too.
       h1.on("request", (_request, response) => response.setHeader("connection", "close"));
       const deadline = Date.now() + graceMs;
@@ -66,7 +78,7 @@ export async function listen(host: string, port: number, handler: RequestHandler
   };
 }
 
-function routeByPreface(socket: Socket, h2: http2.Http2Server, h1: http.Server): void {
+function routeByPreface(socket: Socket, h2: http2.Http2Server, h1: http.Server, routed: () => void): void {
   let seen: Buffer = Buffer.alloc(0);
   const timer = setTimeout(() => socket.destroy(), SNIFF_TIMEOUT_MS);
   const onData = (chunk: Buffer) => {
@@ -74,6 +86,7 @@ function routeByPreface(socket: Socket, h2: http2.Http2Server, h1: http.Server):
     const protocol = protocolOf(seen);
     if (protocol === undefined) return;
     clearTimeout(timer);
+    routed();
     socket.off("data", onData);
     socket.pause();
     socket.unshift(seen);

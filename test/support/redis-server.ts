@@ -15,6 +15,10 @@ export interface OwnRedis {
   stop(): Promise<void>;
   /** Starts it again on the same port and data dir. */
   start(): Promise<void>;
+  /** Freezes the process (SIGSTOP): connections stay open, nothing answers. */
+  freeze(): void;
+  /** Lets a frozen process run again (SIGCONT). */
+  thaw(): void;
   /** Stops it and removes its data. */
   dispose(): Promise<void>;
 }
@@ -54,6 +58,7 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     const running = child;
     child = undefined;
     if (running === undefined || running.exitCode !== null || running.signalCode !== null) return;
+    running.kill("SIGCONT");
     const exited = new Promise((resolve) => running.once("exit", resolve));
     running.kill("SIGTERM");
     await exited;
@@ -64,6 +69,8 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     url: `redis://127.0.0.1:${port}`,
     start,
     stop,
+    freeze: () => child?.kill("SIGSTOP"),
+    thaw: () => child?.kill("SIGCONT"),
     async dispose() {
       await stop();
       await rm(dir, { recursive: true, force: true });
