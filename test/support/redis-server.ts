@@ -79,7 +79,7 @@ export async function startOwnRedis(): Promise<OwnRedis> {
 }
 
 /** A TCP port nothing listens on right now. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once("error", reject);
