@@ -2,13 +2,14 @@ import http from "node:http";
 import net from "node:net";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
-import { Decision } from "../../gen/portcullis/v1/authorization_pb.js";
 import { generateSecret } from "../../src/credentials/opaque-token.js";
+import { DEFAULT_REDIS_PREFIX, redisKeys } from "../../src/store/redis/redis-keys.js";
 import { bearer, createClients } from "../support/clients.js";
+import { eventually } from "../support/eventually.js";
 import { startPortcullisProcess, type PortcullisProcess } from "../support/portcullis-process.js";
 import { startOwnRedis, type OwnRedis } from "../support/redis-server.js";
 
-const PAUSE_MS = 1500;
+const PAUSE_MS = 2000;
 
 describe("shutting a server down with SIGTERM", () => {
   let redis: OwnRedis | undefined;
@@ -26,29 +27,27 @@ describe("shutting a server down with SIGTERM", () => {
       env: { REDIS_URL: redis.url, PORTCULLIS_ROOT_TOKENS: rootToken, PORTCULLIS_REDIS_TIMEOUT_MS: "10000" },
     });
     const clients = createClients(server.url);
-    const minted = await clients.admin.mintToken({ scopes: ["orders:read"], name: "in-flight" }, bearer(rootToken));
-
-    // Redis holds every command for a while, so the calls below are surely in flight at SIGTERM.
     const control = new Redis(redis.url);
-    await control.call("CLIENT", "PAUSE", String(PAUSE_MS), "ALL");
-    control.disconnect();
-    const calls = Array.from({ length: 20 }, async () => {
-      const response = await clients.authorization.authorize({
-        authorization: `Bearer ${minted.token}`,
-        resource: "GET /api/orders",
-        requiredScope: "orders:read",
+    try {
+      // Redis holds every write for a while, so the mints below are surely in flight at SIGTERM.
+      await control.call("CLIENT", "PAUSE", String(PAUSE_MS), "WRITE");
+      const mints = Array.from({ length: 20 }, async (_, index) => {
+        const response = await clients.admin.mintToken({ scopes: ["orders:read"], name: `in-flight-${index}` }, bearer(rootToken));
+        return { tokenId: response.record!.tokenId, answeredAt: Date.now() };
       });
-      return { decision: response.decision, answeredAt: Date.now() };
-    });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const sigtermAt = Date.now();
-    const exitCode = server.stop();
+      await eventually(async () => /blocked_clients:[1-9]/.test(await control.info("clients")), PAUSE_MS);
+      const sigtermAt = Date.now();
+      const exitCode = server.stop();
 
-    const answers = await Promise.all(calls);
-    expect(answers.map((answer) => answer.decision)).toEqual(Array(20).fill(Decision.ALLOW));
-    expect(answers.every((answer) => answer.answeredAt > sigtermAt)).toBe(true);
-    expect(await exitCode).toBe(0);
-    expect(server.output()).toContain("shutting down");
+      const answers = await Promise.all(mints);
+      expect(answers.every((answer) => answer.answeredAt > sigtermAt)).toBe(true);
+      expect(await exitCode).toBe(0);
+      expect(server.output()).toContain("shutting down");
+      const stored = await control.zrange(redisKeys(DEFAULT_REDIS_PREFIX).tokenIndex, 0, -1);
+      expect(stored.sort()).toEqual(answers.map((answer) => answer.tokenId).sort());
+    } finally {
+      control.disconnect();
+    }
   });
 
   it("does not wait out the grace period for idle or silent connections", async () => {

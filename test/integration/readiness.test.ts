@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Decision } from "../../gen/portcullis/v1/authorization_pb.js";
 import { generateSecret } from "../../src/credentials/opaque-token.js";
 import { bearer, createClients, decide } from "../support/clients.js";
+import { eventually } from "../support/eventually.js";
 import { startPortcullisProcess, type PortcullisProcess } from "../support/portcullis-process.js";
 import { startOwnRedis, type OwnRedis } from "../support/redis-server.js";
 
@@ -17,14 +18,6 @@ async function failureCode(call: Promise<unknown>): Promise<Code | "answered"> {
     return "answered";
   } catch (error) {
     return ConnectError.from(error).code;
-  }
-}
-
-async function eventually(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not so within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
