@@ -58,6 +58,9 @@ describe("a server whose Redis goes away and comes back", () => {
     await redis.start();
     await eventually(async () => (await statusOf(`${server.url}/readyz`)) === 200, 15_000);
     expect(await decide(clients, minted.token, "orders:read")).toEqual({ decision: Decision.ALLOW, reason: "ok" });
+    // The restarted Redis has lost the cached Lua scripts; writes must still work.
+    const after = await clients.admin.mintToken({ scopes: ["orders:read"], name: "after-outage" }, bearer(rootToken));
+    expect(await decide(clients, after.token, "orders:read")).toEqual({ decision: Decision.ALLOW, reason: "ok" });
     expect(server.output()).not.toContain(minted.token);
   });
 
