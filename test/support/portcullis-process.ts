@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,7 +14,7 @@ export interface PortcullisProcess {
   output(): string;
   /** The bootstrap root token from <dataDir>/root.token. */
   rootToken(): Promise<string>;
-  /** SIGTERM and wait for exit; resolves with the exit code. */
+  /** SIGTERM and wait for exit; resolves with the exit code. A data dir this helper made is removed. */
   stop(): Promise<number | null>;
 }
 
@@ -71,7 +71,9 @@ export async function startPortcullisProcess(options: StartOptions = {}): Promis
     rootToken: async () => (await readFile(join(dataDir, "root.token"), "utf8")).trim(),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      return exited;
+      const code = await exited;
+      if (options.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
+      return code;
     },
   };
 }
