@@ -18,6 +18,7 @@ import { opaqueVerifier } from "./credentials/opaque-verifier.js";
 import { DecisionEngine } from "./decision/engine.js";
 import { listen, type Listener } from "./http/listener.js";
 import { withProbes } from "./http/probes.js";
+import { createObservability } from "./observability/observability.js";
 import { createDcrRegistry } from "./oauth/dcr-registry.js";
 import { DiscoveryClient } from "./oauth/discovery.js";
 import { remoteJwksIdTokenVerifier } from "./oauth/id-token-verifier.js";
@@ -42,7 +43,11 @@ const READ_MAX_BYTES = 64 * 1024;
 /** Wires configuration into a running server. */
 export async function startPortcullis(config: Config, log: Logger, clock: Clock = systemClock): Promise<RunningPortcullis> {
   const policy = new Policy(config.policy);
-  const store = await openStore(config);
+  const observability = createObservability(
+    { metricsEnabled: config.metricsEnabled, adminServices: [TokenAdminService] },
+    log,
+  );
+  const store = observability.store(await openStore(config));
   if (store.backend === "embedded") {
     log.info({ dataDir: config.dataDir }, "store: embedded (data file); serves one replica only");
   } else {
@@ -87,15 +92,22 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
 
     const connectHandler = connectNodeAdapter({
       readMaxBytes: READ_MAX_BYTES,
-      interceptors: [errorMappingInterceptor(log)],
+      interceptors: [...observability.interceptors, errorMappingInterceptor(log)],
       routes(router) {
-        router.service(AuthorizationService, createAuthorizationService({ engine, authenticator }));
+        router.service(
+          AuthorizationService,
+          createAuthorizationService({
+            engine: observability.decisions(engine, "authorize"),
+            authenticator: observability.credentialChecks(authenticator, "resolve_libraries"),
+          }),
+        );
         router.service(TokenAdminService, createTokenAdminService(admin));
         router.service(DcrService, createDcrService({ dcr, authenticator }));
         router.service(OAuthFlowService, createOAuthFlowService({ flow, authenticator }));
       },
     });
-    const listener = await listen(config.listen.host, config.listen.port, withProbes(() => store.ping(), connectHandler));
+    const handler = withProbes(() => store.ping(), observability.routes(connectHandler));
+    const listener = await listen(config.listen.host, config.listen.port, handler);
     log.info({ address: `${listener.address.address}:${listener.address.port}` }, "portcullis listening (h2c and HTTP/1.1)");
     return {
       listener,

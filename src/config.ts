@@ -52,6 +52,8 @@ export interface Config {
   shutdownGraceMs: number;
   dcr: DcrConfig;
   oauth: OAuthConfig;
+  /** Serve Prometheus metrics at GET /metrics. */
+  metricsEnabled: boolean;
 }
 
 /** The configuration file's shape (YAML or JSON), snake_case as written. */
@@ -82,6 +84,7 @@ interface ConfigFile {
     await_poll_ms?: number;
   };
   oauth?: { state_ttl_ms?: number; http_timeout_ms?: number; http_max_bytes?: number; discovery_cache_ms?: number };
+  metrics?: { enabled?: boolean };
 }
 
 type Env = Record<string, string | undefined>;
@@ -154,6 +157,10 @@ export function loadConfig(env: Env): Config {
       httpMaxBytes: positive("PORTCULLIS_OAUTH_HTTP_MAX_BYTES", file.oauth?.http_max_bytes, 1024 * 1024),
       discoveryCacheMs: positive("PORTCULLIS_OAUTH_DISCOVERY_CACHE_MS", file.oauth?.discovery_cache_ms, 600_000),
     },
+    // File values are checked too: `enabled: "no"` must not count as on.
+    metricsEnabled: strictFlag("PORTCULLIS_METRICS_ENABLED")(
+      pick<string | boolean>("PORTCULLIS_METRICS_ENABLED", file.metrics?.enabled, String) ?? true,
+    ),
   };
 }
 
@@ -190,6 +197,15 @@ function parseListen(value: string): { host: string; port: number } {
   const port = Number(match?.[3]);
   if (match === null || port > 65535) throw new InvalidArgumentError("PORTCULLIS_LISTEN", `expected host:port, got "${value}"`);
   return { host: match[1] ?? (match[2] || "0.0.0.0"), port };
+}
+
+/** A switch that defaults to on: a typo must not silently turn it off. */
+function strictFlag(name: string) {
+  return (raw: unknown): boolean => {
+    if (raw === true || raw === "true" || raw === "1") return true;
+    if (raw === false || raw === "false" || raw === "0") return false;
+    throw new InvalidArgumentError(name, "must be true or false");
+  };
 }
 
 function positiveInt(name: string) {

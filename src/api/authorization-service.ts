@@ -1,13 +1,13 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { Authenticator } from "../credentials/authenticator.js";
-import type { DecisionEngine } from "../decision/engine.js";
+import type { Decider } from "../decision/decision.js";
 import { UnauthenticatedError } from "../errors.js";
 import { AuthorizationService } from "../../gen/portcullis/v1/authorization_pb.js";
 import { authorizeResponse } from "./messages.js";
 
 export function createAuthorizationService(deps: {
-  engine: DecisionEngine;
-  authenticator: Authenticator;
+  engine: Decider;
+  authenticator: Pick<Authenticator, "authenticate">;
 }): ServiceImpl<typeof AuthorizationService> {
   return {
     async authorize(request) {
