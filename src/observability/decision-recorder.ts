@@ -41,7 +41,7 @@ export function decisionRecorder(transport: DecisionTransport, metrics: Metrics 
         (children.get(reason) ?? children.get(OTHER_REASON)!).inc();
         (allowed ? seconds.allow : seconds.deny).observe(elapsedMs / 1000);
       }
-      // Checked first so that a server logging at info builds no log object per decision.
+      // Asked before the log object is built, so a server logging at info allocates nothing for it.
       if (!log.isLevelEnabled("debug")) return;
       log.debug(
         {
