@@ -9,7 +9,7 @@ import type { Metrics } from "./metrics.js";
 export type DecisionTransport = "authorize" | "resolve_libraries";
 
 /** The label for a reason code missing from REASON_CODES: labels never take unlisted values. */
-export const OTHER_REASON = "other";
+const OTHER_REASON = "other";
 
 /** Logged resources are cut here: they are request input of up to 8 KiB. */
 const LOGGED_RESOURCE_LENGTH = 256;
