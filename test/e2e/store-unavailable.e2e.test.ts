@@ -1,58 +1,25 @@
 import { Code } from "@connectrpc/connect";
-import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Decision } from "../../gen/portcullis/v1/authorization_pb.js";
 import { EXAMPLE_CONFIG } from "../support/backends.js";
 import { bearer, createClients, rejectionOf } from "../support/clients.js";
 import { startPortcullisProcess, type PortcullisProcess } from "../support/portcullis-process.js";
 import { parseSamples, sampleValue } from "../support/prometheus-text.js";
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** A Redis of this test's own, so that stopping it disturbs nobody else. */
-async function startOwnRedis(port: number): Promise<ChildProcess> {
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  await new Promise<void>((resolve, reject) => {
-    let output = "";
-    child.stdout?.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes("Ready to accept connections")) resolve();
-    });
-    child.once("exit", (code) => reject(new Error(`redis-server exited with ${code}: ${output}`)));
-  });
-  return child;
-}
-
-async function stopOwnRedis(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGKILL");
-  await exited;
-}
+import { startOwnRedis, type OwnRedis } from "../support/redis-server.js";
 
 describe("a server whose Redis goes away", () => {
-  let redis: ChildProcess;
+  let redis: OwnRedis;
   let server: PortcullisProcess;
 
   beforeAll(async () => {
-    const port = await freePort();
-    redis = await startOwnRedis(port);
+    redis = await startOwnRedis();
     server = await startPortcullisProcess({
-      env: { PORTCULLIS_CONFIG: EXAMPLE_CONFIG, REDIS_URL: `redis://127.0.0.1:${port}`, PORTCULLIS_REDIS_TIMEOUT_MS: "500" },
+      env: { PORTCULLIS_CONFIG: EXAMPLE_CONFIG, REDIS_URL: redis.url, PORTCULLIS_REDIS_TIMEOUT_MS: "500" },
     });
   });
   afterAll(async () => {
     await server?.stop();
-    if (redis) await stopOwnRedis(redis);
+    await redis?.dispose();
   });
 
   it("answers Unavailable instead of a decision, fails /readyz, and still serves public resources", async () => {
@@ -63,7 +30,7 @@ describe("a server whose Redis goes away", () => {
     expect((await clients.authorization.authorize(request)).decision).toBe(Decision.ALLOW);
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
 
-    await stopOwnRedis(redis);
+    await redis.stop();
 
     const error = await rejectionOf(clients.authorization.authorize(request));
     expect(error.code).toBe(Code.Unavailable);
@@ -81,7 +48,7 @@ describe("a server whose Redis goes away", () => {
   });
 
   it("counts the outage in /metrics by backend and warns about each decision it prevented", async () => {
-    await stopOwnRedis(redis);
+    await redis.stop();
     const request = { authorization: "Bearer pcl_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", resource: "GET /api/kafka/topics" };
     expect((await rejectionOf(createClients(server.url).authorization.authorize(request))).code).toBe(Code.Unavailable);
     expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
