@@ -16,6 +16,7 @@ import { importTokenFile } from "./admin/token-file-import.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import { Authenticator } from "./credentials/authenticator.js";
+import { jwksKeySourcePool } from "./credentials/jwt/jwks-key-source.js";
 import { jwtCredentials } from "./credentials/jwt/jwt-credentials.js";
 import { explainingMalformedJwt } from "./credentials/jwt/malformed-jwt.js";
 import { JtiLedger } from "./credentials/jti-ledger.js";
@@ -27,12 +28,12 @@ import { listen, type Listener } from "./http/listener.js";
 import { withJwks } from "./http/jwks-route.js";
 import { withProbes } from "./http/probes.js";
 import { createDcrRegistry } from "./oauth/dcr-registry.js";
-import { DiscoveryClient } from "./oauth/discovery.js";
-import { remoteJwksIdTokenVerifier } from "./oauth/id-token-verifier.js";
+import { jwksIdTokenVerifier } from "./oauth/id-token-verifier.js";
 import { createOAuthFlow } from "./oauth/oauth-flow.js";
 import { envelopeSealer, plainSealer } from "./oauth/secret-sealer.js";
 import { Policy } from "./policy/policy.js";
 import { openStore } from "./store/open-store.js";
+import { IssuerDiscovery } from "./upstream/issuer-discovery.js";
 import { AuthorizationService } from "../gen/portcullis/v1/authorization_pb.js";
 import { DcrService } from "../gen/portcullis/v1/dcr_pb.js";
 import { OAuthFlowService } from "../gen/portcullis/v1/oauth_flow_pb.js";
@@ -100,8 +101,8 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
     const flow = createOAuthFlow({
       dcr,
       states: store.oauthStates,
-      discovery: new DiscoveryClient(http, config.oauth.discoveryCacheMs, clock),
-      idTokens: remoteJwksIdTokenVerifier(http, clock),
+      discovery: new IssuerDiscovery(http, config.oauth.discoveryCacheMs, clock),
+      idTokens: jwksIdTokenVerifier(jwksKeySourcePool({ fetchLimits: http, clock, log }), clock),
       sealer,
       clock,
       http,
