@@ -94,6 +94,29 @@ describe("OIDC discovery", () => {
   });
 });
 
+describe("RFC 8414 metadata and redirects", () => {
+  const byPath = (paths: Record<string, RequestListener>): RequestListener => (request, response) =>
+    (paths[request.url ?? ""] ?? sendJson({ error: "not_found" }, 404))(request, response);
+
+  it("falls back to RFC 8414 metadata when OIDC discovery is missing", async () => {
+    handler = byPath({ "/.well-known/oauth-authorization-server": sendJson(discoveryDocument()) });
+    await expect(new IssuerDiscovery(LIMITS, 60_000, Date.now).metadata(base)).resolves.toMatchObject({ tokenEndpoint: `${base}/token` });
+  });
+
+  it("does not follow a redirect away from the metadata location", async () => {
+    let followed = false;
+    handler = byPath({
+      "/.well-known/openid-configuration": (_request, response) => response.writeHead(302, { location: `${base}/elsewhere` }).end(),
+      "/elsewhere": (request, response) => {
+        followed = true;
+        sendJson(discoveryDocument())(request, response);
+      },
+    });
+    await expect(new IssuerDiscovery(LIMITS, 60_000, Date.now).metadata(base)).rejects.toThrow(FailedPreconditionError);
+    expect(followed).toBe(false);
+  });
+});
+
 describe("ID token validation against the issuer's JWKS", () => {
   let key: CryptoKey;
   let foreignKey: CryptoKey;
