@@ -1,9 +1,9 @@
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
-import { createAuthorizationService } from "./api/authorization-service.js";
+import { createAuthorizationService, createAuthorize } from "./api/authorization-service.js";
 import { createDcrService } from "./api/dcr-service.js";
 import { createOAuthFlowService } from "./api/oauth-flow-service.js";
-import { errorMappingInterceptor } from "./api/error-mapping.js";
+import { errorMappingInterceptor, toConnectError } from "./api/error-mapping.js";
 import { createTokenAdminService } from "./api/token-admin-service.js";
 import { bootstrapRootToken } from "./admin/bootstrap.js";
 import { configRootTokens } from "./admin/config-tokens.js";
@@ -24,9 +24,13 @@ import { LastUsedTracker } from "./credentials/last-used-tracker.js";
 import { SecretHasher } from "./credentials/opaque-token.js";
 import { opaqueVerifier } from "./credentials/opaque-verifier.js";
 import { DecisionEngine } from "./decision/engine.js";
+import { createEnvoyAuthorizationService, createEnvoyCheck } from "./envoy/envoy-check.js";
+import { grpcUnaryRoute, withGrpcUnary } from "./http/grpc-unary.js";
 import { listen, type Listener } from "./http/listener.js";
 import { withJwks } from "./http/jwks-route.js";
 import { withProbes } from "./http/probes.js";
+import { withProtectedResource } from "./http/protected-resource.js";
+import { createObservability } from "./observability/observability.js";
 import { createDcrRegistry } from "./oauth/dcr-registry.js";
 import { jwksIdTokenVerifier } from "./oauth/id-token-verifier.js";
 import { createOAuthFlow } from "./oauth/oauth-flow.js";
@@ -34,6 +38,7 @@ import { envelopeSealer, plainSealer } from "./oauth/secret-sealer.js";
 import { Policy } from "./policy/policy.js";
 import { openStore } from "./store/open-store.js";
 import { IssuerDiscovery } from "./upstream/issuer-discovery.js";
+import { Authorization as EnvoyAuthorization } from "../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { AuthorizationService } from "../gen/portcullis/v1/authorization_pb.js";
 import { DcrService } from "../gen/portcullis/v1/dcr_pb.js";
 import { OAuthFlowService } from "../gen/portcullis/v1/oauth_flow_pb.js";
@@ -45,13 +50,23 @@ export interface RunningPortcullis {
   stop(): Promise<void>;
 }
 
-/** Largest request message accepted by the Connect handlers. */
+/** Largest request message accepted, on the lean gRPC path and by the Connect handlers. */
 const READ_MAX_BYTES = 64 * 1024;
+/**
+ * Envoy's CheckRequest carries every request header (up to Envoy's
+ * max_request_headers_kb, 60 KiB by default, raisable) and, with
+ * with_request_body, part of the body: a larger limit for Check over gRPC.
+ */
+const ENVOY_CHECK_READ_MAX_BYTES = 1024 * 1024;
 
 /** Wires configuration into a running server. */
 export async function startPortcullis(config: Config, log: Logger, clock: Clock = systemClock): Promise<RunningPortcullis> {
   const policy = new Policy(config.policy);
-  const store = await openStore(config);
+  const observability = createObservability(
+    { metricsEnabled: config.metricsEnabled, adminServices: [TokenAdminService] },
+    log,
+  );
+  const store = observability.store(await openStore(config));
   if (store.backend === "embedded") {
     log.info({ dataDir: config.dataDir }, "store: embedded (data file); serves one replica only");
   } else {
@@ -108,12 +123,21 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
       http,
       stateTtlMs: config.oauth.stateTtlMs,
     });
+    const authorize = createAuthorize(observability.decisions(engine, "authorize"));
+    const check = createEnvoyCheck({ engine: observability.decisions(engine, "envoy_check"), settings: config.envoy });
 
     const connectHandler = connectNodeAdapter({
       readMaxBytes: READ_MAX_BYTES,
-      interceptors: [errorMappingInterceptor(log)],
+      interceptors: [...observability.interceptors, errorMappingInterceptor(log)],
       routes(router) {
-        router.service(AuthorizationService, createAuthorizationService({ engine, authenticator }));
+        router.service(
+          AuthorizationService,
+          createAuthorizationService({
+            authorize,
+            authenticator: observability.credentialChecks(authenticator, "resolve_libraries"),
+          }),
+        );
+        router.service(EnvoyAuthorization, createEnvoyAuthorizationService(check));
         router.service(TokenAdminService, createTokenAdminService(admin));
         router.service(DcrService, createDcrService({ dcr, authenticator }));
         router.service(OAuthFlowService, createOAuthFlowService({ flow, authenticator }));
@@ -121,7 +145,16 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
     });
     const publishedKeys = async () =>
       (await store.signingKeys.list()).flatMap((key) => (key.state !== "retired" && key.publicJwk ? [key.publicJwk] : []));
-    const handler = withProbes(() => store.ping(), withJwks(publishedKeys, connectHandler));
+    // The per-request decision methods take the lean path for gRPC over HTTP/2, checked first;
+    // connect-node serves everything else on these methods and the rest of the API.
+    const handler = withGrpcUnary(
+      [
+        grpcUnaryRoute(EnvoyAuthorization.method.check, check, { readMaxBytes: ENVOY_CHECK_READ_MAX_BYTES }),
+        grpcUnaryRoute(AuthorizationService.method.authorize, authorize),
+      ],
+      { readMaxBytes: READ_MAX_BYTES, toConnectError: (error) => toConnectError(error, log) },
+      withProbes(() => store.ping(), observability.routes(withJwks(publishedKeys, withProtectedResource(config.protectedResource, connectHandler)))),
+    );
     const listener = await listen(config.listen.host, config.listen.port, handler);
     log.info({ address: `${listener.address.address}:${listener.address.port}` }, "portcullis listening (h2c and HTTP/1.1)");
     return {

@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml, YAMLError } from "yaml";
 import { parseJwtConfig, type JwtConfig, type JwtFileConfig } from "./credentials/jwt/issuer-config.js";
+import { envoySettings, type EnvoySettings, type EnvoySettingsFile } from "./envoy/envoy-settings.js";
 import { InvalidArgumentError } from "./errors.js";
+import { protectedResourceMetadata, type ProtectedResourceMetadata } from "./http/protected-resource.js";
 import type { PolicyConfig } from "./policy/policy.js";
 import { DEFAULT_REDIS_PREFIX } from "./store/redis/redis-keys.js";
 
@@ -54,6 +56,11 @@ export interface Config {
   shutdownGraceMs: number;
   dcr: DcrConfig;
   oauth: OAuthConfig;
+  envoy: EnvoySettings;
+  /** RFC 9728 metadata served at /.well-known/oauth-protected-resource; off when absent. */
+  protectedResource?: ProtectedResourceMetadata;
+  /** Serve Prometheus metrics at GET /metrics. */
+  metricsEnabled: boolean;
 }
 
 /** The configuration file's shape (YAML or JSON), snake_case as written. */
@@ -85,6 +92,9 @@ interface ConfigFile {
     await_poll_ms?: number;
   };
   oauth?: { state_ttl_ms?: number; http_timeout_ms?: number; http_max_bytes?: number; discovery_cache_ms?: number };
+  envoy?: EnvoySettingsFile;
+  protected_resource?: unknown;
+  metrics?: { enabled?: boolean };
 }
 
 type Env = Record<string, string | undefined>;
@@ -147,7 +157,7 @@ export function loadConfig(env: Env): Config {
         leeway_s: pick("PORTCULLIS_TEAM_TOKEN_LEEWAY_S", file.jwt?.team_tokens?.leeway_s, Number),
       },
     }),
-    devAllowAll: pick("PORTCULLIS_DEV_ALLOW_ALL", file.dev_allow_all, (raw) => raw === "true" || raw === "1") ?? false,
+    devAllowAll: pick("PORTCULLIS_DEV_ALLOW_ALL", file.dev_allow_all, flag) ?? false,
     logLevel: pick("PORTCULLIS_LOG_LEVEL", file.log_level, String) ?? "info",
     lastUsedIntervalMs:
       pick("PORTCULLIS_LAST_USED_INTERVAL_MS", file.last_used_interval_ms, positiveInt("PORTCULLIS_LAST_USED_INTERVAL_MS")) ??
@@ -167,7 +177,24 @@ export function loadConfig(env: Env): Config {
       httpMaxBytes: positive("PORTCULLIS_OAUTH_HTTP_MAX_BYTES", file.oauth?.http_max_bytes, 1024 * 1024),
       discoveryCacheMs: positive("PORTCULLIS_OAUTH_DISCOVERY_CACHE_MS", file.oauth?.discovery_cache_ms, 600_000),
     },
+    envoy: envoySettings(file.envoy, pick, flag),
+    protectedResource: optional(
+      pick("PORTCULLIS_PROTECTED_RESOURCE", file.protected_resource, (raw) => parseYamlQuietly(raw, "PORTCULLIS_PROTECTED_RESOURCE")),
+      (value) => protectedResourceMetadata("protected_resource", value),
+    ),
+    // File values are checked too: `enabled: "no"` must not count as on.
+    metricsEnabled: strictFlag("PORTCULLIS_METRICS_ENABLED")(
+      pick<string | boolean>("PORTCULLIS_METRICS_ENABLED", file.metrics?.enabled, String) ?? true,
+    ),
   };
+}
+
+function flag(raw: string): boolean {
+  return raw === "true" || raw === "1";
+}
+
+function optional<T, U>(value: T | undefined, check: (value: T) => U): U | undefined {
+  return value === undefined || value === null ? undefined : check(value);
 }
 
 function readConfigFile(path: string): ConfigFile {
@@ -203,6 +230,15 @@ function parseListen(value: string): { host: string; port: number } {
   const port = Number(match?.[3]);
   if (match === null || port > 65535) throw new InvalidArgumentError("PORTCULLIS_LISTEN", `expected host:port, got "${value}"`);
   return { host: match[1] ?? (match[2] || "0.0.0.0"), port };
+}
+
+/** A switch that defaults to on: a typo must not silently turn it off. */
+function strictFlag(name: string) {
+  return (raw: unknown): boolean => {
+    if (raw === true || raw === "true" || raw === "1") return true;
+    if (raw === false || raw === "false" || raw === "0") return false;
+    throw new InvalidArgumentError(name, "must be true or false");
+  };
 }
 
 function positiveInt(name: string) {

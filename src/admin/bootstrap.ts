@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
@@ -25,7 +26,8 @@ export async function bootstrapRootToken(deps: {
   const secret = generateSecret();
   const hash = deps.hasher.hash(secret);
   const finalPath = join(deps.dataDir, ROOT_TOKEN_FILE);
-  const pendingPath = `${finalPath}.pending`;
+  // Named per process: replicas sharing a data dir must not write one another's pending file.
+  const pendingPath = `${finalPath}.${randomBytes(6).toString("hex")}.pending`;
   await writeFileDurably(pendingPath, `${secret}\n`);
   let created = false;
   try {

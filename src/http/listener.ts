@@ -31,6 +31,8 @@ export async function listen(host: string, port: number, handler: RequestHandler
   // is a no-op and headersTimeout/requestTimeout are never enforced.
   h1.emit("listening");
   const sockets = new Set<Socket>();
+  /** Connected, but not yet sent enough bytes to tell HTTP/2 from HTTP/1.1. */
+  const unrouted = new Set<Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (session) => {
     sessions.add(session);
@@ -39,9 +41,13 @@ export async function listen(host: string, port: number, handler: RequestHandler
 
   const server = net.createServer((socket) => {
     sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
+    unrouted.add(socket);
+    socket.once("close", () => {
+      sockets.delete(socket);
+      unrouted.delete(socket);
+    });
     socket.on("error", () => socket.destroy());
-    routeByPreface(socket, h2, h1);
+    routeByPreface(socket, h2, h1, () => unrouted.delete(socket));
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -55,8 +61,11 @@ export async function listen(host: string, port: number, handler: RequestHandler
     address: server.address() as AddressInfo,
     async close(graceMs) {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      // A connection that has not sent a request yet has nothing in flight.
+      for (const socket of unrouted) socket.destroy();
       for (const session of sessions) session.close();
-      h1.closeIdleConnections();
+      // Closes idle connections and stops h1's connection-checking timer.
+      h1.close();
       // HTTP/1.1 keep-alive connections that become idle later are closed too.
       h1.on("request", (_request, response) => response.setHeader("connection", "close"));
       const deadline = Date.now() + graceMs;
@@ -65,14 +74,12 @@ export async function listen(host: string, port: number, handler: RequestHandler
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
       for (const socket of sockets) socket.destroy();
-      // Stops h1's connection-checking timer; it reports "not running", which is expected.
-      h1.close(() => undefined);
       await stopped;
     },
   };
 }
 
-function routeByPreface(socket: Socket, h2: http2.Http2Server, h1: http.Server): void {
+function routeByPreface(socket: Socket, h2: http2.Http2Server, h1: http.Server, routed: () => void): void {
   let seen: Buffer = Buffer.alloc(0);
   const timer = setTimeout(() => socket.destroy(), SNIFF_TIMEOUT_MS);
   const onData = (chunk: Buffer) => {
@@ -80,6 +87,7 @@ function routeByPreface(socket: Socket, h2: http2.Http2Server, h1: http.Server):
     const protocol = protocolOf(seen);
     if (protocol === undefined) return;
     clearTimeout(timer);
+    routed();
     socket.off("data", onData);
     socket.pause();
     socket.unshift(seen);

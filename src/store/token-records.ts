@@ -20,7 +20,7 @@ export interface TokenStore {
   /** Creates a token; AlreadyExistsError when its id is taken. */
   insert(token: StoredToken): Promise<void>;
   get(id: string): Promise<StoredToken | undefined>;
-  /** Every token, oldest first. */
+  /** Every token, oldest first; tokens created in the same millisecond by id. */
   list(): Promise<StoredToken[]>;
   /** Marks a token revoked; undefined when there is no such unrevoked token. */
   revoke(id: string, at: number): Promise<StoredToken | undefined>;

@@ -1,6 +1,6 @@
 import { ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { AuthorizationService } from "../../gen/portcullis/v1/authorization_pb.js";
+import { AuthorizationService, type Decision } from "../../gen/portcullis/v1/authorization_pb.js";
 import { DcrService } from "../../gen/portcullis/v1/dcr_pb.js";
 import { OAuthFlowService } from "../../gen/portcullis/v1/oauth_flow_pb.js";
 import { TokenAdminService } from "../../gen/portcullis/v1/token_admin_pb.js";
@@ -35,4 +35,14 @@ export async function rejectionOf(call: Promise<unknown>): Promise<ConnectError>
     return ConnectError.from(error);
   }
   throw new Error("expected the call to fail, but it succeeded");
+}
+
+/** Asks whether `token` may use `scope` on a test resource; the decision and its reason. */
+export async function decide(clients: Clients, token: string, scope: string): Promise<{ decision: Decision; reason: string }> {
+  const { decision, reason } = await clients.authorization.authorize({
+    authorization: `Bearer ${token}`,
+    resource: "GET /api/store-test",
+    requiredScope: scope,
+  });
+  return { decision, reason };
 }

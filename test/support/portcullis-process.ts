@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,16 +14,13 @@ export interface PortcullisProcess {
   output(): string;
   /** The bootstrap root token from <dataDir>/root.token. */
   rootToken(): Promise<string>;
-  /** SIGTERM and wait for exit; resolves with the exit code. */
+  /** SIGTERM and wait for exit; resolves with the exit code. A data dir this helper made is removed. */
   stop(): Promise<number | null>;
 }
 
 export interface StartOptions {
   env?: Record<string, string>;
   dataDir?: string;
-  /** Run the child as this uid/gid (used to make a read-only data dir bite when tests run as root). */
-  uid?: number;
-  gid?: number;
 }
 
 /** Starts `src/main.ts` as its own process on a free port and waits until it listens. */
@@ -38,8 +35,6 @@ export async function startPortcullisProcess(options: StartOptions = {}): Promis
       PORTCULLIS_LOG_LEVEL: "debug",
       ...options.env,
     },
-    uid: options.uid,
-    gid: options.gid,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -71,7 +66,9 @@ export async function startPortcullisProcess(options: StartOptions = {}): Promis
     rootToken: async () => (await readFile(join(dataDir, "root.token"), "utf8")).trim(),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      return exited;
+      const code = await exited;
+      if (options.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
+      return code;
     },
   };
 }

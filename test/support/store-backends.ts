@@ -35,7 +35,7 @@ export const STORE_BACKENDS: readonly StoreBackend[] = [
     async createSpace() {
       const { prefix, cleanup } = testRedisPrefix();
       return {
-        open: () => openRedisStore({ url: TEST_REDIS_URL, prefix, dcrPrefix: prefix, commandTimeoutMs: 2000, startupTimeoutMs: 5000 }),
+        open: () => openRedisStore({ url: TEST_REDIS_URL, prefix, commandTimeoutMs: 2000, startupTimeoutMs: 5000 }),
         dispose: cleanup,
       };
     },

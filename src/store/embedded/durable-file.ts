@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { open, rename, unlink } from "node:fs/promises";
+import { open, readdir, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+
+const TEMP_SUFFIX = ".tmp";
 
 /**
  * Replaces `path` with `contents` so that a reader (or a crash) sees either
@@ -9,7 +11,7 @@ import { basename, dirname, join } from "node:path";
  */
 export async function writeFileDurably(path: string, contents: string): Promise<void> {
   const dir = dirname(path);
-  const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+  const temp = join(dir, `${tempPrefix(path)}${randomBytes(6).toString("hex")}${TEMP_SUFFIX}`);
   const file = await open(temp, "wx", 0o600);
   try {
     await file.writeFile(contents, "utf8");
@@ -20,20 +22,35 @@ export async function writeFileDurably(path: string, contents: string): Promise<
     throw error;
   }
   await file.close();
+  // Opened before the rename, so running out of file descriptors fails the
+  // write while the old file is still in place.
+  let directory;
   try {
+    directory = await open(dir, "r");
     await rename(temp, path);
   } catch (error) {
+    await directory?.close();
     await unlink(temp).catch(() => undefined);
     throw error;
   }
-  await syncDirectory(dir);
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
+  }
 }
 
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+/** Removes temp files a crash in `writeFileDurably(path, …)` left behind. */
+export async function removeTempFiles(path: string): Promise<void> {
+  const prefix = tempPrefix(path);
+  const names = await readdir(dirname(path));
+  await Promise.all(
+    names
+      .filter((name) => name.startsWith(prefix) && name.endsWith(TEMP_SUFFIX))
+      .map((name) => unlink(join(dirname(path), name)).catch(() => undefined)),
+  );
+}
+
+function tempPrefix(path: string): string {
+  return `.${basename(path)}.`;
 }

@@ -34,3 +34,14 @@ export interface EmbeddedState {
 export function emptyEmbeddedState(): EmbeddedState {
   return { format: 1, tokens: {}, signingKeys: {}, teams: {}, jti: {}, dcr: {}, dcrLeases: {}, oauthStates: {} };
 }
+
+/**
+ * Reads a parsed data file. A member a file lacks starts empty, so a file
+ * written before a record kind existed still opens.
+ */
+export function embeddedStateFrom(value: unknown): EmbeddedState {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("does not hold a JSON object");
+  const { format } = value as { format?: unknown };
+  if (format !== 1) throw new Error(`has format ${JSON.stringify(format)}; this version reads format 1`);
+  return { ...emptyEmbeddedState(), ...(value as Partial<EmbeddedState>) };
+}

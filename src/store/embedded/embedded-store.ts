@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { Store } from "../store.js";
-import { emptyEmbeddedState, type EmbeddedState } from "./embedded-state.js";
+import { embeddedStateFrom, emptyEmbeddedState } from "./embedded-state.js";
 import { embeddedDcrStore } from "./embedded-dcr-store.js";
 import { embeddedOAuthStateStore } from "./embedded-oauth-state-store.js";
 import { embeddedJtiStore } from "./embedded-jti-store.js";
@@ -16,7 +16,10 @@ export const EMBEDDED_DATA_FILE = "portcullis.json";
  * `<dataDir>/portcullis.json` before it is visible.
  */
 export async function openEmbeddedStore(dataDir: string): Promise<Store> {
-  const document = await PersistentDocument.open<EmbeddedState>(join(dataDir, EMBEDDED_DATA_FILE), emptyEmbeddedState);
+  const document = await PersistentDocument.open(join(dataDir, EMBEDDED_DATA_FILE), {
+    empty: emptyEmbeddedState,
+    from: embeddedStateFrom,
+  });
   return {
     backend: "embedded",
     tokens: embeddedTokenStore(document),

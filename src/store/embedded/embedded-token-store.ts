@@ -18,7 +18,7 @@ export function embeddedTokenStore(document: PersistentDocument<EmbeddedState>):
     async list() {
       return Object.values(document.current.tokens)
         .map((token) => structuredClone(token))
-        .sort((a, b) => a.createdAt - b.createdAt);
+        .sort(oldestFirst);
     },
     revoke(id, at) {
       return document.update((draft) => {
@@ -46,4 +46,10 @@ export function embeddedTokenStore(document: PersistentDocument<EmbeddedState>):
       });
     },
   };
+}
+
+/** The order a Redis sorted set scored by creation time gives: ties by id, byte-wise. */
+function oldestFirst(a: StoredToken, b: StoredToken): number {
+  if (a.createdAt !== b.createdAt) return a.createdAt - b.createdAt;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }

@@ -1,7 +1,13 @@
 import { mkdir, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { UnavailableError } from "../../errors.js";
-import { writeFileDurably } from "./durable-file.js";
+import { FailedPreconditionError, UnavailableError } from "../../errors.js";
+import { removeTempFiles, writeFileDurably } from "./durable-file.js";
+
+export interface DocumentFormat<State> {
+  empty(): State;
+  /** Checks and completes a parsed file; throws with a message saying what is wrong. */
+  from(parsed: unknown): State;
+}
 
 /**
  * An in-memory JSON document mirrored to one file. Changes are serialized;
@@ -16,10 +22,18 @@ export class PersistentDocument<State extends object> {
     private state: State,
   ) {}
 
-  static async open<State extends object>(path: string, empty: () => State): Promise<PersistentDocument<State>> {
+  /**
+   * Reads the file, or starts empty when there is none. A file that does not
+   * parse stops the start instead of being overwritten by an empty state.
+   */
+  static async open<State extends object>(path: string, format: DocumentFormat<State>): Promise<PersistentDocument<State>> {
     const text = await readExisting(path);
-    const state = text === undefined ? empty() : { ...empty(), ...(JSON.parse(text) as State) };
-    return new PersistentDocument(path, state);
+    if (text === undefined) return new PersistentDocument(path, format.empty());
+    try {
+      return new PersistentDocument(path, format.from(JSON.parse(text)));
+    } catch (error) {
+      throw new FailedPreconditionError(`data file ${path} ${describeParseError(error)}; restore it from a backup or move it away`);
+    }
   }
 
   /** The current state; treat it as read-only. */
@@ -41,6 +55,8 @@ export class PersistentDocument<State extends object> {
       try {
         await writeFileDurably(this.path, JSON.stringify(draft));
       } catch (error) {
+        // Only a failed directory fsync comes after the rename; the file is
+        // then ahead of memory until the next write replaces it from memory.
         throw new UnavailableError(`embedded store could not persist the change (${describe(error)})`, { cause: error });
       }
       this.state = draft;
@@ -66,12 +82,19 @@ export function unchanged<Result>(result: Result): Unchanged<Result> {
 
 async function readExisting(path: string): Promise<string | undefined> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  // Left by a write a crash interrupted; the file itself is whole either way.
+  await removeTempFiles(path);
   try {
     return await readFile(path, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;
   }
+}
+
+function describeParseError(error: unknown): string {
+  // A JSON.parse message quotes the file; keep file contents out of errors.
+  return error instanceof SyntaxError ? "is not valid JSON" : (error as Error).message;
 }
 
 function describe(error: unknown): string {

@@ -39,15 +39,21 @@ export async function connectRedis(settings: RedisSettings, startupTimeoutMs: nu
 function waitForReady(client: Redis, timeoutMs: number): Promise<void> {
   if (client.status === "ready") return Promise.resolve();
   return new Promise((resolve, reject) => {
+    // Says why (refused, wrong password, TLS) instead of only that it timed out.
+    let lastError = "";
+    const onError = (error: Error) => (lastError = `: ${error.message}`);
     const timer = setTimeout(() => {
       client.off("ready", onReady);
-      reject(new UnavailableError(`redis did not answer within ${timeoutMs} ms`));
+      client.off("error", onError);
+      reject(new UnavailableError(`redis did not answer within ${timeoutMs} ms${lastError}`));
     }, timeoutMs);
     const onReady = () => {
       clearTimeout(timer);
+      client.off("error", onError);
       resolve();
     };
     client.once("ready", onReady);
+    client.on("error", onError);
   });
 }
 

@@ -10,8 +10,8 @@ import { redisTokenStore } from "./redis-token-store.js";
 
 export interface RedisStoreSettings extends RedisSettings {
   prefix: string;
-  /** Prefix of DCR entries and leases; ToolHive's when sharing with it. */
-  dcrPrefix: string;
+  /** Prefix of DCR entries and leases (ToolHive's when sharing with it); defaults to `prefix`. */
+  dcrPrefix?: string;
   startupTimeoutMs: number;
 }
 

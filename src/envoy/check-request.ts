@@ -1,0 +1,46 @@
+import type { DecisionRequest } from "../decision/decision.js";
+import type { AttributeContext_HttpRequest } from "../../gen/envoy/service/auth/v3/attribute_context_pb.js";
+import type { CheckRequest } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
+
+/**
+ * Keys of Envoy's per-route `context_extensions` that Portcullis reads; route
+ * config chooses the policy with them. Other keys are ignored.
+ */
+export const CONTEXT_EXTENSIONS = {
+  /** Replaces the scope the policy asks for (present-but-empty denies). */
+  requiredScope: "required_scope",
+  /** Picks a policy rule by name instead of matching method and path. */
+  rule: "rule",
+  /** The route reaches this tool: the resource becomes "tool:<name>". */
+  tool: "tool",
+} as const;
+
+/** The engine's question, read from the HTTP attributes Envoy sends. */
+export function decisionRequestOf(check: CheckRequest): DecisionRequest {
+  const http = check.attributes?.request?.http;
+  const extensions = check.attributes?.contextExtensions ?? {};
+  const tool = extensions[CONTEXT_EXTENSIONS.tool];
+  return {
+    authorization: http === undefined ? "" : (headerOf(http, "authorization") ?? ""),
+    // A missing method or path fails resource parsing: a denial, never a guess.
+    resource: tool !== undefined ? `tool:${tool}` : `${http?.method ?? ""} ${http?.path ?? ""}`,
+    host: http?.host,
+    requiredScope: extensions[CONTEXT_EXTENSIONS.requiredScope],
+    ruleName: extensions[CONTEXT_EXTENSIONS.rule],
+  };
+}
+
+/**
+ * A request header by lower-case name, from `headers` or, when Envoy sends
+ * raw headers (`encode_raw_headers`), from `header_map`. Repeated headers
+ * are joined with "," as Envoy joins them in `headers`, so two Authorization
+ * headers never pass as one credential.
+ */
+function headerOf(http: AttributeContext_HttpRequest, name: string): string | undefined {
+  const joined = http.headers[name];
+  if (joined !== undefined) return joined;
+  const values = (http.headerMap?.headers ?? [])
+    .filter((header) => header.key.toLowerCase() === name)
+    .map((header) => (header.rawValue.length > 0 ? Buffer.from(header.rawValue).toString("latin1") : header.value));
+  return values.length === 0 ? undefined : values.join(",");
+}

@@ -1,0 +1,174 @@
+import { fromBinary, toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import http2 from "node:http2";
+import { promisify } from "node:util";
+import { gunzip } from "node:zlib";
+import type { RequestHandler } from "./listener.js";
+
+/** A unary method's descriptor, as generated (`Service.method.x`). */
+export interface UnaryMethod<I extends DescMessage, O extends DescMessage> {
+  readonly name: string;
+  readonly methodKind: "unary";
+  readonly parent: { readonly typeName: string };
+  readonly input: I;
+  readonly output: O;
+}
+
+/** One method served on the lean path: raw request message in, raw response message out. */
+export interface GrpcUnaryRoute {
+  readonly path: string;
+  /** Replaces the default limit for this method's request message. */
+  readonly readMaxBytes?: number;
+  call(message: Uint8Array): Promise<Uint8Array>;
+}
+
+export interface GrpcUnaryOptions {
+  /** Largest request message accepted (after decompression), unless the route says otherwise. */
+  readMaxBytes: number;
+  /** The one error table: whatever a call throws becomes a ConnectError (its code is the gRPC status). */
+  toConnectError(error: unknown): ConnectError;
+}
+
+const HEADER_BYTES = 5;
+const FLAG_COMPRESSED = 0b1;
+const GRPC_CONTENT_TYPE = /^application\/grpc(\+proto)?(;|$)/i;
+const ACCEPT_ENCODING = "identity,gzip";
+const gunzipAsync = promisify(gunzip);
+
+export function grpcUnaryRoute<I extends DescMessage, O extends DescMessage>(
+  method: UnaryMethod<I, O>,
+  call: (request: MessageShape<I>) => Promise<MessageShape<O>>,
+  limits: { readMaxBytes?: number } = {},
+): GrpcUnaryRoute {
+  return {
+    path: `/${method.parent.typeName}/${method.name}`,
+    readMaxBytes: limits.readMaxBytes,
+    async call(message) {
+      let request: MessageShape<I>;
+      try {
+        request = fromBinary(method.input, message);
+      } catch {
+        throw new ConnectError(`malformed ${method.input.typeName} message`, Code.InvalidArgument);
+      }
+      return toBinary(method.output, await call(request));
+    },
+  };
+}
+
+/**
+ * Serves the given unary methods for gRPC over HTTP/2 straight on the
+ * node:http2 stream and passes everything else (Connect, gRPC-Web, JSON,
+ * HTTP/1.1, other paths) to `next`. connect-node allocates abort signals and
+ * stream machinery per call, which caps a decision RPC at about a tenth of
+ * what node:http2 carries (shared/notes/transport-limits.md); the hot
+ * decision methods are framed by hand here instead.
+ */
+export function withGrpcUnary(routes: readonly GrpcUnaryRoute[], options: GrpcUnaryOptions, next: RequestHandler): RequestHandler {
+  const byPath = new Map(routes.map((route) => [route.path, route]));
+  return (request, response) => {
+    const route = request.httpVersionMajor === 2 && request.method === "POST" ? byPath.get(request.url ?? "") : undefined;
+    if (route === undefined || !GRPC_CONTENT_TYPE.test(request.headers["content-type"] ?? "")) {
+      return next(request, response);
+    }
+    const encoding = request.headers["grpc-encoding"];
+    serve(route, response as http2.Http2ServerResponse, typeof encoding === "string" ? encoding : "identity", options);
+  };
+}
+
+function serve(route: GrpcUnaryRoute, response: http2.Http2ServerResponse, encoding: string, options: GrpcUnaryOptions): void {
+  const stream = response.stream;
+  if (encoding !== "identity" && encoding !== "gzip") {
+    // Read nothing: the call is refused as a whole.
+    stream.resume();
+    return fail(stream, new ConnectError(`unknown compression "${encoding}": supported are ${ACCEPT_ENCODING}`, Code.Unimplemented));
+  }
+  const readMaxBytes = route.readMaxBytes ?? options.readMaxBytes;
+  const limit = HEADER_BYTES + readMaxBytes;
+  const chunks: Buffer[] = [];
+  let received = 0;
+  let refused = false;
+  stream.on("data", (chunk: Buffer) => {
+    if (refused) return;
+    received += chunk.length;
+    if (received > limit) {
+      refused = true;
+      chunks.length = 0;
+      fail(stream, new ConnectError(`message is larger than ${readMaxBytes} bytes`, Code.ResourceExhausted));
+      // The answer is complete; RST_STREAM NO_ERROR asks the client to stop sending the rest (RFC 9113 §8.1).
+      stream.close(http2.constants.NGHTTP2_NO_ERROR);
+      return;
+    }
+    chunks.push(chunk);
+  });
+  stream.once("end", () => {
+    if (refused) return;
+    const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
+    unframe(body, encoding === "gzip", readMaxBytes)
+      .then((message) => route.call(message))
+      .then(
+        (reply) => succeed(response, reply),
+        (error: unknown) => fail(stream, options.toConnectError(error)),
+      );
+  });
+}
+
+/** The one message of a unary request, out of its length-prefixed frame. */
+async function unframe(body: Buffer, gzipped: boolean, readMaxBytes: number): Promise<Uint8Array> {
+  if (body.length === 0) throw new ConnectError("protocol error: missing request message", Code.Unimplemented);
+  if (body.length < HEADER_BYTES) throw new ConnectError("protocol error: incomplete message frame", Code.InvalidArgument);
+  const flags = body[0]!;
+  const length = body.readUInt32BE(1);
+  const end = HEADER_BYTES + length;
+  if ((flags & ~FLAG_COMPRESSED) !== 0) throw new ConnectError(`protocol error: unknown frame flags 0x${flags.toString(16)}`, Code.InvalidArgument);
+  if (body.length < end) throw new ConnectError(`protocol error: frame promised ${length} bytes, got ${body.length - HEADER_BYTES}`, Code.InvalidArgument);
+  if (body.length > end) throw new ConnectError("protocol error: more than one request message for a unary method", Code.Unimplemented);
+  const message = body.subarray(HEADER_BYTES, end);
+  if ((flags & FLAG_COMPRESSED) === 0) return message;
+  if (!gzipped) throw new ConnectError("protocol error: compressed message without grpc-encoding", Code.InvalidArgument);
+  try {
+    return await gunzipAsync(message, { maxOutputLength: readMaxBytes });
+  } catch (error) {
+    if (error instanceof RangeError) throw new ConnectError(`message is larger than ${readMaxBytes} bytes`, Code.ResourceExhausted);
+    throw new ConnectError("protocol error: message is not valid gzip", Code.InvalidArgument);
+  }
+}
+
+/** Headers, the one message, then trailers; node's compat response owns the trailers, so it writes this. */
+function succeed(response: http2.Http2ServerResponse, message: Uint8Array): void {
+  if (response.stream.destroyed || response.headersSent) return;
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + message.length);
+  frame[0] = 0;
+  frame.writeUInt32BE(message.length, 1);
+  frame.set(message, HEADER_BYTES);
+  response.writeHead(200, { "content-type": "application/grpc", "grpc-accept-encoding": ACCEPT_ENCODING });
+  response.addTrailers({ "grpc-status": "0" });
+  response.end(frame);
+}
+
+/**
+ * A trailers-only response: one HEADERS frame carrying the status and ending
+ * the stream, written on the stream itself (the compat response would send
+ * the headers and an empty trailer frame apart).
+ */
+function fail(stream: http2.ServerHttp2Stream, error: ConnectError): void {
+  if (stream.destroyed || stream.headersSent) return;
+  stream.respond(
+    {
+      ":status": 200,
+      "content-type": "application/grpc",
+      "grpc-status": String(error.code),
+      "grpc-message": percentEncode(error.rawMessage),
+      "grpc-accept-encoding": ACCEPT_ENCODING,
+    },
+    { endStream: true },
+  );
+}
+
+/** gRPC's grpc-message encoding: printable ASCII except "%" stays, every other byte is %XX. */
+export function percentEncode(text: string): string {
+  let out = "";
+  for (const byte of Buffer.from(text, "utf8")) {
+    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../src/config.js";
+
+describe("Envoy and protected-resource settings", () => {
+  it("default to the x-auth-* headers, realm portcullis, keeping Authorization, with challenges on 403", () => {
+    const config = loadConfig({});
+    expect(config.envoy).toEqual({
+      identityHeaders: { subject: "x-auth-subject", tokenId: "x-auth-token-id", scopes: "x-auth-scopes", libraries: "x-auth-libraries" },
+      removeAuthorization: false,
+      realm: "portcullis",
+      resourceMetadataUrl: undefined,
+      omitForbiddenChallenge: false,
+    });
+    expect(config.protectedResource).toBeUndefined();
+  });
+
+  it("each have an environment variable", () => {
+    const config = loadConfig({
+      PORTCULLIS_ENVOY_SUBJECT_HEADER: "X-User",
+      PORTCULLIS_ENVOY_TOKEN_ID_HEADER: "x-token",
+      PORTCULLIS_ENVOY_SCOPES_HEADER: "x-scopes",
+      PORTCULLIS_ENVOY_LIBRARIES_HEADER: "x-libs",
+      PORTCULLIS_ENVOY_REMOVE_AUTHORIZATION: "true",
+      PORTCULLIS_ENVOY_REALM: "corp",
+      PORTCULLIS_ENVOY_RESOURCE_METADATA_URL: "https://api.example.com/.well-known/oauth-protected-resource",
+      PORTCULLIS_ENVOY_OMIT_FORBIDDEN_CHALLENGE: "1",
+      PORTCULLIS_PROTECTED_RESOURCE: '{"resource": "https://api.example.com", "authorization_servers": ["https://auth.example.com"]}',
+    });
+    expect(config.envoy).toEqual({
+      identityHeaders: { subject: "x-user", tokenId: "x-token", scopes: "x-scopes", libraries: "x-libs" },
+      removeAuthorization: true,
+      realm: "corp",
+      resourceMetadataUrl: "https://api.example.com/.well-known/oauth-protected-resource",
+      omitForbiddenChallenge: true,
+    });
+    expect(config.protectedResource).toEqual({ resource: "https://api.example.com", authorization_servers: ["https://auth.example.com"] });
+  });
+
+  it.each([
+    [{ PORTCULLIS_ENVOY_SUBJECT_HEADER: "x user" }, /PORTCULLIS_ENVOY_SUBJECT_HEADER: "x user" is not a header name/],
+    [{ PORTCULLIS_ENVOY_SUBJECT_HEADER: "Authorization" }, /cannot carry the identity/],
+    [{ PORTCULLIS_ENVOY_SCOPES_HEADER: "x-auth-subject" }, /four different names/],
+    [{ PORTCULLIS_ENVOY_REALM: 'a"b' }, /PORTCULLIS_ENVOY_REALM: must be non-empty, without quotes/],
+    [{ PORTCULLIS_ENVOY_RESOURCE_METADATA_URL: "/relative" }, /is not an absolute URL/],
+    [{ PORTCULLIS_PROTECTED_RESOURCE: "authorization_servers: [https://a]" }, /protected_resource.resource: is required/],
+    [{ PORTCULLIS_PROTECTED_RESOURCE: "{resource: 'ftp://x'}" }, /protected_resource.resource: must be an http\(s\) URL/],
+    [{ PORTCULLIS_PROTECTED_RESOURCE: "{resource: 'https://x', scope_supported: [a]}" }, /scope_supported: is not an RFC 9728 metadata parameter/],
+    [{ PORTCULLIS_PROTECTED_RESOURCE: "{resource: 'https://x', authorization_servers: 'https://a'}" }, /must be a list of strings/],
+  ])("refuse %o", (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});

@@ -1,0 +1,131 @@
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { createClient } from "@connectrpc/connect";
+import { connectNodeAdapter, createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { gzipSync } from "node:zlib";
+import { pino } from "pino";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { toConnectError } from "../src/api/error-mapping.js";
+import { UnavailableError } from "../src/errors.js";
+import { grpcUnaryRoute, percentEncode, withGrpcUnary } from "../src/http/grpc-unary.js";
+import { listen, type Listener } from "../src/http/listener.js";
+import {
+  AuthorizationService,
+  AuthorizeRequestSchema,
+  AuthorizeResponseSchema,
+  Decision,
+  type AuthorizeRequest,
+  type AuthorizeResponse,
+} from "../gen/portcullis/v1/authorization_pb.js";
+import { grpcFrame, rawGrpcCall } from "./support/raw-grpc.js";
+
+const AUTHORIZE_PATH = "/portcullis.v1.AuthorizationService/Authorize";
+
+/**
+ * A transport-level stand-in for the engine: it echoes the resource as the
+ * reason, and the resource can ask it to fail, so every outcome is visible.
+ */
+async function echoAuthorize(request: AuthorizeRequest): Promise<AuthorizeResponse> {
+  if (request.resource === "fail:unavailable") throw new UnavailableError("redis unavailable");
+  if (request.resource === "fail:bug") throw new TypeError("secret internals");
+  return create(AuthorizeResponseSchema, { decision: Decision.ALLOW, reason: request.resource });
+}
+
+const request = (resource: string) => toBinary(AuthorizeRequestSchema, create(AuthorizeRequestSchema, { resource }));
+
+describe("the lean gRPC unary path in front of connect-node", () => {
+  let listener: Listener;
+  let url: string;
+  const passedOn: string[] = [];
+  beforeAll(async () => {
+    const log = pino({ level: "silent" });
+    const connect = connectNodeAdapter({
+      routes: (router) => router.service(AuthorizationService, { authorize: echoAuthorize, resolveLibraries: async () => ({ libraries: [] }) }),
+    });
+    const handler = withGrpcUnary(
+      [grpcUnaryRoute(AuthorizationService.method.authorize, echoAuthorize)],
+      { readMaxBytes: 1024, toConnectError: (error) => toConnectError(error, log) },
+      (req, res) => {
+        passedOn.push(`${req.httpVersion} ${req.headers["content-type"]}`);
+        connect(req, res);
+      },
+    );
+    listener = await listen("127.0.0.1", 0, handler);
+    url = `http://127.0.0.1:${listener.address.port}`;
+  });
+  beforeEach(() => {
+    passedOn.length = 0;
+  });
+  afterAll(async () => {
+    await listener?.close(1000);
+  });
+
+  it("answers gRPC over HTTP/2 itself: headers, one framed message, then grpc-status 0 in trailers", async () => {
+    const reply = await rawGrpcCall(url, AUTHORIZE_PATH, grpcFrame(request("GET /x")));
+    expect(passedOn).toEqual([]);
+    expect(reply.trailersOnly).toBe(false);
+    expect(reply.headers["content-type"]).toBe("application/grpc");
+    expect(reply.trailers["grpc-status"]).toBe("0");
+    expect(reply.body.readUInt32BE(1)).toBe(reply.body.length - 5);
+    expect(fromBinary(AuthorizeResponseSchema, reply.body.subarray(5)).reason).toBe("GET /x");
+  });
+
+  it("accepts a gzip-compressed request message", async () => {
+    const reply = await rawGrpcCall(url, AUTHORIZE_PATH, grpcFrame(gzipSync(request("GET /zipped")), 1), { "grpc-encoding": "gzip" });
+    expect(reply.status).toBe(0);
+    expect(fromBinary(AuthorizeResponseSchema, reply.body.subarray(5)).reason).toBe("GET /zipped");
+  });
+
+  it.each([
+    ["a message that is not protobuf", grpcFrame(Buffer.from([0xff, 0xff, 0xff])), {}, 3, "malformed portcullis.v1.AuthorizeRequest message"],
+    ["a message over the size limit", grpcFrame(Buffer.alloc(1025)), {}, 8, "message is larger than 1024 bytes"],
+    ["an unknown compression", grpcFrame(request("x")), { "grpc-encoding": "br" }, 12, 'unknown compression "br": supported are identity,gzip'],
+    ["a compressed frame without grpc-encoding", grpcFrame(request("x"), 1), {}, 3, "protocol error: compressed message without grpc-encoding"],
+    ["unknown frame flags", grpcFrame(request("x"), 0x80), {}, 3, "protocol error: unknown frame flags 0x80"],
+    ["gzip that is not gzip", grpcFrame(request("x"), 1), { "grpc-encoding": "gzip" }, 3, "protocol error: message is not valid gzip"],
+    ["no message at all", Buffer.alloc(0), {}, 12, "protocol error: missing request message"],
+    ["a truncated frame", grpcFrame(request("GET /x")).subarray(0, 7), {}, 3, "protocol error: frame promised 8 bytes, got 2"],
+    ["two messages for a unary method", Buffer.concat([grpcFrame(request("a")), grpcFrame(request("b"))]), {}, 12, "protocol error: more than one request message for a unary method"],
+  ])("refuses %s with a trailers-only gRPC error", async (_name, body, headers, status, message) => {
+    const reply = await rawGrpcCall(url, AUTHORIZE_PATH, body, headers);
+    expect([reply.trailersOnly, reply.status, reply.message]).toEqual([true, status, message]);
+    expect(reply.body.length).toBe(0);
+  });
+
+  it("answers an oversized request before reading all of it and stops the client sending", async () => {
+    const reply = await rawGrpcCall(url, AUTHORIZE_PATH, grpcFrame(Buffer.alloc(4 * 1024 * 1024)));
+    expect([reply.trailersOnly, reply.status]).toEqual([true, 8]);
+  });
+
+  it("maps an outage to UNAVAILABLE and hides anything unexpected behind INTERNAL", async () => {
+    const outage = await rawGrpcCall(url, AUTHORIZE_PATH, grpcFrame(request("fail:unavailable")));
+    expect([outage.trailersOnly, outage.status, outage.message]).toEqual([true, 14, "redis unavailable"]);
+    const bug = await rawGrpcCall(url, AUTHORIZE_PATH, grpcFrame(request("fail:bug")));
+    expect([bug.status, bug.message]).toEqual([13, "internal error"]);
+  });
+
+  it("percent-encodes grpc-message as gRPC asks", () => {
+    expect(percentEncode("scope: größer 100%")).toBe("scope: gr%C3%B6%C3%9Fer 100%25");
+  });
+
+  it("leaves Connect, gRPC-Web and JSON over HTTP/1.1 to connect-node", async () => {
+    const clients = [
+      createConnectTransport({ baseUrl: url, httpVersion: "1.1", useBinaryFormat: false }),
+      createConnectTransport({ baseUrl: url, httpVersion: "1.1", useBinaryFormat: true }),
+      createGrpcWebTransport({ baseUrl: url, httpVersion: "1.1", useBinaryFormat: true }),
+      createConnectTransport({ baseUrl: url, httpVersion: "2", useBinaryFormat: false }),
+    ].map((transport) => createClient(AuthorizationService, transport));
+    for (const client of clients) expect((await client.authorize({ resource: "GET /y" })).reason).toBe("GET /y");
+    expect(passedOn).toEqual([
+      "1.1 application/json",
+      "1.1 application/proto",
+      "1.1 application/grpc-web+proto",
+      "2.0 application/json",
+    ]);
+  });
+
+  it("leaves paths it does not serve to the next handler", async () => {
+    const reply = await rawGrpcCall(url, "/portcullis.v1.AuthorizationService/ResolveLibraries", grpcFrame(new Uint8Array()));
+    expect(reply.status).toBe(0);
+    expect(passedOn).toEqual(["2.0 application/grpc"]);
+  });
+});

@@ -1,0 +1,78 @@
+import http from "node:http";
+import net from "node:net";
+import { Redis } from "ioredis";
+import { afterEach, describe, expect, it } from "vitest";
+import { generateSecret } from "../../src/credentials/opaque-token.js";
+import { DEFAULT_REDIS_PREFIX, redisKeys } from "../../src/store/redis/redis-keys.js";
+import { bearer, createClients } from "../support/clients.js";
+import { eventually } from "../support/eventually.js";
+import { startPortcullisProcess, type PortcullisProcess } from "../support/portcullis-process.js";
+import { startOwnRedis, type OwnRedis } from "../support/redis-server.js";
+
+const PAUSE_MS = 2000;
+
+describe("shutting a server down with SIGTERM", () => {
+  let redis: OwnRedis | undefined;
+  let server: PortcullisProcess | undefined;
+  afterEach(async () => {
+    await server?.stop();
+    await redis?.dispose();
+    server = redis = undefined;
+  });
+
+  it("finishes the calls in flight, then exits 0", async () => {
+    const rootToken = generateSecret();
+    redis = await startOwnRedis();
+    server = await startPortcullisProcess({
+      env: { REDIS_URL: redis.url, PORTCULLIS_ROOT_TOKENS: rootToken, PORTCULLIS_REDIS_TIMEOUT_MS: "10000" },
+    });
+    const clients = createClients(server.url);
+    const control = new Redis(redis.url);
+    try {
+      // Redis holds every write for a while, so the mints below are surely in flight at SIGTERM.
+      await control.call("CLIENT", "PAUSE", String(PAUSE_MS), "WRITE");
+      const mints = Array.from({ length: 20 }, async (_, index) => {
+        const response = await clients.admin.mintToken({ scopes: ["orders:read"], name: `in-flight-${index}` }, bearer(rootToken));
+        return { tokenId: response.record!.tokenId, answeredAt: Date.now() };
+      });
+      await eventually(async () => /blocked_clients:[1-9]/.test(await control.info("clients")), PAUSE_MS);
+      const sigtermAt = Date.now();
+      const exitCode = server.stop();
+
+      const answers = await Promise.all(mints);
+      expect(answers.every((answer) => answer.answeredAt > sigtermAt)).toBe(true);
+      expect(await exitCode).toBe(0);
+      expect(server.output()).toContain("shutting down");
+      const stored = await control.zrange(redisKeys(DEFAULT_REDIS_PREFIX).tokenIndex, 0, -1);
+      expect(stored.sort()).toEqual(answers.map((answer) => answer.tokenId).sort());
+    } finally {
+      control.disconnect();
+    }
+  });
+
+  it("does not wait out the grace period for idle or silent connections", async () => {
+    server = await startPortcullisProcess({ env: { PORTCULLIS_SHUTDOWN_GRACE_MS: "600000" } });
+    const { hostname, port } = new URL(server.url);
+    const clients = createClients(server.url);
+    await clients.authorization.authorize({ authorization: "", resource: "GET /x", requiredScope: "x" });
+    const agent = new http.Agent({ keepAlive: true });
+    const idleHttp1 = await new Promise<net.Socket>((resolve, reject) => {
+      const request = http.get(`${server!.url}/healthz`, { agent }, (response) => {
+        response.resume();
+        response.once("end", () => resolve(request.socket!));
+      });
+      request.once("error", reject);
+    });
+    const silent = net.connect(Number(port), hostname);
+    await new Promise((resolve) => silent.once("connect", resolve));
+    const closedByServer = [idleHttp1, silent].map((socket) => new Promise((resolve) => socket.once("close", resolve)));
+
+    const stoppingAt = Date.now();
+    expect(await server.stop()).toBe(0);
+    // Left alone, Node drops an idle keep-alive connection after 5 s and the
+    // listener a silent one after 10 s: exiting sooner shows shutdown closed them.
+    expect(Date.now() - stoppingAt).toBeLessThan(4_000);
+    await Promise.all(closedByServer);
+    agent.destroy();
+  });
+});

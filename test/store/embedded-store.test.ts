@@ -1,0 +1,93 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { UnavailableError } from "../../src/errors.js";
+import { EMBEDDED_DATA_FILE, openEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
+import type { Store, StoredToken } from "../../src/store/store.js";
+
+function aToken(createdAt: number): StoredToken {
+  return {
+    id: `tok_${randomBytes(11).toString("hex")}`,
+    hash: randomBytes(32).toString("hex"),
+    scopes: ["kafka:read"],
+    name: "embedded",
+    allowedLibraries: [],
+    allowedTools: [],
+    source: "minted",
+    createdAt,
+  };
+}
+
+describe("the embedded store", () => {
+  let dataDir: string;
+  let store: Store | undefined;
+  const dataFile = () => join(dataDir, EMBEDDED_DATA_FILE);
+
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "portcullis-embedded-"));
+  });
+  afterEach(async () => {
+    await store?.close();
+    store = undefined;
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("makes a change visible only once it is in the data file", async () => {
+    store = await openEmbeddedStore(dataDir);
+    const tokens = Array.from({ length: 20 }, (_, index) => aToken(index));
+    const inserted = Promise.all(tokens.map((token) => store!.tokens.insert(token)));
+    let done = false;
+    void inserted.then(() => (done = true));
+    let observations = 0;
+    while (!done) {
+      const visible = (await store.tokens.list()).map((token) => token.id);
+      const onDisk = Object.keys((JSON.parse(await readFile(dataFile(), "utf8").catch(() => "{}")) as { tokens?: object }).tokens ?? {});
+      // The file is read after memory, so it may be ahead, never behind.
+      expect(onDisk).toEqual(expect.arrayContaining(visible));
+      observations++;
+    }
+    await inserted;
+    expect(observations).toBeGreaterThan(0);
+  });
+
+  it("answers Unavailable for a change it cannot write and keeps memory as it was", async () => {
+    store = await openEmbeddedStore(dataDir);
+    const kept = aToken(1);
+    await store.tokens.insert(kept);
+    await rm(dataDir, { recursive: true });
+
+    const lost = aToken(2);
+    await expect(store.tokens.insert(lost)).rejects.toBeInstanceOf(UnavailableError);
+    await expect(store.tokens.revoke(kept.id, 3)).rejects.toBeInstanceOf(UnavailableError);
+    await expect(store.tokens.claimBootstrap(aToken(4))).rejects.toBeInstanceOf(UnavailableError);
+    expect(await store.tokens.list()).toEqual([kept]);
+
+    await mkdir(dataDir);
+    const later = aToken(5);
+    await store.tokens.insert(later);
+    await store.close();
+    store = await openEmbeddedStore(dataDir);
+    expect(await store.tokens.list()).toEqual([kept, later]);
+  });
+
+  it("removes temp files an interrupted write left behind when it opens", async () => {
+    const leftover = join(dataDir, `.${EMBEDDED_DATA_FILE}.0123456789ab.tmp`);
+    const unrelated = join(dataDir, "notes.tmp");
+    await writeFile(leftover, '{"format":1,"tok');
+    await writeFile(unrelated, "keep me");
+    store = await openEmbeddedStore(dataDir);
+    expect((await readdir(dataDir)).sort()).toEqual(["notes.tmp"]);
+  });
+
+  it("refuses to start on a data file it cannot read rather than overwrite it", async () => {
+    await writeFile(dataFile(), '{"format":1,"tokens":{"tok_');
+    await expect(openEmbeddedStore(dataDir)).rejects.toThrow(/portcullis\.json/);
+    await writeFile(dataFile(), "null");
+    await expect(openEmbeddedStore(dataDir)).rejects.toThrow(/portcullis\.json/);
+    await writeFile(dataFile(), '{"format":2,"tokens":{}}');
+    await expect(openEmbeddedStore(dataDir)).rejects.toThrow(/format/);
+    expect(await readFile(dataFile(), "utf8")).toBe('{"format":2,"tokens":{}}');
+  });
+});

@@ -1,0 +1,91 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/**
+ * A redis-server of a test's own, on a free port, for tests that stop Redis
+ * (the shared one at 6379 is never stopped). Data is kept in an append-only
+ * file, so a stop and start behaves like a Redis restart, not a wipe.
+ */
+export interface OwnRedis {
+  readonly url: string;
+  /** SIGTERM and wait for the exit. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and data dir. */
+  start(): Promise<void>;
+  /** Freezes the process (SIGSTOP): connections stay open, nothing answers. */
+  freeze(): void;
+  /** Lets a frozen process run again (SIGCONT). */
+  thaw(): void;
+  /** Stops it and removes its data. */
+  dispose(): Promise<void>;
+}
+
+export async function startOwnRedis(): Promise<OwnRedis> {
+  const port = await freePort();
+  const dir = await mkdtemp(join(tmpdir(), "portcullis-redis-"));
+  let child: ChildProcess | undefined;
+
+  async function start(): Promise<void> {
+    const started = spawn(
+      "redis-server",
+      ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "yes"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    child = started;
+    let output = "";
+    await new Promise<void>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes("Ready to accept connections")) {
+          started.stdout?.off("data", onData);
+          started.off("exit", onExit);
+          resolve();
+        }
+      };
+      const onExit = (code: number | null) => reject(new Error(`redis-server exited with ${code}:\n${output}`));
+      started.stdout?.on("data", onData);
+      started.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      started.once("exit", onExit);
+    });
+    // Keep draining its log so a full pipe never stalls it.
+    started.stdout?.resume();
+  }
+
+  async function stop(): Promise<void> {
+    const running = child;
+    child = undefined;
+    if (running === undefined || running.exitCode !== null || running.signalCode !== null) return;
+    running.kill("SIGCONT");
+    const exited = new Promise((resolve) => running.once("exit", resolve));
+    running.kill("SIGTERM");
+    await exited;
+  }
+
+  await start();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    start,
+    stop,
+    freeze: () => child?.kill("SIGSTOP"),
+    thaw: () => child?.kill("SIGCONT"),
+    async dispose() {
+      await stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A TCP port nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
