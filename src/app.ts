@@ -16,6 +16,7 @@ import { importTokenFile } from "./admin/token-file-import.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import { Authenticator } from "./credentials/authenticator.js";
+import { jwksKeySourcePool } from "./credentials/jwt/jwks-key-source.js";
 import { jwtCredentials } from "./credentials/jwt/jwt-credentials.js";
 import { explainingMalformedJwt } from "./credentials/jwt/malformed-jwt.js";
 import { JtiLedger } from "./credentials/jti-ledger.js";
@@ -31,12 +32,12 @@ import { withProbes } from "./http/probes.js";
 import { withProtectedResource } from "./http/protected-resource.js";
 import { createObservability } from "./observability/observability.js";
 import { createDcrRegistry } from "./oauth/dcr-registry.js";
-import { DiscoveryClient } from "./oauth/discovery.js";
-import { remoteJwksIdTokenVerifier } from "./oauth/id-token-verifier.js";
+import { jwksIdTokenVerifier } from "./oauth/id-token-verifier.js";
 import { createOAuthFlow } from "./oauth/oauth-flow.js";
 import { envelopeSealer, plainSealer } from "./oauth/secret-sealer.js";
 import { Policy } from "./policy/policy.js";
 import { openStore } from "./store/open-store.js";
+import { IssuerDiscovery } from "./upstream/issuer-discovery.js";
 import { Authorization as EnvoyAuthorization } from "../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { AuthorizationService } from "../gen/portcullis/v1/authorization_pb.js";
 import { DcrService } from "../gen/portcullis/v1/dcr_pb.js";
@@ -115,8 +116,8 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
     const flow = createOAuthFlow({
       dcr,
       states: store.oauthStates,
-      discovery: new DiscoveryClient(http, config.oauth.discoveryCacheMs, clock),
-      idTokens: remoteJwksIdTokenVerifier(http, clock),
+      discovery: new IssuerDiscovery(http, config.oauth.discoveryCacheMs, clock),
+      idTokens: jwksIdTokenVerifier(jwksKeySourcePool({ fetchLimits: http, clock, log }), clock),
       sealer,
       clock,
       http,

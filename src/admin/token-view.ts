@@ -1,19 +1,11 @@
-import type { StoredToken, TokenSource } from "../store/store.js";
+import type { StoredToken } from "../store/store.js";
 
-/** What may be shown of a token: everything but the hash (and the secret, which is never kept). */
-export interface TokenView {
-  id: string;
-  scopes: string[];
-  name: string;
-  allowedLibraries: string[];
-  allowedTools: string[];
-  source: TokenSource;
-  createdAt: number;
-  expiresAt?: number;
-  lastUsedAt?: number;
-  revokedAt?: number;
-  active: boolean;
-}
+/**
+ * What may be shown of a token: everything but the hash (and the secret,
+ * which is never kept). Derived from the stored record, so the type and
+ * what tokenView shows cannot drift apart.
+ */
+export type TokenView = Omit<StoredToken, "hash"> & { active: boolean };
 
 export function tokenView(token: StoredToken, now: number): TokenView {
   const { hash: _hash, ...shown } = token;

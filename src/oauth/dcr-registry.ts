@@ -3,7 +3,7 @@ import type { Clock } from "../clock.js";
 import type { DcrConfig } from "../config.js";
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
 import { dcrSecretExpired } from "../store/dcr-expiry.js";
-import type { DcrKey, DcrRecord, DcrStore } from "../store/store.js";
+import type { DcrAcquisition, DcrKey, DcrRecord, DcrStore } from "../store/store.js";
 import { canonicalDcrKey, encodeDcrKey, type DcrKeyInput } from "./dcr-key.js";
 import { validResolution, type DcrResolutionInput } from "./dcr-validation.js";
 import { randomToken } from "./pkce.js";
@@ -17,10 +17,8 @@ export interface DcrEntry {
   hasClientSecret: boolean;
 }
 
-export type Acquisition =
-  | { entry: DcrEntry }
-  | { lease: { leaseId: string; expiresAtMs: number } }
-  | { held: { expiresAtMs: number } };
+/** The store's answer with the record shown as an entry; a lease or a held lease passes through as is. */
+export type Acquisition = { entry: DcrEntry } | Exclude<DcrAcquisition, { record: DcrRecord }>;
 
 export type AwaitResult = { outcome: "resolved"; entry: DcrEntry } | { outcome: "lease_expired" } | { outcome: "timeout" };
 

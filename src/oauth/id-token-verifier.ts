@@ -1,7 +1,7 @@
-import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
+import { errors, jwtVerify } from "jose";
 import type { Clock } from "../clock.js";
+import type { JwksKeySource } from "../credentials/jwt/jwks-key-source.js";
 import { FailedPreconditionError, UnavailableError } from "../errors.js";
-import { boundedFetch, endpointName, type HttpLimits } from "./bounded-fetch.js";
 
 export interface IdTokenExpectations {
   issuer: string;
@@ -21,41 +21,17 @@ export interface IdTokenVerifier {
   verify(idToken: string, expected: IdTokenExpectations): Promise<{ subject: string }>;
 }
 
-const MAX_KEY_SETS = 64;
-
 /**
- * Keys from the issuer's jwks_uri through jose's remote JWKS (cached,
- * re-fetched on an unknown kid), fetched with the same timeout and size cap
- * as every other upstream request.
- *
- * When the shared JWKS key source of the JWT credential verifier lands
- * (src/credentials/jwt/), `keysFor` below is the one place to swap: return
- * that source's key resolver for `jwksUri` instead of a set of our own.
+ * Keys from the issuer's jwks_uri through the JWT credentials' key source
+ * (cached, coalesced and rate-limited refreshes, bounded fetches), one
+ * source per jwks_uri as `keysFor` keeps them.
  */
-export function remoteJwksIdTokenVerifier(http: HttpLimits, clock: Clock): IdTokenVerifier {
-  const keySets = new Map<string, JWTVerifyGetKey>();
-  const keysFor = (jwksUri: string): JWTVerifyGetKey => {
-    let keys = keySets.get(jwksUri);
-    if (keys === undefined) {
-      keys = createRemoteJWKSet(new URL(jwksUri), {
-        timeoutDuration: http.timeoutMs,
-        [customFetch]: async (url, options) => {
-          const response = await boundedFetch(url, { headers: options.headers, redirect: "manual" }, http, "JWKS");
-          if (response.status !== 200) throw new UnavailableError(`JWKS (${endpointName(url)}) answered HTTP ${response.status}`);
-          return new Response(new Uint8Array(response.body), { status: 200 });
-        },
-      });
-      keySets.set(jwksUri, keys);
-      if (keySets.size > MAX_KEY_SETS) keySets.delete(keySets.keys().next().value!);
-    }
-    return keys;
-  };
-
+export function jwksIdTokenVerifier(keysFor: (jwksUri: string) => JwksKeySource, clock: Clock): IdTokenVerifier {
   return {
     async verify(idToken, expected) {
       let payload;
       try {
-        ({ payload } = await jwtVerify(idToken, keysFor(expected.jwksUri), {
+        ({ payload } = await jwtVerify(idToken, keysFor(expected.jwksUri).getKey, {
           issuer: expected.issuer,
           audience: expected.audience,
           requiredClaims: ["exp", "iat", "sub"],
@@ -72,7 +48,6 @@ export function remoteJwksIdTokenVerifier(http: HttpLimits, clock: Clock): IdTok
 
 function classified(error: unknown): Error {
   if (error instanceof UnavailableError) return error;
-  if (error instanceof errors.JWKSTimeout) return new UnavailableError("JWKS did not answer in time", { cause: error });
   if (error instanceof errors.JWTExpired) return new FailedPreconditionError("id_token_invalid: expired");
   if (error instanceof errors.JWTClaimValidationFailed) {
     return new FailedPreconditionError(`id_token_invalid: claim ${error.claim} ${error.reason === "missing" ? "missing" : "does not match"}`);

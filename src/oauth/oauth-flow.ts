@@ -2,16 +2,16 @@ import { createHash } from "node:crypto";
 import type { Clock } from "../clock.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
 import type { OAuthFlowRecord, OAuthStateStore } from "../store/store.js";
-import type { HttpLimits } from "./bounded-fetch.js";
+import type { HttpLimits } from "../upstream/bounded-fetch.js";
+import type { IssuerDiscovery } from "../upstream/issuer-discovery.js";
+import { checkedUpstreamIssuer } from "../upstream/upstream-url.js";
 import type { DcrKeyInput } from "./dcr-key.js";
 import type { DcrRegistry } from "./dcr-registry.js";
-import type { DiscoveryClient } from "./discovery.js";
 import type { IdTokenVerifier } from "./id-token-verifier.js";
 import { codeChallengeS256, createCodeVerifier, randomToken } from "./pkce.js";
 import { checkedScopes } from "./scope-list.js";
 import type { SecretSealer } from "./secret-sealer.js";
 import { exchangeCode, resolveAuthMethod, type TokenResponse } from "./token-endpoint.js";
-import { checkedUpstreamIssuer } from "./upstream-url.js";
 
 export interface StaticClient {
   clientId: string;
@@ -44,7 +44,7 @@ export interface CompleteResult extends TokenResponse {
 export interface OAuthFlowDeps {
   dcr: DcrRegistry;
   states: OAuthStateStore;
-  discovery: DiscoveryClient;
+  discovery: IssuerDiscovery;
   idTokens: IdTokenVerifier;
   sealer: SecretSealer;
   clock: Clock;
@@ -84,21 +84,13 @@ export function createOAuthFlow(deps: OAuthFlowDeps) {
     }
     const client = input.client!;
     if (client.clientId === "") throw new InvalidArgumentError("client.client_id", "is required");
-    const metadata = await deps.discovery.metadata(checkedUpstreamIssuer(input.upstreamIssuer));
+    const issuer = checkedUpstreamIssuer(input.upstreamIssuer);
     return {
       client,
-      authorizationEndpoint: metadata.authorizationEndpoint,
-      tokenEndpoint: metadata.tokenEndpoint,
+      authorizationEndpoint: await deps.discovery.endpoint(issuer, "authorizationEndpoint"),
+      tokenEndpoint: await deps.discovery.endpoint(issuer, "tokenEndpoint"),
       redirectUri: checkedUri("redirect_uri", input.redirectUri),
     };
-  }
-
-  async function jwksUriOf(issuer: string): Promise<string> {
-    const { jwksUri } = await deps.discovery.metadata(issuer);
-    if (jwksUri === undefined) {
-      throw new FailedPreconditionError("discovery_failed: the issuer publishes no jwks_uri, so ID tokens cannot be validated");
-    }
-    return jwksUri;
   }
 
   return {
@@ -111,7 +103,8 @@ export function createOAuthFlow(deps: OAuthFlowDeps) {
       const upstreamIssuer = input.upstreamIssuer === "" ? "" : checkedUpstreamIssuer(input.upstreamIssuer);
       if (openid) {
         if (upstreamIssuer === "") throw new InvalidArgumentError("upstream_issuer", "is required with the openid scope (to validate the ID token)");
-        await jwksUriOf(upstreamIssuer);
+        // Without keys to check it, the ID token at the end could only be refused.
+        await deps.discovery.endpoint(upstreamIssuer, "jwksUri");
       }
 
       const state = randomToken();
@@ -184,7 +177,7 @@ export function createOAuthFlow(deps: OAuthFlowDeps) {
         issuer: flow.upstreamIssuer,
         audience: flow.clientId,
         nonce: flow.nonce,
-        jwksUri: await jwksUriOf(flow.upstreamIssuer),
+        jwksUri: await deps.discovery.endpoint(flow.upstreamIssuer, "jwksUri"),
       });
       return { ...tokens, subject, redirectUri: flow.redirectUri };
     },

@@ -1,5 +1,5 @@
 import { FailedPreconditionError, InvalidArgumentError, UnavailableError } from "../errors.js";
-import { boundedFetch, endpointName, jsonObject, type HttpLimits } from "./bounded-fetch.js";
+import { boundedFetch, endpointName, jsonObject, type HttpLimits } from "../upstream/bounded-fetch.js";
 
 export const TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"] as const;
 export type TokenEndpointAuthMethod = (typeof TOKEN_ENDPOINT_AUTH_METHODS)[number];

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DcrKeySchema } from "../../gen/portcullis/v1/dcr_pb.js";
 import { redisKeys } from "../../src/store/redis/redis-keys.js";
 import { bearer, rejectionOf, createClients, type Clients } from "../support/clients.js";
-import { startOidcProvider, type OidcProvider } from "../support/oauth-provider.js";
+import { startOAuthProvider, type OAuthProvider } from "../support/oauth-provider.js";
 import { startReplicas, type Replicas } from "../support/replicas.js";
 import { TEST_REDIS_URL } from "../support/redis.js";
 
@@ -16,7 +16,7 @@ const POSTING = { clientId: "posting", clientSecret: "posting-secret-value", aut
 const PUBLIC = { clientId: "public", authMethod: "none" } as const;
 
 describe("the authorization-code flow with PKCE across two replicas", () => {
-  let provider: OidcProvider;
+  let provider: OAuthProvider;
   let replicas: Replicas;
   let onA: Clients["oauthFlow"];
   let onB: Clients["oauthFlow"];
@@ -36,7 +36,7 @@ describe("the authorization-code flow with PKCE across two replicas", () => {
     );
 
   beforeAll(async () => {
-    provider = await startOidcProvider([CONFIDENTIAL, POSTING, PUBLIC]);
+    provider = await startOAuthProvider([CONFIDENTIAL, POSTING, PUBLIC]);
     replicas = await startReplicas(2);
     [onA, onB] = replicas.servers.map((server) => createClients(server.url).oauthFlow) as [Clients["oauthFlow"], Clients["oauthFlow"]];
     auth = bearer(replicas.rootToken);

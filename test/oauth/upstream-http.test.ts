@@ -3,10 +3,12 @@ import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FailedPreconditionError, UnavailableError } from "../../src/errors.js";
-import { DiscoveryClient } from "../../src/oauth/discovery.js";
-import { remoteJwksIdTokenVerifier } from "../../src/oauth/id-token-verifier.js";
+import { jwksKeySourcePool } from "../../src/credentials/jwt/jwks-key-source.js";
+import { jwksIdTokenVerifier } from "../../src/oauth/id-token-verifier.js";
+import { IssuerDiscovery } from "../../src/upstream/issuer-discovery.js";
 
 const LIMITS = { timeoutMs: 300, maxBytes: 4096 };
+const idTokenVerifier = () => jwksIdTokenVerifier(jwksKeySourcePool({ fetchLimits: LIMITS }), Date.now);
 
 /** A local HTTP server whose behaviour each test sets. */
 let handler: RequestListener = (_request, response) => response.end();
@@ -44,7 +46,7 @@ const discoveryDocument = () => ({
 describe("OIDC discovery", () => {
   it("reads the endpoints and caches them", async () => {
     handler = sendJson(discoveryDocument());
-    const discovery = new DiscoveryClient(LIMITS, 60_000, Date.now);
+    const discovery = new IssuerDiscovery(LIMITS, 60_000, Date.now);
     expect(await discovery.metadata(base)).toEqual({
       issuer: base,
       authorizationEndpoint: `${base}/authorize`,
@@ -57,17 +59,17 @@ describe("OIDC discovery", () => {
 
   it("refuses a document that names another issuer", async () => {
     handler = sendJson({ ...discoveryDocument(), issuer: "https://evil.example.com" });
-    await expect(new DiscoveryClient(LIMITS, 60_000, Date.now).metadata(base)).rejects.toThrow(FailedPreconditionError);
+    await expect(new IssuerDiscovery(LIMITS, 60_000, Date.now).metadata(base)).rejects.toThrow(FailedPreconditionError);
   });
 
   it("refuses endpoints that are not https (or loopback http)", async () => {
     handler = sendJson({ ...discoveryDocument(), token_endpoint: "http://idp.example.com/token" });
-    await expect(new DiscoveryClient(LIMITS, 60_000, Date.now).metadata(base)).rejects.toThrow(/token_endpoint/);
+    await expect(new IssuerDiscovery(LIMITS, 60_000, Date.now).metadata(base)).rejects.toThrow(/token_endpoint/);
   });
 
   it("is unavailable when the provider fails, and asks again next time", async () => {
     handler = sendJson({ error: "down" }, 503);
-    const discovery = new DiscoveryClient(LIMITS, 60_000, Date.now);
+    const discovery = new IssuerDiscovery(LIMITS, 60_000, Date.now);
     await expect(discovery.metadata(base)).rejects.toThrow(UnavailableError);
     handler = sendJson(discoveryDocument());
     await expect(discovery.metadata(base)).resolves.toMatchObject({ issuer: base });
@@ -75,20 +77,43 @@ describe("OIDC discovery", () => {
 
   it("gives up on a provider that does not answer in time", async () => {
     handler = () => undefined;
-    const failure = await new DiscoveryClient(LIMITS, 60_000, Date.now).metadata(base).catch((error: unknown) => error);
+    const failure = await new IssuerDiscovery(LIMITS, 60_000, Date.now).metadata(base).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(UnavailableError);
     expect((failure as Error).message).toBe(`OIDC discovery (${base}/.well-known/openid-configuration) did not answer within 300 ms`);
   });
 
   it("stops reading a document larger than the cap, declared or not", async () => {
     handler = sendJson({ ...discoveryDocument(), padding: "x".repeat(10_000) });
-    await expect(new DiscoveryClient(LIMITS, 60_000, Date.now).metadata(base)).rejects.toThrow(/more than 4096 bytes/);
+    await expect(new IssuerDiscovery(LIMITS, 60_000, Date.now).metadata(base)).rejects.toThrow(/more than 4096 bytes/);
     handler = (_request, response) => {
       response.writeHead(200, { "content-type": "application/json" });
       response.write(`{"padding":"${"x".repeat(3000)}`);
       response.end(`${"y".repeat(3000)}"}`);
     };
-    await expect(new DiscoveryClient(LIMITS, 60_000, Date.now).metadata(base)).rejects.toThrow(/more than 4096 bytes/);
+    await expect(new IssuerDiscovery(LIMITS, 60_000, Date.now).metadata(base)).rejects.toThrow(/more than 4096 bytes/);
+  });
+});
+
+describe("RFC 8414 metadata and redirects", () => {
+  const byPath = (paths: Record<string, RequestListener>): RequestListener => (request, response) =>
+    (paths[request.url ?? ""] ?? sendJson({ error: "not_found" }, 404))(request, response);
+
+  it("falls back to RFC 8414 metadata when OIDC discovery is missing", async () => {
+    handler = byPath({ "/.well-known/oauth-authorization-server": sendJson(discoveryDocument()) });
+    await expect(new IssuerDiscovery(LIMITS, 60_000, Date.now).metadata(base)).resolves.toMatchObject({ tokenEndpoint: `${base}/token` });
+  });
+
+  it("does not follow a redirect away from the metadata location", async () => {
+    let followed = false;
+    handler = byPath({
+      "/.well-known/openid-configuration": (_request, response) => response.writeHead(302, { location: `${base}/elsewhere` }).end(),
+      "/elsewhere": (request, response) => {
+        followed = true;
+        sendJson(discoveryDocument())(request, response);
+      },
+    });
+    await expect(new IssuerDiscovery(LIMITS, 60_000, Date.now).metadata(base)).rejects.toThrow(FailedPreconditionError);
+    expect(followed).toBe(false);
   });
 });
 
@@ -115,7 +140,7 @@ describe("ID token validation against the issuer's JWKS", () => {
   });
 
   it("accepts a token signed by the issuer for this client with the flow's nonce", async () => {
-    await expect(remoteJwksIdTokenVerifier(LIMITS, Date.now).verify(await idToken(), expected())).resolves.toEqual({ subject: "user-1" });
+    await expect(idTokenVerifier().verify(await idToken(), expected())).resolves.toEqual({ subject: "user-1" });
   });
 
   it.each([
@@ -123,22 +148,22 @@ describe("ID token validation against the issuer's JWKS", () => {
     ["another audience", { aud: "client-2" }, "id_token_invalid: claim aud does not match"],
     ["another nonce", { nonce: "n-2" }, "id_token_invalid: nonce does not match the flow's"],
   ])("rejects a token for %s", async (_case, claims, message) => {
-    await expect(remoteJwksIdTokenVerifier(LIMITS, Date.now).verify(await idToken(claims), expected())).rejects.toThrow(message);
+    await expect(idTokenVerifier().verify(await idToken(claims), expected())).rejects.toThrow(message);
   });
 
   it("rejects an expired token", async () => {
     const expired = await idToken({}, undefined, Math.floor(Date.now() / 1000) - 10);
-    await expect(remoteJwksIdTokenVerifier(LIMITS, Date.now).verify(expired, expected())).rejects.toThrow("id_token_invalid: expired");
+    await expect(idTokenVerifier().verify(expired, expected())).rejects.toThrow("id_token_invalid: expired");
   });
 
   it("rejects a token signed by a key the issuer does not publish", async () => {
-    await expect(remoteJwksIdTokenVerifier(LIMITS, Date.now).verify(await idToken({}, foreignKey), expected())).rejects.toThrow(
+    await expect(idTokenVerifier().verify(await idToken({}, foreignKey), expected())).rejects.toThrow(
       "id_token_invalid: signature does not verify",
     );
   });
 
   it("rejects garbage without an internal error", async () => {
-    await expect(remoteJwksIdTokenVerifier(LIMITS, Date.now).verify("not.a.jwt", expected())).rejects.toThrow(FailedPreconditionError);
+    await expect(idTokenVerifier().verify("not.a.jwt", expected())).rejects.toThrow(FailedPreconditionError);
   });
 
   it("is unavailable when the JWKS cannot be fetched", async () => {
@@ -146,7 +171,7 @@ describe("ID token validation against the issuer's JWKS", () => {
     const saved = handler;
     handler = sendJson({ error: "down" }, 502);
     try {
-      await expect(remoteJwksIdTokenVerifier(LIMITS, Date.now).verify(token, expected())).rejects.toThrow(UnavailableError);
+      await expect(idTokenVerifier().verify(token, expected())).rejects.toThrow(UnavailableError);
     } finally {
       handler = saved;
     }

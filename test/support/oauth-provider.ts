@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { generateTestKey, OidcProvider, sendJson } from "./oidc-provider.js";
 
 export interface ProviderClient {
   clientId: string;
@@ -17,7 +16,7 @@ interface PendingCode {
   scope: string;
 }
 
-export interface OidcProvider {
+export interface OAuthProvider {
   readonly issuer: string;
   /** When set, ID tokens carry this nonce instead of the one requested. */
   idTokenNonce?: string;
@@ -29,24 +28,20 @@ export interface OidcProvider {
 }
 
 /**
- * A small but real OpenID Provider on 127.0.0.1: discovery, /authorize,
- * /token (client authentication as registered, PKCE S256 checked, codes
- * single-use), /jwks, ES256 ID tokens carrying the request's nonce. Keys
- * are generated per provider.
+ * A small but real OpenID Provider on 127.0.0.1: the test identity
+ * provider's discovery and JWKS, plus /authorize and /token (client
+ * authentication as registered, PKCE S256 checked, codes single-use) and
+ * ES256 ID tokens carrying the request's nonce. Keys are generated per
+ * provider.
  */
-export async function startOidcProvider(clients: ProviderClient[]): Promise<OidcProvider> {
-  const { publicKey, privateKey } = await generateKeyPair("ES256");
-  const kid = randomBytes(8).toString("hex");
-  const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid, alg: "ES256", use: "sig" }] };
+export async function startOAuthProvider(clients: ProviderClient[]): Promise<OAuthProvider> {
+  const idp = new OidcProvider();
+  const key = await generateTestKey("ES256", randomBytes(8).toString("hex"));
+  idp.publish(key);
   const codes = new Map<string, PendingCode>();
-  const tokenRequests: OidcProvider["tokenRequests"] = [];
-  let issuer = "";
+  const tokenRequests: OAuthProvider["tokenRequests"] = [];
 
-  const json = (response: ServerResponse, status: number, body: object) => {
-    response.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" }).end(JSON.stringify(body));
-  };
-
-  async function token(request: IncomingMessage, response: ServerResponse, provider: OidcProvider): Promise<void> {
+  async function token(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const form = new URLSearchParams(await readBody(request));
     const basic = /^Basic (.+)$/.exec(request.headers.authorization ?? "");
     let clientId: string;
@@ -63,17 +58,17 @@ export async function startOidcProvider(clients: ProviderClient[]): Promise<Oidc
     tokenRequests.push({ clientId, via });
     const client = clients.find((candidate) => candidate.clientId === clientId);
     if (client === undefined || client.authMethod !== via || client.clientSecret !== secret) {
-      return json(response, 401, { error: "invalid_client" });
+      return sendJson(response, 401, { error: "invalid_client" });
     }
     const pending = codes.get(form.get("code") ?? "");
     codes.delete(form.get("code") ?? "");
     if (form.get("grant_type") !== "authorization_code" || pending === undefined || pending.clientId !== clientId) {
-      return json(response, 400, { error: "invalid_grant", error_description: "unknown code" });
+      return sendJson(response, 400, { error: "invalid_grant", error_description: "unknown code" });
     }
-    if (form.get("redirect_uri") !== pending.redirectUri) return json(response, 400, { error: "invalid_grant", error_description: "redirect_uri" });
+    if (form.get("redirect_uri") !== pending.redirectUri) return sendJson(response, 400, { error: "invalid_grant", error_description: "redirect_uri" });
     const verifier = form.get("code_verifier") ?? "";
     if (createHash("sha256").update(verifier).digest("base64url") !== pending.challenge) {
-      return json(response, 400, { error: "invalid_grant", error_description: `PKCE verification failed for ${verifier}` });
+      return sendJson(response, 400, { error: "invalid_grant", error_description: `PKCE verification failed for ${verifier}` });
     }
     const body: Record<string, unknown> = {
       access_token: `at-${randomBytes(16).toString("hex")}`,
@@ -83,24 +78,17 @@ export async function startOidcProvider(clients: ProviderClient[]): Promise<Oidc
       scope: pending.scope,
     };
     if (pending.scope.split(" ").includes("openid")) {
-      body.id_token = await new SignJWT({ nonce: provider.idTokenNonce ?? pending.nonce })
-        .setProtectedHeader({ alg: "ES256", kid })
-        .setIssuer(issuer)
-        .setAudience(clientId)
-        .setSubject("user-42")
-        .setIssuedAt()
-        .setExpirationTime("5m")
-        .sign(privateKey);
+      body.id_token = await idp.sign(key, { aud: clientId, sub: "user-42", nonce: provider.idTokenNonce ?? pending.nonce });
     }
-    json(response, 200, body);
+    sendJson(response, 200, body);
   }
 
-  function authorizeEndpoint(url: URL, response: ServerResponse): void {
+  idp.route("GET", "/authorize", (_request, response, url) => {
     const query = url.searchParams;
     const client = clients.find((candidate) => candidate.clientId === query.get("client_id"));
     const redirectUri = query.get("redirect_uri") ?? "";
     if (client === undefined || query.get("response_type") !== "code" || query.get("code_challenge_method") !== "S256") {
-      return json(response, 400, { error: "invalid_request" });
+      return sendJson(response, 400, { error: "invalid_request" });
     }
     const code = randomBytes(16).toString("base64url");
     codes.set(code, {
@@ -114,36 +102,21 @@ export async function startOidcProvider(clients: ProviderClient[]): Promise<Oidc
     target.searchParams.set("code", code);
     target.searchParams.set("state", query.get("state") ?? "");
     response.writeHead(302, { location: target.toString() }).end();
-  }
-
-  const server = createServer((request, response) => {
-    const url = new URL(request.url ?? "/", issuer);
-    if (url.pathname === "/.well-known/openid-configuration") {
-      return json(response, 200, {
-        issuer,
-        authorization_endpoint: `${issuer}/authorize`,
-        token_endpoint: `${issuer}/token`,
-        jwks_uri: `${issuer}/jwks`,
-        response_types_supported: ["code"],
-        code_challenge_methods_supported: ["S256"],
-        token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "none"],
-      });
-    }
-    if (url.pathname === "/jwks") return json(response, 200, jwks);
-    if (url.pathname === "/authorize" && request.method === "GET") return authorizeEndpoint(url, response);
-    if (url.pathname === "/token" && request.method === "POST") {
-      token(request, response, provider).catch(() => json(response, 500, { error: "server_error" }));
-      return;
-    }
-    json(response, 404, { error: "not_found" });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  idp.route("POST", "/token", (request, response) => {
+    token(request, response).catch(() => sendJson(response, 500, { error: "server_error" }));
+  });
+  await idp.start();
+  idp.extraMetadata = {
+    authorization_endpoint: `${idp.issuer}/authorize`,
+    token_endpoint: `${idp.issuer}/token`,
+    response_types_supported: ["code"],
+    code_challenge_methods_supported: ["S256"],
+    token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "none"],
+  };
 
-  const provider: OidcProvider = {
-    get issuer() {
-      return issuer;
-    },
+  const provider: OAuthProvider = {
+    issuer: idp.issuer,
     tokenRequests,
     async authorize(authorizationUrl) {
       const response = await fetch(authorizationUrl, { redirect: "manual" });
@@ -156,11 +129,7 @@ export async function startOidcProvider(clients: ProviderClient[]): Promise<Oidc
         redirectUri: `${redirect.origin}${redirect.pathname}`,
       };
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => idp.stop(),
   };
   return provider;
 }

@@ -4,6 +4,14 @@ import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWT
 
 export type DiscoveryMode = "oidc" | "rfc8414";
 
+/** Answers an extra endpoint; `url` is the request's URL resolved against the issuer. */
+export type ProviderRoute = (request: http.IncomingMessage, response: http.ServerResponse, url: URL) => void;
+
+/** JSON answer; no-store as RFC 6749 §5.1 asks of token responses (harmless for the others). */
+export function sendJson(response: http.ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" }).end(JSON.stringify(body));
+}
+
 /** A signing key made in the test: private half signs, public half is published. */
 export interface TestKey {
   kid: string;
@@ -20,7 +28,8 @@ export async function generateTestKey(alg: "RS256" | "PS256" | "ES256" | "EdDSA"
 /**
  * A real identity provider on a local port: discovery metadata (OIDC or
  * RFC 8414 only), a JWKS it counts fetches of, and signing with its keys.
- * It can be stopped and started again on the same port.
+ * It can be stopped and started again on the same port. Further endpoints
+ * (an OAuth authorization server's) are added with `route`.
  */
 export class OidcProvider {
   jwksFetches = 0;
@@ -31,6 +40,9 @@ export class OidcProvider {
   extraJwks: JWK[] = [];
   /** Delay before answering the JWKS, so concurrent requests overlap a fetch. */
   jwksDelayMs = 0;
+  /** Extra metadata members (e.g. endpoints of added routes) served as is. */
+  extraMetadata: Record<string, unknown> = {};
+  private readonly routes = new Map<string, ProviderRoute>();
 
   constructor(private readonly discovery: DiscoveryMode = "oidc", private readonly issuerPath = "") {}
 
@@ -61,6 +73,10 @@ export class OidcProvider {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  route(method: string, path: string, answer: ProviderRoute): void {
+    this.routes.set(`${method} ${path}`, answer);
+  }
+
   async sign(key: TestKey, claims: JWTPayload, header: Record<string, unknown> = {}): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
     return new SignJWT({ iss: this.issuer, sub: "user-1", iat: now, exp: now + 300, ...claims })
@@ -70,11 +86,8 @@ export class OidcProvider {
 
   private answer(request: http.IncomingMessage, response: http.ServerResponse): void {
     const path = request.url ?? "";
-    const json = (body: unknown) => {
-      response.writeHead(200, { "content-type": "application/json" });
-      response.end(JSON.stringify(body));
-    };
-    const metadata = { issuer: this.issuer, jwks_uri: this.jwksUri };
+    const json = (body: unknown) => sendJson(response, 200, body);
+    const metadata = { issuer: this.issuer, jwks_uri: this.jwksUri, ...this.extraMetadata };
     if (this.discovery === "oidc" && path === `${this.issuerPath}/.well-known/openid-configuration`) return json(metadata);
     if (path === `/.well-known/oauth-authorization-server${this.issuerPath}`) return json(metadata);
     if (path === "/keys") {
@@ -83,6 +96,9 @@ export class OidcProvider {
       setTimeout(() => json(body), this.jwksDelayMs);
       return;
     }
-    response.writeHead(404).end();
+    const url = new URL(path, this.issuer);
+    const route = this.routes.get(`${request.method} ${url.pathname}`);
+    if (route !== undefined) return route(request, response, url);
+    sendJson(response, 404, { error: "not_found" });
   }
 }

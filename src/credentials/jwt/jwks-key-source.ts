@@ -2,8 +2,8 @@ import { errors, importJWK, type CryptoKey, type JWK, type JWSHeaderParameters }
 import type { Logger } from "pino";
 import { systemClock, type Clock } from "../../clock.js";
 import { UnavailableError } from "../../errors.js";
-import { DEFAULT_FETCH_LIMITS, fetchJson, FetchFailure, type FetchLimits } from "./bounded-fetch.js";
-import { discoverJwksUri } from "./issuer-discovery.js";
+import { endpointName, getJsonObject, type HttpLimits } from "../../upstream/bounded-fetch.js";
+import { IssuerDiscovery } from "../../upstream/issuer-discovery.js";
 import { selectJwk, usableJwks } from "./jwk-selection.js";
 
 export interface JwksKeySourceOptions {
@@ -15,7 +15,7 @@ export interface JwksKeySourceOptions {
   /** Least time between two fetches while a key set is cached (default 30 s). */
   minRefreshIntervalMs?: number;
   /** Per fetch: time limit and size cap. */
-  fetchLimits?: FetchLimits;
+  fetchLimits?: HttpLimits;
   clock?: Clock;
   log?: Logger;
 }
@@ -32,6 +32,7 @@ export interface JwksKeySource {
   start(): Promise<void>;
 }
 
+export const DEFAULT_JWKS_FETCH_LIMITS: HttpLimits = { timeoutMs: 5000, maxBytes: 256 * 1024 };
 export const DEFAULT_JWKS_TTL_MS = 3_600_000;
 export const DEFAULT_JWKS_MIN_REFRESH_INTERVAL_MS = 30_000;
 /** With no key set at all, the IdP is asked again at most this often. */
@@ -49,8 +50,9 @@ export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySourc
   const clock = options.clock ?? systemClock;
   const ttlMs = options.ttlMs ?? DEFAULT_JWKS_TTL_MS;
   const minRefreshIntervalMs = options.minRefreshIntervalMs ?? DEFAULT_JWKS_MIN_REFRESH_INTERVAL_MS;
-  const limits = options.fetchLimits ?? DEFAULT_FETCH_LIMITS;
-  const label = options.jwksUri ?? options.issuer;
+  const limits = options.fetchLimits ?? DEFAULT_JWKS_FETCH_LIMITS;
+  const label = options.jwksUri === undefined ? options.issuer : endpointName(options.jwksUri);
+  const discovery = new IssuerDiscovery(limits, ttlMs, clock);
 
   let jwksUri = options.jwksUri;
   let cached: { keys: JWK[]; fetchedAt: number } | undefined;
@@ -60,9 +62,10 @@ export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySourc
 
   async function fetchKeySet(): Promise<void> {
     try {
-      jwksUri ??= await discoverJwksUri(options.issuer!, limits);
-      const keys = usableJwks(await fetchJson(jwksUri, limits));
-      if (keys === undefined) throw new FetchFailure(`${jwksUri} is not a JWK set`);
+      jwksUri ??= await discovery.endpoint(options.issuer!, "jwksUri");
+      const { status, document } = await getJsonObject(jwksUri, limits, "JWKS");
+      const keys = usableJwks(document);
+      if (keys === undefined) throw new UnavailableError(`JWKS (${endpointName(jwksUri)}) answered HTTP ${status} without a JWK set`);
       cached = { keys, fetchedAt: clock() };
       imported.clear();
       options.log?.debug({ jwks: label, keys: keys.length }, "JWKS fetched");
@@ -118,6 +121,26 @@ export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySourc
       // Not counted against the rate limit: the first use retries at once.
       await refresh(false);
     },
+  };
+}
+
+const MAX_POOLED_SOURCES = 64;
+
+/**
+ * One key source per JWKS location, for issuers learnt at run time (an
+ * OAuth flow names its upstream). Bounded: past the limit the oldest
+ * source is dropped and fetched afresh when needed again.
+ */
+export function jwksKeySourcePool(options: Omit<JwksKeySourceOptions, "jwksUri" | "issuer">): (jwksUri: string) => JwksKeySource {
+  const sources = new Map<string, JwksKeySource>();
+  return (jwksUri) => {
+    let source = sources.get(jwksUri);
+    if (source === undefined) {
+      source = createJwksKeySource({ ...options, jwksUri });
+      sources.set(jwksUri, source);
+      if (sources.size > MAX_POOLED_SOURCES) sources.delete(sources.keys().next().value!);
+    }
+    return source;
   };
 }
 

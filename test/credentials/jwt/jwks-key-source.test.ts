@@ -105,6 +105,16 @@ describe("the JWKS key source", () => {
     await expect(source.getKey({ alg: "ES256", kid: "big" })).rejects.toBeInstanceOf(UnavailableError);
   });
 
+  it("does not follow a redirect away from the configured key set", async () => {
+    const key = await generateTestKey("ES256", "moved");
+    const uri = await rawServer((request, response) => {
+      if (request.url === "/keys") return response.writeHead(302, { location: "/moved" }).end();
+      response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: [key.publicJwk] }));
+    });
+    const source = createJwksKeySource({ jwksUri: uri });
+    await expect(source.getKey({ alg: "ES256", kid: "moved" })).rejects.toBeInstanceOf(UnavailableError);
+  });
+
   it("gives up on an IdP that does not answer within the timeout", async () => {
     const uri = await rawServer(() => undefined);
     const source = createJwksKeySource({ jwksUri: uri, fetchLimits: { timeoutMs: 200, maxBytes: 10_000 } });

@@ -4,8 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CredentialType, Decision } from "../../../gen/portcullis/v1/authorization_pb.js";
 import { bearer, createClients, type Clients } from "../../support/clients.js";
 import { generateTestKey, type TestKey } from "../../support/oidc-provider.js";
-import { startPortcullisProcess, type PortcullisProcess } from "../../support/portcullis-process.js";
-import { TEST_REDIS_URL, testRedisPrefix } from "../../support/redis.js";
+import { startReplicas, type Replicas } from "../../support/replicas.js";
 
 const ISSUER = "orchestrator";
 const POLICY = `
@@ -20,30 +19,23 @@ rules:
 `;
 
 describe("per-request tokens across two replicas on one Redis", () => {
-  const root = `root-${randomBytes(24).toString("hex")}`;
-  const redis = testRedisPrefix();
   let key: TestKey;
-  let replicas: PortcullisProcess[] = [];
+  let replicas: Replicas;
   let a: Clients;
   let b: Clients;
 
   beforeAll(async () => {
     key = await generateTestKey("ES256", "orchestrator-1");
-    const env = {
-      REDIS_URL: TEST_REDIS_URL,
-      PORTCULLIS_REDIS_PREFIX: redis.prefix,
-      PORTCULLIS_ROOT_TOKENS: root,
+    replicas = await startReplicas(2, {
       PORTCULLIS_POLICY: POLICY,
       PORTCULLIS_JWT_REQUEST_ISSUERS: JSON.stringify([{ issuer: ISSUER, jwk: key.publicJwk, max_lifetime_s: 600, leeway_s: 0 }]),
-    };
-    replicas = await Promise.all([startPortcullisProcess({ env }), startPortcullisProcess({ env })]);
-    a = createClients(replicas[0]!.url);
-    b = createClients(replicas[1]!.url);
+    });
+    a = createClients(replicas.servers[0]!.url);
+    b = createClients(replicas.servers[1]!.url);
   });
 
   afterAll(async () => {
-    await Promise.all(replicas.map((replica) => replica.stop()));
-    await redis.cleanup();
+    await replicas?.stop();
   });
 
   async function requestToken(claims: { jti?: string; lifetimeS?: number; libs?: unknown } = {}): Promise<string> {
@@ -93,7 +85,7 @@ describe("per-request tokens across two replicas on one Redis", () => {
   });
 
   it("denies a single-use resource to a credential without a jti", async () => {
-    const minted = await a.admin.mintToken({ scopes: ["tools:call"], name: "no-jti" }, bearer(root));
+    const minted = await a.admin.mintToken({ scopes: ["tools:call"], name: "no-jti" }, bearer(replicas.rootToken));
     const response = await call(b, minted.token, "pay");
     expect([response.decision, response.reason]).toEqual([Decision.DENY, "single_use_requires_jti"]);
   });

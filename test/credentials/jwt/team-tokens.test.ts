@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { Code } from "@connectrpc/connect";
 import { Redis } from "ioredis";
@@ -7,27 +6,24 @@ import { CredentialType, Decision, Denial } from "../../../gen/portcullis/v1/aut
 import { SigningKeyAlgorithm, SigningKeyState } from "../../../gen/portcullis/v1/signing_keys_pb.js";
 import { TokenKind } from "../../../gen/portcullis/v1/token_admin_pb.js";
 import { bearer, createClients, type Clients } from "../../support/clients.js";
-import { startPortcullisProcess, type PortcullisProcess } from "../../support/portcullis-process.js";
-import { TEST_REDIS_URL, testRedisPrefix } from "../../support/redis.js";
+import { TEST_REDIS_URL } from "../../support/redis.js";
+import { startReplicas, type Replicas } from "../../support/replicas.js";
 
 describe("team tokens across two replicas on one Redis", () => {
-  const root = `root-${randomBytes(24).toString("hex")}`;
-  const redis = testRedisPrefix();
-  let replicas: PortcullisProcess[] = [];
+  let replicas: Replicas;
   let a: Clients;
   let b: Clients;
-  const asRoot = bearer(root);
+  let asRoot: ReturnType<typeof bearer>;
 
   beforeAll(async () => {
-    const env = { REDIS_URL: TEST_REDIS_URL, PORTCULLIS_REDIS_PREFIX: redis.prefix, PORTCULLIS_ROOT_TOKENS: root };
-    replicas = await Promise.all([startPortcullisProcess({ env }), startPortcullisProcess({ env })]);
-    a = createClients(replicas[0]!.url);
-    b = createClients(replicas[1]!.url);
+    replicas = await startReplicas(2);
+    asRoot = bearer(replicas.rootToken);
+    a = createClients(replicas.servers[0]!.url);
+    b = createClients(replicas.servers[1]!.url);
   });
 
   afterAll(async () => {
-    await Promise.all(replicas.map((replica) => replica.stop()));
-    await redis.cleanup();
+    await replicas?.stop();
   });
 
   const authorize = (clients: Clients, token: string) =>
@@ -65,7 +61,7 @@ describe("team tokens across two replicas on one Redis", () => {
     const token = await mintFor(team!.teamId);
     expect(decodeProtectedHeader(token)).toMatchObject({ alg: "ES256", kid: key!.kid });
 
-    const jwks = (await (await fetch(`${replicas[1]!.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
+    const jwks = (await (await fetch(`${replicas.servers[1]!.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
     expect(jwks.keys.map((published) => published.kid)).toContain(key!.kid);
     const verified = await jwtVerify(token, createLocalJWKSet(jwks as never));
     expect(verified.payload).toMatchObject({ sub: `team:${team!.teamId}`, typ: "team", aud: "portcullis", iss: "portcullis" });
@@ -79,7 +75,7 @@ describe("team tokens across two replicas on one Redis", () => {
     await b.admin.retireSigningKey({ kid: key!.kid }, asRoot);
     const retired = await authorize(a, token);
     expect([retired.decision, retired.reason]).toEqual([Decision.DENY, "key_retired"]);
-    const afterRetire = (await (await fetch(`${replicas[0]!.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
+    const afterRetire = (await (await fetch(`${replicas.servers[0]!.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
     expect(afterRetire.keys.map((published) => published.kid)).not.toContain(key!.kid);
   });
 
@@ -92,18 +88,18 @@ describe("team tokens across two replicas on one Redis", () => {
     await authorize(b, token);
     const client = new Redis(TEST_REDIS_URL);
     try {
-      const kids = await client.zrange(`${redis.prefix}signing-keys`, 0, -1);
+      const kids = await client.zrange(`${replicas.prefix}signing-keys`, 0, -1);
       expect(kids.length).toBeGreaterThan(0);
       for (const kid of kids) {
-        const { secret } = JSON.parse((await client.hget(`${redis.prefix}signing-key:${kid}`, "data"))!) as { secret: string };
+        const { secret } = JSON.parse((await client.hget(`${replicas.prefix}signing-key:${kid}`, "data"))!) as { secret: string };
         const material = secret.startsWith("{") ? (JSON.parse(secret) as { d: string }).d : secret;
         expect(listed).not.toContain(material);
-        for (const replica of replicas) expect(replica.output()).not.toContain(material);
+        for (const replica of replicas.servers) expect(replica.output()).not.toContain(material);
       }
     } finally {
       client.disconnect();
     }
-    for (const replica of replicas) expect(replica.output()).not.toContain(token);
+    for (const replica of replicas.servers) expect(replica.output()).not.toContain(token);
   });
 
   it("lets only a root credential administer teams and keys, not a team token", async () => {

@@ -1,6 +1,6 @@
 import { UnavailableError } from "../errors.js";
 
-/** Limits on every request to an upstream authorization server. */
+/** Limits on every request to an upstream server (authorization server, identity provider). */
 export interface HttpLimits {
   timeoutMs: number;
   maxBytes: number;
@@ -46,6 +46,24 @@ export function jsonObject(response: BoundedResponse): Record<string, unknown> |
   }
 }
 
+/**
+ * GETs the JSON object at exactly `url`. A redirect is not followed: a key
+ * set or metadata document is trusted for where it was configured or
+ * discovered, not for wherever that place points. A failing server (5xx,
+ * unreachable, too slow, too large) is UnavailableError; any other answer
+ * comes back as its status without a document, for the caller to judge.
+ */
+export async function getJsonObject(
+  url: string,
+  limits: HttpLimits,
+  what: string,
+): Promise<{ status: number; document: Record<string, unknown> | undefined }> {
+  const response = await boundedFetch(url, { headers: { accept: "application/json" }, redirect: "manual" }, limits, what);
+  if (response.status >= 500) throw new UnavailableError(`${what} (${endpointName(url)}) answered HTTP ${response.status}`);
+  return { status: response.status, document: response.status === 200 ? jsonObject(response) : undefined };
+}
+
+/** Origin and path only: a query could carry a secret. */
 export function endpointName(url: string): string {
   try {
     const parsed = new URL(url);

@@ -8,10 +8,27 @@ const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
  * development), where nothing crosses a network in clear.
  */
 export function isUpstreamUrl(value: string): boolean {
-  if (!URL.canParse(value)) return false;
-  const url = new URL(value);
-  if (url.username !== "" || url.password !== "" || url.hash !== "") return false;
+  const url = contactableUrl(value);
+  if (url === undefined) return false;
   return url.protocol === "https:" || (url.protocol === "http:" && (LOOPBACK_HOSTS.has(url.hostname) || url.hostname.startsWith("127.")));
+}
+
+/**
+ * Whether an endpoint named in `issuer`'s metadata may be contacted: never
+ * less protected than the issuer. Plain http to another machine only when
+ * the issuer itself is (a JWT issuer may be configured so; its metadata
+ * came in clear anyway).
+ */
+export function isIssuerEndpoint(issuer: string, endpoint: string): boolean {
+  if (isUpstreamUrl(endpoint)) return true;
+  return !isUpstreamUrl(issuer) && contactableUrl(issuer)?.protocol === "http:" && contactableUrl(endpoint)?.protocol === "http:";
+}
+
+/** Credentials in a URL would be sent along (and logged); a fragment has no meaning to a server. */
+function contactableUrl(value: string): URL | undefined {
+  if (!URL.canParse(value)) return undefined;
+  const url = new URL(value);
+  return url.username === "" && url.password === "" && url.hash === "" ? url : undefined;
 }
 
 /** An issuer identifier (OIDC Discovery §3: no query, no fragment). */
