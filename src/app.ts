@@ -29,6 +29,7 @@ import { listen, type Listener } from "./http/listener.js";
 import { withJwks } from "./http/jwks-route.js";
 import { withProbes } from "./http/probes.js";
 import { withProtectedResource } from "./http/protected-resource.js";
+import { createObservability } from "./observability/observability.js";
 import { createDcrRegistry } from "./oauth/dcr-registry.js";
 import { DiscoveryClient } from "./oauth/discovery.js";
 import { remoteJwksIdTokenVerifier } from "./oauth/id-token-verifier.js";
@@ -60,7 +61,11 @@ const ENVOY_CHECK_READ_MAX_BYTES = 1024 * 1024;
 /** Wires configuration into a running server. */
 export async function startPortcullis(config: Config, log: Logger, clock: Clock = systemClock): Promise<RunningPortcullis> {
   const policy = new Policy(config.policy);
-  const store = await openStore(config);
+  const observability = createObservability(
+    { metricsEnabled: config.metricsEnabled, adminServices: [TokenAdminService] },
+    log,
+  );
+  const store = observability.store(await openStore(config));
   if (store.backend === "embedded") {
     log.info({ dataDir: config.dataDir }, "store: embedded (data file); serves one replica only");
   } else {
@@ -117,14 +122,20 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
       http,
       stateTtlMs: config.oauth.stateTtlMs,
     });
-    const authorize = createAuthorize(engine);
-    const check = createEnvoyCheck({ engine, settings: config.envoy });
+    const authorize = createAuthorize(observability.decisions(engine, "authorize"));
+    const check = createEnvoyCheck({ engine: observability.decisions(engine, "envoy_check"), settings: config.envoy });
 
     const connectHandler = connectNodeAdapter({
       readMaxBytes: READ_MAX_BYTES,
-      interceptors: [errorMappingInterceptor(log)],
+      interceptors: [...observability.interceptors, errorMappingInterceptor(log)],
       routes(router) {
-        router.service(AuthorizationService, createAuthorizationService({ authorize, authenticator }));
+        router.service(
+          AuthorizationService,
+          createAuthorizationService({
+            authorize,
+            authenticator: observability.credentialChecks(authenticator, "resolve_libraries"),
+          }),
+        );
         router.service(EnvoyAuthorization, createEnvoyAuthorizationService(check));
         router.service(TokenAdminService, createTokenAdminService(admin));
         router.service(DcrService, createDcrService({ dcr, authenticator }));
@@ -141,7 +152,7 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
         grpcUnaryRoute(AuthorizationService.method.authorize, authorize),
       ],
       { readMaxBytes: READ_MAX_BYTES, toConnectError: (error) => toConnectError(error, log) },
-      withProbes(() => store.ping(), withJwks(publishedKeys, withProtectedResource(config.protectedResource, connectHandler))),
+      withProbes(() => store.ping(), observability.routes(withJwks(publishedKeys, withProtectedResource(config.protectedResource, connectHandler)))),
     );
     const listener = await listen(config.listen.host, config.listen.port, handler);
     log.info({ address: `${listener.address.address}:${listener.address.port}` }, "portcullis listening (h2c and HTTP/1.1)");

@@ -59,6 +59,8 @@ export interface Config {
   envoy: EnvoySettings;
   /** RFC 9728 metadata served at /.well-known/oauth-protected-resource; off when absent. */
   protectedResource?: ProtectedResourceMetadata;
+  /** Serve Prometheus metrics at GET /metrics. */
+  metricsEnabled: boolean;
 }
 
 /** The configuration file's shape (YAML or JSON), snake_case as written. */
@@ -92,6 +94,7 @@ interface ConfigFile {
   oauth?: { state_ttl_ms?: number; http_timeout_ms?: number; http_max_bytes?: number; discovery_cache_ms?: number };
   envoy?: EnvoySettingsFile;
   protected_resource?: unknown;
+  metrics?: { enabled?: boolean };
 }
 
 type Env = Record<string, string | undefined>;
@@ -179,6 +182,10 @@ export function loadConfig(env: Env): Config {
       pick("PORTCULLIS_PROTECTED_RESOURCE", file.protected_resource, (raw) => parseYamlQuietly(raw, "PORTCULLIS_PROTECTED_RESOURCE")),
       (value) => protectedResourceMetadata("protected_resource", value),
     ),
+    // File values are checked too: `enabled: "no"` must not count as on.
+    metricsEnabled: strictFlag("PORTCULLIS_METRICS_ENABLED")(
+      pick<string | boolean>("PORTCULLIS_METRICS_ENABLED", file.metrics?.enabled, String) ?? true,
+    ),
   };
 }
 
@@ -223,6 +230,15 @@ function parseListen(value: string): { host: string; port: number } {
   const port = Number(match?.[3]);
   if (match === null || port > 65535) throw new InvalidArgumentError("PORTCULLIS_LISTEN", `expected host:port, got "${value}"`);
   return { host: match[1] ?? (match[2] || "0.0.0.0"), port };
+}
+
+/** A switch that defaults to on: a typo must not silently turn it off. */
+function strictFlag(name: string) {
+  return (raw: unknown): boolean => {
+    if (raw === true || raw === "true" || raw === "1") return true;
+    if (raw === false || raw === "false" || raw === "0") return false;
+    throw new InvalidArgumentError(name, "must be true or false");
+  };
 }
 
 function positiveInt(name: string) {

@@ -1,16 +1,36 @@
-import { pino, type Logger } from "pino";
+import { pino, type DestinationStream, type Logger } from "pino";
+
+/**
+ * Credentials as they could appear in a log line: an Authorization value
+ * (`Bearer <token>`), an opaque secret (`pcl_…`), a JWT (three base64url
+ * parts, the first a JSON object).
+ */
+const CREDENTIAL = /(bearer\s+)[A-Za-z0-9\-._~+/]{16,}=*|pcl_[A-Za-z0-9_-]{8,}|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/gi;
+
+/** Masks credentials in one serialized log line. */
+export function maskCredentials(line: string): string {
+  return line.replace(CREDENTIAL, (match, scheme: string | undefined) => {
+    if (scheme !== undefined) return `${scheme}[redacted]`;
+    return /^pcl_/i.test(match) ? "pcl_[redacted]" : "[redacted-jwt]";
+  });
+}
 
 /**
  * JSON logs on stdout. Secrets are never passed to the logger; the redaction
- * list is a second line of defence for fields that could hold one.
+ * list is a second line of defence for fields that could hold one, and
+ * masking every written line a third, for what no field list can foresee:
+ * a credential quoted in an error's message or stack.
  */
-export function createLogger(level: string): Logger {
-  return pino({
-    level,
-    base: { service: "portcullis" },
-    redact: {
-      paths: ["authorization", "token", "secret", "*.authorization", "*.token", "*.secret", "headers.authorization"],
-      censor: "[redacted]",
+export function createLogger(level: string, destination: DestinationStream = pino.destination({ dest: 1, sync: false })): Logger {
+  return pino(
+    {
+      level,
+      base: { service: "portcullis" },
+      redact: {
+        paths: ["authorization", "token", "secret", "*.authorization", "*.token", "*.secret", "headers.authorization"],
+        censor: "[redacted]",
+      },
     },
-  });
+    { write: (line: string) => destination.write(maskCredentials(line)) },
+  );
 }

@@ -53,6 +53,7 @@ describe("loadConfig", () => {
         realm: "portcullis",
         omitForbiddenChallenge: false,
       },
+      metricsEnabled: true,
     });
   });
 
@@ -69,6 +70,7 @@ dev_allow_all: true
 log_level: warn
 last_used_interval_ms: 5000
 shutdown_grace_ms: 2000
+metrics: { enabled: false }
 `);
     expect(loadConfig({ PORTCULLIS_CONFIG: file })).toMatchObject({
       listen: { host: "0.0.0.0", port: 9000 },
@@ -82,6 +84,7 @@ shutdown_grace_ms: 2000
       logLevel: "warn",
       lastUsedIntervalMs: 5000,
       shutdownGraceMs: 2000,
+      metricsEnabled: false,
     });
     expect(
       loadConfig({
@@ -101,6 +104,7 @@ shutdown_grace_ms: 2000
         PORTCULLIS_LOG_LEVEL: "debug",
         PORTCULLIS_LAST_USED_INTERVAL_MS: "1000",
         PORTCULLIS_SHUTDOWN_GRACE_MS: "500",
+        PORTCULLIS_METRICS_ENABLED: "true",
       }),
     ).toMatchObject({
       listen: { host: "::1", port: 7000 },
@@ -117,6 +121,7 @@ shutdown_grace_ms: 2000
       logLevel: "debug",
       lastUsedIntervalMs: 1000,
       shutdownGraceMs: 500,
+      metricsEnabled: true,
     });
   });
 
@@ -140,6 +145,8 @@ shutdown_grace_ms: 2000
     ["a configuration file that is a list", { PORTCULLIS_CONFIG: configFile("- a\n- b\n") }, "PORTCULLIS_CONFIG"],
     ["root_tokens that are no list", { PORTCULLIS_CONFIG: configFile(`root_tokens: "${ROOT_A}"\n`) }, "root_tokens"],
     ["a policy variable that is no YAML", { PORTCULLIS_POLICY: "rules: [" }, "PORTCULLIS_POLICY"],
+    ["a metrics switch that is neither true nor false", { PORTCULLIS_METRICS_ENABLED: "off" }, "PORTCULLIS_METRICS_ENABLED"],
+    ["a metrics switch in the file that is text", { PORTCULLIS_CONFIG: configFile('metrics: { enabled: "no" }\n') }, "PORTCULLIS_METRICS_ENABLED"],
   ])("refuses %s, naming the setting", (_case, env, field) => {
     expect(refusal(env).field).toBe(field);
   });

@@ -1,6 +1,6 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { Authenticator } from "../credentials/authenticator.js";
-import type { DecisionEngine } from "../decision/engine.js";
+import type { Decider } from "../decision/decision.js";
 import { UnauthenticatedError } from "../errors.js";
 import {
   AuthorizationService,
@@ -12,7 +12,7 @@ import { authorizeResponse } from "./messages.js";
 export type AuthorizeCall = (request: AuthorizeRequest) => Promise<AuthorizeResponse>;
 
 /** Authorize on its own, for the lean gRPC path as well as for connect-node. */
-export function createAuthorize(engine: DecisionEngine): AuthorizeCall {
+export function createAuthorize(engine: Decider): AuthorizeCall {
   return async (request) =>
     authorizeResponse(
       await engine.decide({
@@ -25,7 +25,7 @@ export function createAuthorize(engine: DecisionEngine): AuthorizeCall {
 
 export function createAuthorizationService(deps: {
   authorize: AuthorizeCall;
-  authenticator: Authenticator;
+  authenticator: Pick<Authenticator, "authenticate">;
 }): ServiceImpl<typeof AuthorizationService> {
   return {
     authorize: (request) => deps.authorize(request),

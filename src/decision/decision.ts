@@ -28,3 +28,8 @@ export function allow(reason: string, identity?: Identity, requiredScope?: strin
 export function deny(denial: Denial, reason: string, identity?: Identity, requiredScope?: string): Decision {
   return { allowed: false, denial, reason, identity, requiredScope };
 }
+
+/** What transports depend on: the engine itself, or a decorator around it. */
+export interface Decider {
+  decide(request: DecisionRequest): Promise<Decision>;
+}

@@ -1,5 +1,5 @@
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { DecisionEngine } from "../decision/engine.js";
+import type { Decider } from "../decision/decision.js";
 import { decisionRequestOf } from "./check-request.js";
 import { checkResponseOf } from "./check-response.js";
 import type { EnvoySettings } from "./envoy-settings.js";
@@ -13,7 +13,7 @@ export type EnvoyCheck = (request: CheckRequest) => Promise<CheckResponse>;
  * (gRPC UNAVAILABLE): Envoy then follows its failure_mode_allow /
  * status_on_error path, whereas any CheckResponse would be a decision.
  */
-export function createEnvoyCheck(deps: { engine: DecisionEngine; settings: EnvoySettings }): EnvoyCheck {
+export function createEnvoyCheck(deps: { engine: Decider; settings: EnvoySettings }): EnvoyCheck {
   return async (request) => checkResponseOf(await deps.engine.decide(decisionRequestOf(request)), deps.settings);
 }
 

@@ -35,7 +35,8 @@ export function parseResource(text: string, host?: string): ResourceParse {
   return { resource };
 }
 
-function stripQuery(target: string): string {
+/** A request target without its query and fragment. */
+export function stripQuery(target: string): string {
   const end = target.search(/[?#]/);
   return end === -1 ? target : target.slice(0, end);
 }

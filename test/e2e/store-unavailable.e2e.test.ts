@@ -6,6 +6,7 @@ import { Decision } from "../../gen/portcullis/v1/authorization_pb.js";
 import { EXAMPLE_CONFIG } from "../support/backends.js";
 import { bearer, createClients, rejectionOf } from "../support/clients.js";
 import { startPortcullisProcess, type PortcullisProcess } from "../support/portcullis-process.js";
+import { parseSamples, sampleValue } from "../support/prometheus-text.js";
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -77,5 +78,31 @@ describe("a server whose Redis goes away", () => {
     const publicDecision = await clients.authorization.authorize({ authorization: "", resource: "GET /health" });
     expect(publicDecision.decision).toBe(Decision.ALLOW);
     expect(server.output()).not.toContain(minted.token);
+  });
+
+  it("counts the outage in /metrics by backend and warns about each decision it prevented", async () => {
+    await stopOwnRedis(redis);
+    const request = { authorization: "Bearer pcl_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", resource: "GET /api/kafka/topics" };
+    expect((await rejectionOf(createClients(server.url).authorization.authorize(request))).code).toBe(Code.Unavailable);
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
+
+    const samples = parseSamples(await (await fetch(`${server.url}/metrics`)).text());
+    const storeErrors = (operation: string) =>
+      sampleValue(samples, "portcullis_store_errors_total", { backend: "redis", operation, kind: "unavailable" }) ?? 0;
+    expect(storeErrors("tokens.get")).toBeGreaterThanOrEqual(1);
+    expect(storeErrors("ping")).toBeGreaterThanOrEqual(1);
+    const unavailable = sampleValue(samples, "portcullis_decision_duration_seconds_count", {
+      transport: "authorize",
+      outcome: "unavailable",
+    });
+    expect(unavailable).toBeGreaterThanOrEqual(1);
+    const warnings = server
+      .output()
+      .split("\n")
+      .filter((line) => line.includes('"outcome":"unavailable"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((entry) => entry.transport === "authorize");
+    expect(warnings.length).toBe(unavailable);
+    expect(warnings[0]).toMatchObject({ level: 40, resource: "GET /api/kafka/topics" });
   });
 });

@@ -1,4 +1,4 @@
-import { chmod, chown, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code } from "@connectrpc/connect";
@@ -7,10 +7,9 @@ import { Decision } from "../../gen/portcullis/v1/authorization_pb.js";
 import type { ListTokensResponse } from "../../gen/portcullis/v1/token_admin_pb.js";
 import { EMBEDDED_DATA_FILE } from "../../src/store/embedded/embedded-store.js";
 import { bearer, createClients, decide } from "../support/clients.js";
-import { startPortcullisProcess, type PortcullisProcess, type StartOptions } from "../support/portcullis-process.js";
+import { startPortcullisProcess, type PortcullisProcess } from "../support/portcullis-process.js";
+import { makeReadOnly, makeWritable } from "../support/read-only-dir.js";
 
-/** Root ignores permission bits, so as root the server runs as `nobody` for a read-only dir to bite. */
-const UNPRIVILEGED = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
 
 const ids = (response: ListTokensResponse) => response.tokens.map((token) => token.tokenId);
 
@@ -25,12 +24,10 @@ describe("a server on the embedded store", () => {
   async function newDataDir(): Promise<string> {
     const dir = await mkdtemp(join(tmpdir(), "portcullis-embedded-"));
     dataDirs.push(dir);
-    if (UNPRIVILEGED.uid !== undefined) await chown(dir, UNPRIVILEGED.uid, UNPRIVILEGED.gid);
     return dir;
   }
   async function start(dataDir: string): Promise<PortcullisProcess> {
-    const options: StartOptions = { dataDir, ...UNPRIVILEGED };
-    const server = await startPortcullisProcess(options);
+    const server = await startPortcullisProcess({ dataDir });
     running.push(server);
     return server;
   }
@@ -107,7 +104,7 @@ describe("a server on the embedded store", () => {
     const fileBefore = await readFile(dataFile);
     const idsBefore = ids(await clients.admin.listTokens({}, root));
 
-    await chmod(dataDir, 0o555);
+    await makeReadOnly(dataDir);
     try {
       await expect(clients.admin.mintToken({ scopes: ["orders:write"], name: "refused" }, root)).rejects.toMatchObject({
         code: Code.Unavailable,
@@ -119,7 +116,7 @@ describe("a server on the embedded store", () => {
       expect(ids(await clients.admin.listTokens({}, root))).toEqual(idsBefore);
       expect(await decide(clients, kept.token, "orders:read")).toEqual({ decision: Decision.ALLOW, reason: "ok" });
     } finally {
-      await chmod(dataDir, 0o700);
+      await makeWritable(dataDir);
     }
     expect(await readdir(dataDir)).toEqual(expect.not.arrayContaining([expect.stringMatching(/\.tmp$/)]));
 

@@ -21,9 +21,6 @@ export interface PortcullisProcess {
 export interface StartOptions {
   env?: Record<string, string>;
   dataDir?: string;
-  /** Run the child as this uid/gid (used to make a read-only data dir bite when tests run as root). */
-  uid?: number;
-  gid?: number;
 }
 
 /** Starts `src/main.ts` as its own process on a free port and waits until it listens. */
@@ -38,8 +35,6 @@ export async function startPortcullisProcess(options: StartOptions = {}): Promis
       PORTCULLIS_LOG_LEVEL: "debug",
       ...options.env,
     },
-    uid: options.uid,
-    gid: options.gid,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

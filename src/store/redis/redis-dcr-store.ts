@@ -14,7 +14,7 @@ const scripts = {
 
 const SCAN_BATCH = 500;
 
-/** DCR entries in ToolHive's layout (docs/dcr-interop.md), plus registration leases. */
+/** DCR entries in ToolHive's layout (README.md, "OAuth client state"), plus registration leases. */
 export function redisDcrStore(client: Redis, keys: RedisKeys): DcrStore {
   return {
     async get(key) {

@@ -1,0 +1,57 @@
+/**
+ * Every reason code a decision can carry, with the decision it comes with.
+ * The README's reason-code table and docs/jwt-credentials.md document them; metrics label
+ * with these codes only, so a new code has to be added here to be counted
+ * by name (test/observability/reason-codes.test.ts keeps README and list in
+ * step).
+ */
+export const REASON_CODES = {
+  ok: "allow",
+  public_resource: "allow",
+  dev_allow_all: "allow",
+  missing_credential: "deny",
+  unsupported_scheme: "deny",
+  malformed_credential: "deny",
+  credential_too_long: "deny",
+  unknown_token: "deny",
+  token_revoked: "deny",
+  token_expired: "deny",
+  insufficient_scope: "deny",
+  tool_not_allowed: "deny",
+  no_required_scope: "deny",
+  no_policy: "deny",
+  bad_resource: "deny",
+  unknown_rule: "deny",
+  single_use_requires_jti: "deny",
+  // JWT credentials (docs/jwt-credentials.md).
+  unknown_issuer: "deny",
+  unknown_key: "deny",
+  ambiguous_key: "deny",
+  key_retired: "deny",
+  alg_none: "deny",
+  alg_not_allowed: "deny",
+  bad_kid: "deny",
+  bad_signature: "deny",
+  token_not_yet_valid: "deny",
+  iat_in_future: "deny",
+  wrong_audience: "deny",
+  malformed_jwt: "deny",
+  bad_jwt_header: "deny",
+  bad_jwt_payload: "deny",
+  bad_claim: "deny",
+  missing_claim: "deny",
+  token_rotated: "deny",
+  team_inactive: "deny",
+  unknown_team: "deny",
+  lifetime_too_long: "deny",
+  jti_replayed: "deny",
+  invalid_token: "deny",
+  already_used: "deny",
+} as const satisfies Record<string, "allow" | "deny">;
+
+export type ReasonCode = keyof typeof REASON_CODES;
+
+/** The codes that come with one decision. */
+export function reasonCodesOf(decision: "allow" | "deny"): ReasonCode[] {
+  return (Object.keys(REASON_CODES) as ReasonCode[]).filter((code) => REASON_CODES[code] === decision);
+}

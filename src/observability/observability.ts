@@ -1,0 +1,39 @@
+import type { DescService } from "@bufbuild/protobuf";
+import type { Interceptor } from "@connectrpc/connect";
+import type { Logger } from "pino";
+import type { Decider } from "../decision/decision.js";
+import type { RequestHandler } from "../http/listener.js";
+import { withMetrics } from "../http/metrics-route.js";
+import type { Store } from "../store/store.js";
+import { adminCallsInterceptor } from "./admin-calls-interceptor.js";
+import { decisionRecorder, type DecisionTransport } from "./decision-recorder.js";
+import { instrumentedCredentialCheck, instrumentedEngine, type CredentialCheck } from "./instrumented-engine.js";
+import { instrumentedStore } from "./instrumented-store.js";
+import { createMetrics } from "./metrics.js";
+
+/**
+ * Metrics and decision logs, applied as decorators around the parts the
+ * server is wired from, so those parts stay free of them. Decision logs are
+ * written whether or not metrics are on.
+ */
+export interface Observability {
+  store(store: Store): Store;
+  decisions(engine: Decider, transport: DecisionTransport): Decider;
+  credentialChecks(authenticator: CredentialCheck, transport: DecisionTransport): CredentialCheck;
+  /** Goes first in the Connect interceptor list. */
+  readonly interceptors: Interceptor[];
+  /** Serves GET /metrics in front of `next`. */
+  routes(next: RequestHandler): RequestHandler;
+}
+
+export function createObservability(settings: { metricsEnabled: boolean; adminServices: readonly DescService[] }, log: Logger): Observability {
+  const metrics = settings.metricsEnabled ? createMetrics() : undefined;
+  return {
+    store: (store) => (metrics ? instrumentedStore(store, metrics) : store),
+    decisions: (engine, transport) => instrumentedEngine(engine, decisionRecorder(transport, metrics, log)),
+    credentialChecks: (authenticator, transport) =>
+      instrumentedCredentialCheck(authenticator, decisionRecorder(transport, metrics, log)),
+    interceptors: metrics ? [adminCallsInterceptor(metrics, settings.adminServices)] : [],
+    routes: (next) => (metrics ? withMetrics(metrics.registry, next) : next),
+  };
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { maskCredentials } from "../src/log.js";
+import { captureLog } from "./support/captured-log.js";
+
+const OPAQUE = "pcl_Vb7pQ1xZ3kR8mN2wT5yU9iO0aS4dF6gH8jK1lZ3xC5v";
+const ROOT = "config-root-token-0123456789abcdefghijklmnopqrstuv";
+const JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyIn0.c2lnbmF0dXJlLWJ5dGVz";
+
+describe("maskCredentials", () => {
+  it.each([
+    ["an Authorization value", `header was Bearer ${ROOT}`, "header was Bearer [redacted]"],
+    ["a lower-case scheme", `bearer ${ROOT}`, "bearer [redacted]"],
+    ["an opaque secret on its own", `token ${OPAQUE} rejected`, "token pcl_[redacted] rejected"],
+    ["a JWT on its own", `{"msg":"bad ${JWT}"}`, '{"msg":"bad [redacted-jwt]"}'],
+  ])("masks %s", (_case, line, masked) => {
+    expect(maskCredentials(line)).toBe(masked);
+  });
+
+  it.each([
+    ["a token id", '{"tokenId":"tok_xpLtwcstKXbXaYkQociGWu"}'],
+    ["prose that mentions a bearer token", '{"msg":"bearer token missing"}'],
+    ["a file path", '{"path":"/var/lib/portcullis/root.token"}'],
+  ])("leaves %s alone", (_case, line) => {
+    expect(maskCredentials(line)).toBe(line);
+  });
+});
+
+describe("the service logger", () => {
+  it("never writes a credential quoted in an error's message, stack or properties", () => {
+    const captured = captureLog();
+    const error = Object.assign(new Error(`upstream refused Bearer ${ROOT}`), { header: `Bearer ${OPAQUE}`, jwt: JWT });
+    captured.log.error({ err: error }, "unexpected error in handler");
+    captured.log.warn({ authorization: `Bearer ${ROOT}`, nested: { token: OPAQUE } }, "redacted fields");
+
+    const text = captured.text();
+    for (const secret of [ROOT, OPAQUE, JWT]) expect(text).not.toContain(secret);
+    expect(captured.entries()[0]).toMatchObject({ msg: "unexpected error in handler", err: { message: "upstream refused Bearer [redacted]" } });
+  });
+});

@@ -1,0 +1,162 @@
+import { describe, expect, it } from "vitest";
+import { Authenticator } from "../../src/credentials/authenticator.js";
+import type { CredentialVerifier, Identity, Verification } from "../../src/credentials/identity.js";
+import { DecisionEngine } from "../../src/decision/engine.js";
+import { UnavailableError } from "../../src/errors.js";
+import { decisionRecorder } from "../../src/observability/decision-recorder.js";
+import { instrumentedCredentialCheck, instrumentedEngine } from "../../src/observability/instrumented-engine.js";
+import { createMetrics, type Metrics } from "../../src/observability/metrics.js";
+import { Policy } from "../../src/policy/policy.js";
+import { captureLog } from "../support/captured-log.js";
+import { parseSamples, sampleValue } from "../support/prometheus-text.js";
+
+const READER: Identity = {
+  subject: "token:tok_reader",
+  tokenId: "tok_reader",
+  credentialType: "opaque",
+  name: "reader",
+  scopes: ["kafka:read"],
+  libraries: [],
+  allowedTools: [],
+};
+
+/** Bearers the tests present, and what verifying each one gives. */
+const VERIFICATIONS: Record<string, () => Verification> = {
+  "reader-secret-0123456789": () => ({ identity: READER }),
+  "stale-secret-0123456789": () => ({ rejection: { reason: "reason_nobody_listed" } }),
+  "outage-secret-0123456789": () => {
+    // A cause that quotes the credential, as a careless dependency might.
+    throw new UnavailableError("store unavailable", { cause: new Error("lookup of outage-secret-0123456789 failed") });
+  },
+};
+
+const verifier: CredentialVerifier = {
+  accepts: () => true,
+  async verify(bearer) {
+    return VERIFICATIONS[bearer]?.() ?? { rejection: { reason: "unknown_token" } };
+  },
+};
+
+const policy = new Policy({
+  rules: [
+    { name: "health", resource: "GET /health", public: true },
+    { name: "kafka-read", path_prefix: "/api/kafka", methods: ["GET"], scope: "kafka:read" },
+    { name: "kafka-write", path_prefix: "/api/kafka", methods: ["POST"], scope: "kafka:write" },
+  ],
+});
+const authenticator = new Authenticator([verifier]);
+const engine = new DecisionEngine(policy, authenticator);
+
+function setup(level = "debug") {
+  const metrics = createMetrics();
+  const captured = captureLog(level);
+  const decider = instrumentedEngine(engine, decisionRecorder("authorize", metrics, captured.log));
+  return { metrics, captured, decider };
+}
+
+async function samples(metrics: Metrics) {
+  return parseSamples(await metrics.registry.metrics());
+}
+
+const decisions = "portcullis_decisions_total";
+const latencyCount = "portcullis_decision_duration_seconds_count";
+
+describe("the instrumented decision engine", () => {
+  it("passes every decision through unchanged and counts it by transport, decision and reason", async () => {
+    const { metrics, decider } = setup();
+    const requests = [
+      { authorization: "Bearer reader-secret-0123456789", resource: "GET /api/kafka/topics" },
+      { authorization: "Bearer reader-secret-0123456789", resource: "GET /api/kafka/topics" },
+      { authorization: "Bearer reader-secret-0123456789", resource: "POST /api/kafka/topics" },
+      { authorization: "", resource: "GET /api/kafka/topics" },
+      { authorization: "", resource: "GET /health" },
+    ];
+    for (const request of requests) expect(await decider.decide(request)).toEqual(await engine.decide(request));
+
+    const all = await samples(metrics);
+    const count = (decision: string, reason: string) => sampleValue(all, decisions, { transport: "authorize", decision, reason });
+    expect(count("allow", "ok")).toBe(2);
+    expect(count("deny", "insufficient_scope")).toBe(1);
+    expect(count("deny", "missing_credential")).toBe(1);
+    expect(count("allow", "public_resource")).toBe(1);
+    expect(count("deny", "token_revoked")).toBe(0);
+    expect(sampleValue(all, latencyCount, { transport: "authorize", outcome: "allow" })).toBe(3);
+    expect(sampleValue(all, latencyCount, { transport: "authorize", outcome: "deny" })).toBe(2);
+  });
+
+  it("labels a reason code missing from the closed list as other, while the log line keeps it", async () => {
+    const { metrics, captured, decider } = setup();
+    const decision = await decider.decide({ authorization: "stale-secret-0123456789", resource: "GET /api/kafka/topics" });
+    expect(decision.reason).toBe("reason_nobody_listed");
+
+    const all = await samples(metrics);
+    expect(sampleValue(all, decisions, { transport: "authorize", decision: "deny", reason: "other" })).toBe(1);
+    expect(all.some((sample) => sample.labels.reason === "reason_nobody_listed")).toBe(false);
+    expect(captured.entries()).toContainEqual(expect.objectContaining({ msg: "decision", reason: "reason_nobody_listed" }));
+  });
+
+  it("logs one debug line per decision with token id, credential type and the resource without its query", async () => {
+    const { captured, decider } = setup();
+    await decider.decide({ authorization: "Bearer reader-secret-0123456789", resource: "GET /api/kafka/topics?sig=query-secret" });
+
+    const [line, ...rest] = captured.entries();
+    expect(rest).toEqual([]);
+    expect(line).toMatchObject({
+      level: 20,
+      msg: "decision",
+      transport: "authorize",
+      decision: "allow",
+      reason: "ok",
+      tokenId: "tok_reader",
+      credentialType: "opaque",
+      resource: "GET /api/kafka/topics",
+    });
+    expect(line!.latencyMs).toEqual(expect.any(Number));
+    expect(captured.text()).not.toContain("reader-secret-0123456789");
+    expect(captured.text()).not.toContain("query-secret");
+  });
+
+  it("writes no decision line when the log level is above debug", async () => {
+    const { captured, decider } = setup("info");
+    await decider.decide({ authorization: "Bearer reader-secret-0123456789", resource: "GET /api/kafka/topics" });
+    expect(captured.text()).toBe("");
+  });
+
+  it("rethrows an outage, times it as unavailable and warns without quoting the credential or the error", async () => {
+    const { metrics, captured, decider } = setup();
+    const request = { authorization: "Bearer outage-secret-0123456789", resource: "GET /api/kafka/topics" };
+    await expect(decider.decide(request)).rejects.toBeInstanceOf(UnavailableError);
+
+    const all = await samples(metrics);
+    expect(sampleValue(all, latencyCount, { transport: "authorize", outcome: "unavailable" })).toBe(1);
+    expect(all.filter((sample) => sample.name === decisions).every((sample) => sample.value === 0)).toBe(true);
+    expect(captured.entries()).toEqual([
+      expect.objectContaining({ level: 40, transport: "authorize", outcome: "unavailable", resource: "GET /api/kafka/topics" }),
+    ]);
+    expect(captured.text()).not.toContain("outage-secret");
+  });
+});
+
+describe("the instrumented credential check", () => {
+  it("counts a verified credential as allow ok and a rejection as deny with its reason, passing both through", async () => {
+    const metrics = createMetrics();
+    const captured = captureLog();
+    const check = instrumentedCredentialCheck(authenticator, decisionRecorder("resolve_libraries", metrics, captured.log));
+
+    expect(await check.authenticate("Bearer reader-secret-0123456789")).toEqual({ identity: READER });
+    expect(await check.authenticate("Bearer not-a-known-secret-0123")).toEqual({ rejection: { reason: "unknown_token" } });
+    await expect(check.authenticate("outage-secret-0123456789")).rejects.toBeInstanceOf(UnavailableError);
+
+    const all = await samples(metrics);
+    const count = (decision: string, reason: string) =>
+      sampleValue(all, decisions, { transport: "resolve_libraries", decision, reason });
+    expect([count("allow", "ok"), count("deny", "unknown_token")]).toEqual([1, 1]);
+    expect(sampleValue(all, latencyCount, { transport: "resolve_libraries", outcome: "unavailable" })).toBe(1);
+    expect(captured.entries().map((entry) => [entry.decision ?? entry.outcome, entry.tokenId])).toEqual([
+      ["allow", "tok_reader"],
+      ["deny", undefined],
+      ["unavailable", undefined],
+    ]);
+    expect(captured.text()).not.toMatch(/reader-secret|not-a-known-secret|outage-secret/);
+  });
+});
