@@ -2,12 +2,12 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { loadConfig } from "../src/config.js";
-import { CONTEXT_EXTENSIONS } from "../src/envoy/check-request.js";
-import { Policy } from "../src/policy/policy.js";
-import { parseResource } from "../src/policy/resource.js";
+import { loadConfig } from "../../src/config.js";
+import { CONTEXT_EXTENSIONS } from "../../src/envoy/check-request.js";
+import { Policy } from "../../src/policy/policy.js";
+import { parseResource } from "../../src/policy/resource.js";
 
-const REPO = fileURLToPath(new URL("..", import.meta.url));
+const REPO = fileURLToPath(new URL("../..", import.meta.url));
 const EXAMPLE_CONFIG = `${REPO}deploy/portcullis.envoy-example.yaml`;
 const EXT_AUTHZ = "envoy.filters.http.ext_authz";
 

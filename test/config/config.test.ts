@@ -2,10 +2,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config.js";
-import { InvalidArgumentError } from "../src/errors.js";
-import { Policy } from "../src/policy/policy.js";
-import { EXAMPLE_CONFIG } from "./support/backends.js";
+import { loadConfig } from "../../src/config.js";
+import { InvalidArgumentError } from "../../src/errors.js";
+import { Policy } from "../../src/policy/policy.js";
+import { EXAMPLE_CONFIG } from "../support/backends.js";
 
 const ROOT_A = "root-token-a-0123456789abcdefghijklmnop";
 const ROOT_B = "root-token-b-0123456789abcdefghijklmnop";

@@ -2,8 +2,8 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config.js";
-import { InvalidArgumentError } from "../src/errors.js";
+import { loadConfig } from "../../src/config.js";
+import { InvalidArgumentError } from "../../src/errors.js";
 
 describe("DCR and OAuth settings", () => {
   it("default to 90-day staleness, 10-minute flows, plain secrets and the main Redis prefix", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config.js";
+import { loadConfig } from "../../src/config.js";
 
 describe("Envoy and protected-resource settings", () => {
   it("default to the x-auth-* headers, realm portcullis, keeping Authorization, with challenges on 403", () => {

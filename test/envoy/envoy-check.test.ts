@@ -1,7 +1,7 @@
 import { status, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEnvoyClient, headerNamed, metadataOf, upstreamHeaders, type EnvoyClient } from "./support/envoy-client.js";
-import { RESOURCE_METADATA_URL, startEnvoyFixture, type EnvoyFixture } from "./support/envoy-fixture.js";
+import { createEnvoyClient, headerNamed, metadataOf, upstreamHeaders, type EnvoyClient } from "../support/envoy-client.js";
+import { RESOURCE_METADATA_URL, startEnvoyFixture, type EnvoyFixture } from "../support/envoy-fixture.js";
 
 describe("Envoy ext_authz Check, called by a grpc-js client built from the upstream Envoy protos", () => {
   let fixture: EnvoyFixture;

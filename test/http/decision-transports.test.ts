@@ -2,11 +2,11 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Authorization as EnvoyAuthorization } from "../gen/envoy/service/auth/v3/external_auth_pb.js";
-import { AuthorizationService, AuthorizeRequestSchema, Decision } from "../gen/portcullis/v1/authorization_pb.js";
-import { createClients } from "./support/clients.js";
-import { startEnvoyFixture, type EnvoyFixture } from "./support/envoy-fixture.js";
-import { grpcFrame, rawGrpcCall } from "./support/raw-grpc.js";
+import { Authorization as EnvoyAuthorization } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
+import { AuthorizationService, AuthorizeRequestSchema, Decision } from "../../gen/portcullis/v1/authorization_pb.js";
+import { createClients } from "../support/clients.js";
+import { startEnvoyFixture, type EnvoyFixture } from "../support/envoy-fixture.js";
+import { grpcFrame, rawGrpcCall } from "../support/raw-grpc.js";
 
 const PROTECTED_RESOURCE = {
   resource: "https://api.example.com/mcp",

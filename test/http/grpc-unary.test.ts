@@ -4,10 +4,10 @@ import { connectNodeAdapter, createConnectTransport, createGrpcWebTransport } fr
 import { gzipSync } from "node:zlib";
 import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { toConnectError } from "../src/api/error-mapping.js";
-import { UnavailableError } from "../src/errors.js";
-import { grpcUnaryRoute, percentEncode, withGrpcUnary } from "../src/http/grpc-unary.js";
-import { listen, type Listener } from "../src/http/listener.js";
+import { toConnectError } from "../../src/api/error-mapping.js";
+import { UnavailableError } from "../../src/errors.js";
+import { grpcUnaryRoute, percentEncode, withGrpcUnary } from "../../src/http/grpc-unary.js";
+import { listen, type Listener } from "../../src/http/listener.js";
 import {
   AuthorizationService,
   AuthorizeRequestSchema,
@@ -15,8 +15,8 @@ import {
   Decision,
   type AuthorizeRequest,
   type AuthorizeResponse,
-} from "../gen/portcullis/v1/authorization_pb.js";
-import { grpcFrame, rawGrpcCall } from "./support/raw-grpc.js";
+} from "../../gen/portcullis/v1/authorization_pb.js";
+import { grpcFrame, rawGrpcCall } from "../support/raw-grpc.js";
 
 const AUTHORIZE_PATH = "/portcullis.v1.AuthorizationService/Authorize";
 

@@ -2,8 +2,8 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AuthorizationService, Decision, Denial, type AuthorizeResponse } from "../gen/portcullis/v1/authorization_pb.js";
-import { createClients } from "./support/clients.js";
+import { AuthorizationService, Decision, Denial, type AuthorizeResponse } from "../../gen/portcullis/v1/authorization_pb.js";
+import { createClients } from "../support/clients.js";
 import {
   createEnvoyClient,
   headerNamed,
@@ -12,9 +12,9 @@ import {
   type EnvoyClient,
   type HttpAttributes,
   type WireCheckResponse,
-} from "./support/envoy-client.js";
-import { startEnvoyFixture, type EnvoyFixture, type TestTokens } from "./support/envoy-fixture.js";
-import { JWT_SUBJECT, JwtIssuers, REQUEST_SUBJECT, TEAM_LIBRARIES, type JwtTestTokens } from "./support/jwt-fixture.js";
+} from "../support/envoy-client.js";
+import { startEnvoyFixture, type EnvoyFixture, type TestTokens } from "../support/envoy-fixture.js";
+import { JWT_SUBJECT, JwtIssuers, REQUEST_SUBJECT, TEAM_LIBRARIES, type JwtTestTokens } from "../support/jwt-fixture.js";
 
 type Tokens = TestTokens & JwtTestTokens;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { maskCredentials } from "../src/log.js";
-import { captureLog } from "./support/captured-log.js";
+import { maskCredentials } from "../../src/log.js";
+import { captureLog } from "../support/captured-log.js";
 
 const OPAQUE = "pcl_Vb7pQ1xZ3kR8mN2wT5yU9iO0aS4dF6gH8jK1lZ3xC5v";
 const ROOT = "config-root-token-0123456789abcdefghijklmnopqrstuv";

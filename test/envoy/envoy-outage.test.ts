@@ -1,10 +1,10 @@
 import { Code } from "@connectrpc/connect";
 import { status, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createClients, rejectionOf } from "./support/clients.js";
-import { createEnvoyClient, type EnvoyClient, type WireCheckResponse } from "./support/envoy-client.js";
-import { mintTestTokens, startEnvoyFixture, type EnvoyFixture } from "./support/envoy-fixture.js";
-import { startOwnRedis, type OwnRedis } from "./support/redis-server.js";
+import { createClients, rejectionOf } from "../support/clients.js";
+import { createEnvoyClient, type EnvoyClient, type WireCheckResponse } from "../support/envoy-client.js";
+import { mintTestTokens, startEnvoyFixture, type EnvoyFixture } from "../support/envoy-fixture.js";
+import { startOwnRedis, type OwnRedis } from "../support/redis-server.js";
 
 const READER_REQUEST = (token: string) => ({ method: "GET", path: "/api/kafka/topics", headers: { authorization: `Bearer ${token}` } });
 
