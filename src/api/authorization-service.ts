@@ -18,6 +18,7 @@ export function createAuthorize(engine: Decider): AuthorizeCall {
       await engine.decide({
         authorization: request.authorization,
         resource: request.resource,
+        host: request.host,
         requiredScope: request.requiredScope,
       }),
     );
