@@ -1,7 +1,17 @@
-import { readFileSync } from "node:fs";
-import { parse as parseYaml, YAMLError } from "yaml";
-import { parseJwtConfig, type JwtConfig, type JwtFileConfig } from "./credentials/jwt/issuer-config.js";
-import { envoySettings, type EnvoySettings, type EnvoySettingsFile } from "./envoy/envoy-settings.js";
+import { readConfigFile, type ConfigFile } from "./config-file.js";
+import {
+  checkedRootTokens,
+  flag,
+  json,
+  optional,
+  parseEncryptionKey,
+  parseListen,
+  parseYamlQuietly,
+  positiveInt,
+  strictFlag,
+} from "./config-values.js";
+import { parseJwtConfig, type JwtConfig } from "./credentials/jwt/issuer-config.js";
+import { envoySettings, type EnvoySettings } from "./envoy/envoy-settings.js";
 import { InvalidArgumentError } from "./errors.js";
 import { protectedResourceMetadata, type ProtectedResourceMetadata } from "./http/protected-resource.js";
 import type { PolicyConfig } from "./policy/policy.js";
@@ -63,40 +73,6 @@ export interface Config {
   metricsEnabled: boolean;
 }
 
-/** The configuration file's shape (YAML or JSON), snake_case as written. */
-interface ConfigFile {
-  listen?: string;
-  data_dir?: string;
-  redis?: {
-    url?: string;
-    username?: string;
-    password?: string;
-    prefix?: string;
-    dcr_prefix?: string;
-    command_timeout_ms?: number;
-  };
-  token_pepper?: string;
-  root_tokens?: { token: string; name?: string }[];
-  token_file?: string;
-  policy?: PolicyConfig;
-  jwt?: JwtFileConfig;
-  dev_allow_all?: boolean;
-  log_level?: string;
-  last_used_interval_ms?: number;
-  shutdown_grace_ms?: number;
-  dcr?: {
-    stale_after_s?: number;
-    encryption_key?: string;
-    lease_ttl_ms?: number;
-    await_max_ms?: number;
-    await_poll_ms?: number;
-  };
-  oauth?: { state_ttl_ms?: number; http_timeout_ms?: number; http_max_bytes?: number; discovery_cache_ms?: number };
-  envoy?: EnvoySettingsFile;
-  protected_resource?: unknown;
-  metrics?: { enabled?: boolean };
-}
-
 type Env = Record<string, string | undefined>;
 
 /**
@@ -104,7 +80,7 @@ type Env = Record<string, string | undefined>;
  * variables, which win. Every setting has both; README lists them.
  */
 export function loadConfig(env: Env): Config {
-  const file = env.PORTCULLIS_CONFIG ? readConfigFile(env.PORTCULLIS_CONFIG) : {};
+  const file: ConfigFile = env.PORTCULLIS_CONFIG ? readConfigFile(env.PORTCULLIS_CONFIG) : {};
   const pick = <T>(envName: string, fromFile: T | undefined, parse: (raw: string) => T): T | undefined => {
     const raw = env[envName];
     return raw !== undefined && raw !== "" ? parse(raw) : fromFile;
@@ -136,9 +112,7 @@ export function loadConfig(env: Env): Config {
             password: pick("REDIS_PASSWORD", file.redis?.password, String),
             prefix: redisPrefix,
             dcrPrefix: pick("PORTCULLIS_DCR_REDIS_PREFIX", file.redis?.dcr_prefix, String) ?? redisPrefix,
-            commandTimeoutMs:
-              pick("PORTCULLIS_REDIS_TIMEOUT_MS", file.redis?.command_timeout_ms, positiveInt("PORTCULLIS_REDIS_TIMEOUT_MS")) ??
-              2000,
+            commandTimeoutMs: positive("PORTCULLIS_REDIS_TIMEOUT_MS", file.redis?.command_timeout_ms, 2000),
           },
     tokenPepper: pick("PORTCULLIS_TOKEN_PEPPER", file.token_pepper, String),
     rootTokens: checkedRootTokens([
@@ -159,11 +133,8 @@ export function loadConfig(env: Env): Config {
     }),
     devAllowAll: pick("PORTCULLIS_DEV_ALLOW_ALL", file.dev_allow_all, flag) ?? false,
     logLevel: pick("PORTCULLIS_LOG_LEVEL", file.log_level, String) ?? "info",
-    lastUsedIntervalMs:
-      pick("PORTCULLIS_LAST_USED_INTERVAL_MS", file.last_used_interval_ms, positiveInt("PORTCULLIS_LAST_USED_INTERVAL_MS")) ??
-      60_000,
-    shutdownGraceMs:
-      pick("PORTCULLIS_SHUTDOWN_GRACE_MS", file.shutdown_grace_ms, positiveInt("PORTCULLIS_SHUTDOWN_GRACE_MS")) ?? 10_000,
+    lastUsedIntervalMs: positive("PORTCULLIS_LAST_USED_INTERVAL_MS", file.last_used_interval_ms, 60_000),
+    shutdownGraceMs: positive("PORTCULLIS_SHUTDOWN_GRACE_MS", file.shutdown_grace_ms, 10_000),
     dcr: {
       staleAfterMs: positive("PORTCULLIS_DCR_STALE_AFTER_S", file.dcr?.stale_after_s, 90 * 24 * 3600) * 1000,
       encryptionKey: encryptionKey === undefined ? undefined : parseEncryptionKey(encryptionKey),
@@ -189,92 +160,3 @@ export function loadConfig(env: Env): Config {
   };
 }
 
-function flag(raw: string): boolean {
-  return raw === "true" || raw === "1";
-}
-
-function optional<T, U>(value: T | undefined, check: (value: T) => U): U | undefined {
-  return value === undefined || value === null ? undefined : check(value);
-}
-
-function readConfigFile(path: string): ConfigFile {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    throw new InvalidArgumentError("PORTCULLIS_CONFIG", `cannot read ${path}: ${(error as NodeJS.ErrnoException).code}`);
-  }
-  const parsed = parseYamlQuietly(text, "PORTCULLIS_CONFIG", path);
-  if (parsed === null || parsed === undefined) return {};
-  if (typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw new InvalidArgumentError("PORTCULLIS_CONFIG", `${path} must hold a mapping`);
-  }
-  return parsed as ConfigFile;
-}
-
-/**
- * YAML's own error messages quote the offending lines, which may hold a root
- * token or a password; only the position is reported.
- */
-function parseYamlQuietly(text: string, field: string, path?: string): unknown {
-  try {
-    return parseYaml(text);
-  } catch (error) {
-    const position = error instanceof YAMLError && error.linePos ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : "";
-    throw new InvalidArgumentError(field, `${path ?? "value"} is not valid YAML${position}`);
-  }
-}
-
-function parseListen(value: string): { host: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);
-  const port = Number(match?.[3]);
-  if (match === null || port > 65535) throw new InvalidArgumentError("PORTCULLIS_LISTEN", `expected host:port, got "${value}"`);
-  return { host: match[1] ?? (match[2] || "0.0.0.0"), port };
-}
-
-/** A switch that defaults to on: a typo must not silently turn it off. */
-function strictFlag(name: string) {
-  return (raw: unknown): boolean => {
-    if (raw === true || raw === "true" || raw === "1") return true;
-    if (raw === false || raw === "false" || raw === "0") return false;
-    throw new InvalidArgumentError(name, "must be true or false");
-  };
-}
-
-function positiveInt(name: string) {
-  return (raw: string | number): number => {
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value <= 0) throw new InvalidArgumentError(name, "must be a positive integer");
-    return value;
-  };
-}
-
-/** 32 bytes, base64 or base64url. The value is never echoed: it is a secret. */
-function parseEncryptionKey(raw: string): Buffer {
-  const text = raw.trim();
-  const key = Buffer.from(text, "base64");
-  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text) || key.length !== 32) {
-    throw new InvalidArgumentError("PORTCULLIS_DCR_ENCRYPTION_KEY", "must be 32 bytes, base64-encoded");
-  }
-  return key;
-}
-
-function json(name: string) {
-  return (raw: string): unknown => {
-    try {
-      return JSON.parse(raw);
-    } catch {
-      throw new InvalidArgumentError(name, "must be JSON");
-    }
-  };
-}
-
-function checkedRootTokens(tokens: RootTokenConfig[]): RootTokenConfig[] {
-  tokens.forEach((entry, index) => {
-    if (typeof entry.token !== "string" || entry.token.length < 32) {
-      // The value itself is never echoed: it is a secret.
-      throw new InvalidArgumentError(`root_tokens[${index}]`, "token must be a string of at least 32 characters");
-    }
-  });
-  return tokens;
-}
