@@ -8,7 +8,7 @@ import { canonicalDcrKey, encodeDcrKey, type DcrKeyInput } from "../../src/oauth
 import { createDcrRegistry, type DcrRegistry } from "../../src/oauth/dcr-registry.js";
 import { envelopeSealer, plainSealer, type SecretSealer } from "../../src/oauth/secret-sealer.js";
 import { EMBEDDED_DATA_FILE, openEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
-import type { EmbeddedState } from "../../src/store/embedded/embedded-state.js";
+import type { EmbeddedDcrEntry } from "../../src/store/embedded/embedded-state.js";
 import { redisKeys } from "../../src/store/redis/redis-keys.js";
 import { openRedisStore } from "../../src/store/redis/redis-store.js";
 import type { Store } from "../../src/store/store.js";
@@ -29,7 +29,7 @@ async function embeddedBackend(): Promise<Backend> {
   const dir = await mkdtemp(join(tmpdir(), "pcl-dcr-contract-"));
   const store = await openEmbeddedStore(dir);
   const fileEntry = async (key: DcrKeyInput) => {
-    const state = JSON.parse(await readFile(join(dir, EMBEDDED_DATA_FILE), "utf8")) as EmbeddedState;
+    const state = JSON.parse(await readFile(join(dir, EMBEDDED_DATA_FILE), "utf8")) as { dcr: Record<string, EmbeddedDcrEntry> };
     return state.dcr[encodeDcrKey(canonicalDcrKey(key))];
   };
   return {

@@ -9,16 +9,16 @@ export function embeddedDcrStore(document: PersistentDocument<EmbeddedState>): D
   const live = (entry: EmbeddedDcrEntry | undefined, nowMs: number) =>
     entry !== undefined && (entry.evictAt === undefined || entry.evictAt > nowMs) ? entry : undefined;
   const liveLease = (state: EmbeddedState, encoded: string, nowMs: number) => {
-    const lease = state.dcrLeases[encoded];
+    const lease = state.dcrLeases.get(encoded);
     return lease !== undefined && lease.expiresAt > nowMs ? lease : undefined;
   };
   const prune = (draft: EmbeddedState, nowMs: number) => {
-    for (const [encoded, entry] of Object.entries(draft.dcr)) if (!live(entry, nowMs)) delete draft.dcr[encoded];
-    for (const encoded of Object.keys(draft.dcrLeases)) if (!liveLease(draft, encoded, nowMs)) delete draft.dcrLeases[encoded];
+    for (const [encoded, entry] of draft.dcr) if (!live(entry, nowMs)) draft.dcr.delete(encoded);
+    for (const encoded of draft.dcrLeases.keys()) if (!liveLease(draft, encoded, nowMs)) draft.dcrLeases.delete(encoded);
   };
   return {
     async get(key, nowMs) {
-      const entry = live(document.current.dcr[encodeDcrKey(key)], nowMs);
+      const entry = live(document.current.dcr.get(encodeDcrKey(key)), nowMs);
       return entry === undefined ? undefined : structuredClone(entry.record);
     },
     put(record, nowMs, leaseId) {
@@ -26,35 +26,35 @@ export function embeddedDcrStore(document: PersistentDocument<EmbeddedState>): D
       return document.update((draft) => {
         prune(draft, nowMs);
         const ttlMs = dcrEvictionTtlMs(record, nowMs);
-        draft.dcr[encoded] = { record: structuredClone(record), ...(ttlMs === undefined ? {} : { evictAt: nowMs + ttlMs }) };
+        draft.dcr.set(encoded, { record: structuredClone(record), ...(ttlMs === undefined ? {} : { evictAt: nowMs + ttlMs }) });
         const leaseReleased = leaseId !== undefined && liveLease(draft, encoded, nowMs)?.leaseId === leaseId;
-        if (leaseReleased) delete draft.dcrLeases[encoded];
+        if (leaseReleased) draft.dcrLeases.delete(encoded);
         return { leaseReleased };
       });
     },
     async delete(key, nowMs) {
       const encoded = encodeDcrKey(key);
-      if (document.current.dcr[encoded] === undefined) return false;
+      if (!document.current.dcr.has(encoded)) return false;
       return document.update((draft) => {
-        const existed = live(draft.dcr[encoded], nowMs) !== undefined;
-        delete draft.dcr[encoded];
+        const existed = live(draft.dcr.get(encoded), nowMs) !== undefined;
+        draft.dcr.delete(encoded);
         return existed;
       });
     },
     async list(issuer, nowMs) {
-      return Object.values(document.current.dcr)
+      return [...document.current.dcr.values()]
         .filter((entry) => live(entry, nowMs) && (issuer === undefined || entry.record.key.issuer === issuer))
         .map((entry) => structuredClone(entry.record));
     },
     acquire(key, leaseId, ttlMs, nowMs) {
       const encoded = encodeDcrKey(key);
       return document.update<DcrAcquisition>((draft) => {
-        const entry = live(draft.dcr[encoded], nowMs);
+        const entry = live(draft.dcr.get(encoded), nowMs);
         if (entry !== undefined && !dcrSecretExpired(entry.record, nowMs)) return unchanged({ record: structuredClone(entry.record) });
         const held = liveLease(draft, encoded, nowMs);
         if (held !== undefined) return unchanged({ held: { expiresAtMs: held.expiresAt } });
         prune(draft, nowMs);
-        draft.dcrLeases[encoded] = { leaseId, expiresAt: nowMs + ttlMs };
+        draft.dcrLeases.set(encoded, { leaseId, expiresAt: nowMs + ttlMs });
         return { lease: { leaseId, expiresAtMs: nowMs + ttlMs } };
       });
     },

@@ -10,10 +10,10 @@ export function embeddedJtiStore(document: PersistentDocument<EmbeddedState>): J
   return {
     claim(id, value, retainUntil, now) {
       return document.update<JtiClaim>((draft) => {
-        const live = draft.jti[id];
+        const live = draft.jti.get(id);
         if (live !== undefined && live.until > now) return unchanged({ created: false, value: live.value });
-        for (const [key, record] of Object.entries(draft.jti)) if (record.until <= now) delete draft.jti[key];
-        draft.jti[id] = { value, until: retainUntil };
+        for (const [key, record] of draft.jti) if (record.until <= now) draft.jti.delete(key);
+        draft.jti.set(id, { value, until: retainUntil });
         return { created: true, value };
       });
     },

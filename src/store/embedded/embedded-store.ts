@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { Store } from "../store.js";
-import { embeddedStateFrom, emptyEmbeddedState } from "./embedded-state.js";
+import { embeddedStateFrom, embeddedStateJson, emptyEmbeddedState } from "./embedded-state.js";
 import { embeddedDcrStore } from "./embedded-dcr-store.js";
 import { embeddedOAuthStateStore } from "./embedded-oauth-state-store.js";
 import { embeddedJtiStore } from "./embedded-jti-store.js";
@@ -19,6 +19,7 @@ export async function openEmbeddedStore(dataDir: string): Promise<Store> {
   const document = await PersistentDocument.open(join(dataDir, EMBEDDED_DATA_FILE), {
     empty: emptyEmbeddedState,
     from: embeddedStateFrom,
+    serialize: embeddedStateJson,
   });
   return {
     backend: "embedded",

@@ -7,7 +7,7 @@ export function embeddedTeamStore(document: PersistentDocument<EmbeddedState>): 
   /** Applies `change` to an existing team (active only, when asked) and answers the result. */
   const changeTeam = (id: string, activeOnly: boolean, change: (team: StoredTeam) => void) =>
     document.update((draft) => {
-      const team = draft.teams[id];
+      const team = draft.teams.get(id);
       if (team === undefined || (activeOnly && team.deactivatedAt !== undefined)) return unchanged(undefined);
       change(team);
       return structuredClone(team);
@@ -15,16 +15,16 @@ export function embeddedTeamStore(document: PersistentDocument<EmbeddedState>): 
   return {
     insert(team) {
       return document.update((draft) => {
-        if (draft.teams[team.id] !== undefined) throw new AlreadyExistsError(`team ${team.id} already exists`);
-        draft.teams[team.id] = structuredClone(team);
+        if (draft.teams.has(team.id)) throw new AlreadyExistsError(`team ${team.id} already exists`);
+        draft.teams.set(team.id, structuredClone(team));
       });
     },
     async get(id) {
-      const team = document.current.teams[id];
+      const team = document.current.teams.get(id);
       return team === undefined ? undefined : structuredClone(team);
     },
     async list() {
-      return Object.values(document.current.teams)
+      return [...document.current.teams.values()]
         .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
         .map((team) => structuredClone(team));
     },

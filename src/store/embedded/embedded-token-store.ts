@@ -8,30 +8,28 @@ export function embeddedTokenStore(document: PersistentDocument<EmbeddedState>):
   return {
     insert(token) {
       return document.update((draft) => {
-        if (draft.tokens[token.id] !== undefined) throw new AlreadyExistsError(`token ${token.id} already exists`);
-        draft.tokens[token.id] = structuredClone(token);
+        if (draft.tokens.has(token.id)) throw new AlreadyExistsError(`token ${token.id} already exists`);
+        draft.tokens.set(token.id, structuredClone(token));
       });
     },
     async get(id) {
-      return copy(document.current.tokens[id]);
+      return copy(document.current.tokens.get(id));
     },
     async list() {
-      return Object.values(document.current.tokens)
-        .map((token) => structuredClone(token))
-        .sort(oldestFirst);
+      return [...document.current.tokens.values()].map((token) => structuredClone(token)).sort(oldestFirst);
     },
     revoke(id, at) {
       return document.update((draft) => {
-        const token = draft.tokens[id];
+        const token = draft.tokens.get(id);
         if (token === undefined || token.revokedAt !== undefined) return unchanged(undefined);
         token.revokedAt = at;
         return structuredClone(token);
       });
     },
     async touch(id, at) {
-      if (document.current.tokens[id] === undefined) return;
+      if (!document.current.tokens.has(id)) return;
       await document.update((draft) => {
-        const token = draft.tokens[id];
+        const token = draft.tokens.get(id);
         if (token === undefined) return unchanged(undefined);
         token.lastUsedAt = at;
       });
@@ -39,8 +37,8 @@ export function embeddedTokenStore(document: PersistentDocument<EmbeddedState>):
     claimBootstrap(token) {
       return document.update((draft) => {
         if (draft.bootstrapTokenId !== undefined) return unchanged(false);
-        if (draft.tokens[token.id] !== undefined) throw new AlreadyExistsError(`token ${token.id} already exists`);
-        draft.tokens[token.id] = structuredClone(token);
+        if (draft.tokens.has(token.id)) throw new AlreadyExistsError(`token ${token.id} already exists`);
+        draft.tokens.set(token.id, structuredClone(token));
         draft.bootstrapTokenId = token.id;
         return true;
       });

@@ -7,6 +7,8 @@ export interface DocumentFormat<State> {
   empty(): State;
   /** Checks and completes a parsed file; throws with a message saying what is wrong. */
   from(parsed: unknown): State;
+  /** The file's text for a state. */
+  serialize(state: State): string;
 }
 
 /**
@@ -19,6 +21,7 @@ export class PersistentDocument<State extends object> {
 
   private constructor(
     private readonly path: string,
+    private readonly format: DocumentFormat<State>,
     private state: State,
   ) {}
 
@@ -28,9 +31,9 @@ export class PersistentDocument<State extends object> {
    */
   static async open<State extends object>(path: string, format: DocumentFormat<State>): Promise<PersistentDocument<State>> {
     const text = await readExisting(path);
-    if (text === undefined) return new PersistentDocument(path, format.empty());
+    if (text === undefined) return new PersistentDocument(path, format, format.empty());
     try {
-      return new PersistentDocument(path, format.from(JSON.parse(text)));
+      return new PersistentDocument(path, format, format.from(JSON.parse(text)));
     } catch (error) {
       throw new FailedPreconditionError(`data file ${path} ${describeParseError(error)}; restore it from a backup or move it away`);
     }
@@ -53,7 +56,7 @@ export class PersistentDocument<State extends object> {
       if (outcome instanceof Unchanged) return outcome.result;
       const result = outcome;
       try {
-        await writeFileDurably(this.path, JSON.stringify(draft));
+        await writeFileDurably(this.path, this.format.serialize(draft));
       } catch (error) {
         // Only a failed directory fsync comes after the rename; the file is
         // then ahead of memory until the next write replaces it from memory.

@@ -2,7 +2,8 @@ import { createPublicKey, randomBytes } from "node:crypto";
 import { exportSPKI, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Decision, Denial } from "../../../gen/portcullis/v1/authorization_pb.js";
-import { createClients, type Clients } from "../../support/clients.js";
+import { SigningKeyAlgorithm } from "../../../gen/portcullis/v1/signing_keys_pb.js";
+import { bearer, createClients, type Clients } from "../../support/clients.js";
 import { startInProcess, type InProcessPortcullis } from "../../support/in-process.js";
 import { generateTestKey, OidcProvider, type TestKey } from "../../support/oidc-provider.js";
 
@@ -16,6 +17,8 @@ describe("bad JWT input", () => {
   let key: TestKey;
   let server: InProcessPortcullis;
   let clients: Clients;
+  /** The kid of a signing key Portcullis holds for team tokens. */
+  let teamKid: string;
 
   beforeAll(async () => {
     key = await generateTestKey("RS256", "rsa-1");
@@ -28,6 +31,8 @@ describe("bad JWT input", () => {
       ]),
     });
     clients = createClients(server.url);
+    const created = await clients.admin.createSigningKey({ algorithm: SigningKeyAlgorithm.HS256 }, bearer(await server.rootToken()));
+    teamKid = created.key!.kid;
   });
 
   afterAll(async () => {
@@ -43,6 +48,10 @@ describe("bad JWT input", () => {
     new SignJWT({ iss: REQUEST_ISSUER, sub: "agent", jti: randomBytes(8).toString("hex"), iat: now(), exp: now() + 60, scope: "kafka:read", libs: [], ...claims })
       .setProtectedHeader({ alg: "HS256" })
       .sign(secret);
+
+  /** A team token as Portcullis would issue it, but with a signature nobody made. */
+  const forgedTeamToken = (header: object, claims: object) =>
+    `${b64({ alg: "HS256", typ: "JWT", ...header })}.${b64({ iss: "portcullis", aud: "portcullis", typ: "team", jti: "j", iat: now(), exp: now() + 300, scope: "kafka:read", ...claims })}.${b64("not-a-signature")}`;
 
   const cases: [string, () => Promise<string>, string][] = [
     ["alg none", async () => `${b64({ alg: "none", typ: "JWT" })}.${b64(claimsOf())}.`, "alg_none"],
@@ -75,6 +84,14 @@ describe("bad JWT input", () => {
     ["a per-request token without jti", async () => requestToken({ jti: undefined }), "missing_claim"],
     ["a per-request token whose libs is not an array", async () => requestToken({ libs: { a: 1 } }), "bad_claim"],
     ["a per-request token living longer than allowed", async () => requestToken({ exp: now() + 3600 }), "lifetime_too_long"],
+    ["a team token whose kid is constructor", async () => forgedTeamToken({ kid: "constructor" }, { sub: "team:abc" }), "unknown_key"],
+    ["a team token whose kid is __proto__", async () => forgedTeamToken({ kid: "__proto__" }, { sub: "team:abc" }), "unknown_key"],
+    ["a team token whose kid is toString", async () => forgedTeamToken({ kid: "toString" }, { sub: "team:abc" }), "unknown_key"],
+    ["a team token for team:constructor", async () => forgedTeamToken({ kid: teamKid }, { sub: "team:constructor" }), "bad_signature"],
+    ["a team token for team:__proto__", async () => forgedTeamToken({ kid: teamKid }, { sub: "team:__proto__" }), "bad_signature"],
+    ["a team token for team:toString", async () => forgedTeamToken({ kid: teamKid }, { sub: "team:toString" }), "bad_signature"],
+    ["an external token whose kid is constructor", async () => sign({}, { kid: "constructor" }), "unknown_key"],
+    ["an external token whose alg is constructor", async () => `${b64({ alg: "constructor", kid: key.kid })}.${b64(claimsOf())}.${b64("not-a-signature")}`, "alg_not_allowed"],
   ];
 
   it.each([
