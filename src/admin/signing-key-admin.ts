@@ -1,4 +1,5 @@
 import type { Clock } from "../clock.js";
+import { isKeyId } from "../credentials/jwt/key-id.js";
 import { generateSigningKey } from "../credentials/jwt/signing-key-material.js";
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
 import type { SigningKeyAlgorithm, SigningKeyRecord, SigningKeyState, SigningKeyStore } from "../store/store.js";
@@ -40,6 +41,7 @@ export function createSigningKeyAdmin(deps: {
     async retire(authorization: string, kid: string): Promise<SigningKeyView> {
       await deps.requireRoot(authorization);
       if (kid === "") throw new InvalidArgumentError("kid", "is required");
+      if (!isKeyId(kid)) throw new InvalidArgumentError("kid", "is not a key id (at most 256 letters, digits and _-.=+:)");
       const retired = await deps.signingKeys.retire(kid, deps.clock());
       if (retired === undefined) throw new NotFoundError(`signing key ${kid} not found or already retired`);
       return signingKeyView(retired);

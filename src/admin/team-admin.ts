@@ -2,13 +2,12 @@ import { randomUUID } from "node:crypto";
 import type { Clock } from "../clock.js";
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
 import type { StoredTeam, TeamStore } from "../store/store.js";
+import { isTeamId } from "../store/team-records.js";
 import { checkedList, checkedName } from "./mint-validation.js";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** A team id as given by a caller: a UUID, or InvalidArgumentError. */
 export function checkedTeamId(id: string): string {
-  if (!UUID.test(id)) throw new InvalidArgumentError("team_id", "must be a team's UUID");
+  if (!isTeamId(id)) throw new InvalidArgumentError("team_id", "must be a team's UUID");
   return id;
 }
 

@@ -2,6 +2,7 @@ import type { CryptoKey } from "jose";
 import type { Logger } from "pino";
 import type { Clock } from "../../clock.js";
 import type { SigningKeyStore, TeamStore } from "../../store/store.js";
+import { isTeamId } from "../../store/team-records.js";
 import type { Verification } from "../identity.js";
 import { scopesOf, stringClaim, validUntil } from "./claims.js";
 import type { TeamTokenConfig } from "./issuer-config.js";
@@ -31,10 +32,7 @@ export function teamTokenVerifier(deps: {
     async verify(token, parsed): Promise<Verification> {
       const { kid } = parsed.header;
       if (typeof kid !== "string") return reject("unknown_key");
-      const claimedSub = parsed.payload.sub;
-      const claimedTeam = typeof claimedSub === "string" && claimedSub.startsWith(TEAM_SUBJECT_PREFIX)
-        ? claimedSub.slice(TEAM_SUBJECT_PREFIX.length)
-        : undefined;
+      const claimedTeam = teamIdIn(parsed.payload.sub);
       // Both reads at once; the team is trusted only after the signature is.
       const [key, team] = await Promise.all([
         deps.signingKeys.get(kid),
@@ -87,4 +85,11 @@ export function teamTokenVerifier(deps: {
       };
     },
   };
+}
+
+/** The team a `sub` of `team:<id>` names; undefined for any other subject, so no odd id reaches the store. */
+function teamIdIn(sub: unknown): string | undefined {
+  if (typeof sub !== "string" || !sub.startsWith(TEAM_SUBJECT_PREFIX)) return undefined;
+  const id = sub.slice(TEAM_SUBJECT_PREFIX.length);
+  return isTeamId(id) ? id : undefined;
 }
