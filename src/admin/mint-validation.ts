@@ -1,3 +1,4 @@
+import { CONTROL_CHARACTER } from "../control-characters.js";
 import { InvalidArgumentError } from "../errors.js";
 import { WILDCARD_SCOPE } from "../policy/scopes.js";
 
@@ -48,7 +49,7 @@ export function checkedList(field: string, values: string[], maxCount: number, m
 
 /** A display name: at most 200 characters, no control characters. */
 export function checkedName(field: string, name: string): string {
-  if (name.length > 200 || /[\x00-\x1f\x7f]/.test(name)) {
+  if (name.length > 200 || CONTROL_CHARACTER.test(name)) {
     throw new InvalidArgumentError(field, "at most 200 characters, no control characters");
   }
   return name;

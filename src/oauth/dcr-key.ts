@@ -1,3 +1,4 @@
+import { CONTROL_CHARACTER } from "../control-characters.js";
 import { InvalidArgumentError } from "../errors.js";
 import type { DcrKey } from "../store/store.js";
 import { checkedScopes } from "./scope-list.js";
@@ -11,8 +12,6 @@ export interface DcrKeyInput {
   scopesHash?: string;
   scopes?: readonly string[];
 }
-
-const CONTROL = /[\x00-\x1f\x7f]/;
 
 /** Checks a key, naming the first bad field, and computes its scope hash when scopes were given. */
 export function canonicalDcrKey(input: DcrKeyInput | undefined, field = "key"): DcrKey {
@@ -51,6 +50,6 @@ function canonicalScopesHash(input: DcrKeyInput, field: string): string {
 function checkedPart(field: string, value: string, maxBytes: number): string {
   if (value === "") throw new InvalidArgumentError(field, "is required");
   if (Buffer.byteLength(value, "utf8") > maxBytes) throw new InvalidArgumentError(field, `at most ${maxBytes} bytes`);
-  if (CONTROL.test(value)) throw new InvalidArgumentError(field, "must not contain control characters");
+  if (CONTROL_CHARACTER.test(value)) throw new InvalidArgumentError(field, "must not contain control characters");
   return value;
 }

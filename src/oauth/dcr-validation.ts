@@ -1,5 +1,8 @@
+import { CONTROL_CHARACTER } from "../control-characters.js";
 import { InvalidArgumentError } from "../errors.js";
+import { httpUrl } from "../http/http-url.js";
 import type { DcrKey, DcrRecord } from "../store/store.js";
+import { checkedUpstreamUrl } from "../upstream/upstream-url.js";
 
 /** A resolution as callers give it (RFC 7591 names; times in Unix seconds, 0 unset). */
 export interface DcrResolutionInput {
@@ -21,21 +24,22 @@ export interface DcrResolutionInput {
 
 const MAX_SECRET_BYTES = 4096;
 const MAX_TEXT_BYTES = 2048;
-const CONTROL = /[\x00-\x1f\x7f]/;
 
 /**
  * Checks a resolution for `key`, naming the first bad field (a silent
  * no-op would leave callers with no trail), and returns the record to store.
  * Required as in ToolHive: client_id, authorization_endpoint, token_endpoint;
- * an empty client_secret is a public client.
+ * an empty client_secret is a public client. A flow sends the code and the
+ * client secret to these endpoints, so they follow the rule for upstream
+ * servers (https, or http to this machine).
  */
 export function validResolution(input: DcrResolutionInput | undefined, key: DcrKey, nowSeconds: number): DcrRecord {
   if (input === undefined) throw new InvalidArgumentError("resolution", "is required");
   const field = (name: string) => `resolution.${name}`;
   const clientId = text(field("client_id"), input.clientId, MAX_TEXT_BYTES);
   if (clientId === "") throw new InvalidArgumentError(field("client_id"), "is required");
-  const authorizationEndpoint = httpUrl(field("authorization_endpoint"), input.authorizationEndpoint, true);
-  const tokenEndpoint = httpUrl(field("token_endpoint"), input.tokenEndpoint, true);
+  const authorizationEndpoint = checkedUpstreamUrl(field("authorization_endpoint"), input.authorizationEndpoint);
+  const tokenEndpoint = checkedUpstreamUrl(field("token_endpoint"), input.tokenEndpoint);
   if (input.redirectUri !== "" && input.redirectUri !== key.redirectUri) {
     throw new InvalidArgumentError(field("redirect_uri"), "must equal key.redirect_uri (or be empty)");
   }
@@ -46,7 +50,7 @@ export function validResolution(input: DcrResolutionInput | undefined, key: DcrK
     clientSecret: secret(field("client_secret"), input.clientSecret),
     tokenEndpointAuthMethod: text(field("token_endpoint_auth_method"), input.tokenEndpointAuthMethod, 64),
     registrationAccessToken: secret(field("registration_access_token"), input.registrationAccessToken),
-    registrationClientUri: httpUrl(field("registration_client_uri"), input.registrationClientUri, false),
+    registrationClientUri: input.registrationClientUri === "" ? "" : httpUrl(field("registration_client_uri"), input.registrationClientUri),
     authorizationEndpoint,
     tokenEndpoint,
     clientIdIssuedAt: seconds(field("client_id_issued_at"), input.clientIdIssuedAt),
@@ -57,27 +61,14 @@ export function validResolution(input: DcrResolutionInput | undefined, key: DcrK
 
 function text(field: string, value: string, maxBytes: number): string {
   if (Buffer.byteLength(value, "utf8") > maxBytes) throw new InvalidArgumentError(field, `at most ${maxBytes} bytes`);
-  if (CONTROL.test(value)) throw new InvalidArgumentError(field, "must not contain control characters");
+  if (CONTROL_CHARACTER.test(value)) throw new InvalidArgumentError(field, "must not contain control characters");
   return value;
 }
 
 /** Secrets are never echoed in the error. */
 function secret(field: string, value: string): string {
-  if (Buffer.byteLength(value, "utf8") > MAX_SECRET_BYTES || CONTROL.test(value)) {
+  if (Buffer.byteLength(value, "utf8") > MAX_SECRET_BYTES || CONTROL_CHARACTER.test(value)) {
     throw new InvalidArgumentError(field, `at most ${MAX_SECRET_BYTES} bytes without control characters`);
-  }
-  return value;
-}
-
-function httpUrl(field: string, value: string, required: boolean): string {
-  if (value === "") {
-    if (required) throw new InvalidArgumentError(field, "is required");
-    return value;
-  }
-  text(field, value, MAX_TEXT_BYTES);
-  const parsed = URL.canParse(value) ? new URL(value) : undefined;
-  if (parsed === undefined || (parsed.protocol !== "https:" && parsed.protocol !== "http:")) {
-    throw new InvalidArgumentError(field, "must be an absolute http(s) URL");
   }
   return value;
 }

@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
 import type { Clock } from "../clock.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
+import { checkedUri } from "../http/http-url.js";
 import type { OAuthFlowRecord, OAuthStateStore } from "../store/store.js";
 import type { HttpLimits } from "../upstream/bounded-fetch.js";
 import type { IssuerDiscovery } from "../upstream/issuer-discovery.js";
-import { checkedUpstreamIssuer } from "../upstream/upstream-url.js";
+import { checkedUpstreamIssuer, isUpstreamUrl } from "../upstream/upstream-url.js";
 import type { DcrKeyInput } from "./dcr-key.js";
 import type { DcrRegistry } from "./dcr-registry.js";
 import type { IdTokenVerifier } from "./id-token-verifier.js";
@@ -54,7 +55,6 @@ export interface OAuthFlowDeps {
 
 const MAX_STATE_LENGTH = 512;
 const MAX_CODE_LENGTH = 4096;
-const MAX_URI_BYTES = 2048;
 
 /**
  * The authorization-code flow with PKCE across replicas: Start keeps the
@@ -77,8 +77,8 @@ export function createOAuthFlow(deps: OAuthFlowDeps) {
       }
       return {
         client: { clientId: record.clientId, clientSecret: record.clientSecret, tokenEndpointAuthMethod: record.tokenEndpointAuthMethod },
-        authorizationEndpoint: record.authorizationEndpoint,
-        tokenEndpoint: record.tokenEndpoint,
+        authorizationEndpoint: storedEndpoint("authorization_endpoint", record.authorizationEndpoint),
+        tokenEndpoint: storedEndpoint("token_endpoint", record.tokenEndpoint),
         redirectUri: record.key.redirectUri,
       };
     }
@@ -191,10 +191,14 @@ function stateIdOf(state: string): string {
   return createHash("sha256").update(state, "utf8").digest("hex");
 }
 
-function checkedUri(field: string, value: string): string {
-  if (value === "") throw new InvalidArgumentError(field, "is required");
-  if (Buffer.byteLength(value, "utf8") > MAX_URI_BYTES || !URL.canParse(value) || new URL(value).hash !== "") {
-    throw new InvalidArgumentError(field, `must be an absolute URI without fragment, at most ${MAX_URI_BYTES} bytes`);
+/**
+ * An endpoint of a stored DCR resolution, checked again when used: ToolHive
+ * writes entries to the shared Redis too, past the checks of Put.
+ */
+function storedEndpoint(name: string, value: string): string {
+  if (value === "") throw new FailedPreconditionError(`dcr_incomplete: ${name} missing`);
+  if (!isUpstreamUrl(value)) {
+    throw new FailedPreconditionError(`dcr_unsafe_endpoint: ${name} must be an https URL (http only to a loopback address)`);
   }
   return value;
 }

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "../errors.js";
+import { parsedUrl } from "../http/http-url.js";
 
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
@@ -26,9 +27,17 @@ export function isIssuerEndpoint(issuer: string, endpoint: string): boolean {
 
 /** Credentials in a URL would be sent along (and logged); a fragment has no meaning to a server. */
 function contactableUrl(value: string): URL | undefined {
-  if (!URL.canParse(value)) return undefined;
-  const url = new URL(value);
-  return url.username === "" && url.password === "" && url.hash === "" ? url : undefined;
+  const url = parsedUrl(value);
+  return url !== undefined && url.username === "" && url.password === "" ? url : undefined;
+}
+
+/** An endpoint of an upstream authorization server a caller gives; InvalidArgumentError naming `field`, never echoing the value. */
+export function checkedUpstreamUrl(field: string, value: string): string {
+  if (value === "") throw new InvalidArgumentError(field, "is required");
+  if (!isUpstreamUrl(value)) {
+    throw new InvalidArgumentError(field, "must be an https URL (http only to a loopback address) without credentials or fragment");
+  }
+  return value;
 }
 
 /** An issuer identifier (OIDC Discovery §3: no query, no fragment). */

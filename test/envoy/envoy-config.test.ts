@@ -41,9 +41,9 @@ describe("Envoy and protected-resource settings", () => {
     [{ PORTCULLIS_ENVOY_SUBJECT_HEADER: "Authorization" }, /cannot carry the identity/],
     [{ PORTCULLIS_ENVOY_SCOPES_HEADER: "x-auth-subject" }, /four different names/],
     [{ PORTCULLIS_ENVOY_REALM: 'a"b' }, /PORTCULLIS_ENVOY_REALM: must be non-empty, without quotes/],
-    [{ PORTCULLIS_ENVOY_RESOURCE_METADATA_URL: "/relative" }, /is not an absolute URL/],
+    [{ PORTCULLIS_ENVOY_RESOURCE_METADATA_URL: "/relative" }, /must be an absolute http\(s\) URL/],
     [{ PORTCULLIS_PROTECTED_RESOURCE: "authorization_servers: [https://a]" }, /protected_resource.resource: is required/],
-    [{ PORTCULLIS_PROTECTED_RESOURCE: "{resource: 'ftp://x'}" }, /protected_resource.resource: must be an http\(s\) URL/],
+    [{ PORTCULLIS_PROTECTED_RESOURCE: "{resource: 'ftp://x'}" }, /protected_resource.resource: must be an absolute http\(s\) URL/],
     [{ PORTCULLIS_PROTECTED_RESOURCE: "{resource: 'https://x', scope_supported: [a]}" }, /scope_supported: is not an RFC 9728 metadata parameter/],
     [{ PORTCULLIS_PROTECTED_RESOURCE: "{resource: 'https://x', authorization_servers: 'https://a'}" }, /must be a list of strings/],
   ])("refuse %o", (env, message) => {
