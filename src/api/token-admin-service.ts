@@ -8,7 +8,6 @@ import { TokenAdminService, TokenKind } from "../../gen/portcullis/v1/token_admi
 import { callerCredential } from "./caller-credential.js";
 import { signingKeyAlgorithm, signingKeyMessage, teamMessage, tokenRecord } from "./messages.js";
 
-
 export function createTokenAdminService(admin: {
   tokens: TokenAdmin;
   signingKeys: SigningKeyAdmin;

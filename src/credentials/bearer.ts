@@ -3,8 +3,8 @@ export const MAX_AUTHORIZATION_LENGTH = 8192;
 
 export type BearerExtraction = { bearer: string } | { reason: string };
 
-// RFC 6750 b64token.
-const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+/** The bearer token alphabet (RFC 6750 b64token): every token Portcullis accepts is spelled in it. */
+export const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 /**
  * Takes the token out of an Authorization header value: "Bearer <token>"

@@ -1,3 +1,5 @@
+import { B64TOKEN } from "./bearer.js";
+
 /** One token from a legacy token file. */
 export interface TokenFileEntry {
   line: number;
@@ -13,7 +15,6 @@ export interface TokenFileProblem {
   message: string;
 }
 
-const SECRET = /^[A-Za-z0-9\-._~+/]+=*$/;
 const SCOPE = /^[\x21-\x7e]+$/;
 
 /**
@@ -47,7 +48,7 @@ function parseLine(raw: string): Omit<TokenFileEntry, "line"> | string {
   if (fields.length > 4) return `expected at most 4 tab-separated fields, found ${fields.length}`;
   const [secret = "", scopeField, name, createdField] = fields;
   if (secret.trim() !== secret || secret === "") return "token is empty or has surrounding spaces";
-  if (!SECRET.test(secret)) return "token has characters outside the bearer token alphabet";
+  if (!B64TOKEN.test(secret)) return "token has characters outside the bearer token alphabet";
   if (secret.length < 16) return "token is shorter than 16 characters";
   const scopes = scopeField === undefined ? ["*"] : scopeField.split(",").map((scope) => scope.trim());
   if (scopes.some((scope) => !SCOPE.test(scope))) return "scopes must be non-empty, comma-separated, without spaces";

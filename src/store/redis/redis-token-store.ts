@@ -3,7 +3,7 @@ import { AlreadyExistsError } from "../../errors.js";
 import type { StoredToken, TokenStore } from "../store.js";
 import { redisCall } from "./redis-connection.js";
 import type { RedisKeys } from "./redis-keys.js";
-import { pairsToObject } from "./redis-replies.js";
+import { execAll, pairsToObject } from "./redis-replies.js";
 import { RedisScript } from "./redis-script.js";
 
 const scripts = {
@@ -33,14 +33,8 @@ export function redisTokenStore(client: Redis, keys: RedisKeys): TokenStore {
       if (ids.length === 0) return [];
       const pipeline = client.pipeline();
       for (const id of ids) pipeline.hgetall(keys.token(id));
-      const replies = await redisCall(async () => {
-        const results = (await pipeline.exec()) ?? [];
-        return results.map(([error, fields]) => {
-          if (error) throw error;
-          return fields as Record<string, string>;
-        });
-      });
-      return replies.flatMap((fields) => fromFields(fields) ?? []);
+      const replies = await redisCall(() => execAll(pipeline));
+      return replies.flatMap((fields) => fromFields(fields as Record<string, string>) ?? []);
     },
     async revoke(id, at) {
       const reply = await redisCall(() => scripts.revokeToken.run(client, [keys.token(id)], [at]));
