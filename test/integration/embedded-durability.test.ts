@@ -11,7 +11,6 @@ import { startPortcullisProcess, type PortcullisProcess } from "../support/portc
 import { eventually } from "../support/eventually.js";
 import { makeReadOnly, makeWritable } from "../support/read-only-dir.js";
 
-
 const ids = (response: ListTokensResponse) => response.tokens.map((token) => token.tokenId);
 
 interface DataFile {
