@@ -25,8 +25,9 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => stop("SIGTERM", 0));
   process.on("SIGINT", () => stop("SIGINT", 0));
-  // Exits non-zero so a supervisor restarts it: a new start either takes the
-  // lock again or refuses with a message naming the other process's lock.
+  // Stops rather than staying up read-only: decisions from memory would miss
+  // revocations another process now writes. Exits non-zero so a supervisor
+  // restarts it: a new start takes the lock again or says who holds it.
   void running.failure.then((error) => {
     log.error(`${error.message}; refusing writes and stopping`);
     stop("failure", 1);
