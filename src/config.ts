@@ -15,6 +15,7 @@ import { envoySettings, type EnvoySettings } from "./envoy/envoy-settings.js";
 import { InvalidArgumentError } from "./errors.js";
 import { protectedResourceMetadata, type ProtectedResourceMetadata } from "./http/protected-resource.js";
 import type { PolicyConfig } from "./policy/policy.js";
+import { DEFAULT_LOCK_STALE_MS, MIN_LOCK_STALE_MS } from "./store/embedded/data-dir-lock.js";
 import { DEFAULT_REDIS_PREFIX } from "./store/redis/redis-keys.js";
 
 export interface RootTokenConfig {
@@ -54,6 +55,8 @@ export interface OAuthConfig {
 export interface Config {
   listen: { host: string; port: number };
   dataDir: string;
+  /** After this long without a refresh, a data dir lock counts as abandoned (a killed process's). */
+  dataDirLockStaleMs: number;
   redis?: RedisConfig;
   tokenPepper?: string;
   rootTokens: RootTokenConfig[];
@@ -97,12 +100,17 @@ export function loadConfig(env: Env): Config {
   const positive = (envName: string, fromFile: number | undefined, fallback: number) =>
     positiveInt(envName)(pick(envName, fromFile, Number) ?? fallback);
   const encryptionKey = pick("PORTCULLIS_DCR_ENCRYPTION_KEY", file.dcr?.encryption_key, String);
+  const dataDirLockStaleMs = positive("PORTCULLIS_DATA_DIR_LOCK_STALE_MS", file.data_dir_lock_stale_ms, DEFAULT_LOCK_STALE_MS);
+  if (dataDirLockStaleMs < MIN_LOCK_STALE_MS) {
+    throw new InvalidArgumentError("PORTCULLIS_DATA_DIR_LOCK_STALE_MS", `must be at least ${MIN_LOCK_STALE_MS}`);
+  }
   const envRootTokens = pick("PORTCULLIS_ROOT_TOKENS", undefined, (raw) =>
     raw.split(",").map((token, index) => ({ token: token.trim(), name: `env-root-${index + 1}` })),
   );
   return {
     listen: parseListen(pick("PORTCULLIS_LISTEN", file.listen, String) ?? "127.0.0.1:8080"),
     dataDir: pick("PORTCULLIS_DATA_DIR", file.data_dir, String) ?? "./data",
+    dataDirLockStaleMs,
     redis:
       redisUrl === undefined
         ? undefined
