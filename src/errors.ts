@@ -37,6 +37,11 @@ export class FailedPreconditionError extends PortcullisError {
   readonly code = "failed_precondition";
 }
 
+/** A concurrent change came first; nothing was changed, and the caller may try again. */
+export class AbortedError extends PortcullisError {
+  readonly code = "aborted";
+}
+
 /** A dependency (store, identity provider) could not answer; callers must fail closed. */
 export class UnavailableError extends PortcullisError {
   readonly code = "unavailable";

@@ -10,6 +10,7 @@ const WIRE_CODES: Record<string, Code> = {
   not_found: Code.NotFound,
   already_exists: Code.AlreadyExists,
   failed_precondition: Code.FailedPrecondition,
+  aborted: Code.Aborted,
   unavailable: Code.Unavailable,
 };
 

@@ -154,8 +154,36 @@ metrics: { enabled: false }
     ["a policy variable that is no YAML", { PORTCULLIS_POLICY: "rules: [" }, "PORTCULLIS_POLICY"],
     ["a metrics switch that is neither true nor false", { PORTCULLIS_METRICS_ENABLED: "off" }, "PORTCULLIS_METRICS_ENABLED"],
     ["a metrics switch in the file that is text", { PORTCULLIS_CONFIG: configFile('metrics: { enabled: "no" }\n') }, "PORTCULLIS_METRICS_ENABLED"],
+    ["dev_allow_all: no in the file (text, not false)", { PORTCULLIS_CONFIG: configFile("dev_allow_all: no\n") }, "PORTCULLIS_DEV_ALLOW_ALL"],
+    ["dev_allow_all: off in the file", { PORTCULLIS_CONFIG: configFile("dev_allow_all: off\n") }, "PORTCULLIS_DEV_ALLOW_ALL"],
+    ["a dev_allow_all number other than 0 or 1", { PORTCULLIS_CONFIG: configFile("dev_allow_all: 2\n") }, "PORTCULLIS_DEV_ALLOW_ALL"],
+    ["a dev-allow-all variable that is neither true nor false", { PORTCULLIS_DEV_ALLOW_ALL: "yes" }, "PORTCULLIS_DEV_ALLOW_ALL"],
+    ["an Envoy switch in the file that is text", { PORTCULLIS_CONFIG: configFile("envoy: { remove_authorization: no }\n") }, "PORTCULLIS_ENVOY_REMOVE_AUTHORIZATION"],
+    ["an Envoy switch variable that is neither true nor false", { PORTCULLIS_ENVOY_REMOVE_AUTHORIZATION: "on" }, "PORTCULLIS_ENVOY_REMOVE_AUTHORIZATION"],
+    [
+      "a challenge switch in the file that is text",
+      { PORTCULLIS_CONFIG: configFile("envoy: { omit_forbidden_challenge: off }\n") },
+      "PORTCULLIS_ENVOY_OMIT_FORBIDDEN_CHALLENGE",
+    ],
+    ["a challenge switch variable that is neither true nor false", { PORTCULLIS_ENVOY_OMIT_FORBIDDEN_CHALLENGE: "no" }, "PORTCULLIS_ENVOY_OMIT_FORBIDDEN_CHALLENGE"],
   ])("refuses %s, naming the setting", (_case, env, field) => {
     expect(refusal(env).field).toBe(field);
+  });
+
+  it("reads every switch written as true/false or 1/0, in the file and in the environment", () => {
+    const file = configFile("dev_allow_all: false\nenvoy: { remove_authorization: 1, omit_forbidden_challenge: true }\n");
+    expect(loadConfig({ PORTCULLIS_CONFIG: file })).toMatchObject({
+      devAllowAll: false,
+      envoy: { removeAuthorization: true, omitForbiddenChallenge: true },
+    });
+    expect(
+      loadConfig({
+        PORTCULLIS_CONFIG: file,
+        PORTCULLIS_DEV_ALLOW_ALL: "1",
+        PORTCULLIS_ENVOY_REMOVE_AUTHORIZATION: "false",
+        PORTCULLIS_ENVOY_OMIT_FORBIDDEN_CHALLENGE: "0",
+      }),
+    ).toMatchObject({ devAllowAll: true, envoy: { removeAuthorization: false, omitForbiddenChallenge: false } });
   });
 
   it("never quotes a token when it refuses one", () => {
