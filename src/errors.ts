@@ -45,4 +45,11 @@ export class AbortedError extends PortcullisError {
 /** A dependency (store, identity provider) could not answer; callers must fail closed. */
 export class UnavailableError extends PortcullisError {
   readonly code = "unavailable";
+  /** What went wrong inside, for the log only: the wire gets `message` alone. */
+  readonly detail?: string;
+
+  constructor(message: string, options?: { cause?: unknown; detail?: string }) {
+    super(message, options === undefined ? undefined : { cause: options.cause });
+    this.detail = options?.detail;
+  }
 }

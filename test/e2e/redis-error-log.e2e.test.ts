@@ -73,6 +73,8 @@ describe("a server whose Redis answers writes with an error reply", () => {
       ),
     ];
     expect(failures.map((failure) => failure.code)).toEqual([Code.Unavailable, Code.Unavailable, Code.Unavailable, Code.Unavailable]);
+    // Internal causes never reach the wire.
+    for (const failure of failures) expect(failure.rawMessage).not.toContain("OOM");
 
     const output = server.output();
     const warnings = output.split("\n").filter((line) => line.includes("redis unavailable"));

@@ -60,7 +60,7 @@ export class PersistentDocument<State extends object> {
       } catch (error) {
         // Only a failed directory fsync comes after the rename; the file is
         // then ahead of memory until the next write replaces it from memory.
-        throw new UnavailableError(`embedded store could not persist the change (${describe(error)})`, { cause: error });
+        throw new UnavailableError("embedded store could not persist the change", { cause: error, detail: describe(error) });
       }
       this.state = draft;
       return result;

@@ -67,7 +67,7 @@ export async function redisCall<T>(operation: () => Promise<T>): Promise<T> {
   try {
     return await operation();
   } catch (error) {
-    throw new UnavailableError(`redis unavailable: ${redisFailure(error)}`);
+    throw new UnavailableError("redis unavailable", { detail: redisFailure(error) });
   }
 }
 
