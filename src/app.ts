@@ -46,6 +46,11 @@ import { TokenAdminService } from "../gen/portcullis/v1/token_admin_pb.js";
 
 export interface RunningPortcullis {
   readonly listener: Listener;
+  /**
+   * Settles when the server can no longer serve safely (the embedded store
+   * lost its data-dir lock and refuses writes); the owner should stop it.
+   */
+  readonly failure: Promise<Error>;
   /** Stops accepting, finishes in-flight calls, closes the store. */
   stop(): Promise<void>;
 }
@@ -66,7 +71,9 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
     { metricsEnabled: config.metricsEnabled, adminServices: [TokenAdminService] },
     log,
   );
-  const store = observability.store(await openStore(config));
+  let reportFailure!: (error: Error) => void;
+  const failure = new Promise<Error>((settle) => (reportFailure = settle));
+  const store = observability.store(await openStore(config, reportFailure));
   if (store.backend === "embedded") {
     log.info({ dataDir: config.dataDir }, "store: embedded (data file); serves one replica only");
   } else {
@@ -159,6 +166,7 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
     log.info({ address: `${listener.address.address}:${listener.address.port}` }, "portcullis listening (h2c and HTTP/1.1)");
     return {
       listener,
+      failure,
       async stop() {
         await listener.close(config.shutdownGraceMs);
         await store.close();

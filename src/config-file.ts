@@ -9,6 +9,7 @@ import { parseYamlQuietly } from "./config-values.js";
 export interface ConfigFile {
   listen?: string;
   data_dir?: string;
+  data_dir_lock_stale_ms?: number;
   redis?: {
     url?: string;
     username?: string;

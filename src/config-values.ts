@@ -4,10 +4,6 @@ import { InvalidArgumentError } from "./errors.js";
 
 /** Parsers for single configuration values; each names the setting it refuses, never echoing a secret. */
 
-export function flag(raw: string): boolean {
-  return raw === "true" || raw === "1";
-}
-
 export function optional<T, U>(value: T | undefined, check: (value: T) => U): U | undefined {
   return value === undefined || value === null ? undefined : check(value);
 }
@@ -32,12 +28,17 @@ export function parseListen(value: string): { host: string; port: number } {
   return { host: match[1] ?? (match[2] || "0.0.0.0"), port };
 }
 
-/** A switch that defaults to on: a typo must not silently turn it off. */
+/**
+ * Every switch, from the file or the environment: true/false or 1/0, nothing
+ * else. YAML reads `no` and `off` as text, and a lax check would take any
+ * text for "on" — `dev_allow_all: no` would allow everything.
+ */
 export function strictFlag(name: string) {
   return (raw: unknown): boolean => {
-    if (raw === true || raw === "true" || raw === "1") return true;
-    if (raw === false || raw === "false" || raw === "0") return false;
-    throw new InvalidArgumentError(name, "must be true or false");
+    const value = typeof raw === "boolean" || typeof raw === "number" ? String(raw) : raw;
+    if (value === "true" || value === "1") return true;
+    if (value === "false" || value === "0") return false;
+    throw new InvalidArgumentError(name, "must be true or false (or 1 or 0)");
   };
 }
 

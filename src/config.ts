@@ -1,7 +1,6 @@
 import { readConfigFile, type ConfigFile } from "./config-file.js";
 import {
   checkedRootTokens,
-  flag,
   json,
   optional,
   parseEncryptionKey,
@@ -15,6 +14,7 @@ import { envoySettings, type EnvoySettings } from "./envoy/envoy-settings.js";
 import { InvalidArgumentError } from "./errors.js";
 import { protectedResourceMetadata, type ProtectedResourceMetadata } from "./http/protected-resource.js";
 import type { PolicyConfig } from "./policy/policy.js";
+import { DEFAULT_LOCK_STALE_MS, MIN_LOCK_STALE_MS } from "./store/embedded/data-dir-lock.js";
 import { DEFAULT_REDIS_PREFIX } from "./store/redis/redis-keys.js";
 
 export interface RootTokenConfig {
@@ -54,6 +54,8 @@ export interface OAuthConfig {
 export interface Config {
   listen: { host: string; port: number };
   dataDir: string;
+  /** After this long without a refresh, a data dir lock counts as abandoned (a killed process's). */
+  dataDirLockStaleMs: number;
   redis?: RedisConfig;
   tokenPepper?: string;
   rootTokens: RootTokenConfig[];
@@ -96,13 +98,20 @@ export function loadConfig(env: Env): Config {
   // File values are checked too: a zero or negative timeout would fail open.
   const positive = (envName: string, fromFile: number | undefined, fallback: number) =>
     positiveInt(envName)(pick(envName, fromFile, Number) ?? fallback);
+  const flag = (envName: string, fromFile: unknown, fallback: boolean) =>
+    strictFlag(envName)(pick<unknown>(envName, fromFile, String) ?? fallback);
   const encryptionKey = pick("PORTCULLIS_DCR_ENCRYPTION_KEY", file.dcr?.encryption_key, String);
+  const dataDirLockStaleMs = positive("PORTCULLIS_DATA_DIR_LOCK_STALE_MS", file.data_dir_lock_stale_ms, DEFAULT_LOCK_STALE_MS);
+  if (dataDirLockStaleMs < MIN_LOCK_STALE_MS) {
+    throw new InvalidArgumentError("PORTCULLIS_DATA_DIR_LOCK_STALE_MS", `must be at least ${MIN_LOCK_STALE_MS}`);
+  }
   const envRootTokens = pick("PORTCULLIS_ROOT_TOKENS", undefined, (raw) =>
     raw.split(",").map((token, index) => ({ token: token.trim(), name: `env-root-${index + 1}` })),
   );
   return {
     listen: parseListen(pick("PORTCULLIS_LISTEN", file.listen, String) ?? "127.0.0.1:8080"),
     dataDir: pick("PORTCULLIS_DATA_DIR", file.data_dir, String) ?? "./data",
+    dataDirLockStaleMs,
     redis:
       redisUrl === undefined
         ? undefined
@@ -131,7 +140,7 @@ export function loadConfig(env: Env): Config {
         leeway_s: pick("PORTCULLIS_TEAM_TOKEN_LEEWAY_S", file.jwt?.team_tokens?.leeway_s, Number),
       },
     }),
-    devAllowAll: pick("PORTCULLIS_DEV_ALLOW_ALL", file.dev_allow_all, flag) ?? false,
+    devAllowAll: flag("PORTCULLIS_DEV_ALLOW_ALL", file.dev_allow_all, false),
     logLevel: pick("PORTCULLIS_LOG_LEVEL", file.log_level, String) ?? "info",
     lastUsedIntervalMs: positive("PORTCULLIS_LAST_USED_INTERVAL_MS", file.last_used_interval_ms, 60_000),
     shutdownGraceMs: positive("PORTCULLIS_SHUTDOWN_GRACE_MS", file.shutdown_grace_ms, 10_000),
@@ -153,10 +162,7 @@ export function loadConfig(env: Env): Config {
       pick("PORTCULLIS_PROTECTED_RESOURCE", file.protected_resource, (raw) => parseYamlQuietly(raw, "PORTCULLIS_PROTECTED_RESOURCE")),
       (value) => protectedResourceMetadata("protected_resource", value),
     ),
-    // File values are checked too: `enabled: "no"` must not count as on.
-    metricsEnabled: strictFlag("PORTCULLIS_METRICS_ENABLED")(
-      pick<string | boolean>("PORTCULLIS_METRICS_ENABLED", file.metrics?.enabled, String) ?? true,
-    ),
+    metricsEnabled: flag("PORTCULLIS_METRICS_ENABLED", file.metrics?.enabled, true),
   };
 }
 

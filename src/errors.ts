@@ -37,7 +37,19 @@ export class FailedPreconditionError extends PortcullisError {
   readonly code = "failed_precondition";
 }
 
+/** A concurrent change came first; nothing was changed, and the caller may try again. */
+export class AbortedError extends PortcullisError {
+  readonly code = "aborted";
+}
+
 /** A dependency (store, identity provider) could not answer; callers must fail closed. */
 export class UnavailableError extends PortcullisError {
   readonly code = "unavailable";
+  /** What went wrong inside, for the log only: the wire gets `message` alone. */
+  readonly detail?: string;
+
+  constructor(message: string, options?: { cause?: unknown; detail?: string }) {
+    super(message, options === undefined ? undefined : { cause: options.cause });
+    this.detail = options?.detail;
+  }
 }

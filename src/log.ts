@@ -27,7 +27,8 @@ export function createLogger(level: string, destination: DestinationStream = pin
       level,
       base: { service: "portcullis" },
       redact: {
-        paths: ["authorization", "token", "secret", "*.authorization", "*.token", "*.secret", "headers.authorization"],
+        // `err.command`: ioredis puts the failed command, every argument included, on its errors.
+        paths: ["authorization", "token", "secret", "*.authorization", "*.token", "*.secret", "headers.authorization", "err.command"],
         censor: "[redacted]",
       },
     },

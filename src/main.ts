@@ -8,14 +8,14 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   const running = await startPortcullis(config, log);
   let stopping = false;
-  const stop = (signal: string) => {
+  const stop = (cause: string, exitCode: number) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, "shutting down: finishing in-flight calls");
+    log.info({ cause }, "shutting down: finishing in-flight calls");
     running.stop().then(
       () => {
         log.info("stopped");
-        process.exit(0);
+        process.exit(exitCode);
       },
       (error: unknown) => {
         log.error({ err: error }, "unclean shutdown");
@@ -23,8 +23,15 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM", 0));
+  process.on("SIGINT", () => stop("SIGINT", 0));
+  // Stops rather than staying up read-only: decisions from memory would miss
+  // revocations another process now writes. Exits non-zero so a supervisor
+  // restarts it: a new start takes the lock again or says who holds it.
+  void running.failure.then((error) => {
+    log.error(`${error.message}; refusing writes and stopping`);
+    stop("failure", 1);
+  });
 }
 
 main().catch((error: unknown) => {

@@ -1,7 +1,7 @@
 import type { Clock } from "../clock.js";
 import type { TeamTokenConfig } from "../credentials/jwt/issuer-config.js";
 import { signTeamToken } from "../credentials/jwt/team-token.js";
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
+import { AbortedError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
 import type { SigningKeyStore, TeamStore } from "../store/store.js";
 import type { MintInput } from "./mint-validation.js";
 import { checkedTeamId } from "./team-admin.js";
@@ -10,7 +10,10 @@ import type { TokenView } from "./token-view.js";
 /**
  * Mints a team's token with the active signing key and makes it the team's
  * only valid one. The token is signed first and rotated in second: a failed
- * rotation hands nothing out and leaves the previous token working.
+ * rotation hands nothing out and leaves the previous token working. The
+ * rotation is a compare-and-set on the jti read with the team, so of two
+ * concurrent mints one gets Aborted instead of a token the other one
+ * replaced; a key retired meanwhile aborts too, as its token could not verify.
  */
 export function teamTokenMinter(deps: {
   signingKeys: SigningKeyStore;
@@ -34,7 +37,10 @@ export function teamTokenMinter(deps: {
       now: deps.clock(),
       ttlMs: request.ttlMs ?? deps.config.ttlS * 1000,
     });
-    const rotated = await deps.teams.rotateJti(team.id, signed.jti);
+    if ((await deps.signingKeys.get(key.kid))?.state === "retired") {
+      throw new AbortedError(`signing key ${key.kid} was retired while minting; nothing was minted, mint again`);
+    }
+    const rotated = await deps.teams.rotateJti(team.id, team.activeJti, signed.jti);
     if (rotated === undefined) throw new FailedPreconditionError(`team ${teamId} is deactivated`);
     return {
       secret: signed.token,

@@ -1,6 +1,6 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
-import { PortcullisError } from "../errors.js";
+import { PortcullisError, UnavailableError } from "../errors.js";
 
 /** The one table from domain error codes to wire codes. */
 const WIRE_CODES: Record<string, Code> = {
@@ -10,6 +10,7 @@ const WIRE_CODES: Record<string, Code> = {
   not_found: Code.NotFound,
   already_exists: Code.AlreadyExists,
   failed_precondition: Code.FailedPrecondition,
+  aborted: Code.Aborted,
   unavailable: Code.Unavailable,
 };
 
@@ -22,7 +23,7 @@ const WIRE_CODES: Record<string, Code> = {
 export function toConnectError(error: unknown, log: Logger): ConnectError {
   if (error instanceof PortcullisError) {
     const code = WIRE_CODES[error.code] ?? Code.Internal;
-    if (code === Code.Unavailable) log.warn({ err: error.cause ?? error }, error.message);
+    if (error instanceof UnavailableError) log.warn({ err: error.cause ?? error, detail: error.detail }, error.message);
     return new ConnectError(error.message, code);
   }
   if (error instanceof ConnectError) return error;

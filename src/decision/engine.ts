@@ -56,11 +56,13 @@ export class DecisionEngine {
         ? this.policy.requirementFor(parsed.resource)
         : this.policy.ruleNamed(request.ruleName);
     if (request.ruleName !== undefined && rule === undefined) return deny("forbidden", "unknown_rule");
+    const matched = rule !== undefined && "refusal" in rule ? undefined : rule;
     if (request.requiredScope !== undefined) {
       // An explicit scope replaces the rule's, and never makes a resource public.
-      return { ruleName: rule?.ruleName ?? "required_scope", public: false, scope: request.requiredScope, singleUse: rule?.singleUse ?? false };
+      return { ruleName: matched?.ruleName ?? "required_scope", public: false, scope: request.requiredScope, singleUse: matched?.singleUse ?? false };
     }
-    return rule ?? deny("forbidden", "no_policy");
+    if (rule !== undefined && "refusal" in rule) return deny("forbidden", rule.refusal);
+    return matched ?? deny("forbidden", "no_policy");
   }
 
   private async authorizationPhase(request: DecisionRequest, requirement: Requirement, identity: Identity): Promise<Decision> {

@@ -22,6 +22,7 @@ export const REASON_CODES = {
   no_policy: "deny",
   bad_resource: "deny",
   unknown_rule: "deny",
+  host_required: "deny",
   single_use_requires_jti: "deny",
   // JWT credentials (docs/jwt-credentials.md).
   unknown_issuer: "deny",

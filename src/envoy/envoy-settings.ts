@@ -30,11 +30,14 @@ export interface EnvoySettingsFile {
 /** Reads one setting: environment variable first, then the file, parsed by `parse`. */
 export type SettingPicker = <T>(envName: string, fromFile: T | undefined, parse: (raw: string) => T) => T | undefined;
 
+/** Reads one switch: environment variable first, then the file, then `fallback`; anything but true/false/1/0 is refused. */
+export type FlagPicker = (envName: string, fromFile: unknown, fallback: boolean) => boolean;
+
 const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
 // Envoy will not let ext_authz set these, or Portcullis relies on them staying as the client sent them.
 const RESERVED_HEADERS = new Set(["authorization", "host", "content-length", "transfer-encoding", "te", "connection"]);
 
-export function envoySettings(file: EnvoySettingsFile | undefined, pick: SettingPicker, flag: (raw: string) => boolean): EnvoySettings {
+export function envoySettings(file: EnvoySettingsFile | undefined, pick: SettingPicker, flag: FlagPicker): EnvoySettings {
   const header = (envName: string, fromFile: string | undefined, fallback: string) =>
     headerName(envName, pick(envName, fromFile, String) ?? fallback);
   const identityHeaders: IdentityHeaders = {
@@ -49,11 +52,11 @@ export function envoySettings(file: EnvoySettingsFile | undefined, pick: Setting
   const resourceMetadataUrl = pick("PORTCULLIS_ENVOY_RESOURCE_METADATA_URL", file?.resource_metadata_url, String);
   return {
     identityHeaders,
-    removeAuthorization: pick("PORTCULLIS_ENVOY_REMOVE_AUTHORIZATION", file?.remove_authorization, flag) ?? false,
+    removeAuthorization: flag("PORTCULLIS_ENVOY_REMOVE_AUTHORIZATION", file?.remove_authorization, false),
     realm: quotable("PORTCULLIS_ENVOY_REALM", pick("PORTCULLIS_ENVOY_REALM", file?.realm, String) ?? "portcullis"),
     resourceMetadataUrl:
       resourceMetadataUrl === undefined ? undefined : httpUrl("PORTCULLIS_ENVOY_RESOURCE_METADATA_URL", resourceMetadataUrl),
-    omitForbiddenChallenge: pick("PORTCULLIS_ENVOY_OMIT_FORBIDDEN_CHALLENGE", file?.omit_forbidden_challenge, flag) ?? false,
+    omitForbiddenChallenge: flag("PORTCULLIS_ENVOY_OMIT_FORBIDDEN_CHALLENGE", file?.omit_forbidden_challenge, false),
   };
 }
 

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from "../errors.js";
 import { checkPolicyShape } from "./policy-shape.js";
-import { parseResource, pathProblem, type Resource } from "./resource.js";
+import { normalizeHost, parseResource, pathProblem, type Resource } from "./resource.js";
 
 /** A rule as written in the configuration file. */
 export interface PolicyRuleConfig {
@@ -35,8 +35,15 @@ export interface Requirement {
   singleUse: boolean;
 }
 
+/** A resource the policy will not decide on as asked. */
+export interface PolicyRefusal {
+  refusal: "host_required";
+}
+
+type RuleMatch = "match" | "no_match" | "host_missing";
+
 interface CompiledRule extends Requirement {
-  matches(resource: Resource): boolean;
+  match(resource: Resource): RuleMatch;
 }
 
 /** Route and tool rules, matched in the order they are written; first match wins. */
@@ -61,10 +68,17 @@ export class Policy {
     }
   }
 
-  /** The requirement for `resource`; undefined when nothing covers it. */
-  requirementFor(resource: Resource): Requirement | undefined {
-    const rule = this.rules.find((candidate) => candidate.matches(resource));
-    if (rule !== undefined) return rule;
+  /**
+   * The requirement for `resource`; undefined when nothing covers it. A rule
+   * that names a host and would match but for a request that names no host
+   * refuses (`host_required`) instead of letting a later, weaker rule decide.
+   */
+  requirementFor(resource: Resource): Requirement | PolicyRefusal | undefined {
+    for (const rule of this.rules) {
+      const match = rule.match(resource);
+      if (match === "match") return rule;
+      if (match === "host_missing") return { refusal: "host_required" };
+    }
     if (this.defaultScope === undefined) return undefined;
     return { ruleName: "default", public: false, scope: this.defaultScope, singleUse: false };
   }
@@ -90,10 +104,10 @@ function compileRule(rule: PolicyRuleConfig, index: number): CompiledRule {
     scope: rule.scope ?? "",
     singleUse: rule.single_use === true,
   };
-  return { ...requirement, matches: matcherFor(rule, field) };
+  return { ...requirement, match: matcherFor(rule, field) };
 }
 
-function matcherFor(rule: PolicyRuleConfig, field: string): (resource: Resource) => boolean {
+function matcherFor(rule: PolicyRuleConfig, field: string): (resource: Resource) => RuleMatch {
   if (rule.resource !== undefined || rule.tool !== undefined) {
     // Silently ignoring these would make a rule wider than it reads.
     if (rule.methods !== undefined) throw new InvalidArgumentError(`${field}.methods`, "applies only to path and path_prefix rules");
@@ -104,33 +118,45 @@ function matcherFor(rule: PolicyRuleConfig, field: string): (resource: Resource)
     if ("reason" in parsed) throw new InvalidArgumentError(`${field}.resource`, parsed.detail);
     const target = parsed.resource;
     return target.kind === "tool"
-      ? (resource) => resource.kind === "tool" && resource.name === target.name
-      : (resource) => resource.kind === "http" && resource.method === target.method && resource.path === target.path;
+      ? (resource) => matchIf(resource.kind === "tool" && resource.name === target.name)
+      : (resource) => matchIf(resource.kind === "http" && resource.method === target.method && samePath(resource.path, target.path));
   }
   if (rule.tool !== undefined) {
     const tool = rule.tool;
     if (tool === "") throw new InvalidArgumentError(`${field}.tool`, "must not be empty");
-    return (resource) => resource.kind === "tool" && (tool === "*" || resource.name === tool);
+    return (resource) => matchIf(resource.kind === "tool" && (tool === "*" || resource.name === tool));
   }
   const methods = rule.methods?.map((method) => method.toUpperCase());
   if (methods !== undefined && (methods.length === 0 || methods.some((method) => !/^[A-Z]{1,20}$/.test(method)))) {
     throw new InvalidArgumentError(`${field}.methods`, "must list one or more HTTP methods");
   }
   if (rule.host !== undefined && rule.host.trim() === "") throw new InvalidArgumentError(`${field}.host`, "must not be empty");
-  const host = rule.host?.toLowerCase();
+  const host = rule.host === undefined ? undefined : normalizeHost(rule.host);
   const pathMatches = pathMatcher(rule, field);
-  return (resource) =>
-    resource.kind === "http" &&
-    (methods === undefined || methods.includes(resource.method)) &&
-    (host === undefined || resource.host === host) &&
-    pathMatches(resource.path);
+  return (resource) => {
+    if (resource.kind !== "http" || (methods !== undefined && !methods.includes(resource.method)) || !pathMatches(resource.path)) {
+      return "no_match";
+    }
+    if (host === undefined || resource.host === host) return "match";
+    return resource.host === undefined ? "host_missing" : "no_match";
+  };
+}
+
+function matchIf(condition: boolean): RuleMatch {
+  return condition ? "match" : "no_match";
+}
+
+/** Upstream routers treat "/admin" and "/admin/" alike, so an exact rule covers both. */
+function samePath(requested: string, ruled: string): boolean {
+  const bare = (path: string) => (path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path);
+  return bare(requested) === bare(ruled);
 }
 
 function pathMatcher(rule: PolicyRuleConfig, field: string): (path: string) => boolean {
   if (rule.path !== undefined) {
     const exact = rule.path;
     checkRulePath(exact, `${field}.path`);
-    return (path) => path === exact;
+    return (path) => samePath(path, exact);
   }
   const prefix = rule.path_prefix ?? "";
   checkRulePath(prefix, `${field}.path_prefix`);

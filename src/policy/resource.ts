@@ -14,7 +14,7 @@ const UNRESERVED_ESCAPE = /%(3[0-9]|4[1-9a-f]|5[0-9a]|6[1-9a-f]|7[0-9a]|2d|5f|7e
  * Parses a resource string. Paths that could mean different things to
  * Portcullis and to the upstream (dot segments, encoded slashes, dots or
  * backslashes, encoded characters that need no encoding, malformed escapes,
- * empty segments, control characters) are refused rather than
+ * path parameters, empty segments, control characters) are refused rather than
  * normalized: a rule must never be bypassed by spelling.
  */
 export function parseResource(text: string, host?: string): ResourceParse {
@@ -31,8 +31,13 @@ export function parseResource(text: string, host?: string): ResourceParse {
   const problem = pathProblem(path);
   if (problem !== undefined) return bad(problem);
   const resource: Resource = { kind: "http", method: method.toUpperCase(), path };
-  if (host !== undefined && host !== "") resource.host = host.toLowerCase().replace(/:\d+$/, "");
+  if (host !== undefined && host !== "") resource.host = normalizeHost(host);
   return { resource };
+}
+
+/** Host names compare case-insensitively, without a port and without the root label's trailing dot. */
+export function normalizeHost(host: string): string {
+  return host.toLowerCase().replace(/:\d+$/, "").replace(/\.$/, "");
 }
 
 /** A request target without its query and fragment. */
@@ -48,6 +53,8 @@ export function pathProblem(path: string): string | undefined {
   if (/[\x00-\x20\x7f\\]/.test(path)) return "path has spaces, control characters or backslashes";
   if (/%(?![0-9a-f]{2})/i.test(path)) return "path has a malformed percent escape";
   if (/%(2f|5c|2e|00)/i.test(path)) return "path has an encoded slash, backslash, dot or NUL";
+  // Servlet containers and others drop ";params" from segments, so "/admin;x" would be "/admin" there.
+  if (/;|%3b/i.test(path)) return "path has a ; (path parameters)";
   // An upstream decodes these to the plain character, so "/%61dmin" would be "/admin" there but not here.
   if (UNRESERVED_ESCAPE.test(path)) return "path has a percent-encoded letter, digit, -, _ or ~";
   const segments = path.split("/").slice(1);

@@ -5,8 +5,14 @@ import type { Store } from "./store.js";
 
 const REDIS_STARTUP_TIMEOUT_MS = 30_000;
 
-/** Redis when REDIS_URL is set, the embedded file-backed store otherwise. */
-export function openStore(config: Config): Promise<Store> {
-  if (config.redis === undefined) return openEmbeddedStore(config.dataDir);
+/**
+ * Redis when REDIS_URL is set, the embedded file-backed store otherwise.
+ * `onFatal` hears of a failure after which the store refuses writes for
+ * good (the embedded store's lost data-dir lock).
+ */
+export function openStore(config: Config, onFatal: (error: Error) => void): Promise<Store> {
+  if (config.redis === undefined) {
+    return openEmbeddedStore(config.dataDir, { lockStaleMs: config.dataDirLockStaleMs, onLockLost: onFatal });
+  }
   return openRedisStore({ ...config.redis, startupTimeoutMs: REDIS_STARTUP_TIMEOUT_MS });
 }

@@ -23,7 +23,8 @@ export type * from "./token-records.js";
  *
  * Every method either completes or throws: UnavailableError when the backend
  * cannot be reached or a write could not be made durable (nothing changed),
- * AlreadyExistsError where a create meets an existing record.
+ * AlreadyExistsError where a create meets an existing record, AbortedError
+ * where a compare-and-set finds the record changed by another writer.
  */
 export interface Store {
   readonly backend: "embedded" | "redis";

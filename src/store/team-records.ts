@@ -1,3 +1,5 @@
+import { AbortedError } from "../errors.js";
+
 const TEAM_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Whether `value` can be a team's id (a lowercase UUID, as teams are created with). */
@@ -27,8 +29,15 @@ export interface TeamStore {
   /** Replaces the team's libraries; undefined when there is no such team. */
   assignLibraries(id: string, libraries: string[]): Promise<StoredTeam | undefined>;
   /**
-   * Makes `jti` the team's only valid token id, at once for every replica;
-   * undefined when there is no such active team.
+   * Makes `jti` the team's only valid token id, at once for every replica,
+   * provided the active one is still `expected` (undefined: none yet): of
+   * concurrent rotations from one jti one wins, the others throw
+   * `concurrentRotation`. Undefined when there is no such active team.
    */
-  rotateJti(id: string, jti: string): Promise<StoredTeam | undefined>;
+  rotateJti(id: string, expected: string | undefined, jti: string): Promise<StoredTeam | undefined>;
+}
+
+/** What a rotation that lost the race to another one throws, on either backend. */
+export function concurrentRotation(teamId: string): AbortedError {
+  return new AbortedError(`team ${teamId}: another mint rotated its token first; nothing was minted, mint again`);
 }

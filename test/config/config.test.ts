@@ -31,6 +31,7 @@ describe("loadConfig", () => {
     expect(loadConfig({})).toEqual({
       listen: { host: "127.0.0.1", port: 8080 },
       dataDir: "./data",
+      dataDirLockStaleMs: 10_000,
       redis: undefined,
       tokenPepper: undefined,
       rootTokens: [],
@@ -61,6 +62,7 @@ describe("loadConfig", () => {
     const file = configFile(`
 listen: "0.0.0.0:9000"
 data_dir: /var/lib/portcullis
+data_dir_lock_stale_ms: 30000
 redis: { url: "redis://file:6379", username: u, password: p, prefix: "{file}:", command_timeout_ms: 1500 }
 token_pepper: file-pepper
 root_tokens: [{ token: "${ROOT_A}", name: ops }]
@@ -75,6 +77,7 @@ metrics: { enabled: false }
     expect(loadConfig({ PORTCULLIS_CONFIG: file })).toMatchObject({
       listen: { host: "0.0.0.0", port: 9000 },
       dataDir: "/var/lib/portcullis",
+      dataDirLockStaleMs: 30_000,
       redis: { url: "redis://file:6379", username: "u", password: "p", prefix: "{file}:", commandTimeoutMs: 1500 },
       tokenPepper: "file-pepper",
       rootTokens: [{ token: ROOT_A, name: "ops" }],
@@ -91,6 +94,7 @@ metrics: { enabled: false }
         PORTCULLIS_CONFIG: file,
         PORTCULLIS_LISTEN: "[::1]:7000",
         PORTCULLIS_DATA_DIR: "/tmp/x",
+        PORTCULLIS_DATA_DIR_LOCK_STALE_MS: "2000",
         REDIS_URL: "rediss://env:6380",
         REDIS_USERNAME: "eu",
         REDIS_PASSWORD: "ep",
@@ -109,6 +113,7 @@ metrics: { enabled: false }
     ).toMatchObject({
       listen: { host: "::1", port: 7000 },
       dataDir: "/tmp/x",
+      dataDirLockStaleMs: 2000,
       redis: { url: "rediss://env:6380", username: "eu", password: "ep", prefix: "{env}:", commandTimeoutMs: 750 },
       tokenPepper: "env-pepper",
       rootTokens: [
@@ -138,6 +143,8 @@ metrics: { enabled: false }
     ["a Redis URL of another scheme", { REDIS_URL: "http://127.0.0.1:6379" }, "REDIS_URL"],
     ["a zero timeout", { REDIS_URL: "redis://x", PORTCULLIS_REDIS_TIMEOUT_MS: "0" }, "PORTCULLIS_REDIS_TIMEOUT_MS"],
     ["a fractional interval", { PORTCULLIS_LAST_USED_INTERVAL_MS: "1.5" }, "PORTCULLIS_LAST_USED_INTERVAL_MS"],
+    ["a lock stale time below the 2 s floor", { PORTCULLIS_DATA_DIR_LOCK_STALE_MS: "1999" }, "PORTCULLIS_DATA_DIR_LOCK_STALE_MS"],
+    ["a lock stale time in the file below the floor", { PORTCULLIS_CONFIG: configFile("data_dir_lock_stale_ms: 500\n") }, "PORTCULLIS_DATA_DIR_LOCK_STALE_MS"],
     ["a grace period that is no number", { PORTCULLIS_SHUTDOWN_GRACE_MS: "soon" }, "PORTCULLIS_SHUTDOWN_GRACE_MS"],
     ["a short root token", { PORTCULLIS_ROOT_TOKENS: "short-root" }, "root_tokens[0]"],
     ["an empty root token in the list", { PORTCULLIS_ROOT_TOKENS: `${ROOT_A},` }, "root_tokens[1]"],
@@ -147,8 +154,36 @@ metrics: { enabled: false }
     ["a policy variable that is no YAML", { PORTCULLIS_POLICY: "rules: [" }, "PORTCULLIS_POLICY"],
     ["a metrics switch that is neither true nor false", { PORTCULLIS_METRICS_ENABLED: "off" }, "PORTCULLIS_METRICS_ENABLED"],
     ["a metrics switch in the file that is text", { PORTCULLIS_CONFIG: configFile('metrics: { enabled: "no" }\n') }, "PORTCULLIS_METRICS_ENABLED"],
+    ["dev_allow_all: no in the file (text, not false)", { PORTCULLIS_CONFIG: configFile("dev_allow_all: no\n") }, "PORTCULLIS_DEV_ALLOW_ALL"],
+    ["dev_allow_all: off in the file", { PORTCULLIS_CONFIG: configFile("dev_allow_all: off\n") }, "PORTCULLIS_DEV_ALLOW_ALL"],
+    ["a dev_allow_all number other than 0 or 1", { PORTCULLIS_CONFIG: configFile("dev_allow_all: 2\n") }, "PORTCULLIS_DEV_ALLOW_ALL"],
+    ["a dev-allow-all variable that is neither true nor false", { PORTCULLIS_DEV_ALLOW_ALL: "yes" }, "PORTCULLIS_DEV_ALLOW_ALL"],
+    ["an Envoy switch in the file that is text", { PORTCULLIS_CONFIG: configFile("envoy: { remove_authorization: no }\n") }, "PORTCULLIS_ENVOY_REMOVE_AUTHORIZATION"],
+    ["an Envoy switch variable that is neither true nor false", { PORTCULLIS_ENVOY_REMOVE_AUTHORIZATION: "on" }, "PORTCULLIS_ENVOY_REMOVE_AUTHORIZATION"],
+    [
+      "a challenge switch in the file that is text",
+      { PORTCULLIS_CONFIG: configFile("envoy: { omit_forbidden_challenge: off }\n") },
+      "PORTCULLIS_ENVOY_OMIT_FORBIDDEN_CHALLENGE",
+    ],
+    ["a challenge switch variable that is neither true nor false", { PORTCULLIS_ENVOY_OMIT_FORBIDDEN_CHALLENGE: "no" }, "PORTCULLIS_ENVOY_OMIT_FORBIDDEN_CHALLENGE"],
   ])("refuses %s, naming the setting", (_case, env, field) => {
     expect(refusal(env).field).toBe(field);
+  });
+
+  it("reads every switch written as true/false or 1/0, in the file and in the environment", () => {
+    const file = configFile("dev_allow_all: false\nenvoy: { remove_authorization: 1, omit_forbidden_challenge: true }\n");
+    expect(loadConfig({ PORTCULLIS_CONFIG: file })).toMatchObject({
+      devAllowAll: false,
+      envoy: { removeAuthorization: true, omitForbiddenChallenge: true },
+    });
+    expect(
+      loadConfig({
+        PORTCULLIS_CONFIG: file,
+        PORTCULLIS_DEV_ALLOW_ALL: "1",
+        PORTCULLIS_ENVOY_REMOVE_AUTHORIZATION: "false",
+        PORTCULLIS_ENVOY_OMIT_FORBIDDEN_CHALLENGE: "0",
+      }),
+    ).toMatchObject({ devAllowAll: true, envoy: { removeAuthorization: false, omitForbiddenChallenge: false } });
   });
 
   it("never quotes a token when it refuses one", () => {

@@ -53,13 +53,15 @@ describe.each(BACKENDS)("Authorize through a Connect client over HTTP/2 on the %
     }
   });
 
-  it("matches a rule that names a host only when the request names that host", async () => {
+  it("matches a rule that names a host only when the request names that host, and refuses a request without one", async () => {
     const minted = await mint({ scopes: ["libraries:admin"] });
     const decide = (host: string) =>
       clients.authorization.authorize({ authorization: `Bearer ${minted.token}`, resource: "POST /api/libraries", host });
     expect(outcome(await decide("Admin.Example.com:443"))).toEqual([Decision.ALLOW, Denial.UNSPECIFIED, "ok"]);
+    expect(outcome(await decide("admin.example.com."))).toEqual([Decision.ALLOW, Denial.UNSPECIFIED, "ok"]);
     expect(outcome(await decide("api.example.com"))).toEqual([Decision.DENY, Denial.FORBIDDEN, "no_policy"]);
-    expect(outcome(await decide(""))).toEqual([Decision.DENY, Denial.FORBIDDEN, "no_policy"]);
+    // Without a host the host rule could apply: refused rather than left to a later, weaker rule.
+    expect(outcome(await decide(""))).toEqual([Decision.DENY, Denial.FORBIDDEN, "host_required"]);
   });
 
   it("denies a valid token without the rule's scope as forbidden with insufficient_scope", async () => {

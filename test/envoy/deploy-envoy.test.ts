@@ -60,7 +60,7 @@ describe("deploy/envoy/envoy.yaml and deploy/portcullis.envoy-example.yaml", () 
       if (ruleName !== undefined) {
         expect(policy.ruleNamed(ruleName)).toBeDefined();
         const routed = parseResource(`GET ${route.match.prefix ?? route.match.path}`);
-        expect("resource" in routed && policy.requirementFor(routed.resource)?.ruleName).toBe(ruleName);
+        expect("resource" in routed && policy.requirementFor(routed.resource)).toMatchObject({ ruleName });
       }
       const scope = extensions[CONTEXT_EXTENSIONS.requiredScope];
       if (scope !== undefined) expect(scope.trim()).not.toBe("");
@@ -71,7 +71,7 @@ describe("deploy/envoy/envoy.yaml and deploy/portcullis.envoy-example.yaml", () 
     const skipped = routes.filter((route) => perRoute(route)?.disabled === true);
     expect(skipped.map((route) => route.match.path)).toEqual(["/health", "/.well-known/oauth-protected-resource"]);
     const health = parseResource("GET /health");
-    expect("resource" in health && policy.requirementFor(health.resource)?.public).toBe(true);
+    expect("resource" in health && policy.requirementFor(health.resource)).toMatchObject({ public: true });
     const metadata = skipped.find((route) => route.match.path === "/.well-known/oauth-protected-resource");
     expect(metadata.route.cluster).toBe("portcullis");
     expect(new URL(portcullis.envoy.resourceMetadataUrl!).pathname).toBe(metadata.match.path);

@@ -185,7 +185,8 @@ describe("Check and Authorize decide alike", () => {
     const authorization = authorizationOf(testCase.credential, tokens);
     const headers: Record<string, string> = authorization === "" ? {} : { authorization };
     const check = await envoy.check(attributesOf(testCase.resource, testCase.requiredScope, headers));
-    const request = { authorization, resource: testCase.resource, requiredScope: testCase.requiredScope };
+    // The same host Check sends as :authority (test/support/envoy-client.ts), so host rules decide alike.
+    const request = { authorization, resource: testCase.resource, requiredScope: testCase.requiredScope, host: "api.example.com" };
     // gRPC over HTTP/2 takes the lean path; the Connect protocol over HTTP/1.1 goes through connect-node.
     const lean = await createClients(fixture.server.url).authorization.authorize(request);
     const connect = await createClient(

@@ -36,4 +36,14 @@ describe("the service logger", () => {
     for (const secret of [ROOT, OPAQUE, JWT]) expect(text).not.toContain(secret);
     expect(captured.entries()[0]).toMatchObject({ msg: "unexpected error in handler", err: { message: "upstream refused Bearer [redacted]" } });
   });
+
+  it("leaves out the command a Redis client error carries, whose arguments may hold secrets", () => {
+    const captured = captureLog();
+    const secret = "client-secret-in-a-redis-argument";
+    const error = Object.assign(new Error("OOM command not allowed"), { command: { name: "set", args: ["key", `{"client_secret":"${secret}"}`] } });
+    captured.log.warn({ err: error }, "redis unavailable");
+
+    expect(captured.text()).not.toContain(secret);
+    expect(captured.entries()[0]).toMatchObject({ err: { message: "OOM command not allowed", command: "[redacted]" } });
+  });
 });

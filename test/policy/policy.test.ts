@@ -54,11 +54,22 @@ describe("Policy.requirementFor", () => {
     ["PUT /api/kafka/topics", undefined],
     ["GET /api/status/extra", undefined],
     ["GET /api", undefined],
-    ["GET /internal/metrics", undefined],
     ["GET /internal/metrics", "evil.example.com"],
     ["GET /internalx", "admin.example.com"],
   ])("covers nothing for %s (host %s)", (text, host) => {
     expect(policy.requirementFor(resource(text, host))).toBeUndefined();
+  });
+
+  it("refuses a request without a host where a rule that names a host would otherwise match", () => {
+    expect(policy.requirementFor(resource("GET /internal/metrics"))).toEqual({ refusal: "host_required" });
+    expect(policy.requirementFor(resource("GET /internal/metrics", "admin.example.com."))).toMatchObject({ ruleName: "internal" });
+  });
+
+  it("lets an exact path rule cover the same path with a trailing slash", () => {
+    expect(policy.requirementFor(resource("GET /api/status/"))).toMatchObject({ ruleName: "exact" });
+    expect(new Policy({ rules: [{ resource: "GET /admin", scope: "admin" }] }).requirementFor(resource("GET /admin/"))).toMatchObject({
+      scope: "admin",
+    });
   });
 
   it("falls back to default_scope only for resources no rule covers", () => {

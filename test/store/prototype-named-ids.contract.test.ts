@@ -49,7 +49,7 @@ describeStoreContract("prototype-named id", ({ store, reopen }) => {
     expect(await teams.get(id)).toBeUndefined();
     expect(await teams.deactivate(id, 5)).toBeUndefined();
     expect(await teams.assignLibraries(id, ["x"])).toBeUndefined();
-    expect(await teams.rotateJti(id, "jti")).toBeUndefined();
+    expect(await teams.rotateJti(id, undefined, "jti")).toBeUndefined();
     expect(await signingKeys.get(id)).toBeUndefined();
     expect(await signingKeys.retire(id, 5)).toBeUndefined();
     expect(await signingKeys.active()).toBeUndefined();
@@ -61,7 +61,7 @@ describeStoreContract("prototype-named id", ({ store, reopen }) => {
     await store().teams.insert(aTeam(id));
     await store().signingKeys.create(aKey(id));
     expect((await store().tokens.revoke(id, 5))?.revokedAt).toBe(5);
-    expect((await store().teams.rotateJti(id, "jti-1"))?.activeJti).toBe("jti-1");
+    expect((await store().teams.rotateJti(id, undefined, "jti-1"))?.activeJti).toBe("jti-1");
     expect((await store().signingKeys.retire(id, 6))?.state).toBe("retired");
     const reopened = await reopen();
     expect((await reopened.tokens.get(id))?.revokedAt).toBe(5);

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { expect, it } from "vitest";
-import { AlreadyExistsError } from "../../src/errors.js";
+import { AbortedError, AlreadyExistsError } from "../../src/errors.js";
 import type { StoredTeam } from "../../src/store/store.js";
 import { describeStoreContract } from "../support/store-backends.js";
 
@@ -41,27 +41,40 @@ describeStoreContract("team", ({ store, reopen }) => {
   it("rotates the active jti of an active team only", async () => {
     const team = aTeam();
     await store().teams.insert(team);
-    expect((await store().teams.rotateJti(team.id, "jti-1"))?.activeJti).toBe("jti-1");
-    expect((await store().teams.rotateJti(team.id, "jti-2"))?.activeJti).toBe("jti-2");
+    expect((await store().teams.rotateJti(team.id, undefined, "jti-1"))?.activeJti).toBe("jti-1");
+    expect((await store().teams.rotateJti(team.id, "jti-1", "jti-2"))?.activeJti).toBe("jti-2");
     expect(await store().teams.deactivate(team.id, 10)).toEqual({ ...team, activeJti: "jti-2", deactivatedAt: 10 });
     expect(await store().teams.deactivate(team.id, 11)).toBeUndefined();
-    expect(await store().teams.rotateJti(team.id, "jti-3")).toBeUndefined();
+    expect(await store().teams.rotateJti(team.id, "jti-2", "jti-3")).toBeUndefined();
+    expect(await store().teams.rotateJti(randomUUID(), undefined, "jti-3")).toBeUndefined();
     expect((await store().teams.get(team.id))?.activeJti).toBe("jti-2");
   });
 
-  it("leaves exactly one of many concurrent rotations in force", async () => {
+  it("rotates only while the active jti is still the one the caller read, and says so otherwise", async () => {
+    const team = aTeam();
+    await store().teams.insert(team);
+    await store().teams.rotateJti(team.id, undefined, "jti-1");
+    await expect(store().teams.rotateJti(team.id, undefined, "jti-late")).rejects.toBeInstanceOf(AbortedError);
+    await expect(store().teams.rotateJti(team.id, "jti-0", "jti-late")).rejects.toBeInstanceOf(AbortedError);
+    expect((await store().teams.get(team.id))?.activeJti).toBe("jti-1");
+  });
+
+  it("lets exactly one of many concurrent rotations from the same jti succeed; the others are refused", async () => {
     const team = aTeam();
     await store().teams.insert(team);
     const jtis = Array.from({ length: 20 }, (_, index) => `jti-${index}`);
-    const results = await Promise.all(jtis.map((jti) => store().teams.rotateJti(team.id, jti)));
-    expect(results.every((result) => result !== undefined)).toBe(true);
-    expect(jtis).toContain((await store().teams.get(team.id))?.activeJti);
+    const results = await Promise.allSettled(jtis.map((jti) => store().teams.rotateJti(team.id, undefined, jti)));
+    const won = results.flatMap((result, index) => (result.status === "fulfilled" ? [jtis[index]] : []));
+    const refused = results.flatMap((result) => (result.status === "rejected" ? [result.reason as unknown] : []));
+    expect(won).toHaveLength(1);
+    expect(refused.every((reason) => reason instanceof AbortedError)).toBe(true);
+    expect((await store().teams.get(team.id))?.activeJti).toBe(won[0]);
   });
 
   it("keeps teams across a restart", async () => {
     const team = aTeam();
     await store().teams.insert(team);
-    await store().teams.rotateJti(team.id, "jti-1");
+    await store().teams.rotateJti(team.id, undefined, "jti-1");
     expect(await (await reopen()).teams.get(team.id)).toEqual({ ...team, activeJti: "jti-1" });
   });
 });

@@ -290,6 +290,8 @@ export enum TokenKind {
   /**
    * A JWT for a team (team_id required), signed with the active signing key.
    * Minting one rotates the team's token: the previous one stops working.
+   * Of concurrent mints for one team, all but one answer Aborted (nothing
+   * minted), so no caller is handed a token that is already replaced.
    *
    * @generated from enum value: TOKEN_KIND_TEAM_JWT = 2;
    */

@@ -14,6 +14,7 @@ export interface ExternalIssuerConfig {
   scopeClaims: string[];
   subjectClaim: string;
   librariesClaim?: string;
+  /** Always holds `iss` and `exp`, whatever the configuration adds. */
   requiredClaims: string[];
   leewayS: number;
   jwksCacheTtlS: number;
@@ -59,6 +60,7 @@ export interface JwtFileConfig {
 export const DEFAULT_ALGORITHMS = ["RS256", "PS256", "ES256", "EdDSA"];
 const DEFAULT_SCOPE_CLAIMS = ["scope", "scp"];
 const HMAC_ALGORITHMS = ["HS256", "HS384", "HS512"];
+const ALWAYS_REQUIRED_CLAIMS = ["iss", "exp"];
 
 export function parseJwtConfig(section: JwtFileConfig): JwtConfig {
   const issuers = listOf("jwt.issuers", section.issuers).map((entry, index) => externalIssuer(entry, `jwt.issuers[${index}]`));
@@ -101,7 +103,8 @@ function externalIssuer(entry: Record<string, unknown>, field: string): External
     scopeClaims: strings(`${field}.scope_claims`, entry.scope_claims) ?? DEFAULT_SCOPE_CLAIMS,
     subjectClaim: text(`${field}.subject_claim`, entry.subject_claim) ?? "sub",
     librariesClaim: text(`${field}.libraries_claim`, entry.libraries_claim),
-    requiredClaims: strings(`${field}.required_claims`, entry.required_claims) ?? [],
+    // jose checks `exp` only when present: a token without one would never expire.
+    requiredClaims: [...new Set([...ALWAYS_REQUIRED_CLAIMS, ...(strings(`${field}.required_claims`, entry.required_claims) ?? [])])],
     leewayS: wholeNumber(`${field}.leeway_s`, entry.leeway_s, true) ?? 30,
     jwksCacheTtlS: wholeNumber(`${field}.jwks_cache_ttl_s`, entry.jwks_cache_ttl_s) ?? 3600,
     jwksMinRefreshIntervalS: wholeNumber(`${field}.jwks_min_refresh_interval_s`, entry.jwks_min_refresh_interval_s, true) ?? 30,

@@ -1,25 +1,48 @@
 import { join } from "node:path";
 import type { Store } from "../store.js";
-import { embeddedStateFrom, embeddedStateJson, emptyEmbeddedState } from "./embedded-state.js";
+import { embeddedStateFrom, embeddedStateJson, emptyEmbeddedState, type EmbeddedState } from "./embedded-state.js";
 import { embeddedDcrStore } from "./embedded-dcr-store.js";
 import { embeddedOAuthStateStore } from "./embedded-oauth-state-store.js";
 import { embeddedJtiStore } from "./embedded-jti-store.js";
 import { embeddedSigningKeyStore } from "./embedded-signing-key-store.js";
 import { embeddedTeamStore } from "./embedded-team-store.js";
 import { embeddedTokenStore } from "./embedded-token-store.js";
+import { DEFAULT_LOCK_STALE_MS, lockDataDir } from "./data-dir-lock.js";
 import { PersistentDocument } from "./persistent-document.js";
 
 export const EMBEDDED_DATA_FILE = "portcullis.json";
 
+export interface EmbeddedStoreOptions {
+  /** How long a lock goes unrefreshed before another process may take it over. */
+  lockStaleMs?: number;
+  /** Told when the data dir's lock was lost; writes are refused from then on. */
+  onLockLost?: (error: Error) => void;
+}
+
 /**
  * Single-replica store: in memory, every change persisted to
- * `<dataDir>/portcullis.json` before it is visible.
+ * `<dataDir>/portcullis.json` before it is visible. The data dir is locked
+ * first, so a second process on it fails to start instead of overwriting
+ * this one's changes with its own copy.
  */
-export async function openEmbeddedStore(dataDir: string): Promise<Store> {
-  const document = await PersistentDocument.open(join(dataDir, EMBEDDED_DATA_FILE), {
-    empty: emptyEmbeddedState,
-    from: embeddedStateFrom,
-    serialize: embeddedStateJson,
+export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreOptions = {}): Promise<Store> {
+  const lock = await lockDataDir(dataDir, options.lockStaleMs ?? DEFAULT_LOCK_STALE_MS);
+  let document: PersistentDocument<EmbeddedState>;
+  try {
+    document = await PersistentDocument.open(join(dataDir, EMBEDDED_DATA_FILE), {
+      empty: emptyEmbeddedState,
+      from: embeddedStateFrom,
+      serialize: embeddedStateJson,
+    });
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+  // Memory can no longer be trusted to match the file another process may be
+  // writing, so nothing more is written from it; the owner decides whether to stop.
+  void lock.lost.then((error) => {
+    void document.seal(error.message);
+    options.onLockLost?.(error);
   });
   return {
     backend: "embedded",
@@ -29,9 +52,13 @@ export async function openEmbeddedStore(dataDir: string): Promise<Store> {
     signingKeys: embeddedSigningKeyStore(document),
     teams: embeddedTeamStore(document),
     jti: embeddedJtiStore(document),
-    async ping() {},
+    async ping() {
+      document.ensureWritable();
+    },
     async close() {
       await document.drain();
+      await document.seal("the embedded store is closed");
+      await lock.release();
     },
   };
 }

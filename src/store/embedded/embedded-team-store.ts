@@ -1,5 +1,6 @@
 import { AlreadyExistsError } from "../../errors.js";
 import type { StoredTeam, TeamStore } from "../store.js";
+import { concurrentRotation } from "../team-records.js";
 import type { EmbeddedState } from "./embedded-state.js";
 import { unchanged, type PersistentDocument } from "./persistent-document.js";
 
@@ -38,8 +39,9 @@ export function embeddedTeamStore(document: PersistentDocument<EmbeddedState>): 
         team.libraries = [...libraries];
       });
     },
-    rotateJti(id, jti) {
+    rotateJti(id, expected, jti) {
       return changeTeam(id, true, (team) => {
+        if (team.activeJti !== expected) throw concurrentRotation(id);
         team.activeJti = jti;
       });
     },

@@ -18,6 +18,8 @@ export interface DocumentFormat<State> {
  */
 export class PersistentDocument<State extends object> {
   private queue: Promise<unknown> = Promise.resolve();
+  /** Set once the document may no longer write: why every later change is refused. */
+  private refusal?: string;
 
   private constructor(
     private readonly path: string,
@@ -51,6 +53,7 @@ export class PersistentDocument<State extends object> {
    */
   update<Result>(change: (draft: State) => Result | Unchanged<Result>): Promise<Result> {
     const run = this.queue.then(async () => {
+      this.ensureWritable();
       const draft = structuredClone(this.state);
       const outcome = change(draft);
       if (outcome instanceof Unchanged) return outcome.result;
@@ -60,7 +63,7 @@ export class PersistentDocument<State extends object> {
       } catch (error) {
         // Only a failed directory fsync comes after the rename; the file is
         // then ahead of memory until the next write replaces it from memory.
-        throw new UnavailableError(`embedded store could not persist the change (${describe(error)})`, { cause: error });
+        throw new UnavailableError("embedded store could not persist the change", { cause: error, detail: describe(error) });
       }
       this.state = draft;
       return result;
@@ -72,6 +75,20 @@ export class PersistentDocument<State extends object> {
   /** Resolves once every change queued so far has settled. */
   async drain(): Promise<void> {
     await this.queue;
+  }
+
+  /**
+   * Refuses every change that has not started yet with UnavailableError
+   * saying `reason`; resolves once a write under way has settled.
+   */
+  async seal(reason: string): Promise<void> {
+    this.refusal ??= reason;
+    await this.drain();
+  }
+
+  /** Throws UnavailableError once the document is sealed. */
+  ensureWritable(): void {
+    if (this.refusal !== undefined) throw new UnavailableError(this.refusal);
   }
 }
 

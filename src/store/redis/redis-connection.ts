@@ -57,11 +57,25 @@ function waitForReady(client: Redis, timeoutMs: number): Promise<void> {
   });
 }
 
-/** Runs a Redis operation; any failure of Redis itself becomes UnavailableError. */
+/**
+ * Runs a Redis operation; any failure of Redis itself becomes UnavailableError.
+ * The ioredis error is never kept as its cause: it carries the command with
+ * every argument (signing keys, client secrets, PKCE verifiers), and a log
+ * serializer would copy them into the log.
+ */
 export async function redisCall<T>(operation: () => Promise<T>): Promise<T> {
   try {
     return await operation();
   } catch (error) {
-    throw new UnavailableError("redis unavailable", { cause: error });
+    throw new UnavailableError("redis unavailable", { detail: redisFailure(error) });
   }
+}
+
+/** The error's name and the first line of its message: what went wrong, never with what. */
+function redisFailure(error: unknown): string {
+  if (!(error instanceof Error)) return "unknown failure";
+  const firstLine = error.message.split("\n", 1)[0] ?? "";
+  // Redis quotes the arguments of a command it does not know.
+  const withoutArguments = firstLine.replace(/,? with args beginning with:.*$/, "");
+  return `${error.name}: ${withoutArguments.slice(0, 200)}`;
 }

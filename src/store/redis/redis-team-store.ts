@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import { AlreadyExistsError } from "../../errors.js";
 import type { StoredTeam, TeamStore } from "../store.js";
+import { concurrentRotation } from "../team-records.js";
 import { redisCall } from "./redis-connection.js";
 import type { RedisKeys } from "./redis-keys.js";
 import { execAll, pairsToObject } from "./redis-replies.js";
@@ -9,6 +10,7 @@ import { RedisScript } from "./redis-script.js";
 const scripts = {
   insert: new RedisScript("insert-team.lua"),
   change: new RedisScript("change-team.lua"),
+  rotateJti: new RedisScript("rotate-team-jti.lua"),
 };
 
 type TeamData = Pick<StoredTeam, "id" | "name" | "createdAt">;
@@ -18,7 +20,7 @@ export function redisTeamStore(client: Redis, keys: RedisKeys): TeamStore {
     const reply = await redisCall(() =>
       scripts.change.run(client, [keys.team(id)], [field, value, activeOnly ? "active" : "any"]),
     );
-    return reply === null ? undefined : fromFields(pairsToObject(reply as string[]));
+    return teamOf(reply);
   }
   return {
     async insert(team) {
@@ -45,8 +47,17 @@ export function redisTeamStore(client: Redis, keys: RedisKeys): TeamStore {
     },
     deactivate: (id, at) => change(id, "deactivated_at", at, true),
     assignLibraries: (id, libraries) => change(id, "libraries", JSON.stringify(libraries), false),
-    rotateJti: (id, jti) => change(id, "active_jti", jti, true),
+    async rotateJti(id, expected, jti) {
+      const reply = await redisCall(() => scripts.rotateJti.run(client, [keys.team(id)], [expected ?? "", jti]));
+      if (reply === 0) throw concurrentRotation(id);
+      return teamOf(reply);
+    },
   };
+}
+
+/** A script's answer: the team's fields, or nil when there is no such team. */
+function teamOf(reply: unknown): StoredTeam | undefined {
+  return reply === null ? undefined : fromFields(pairsToObject(reply as string[]));
 }
 
 function fromFields(fields: Record<string, string>): StoredTeam | undefined {

@@ -80,6 +80,7 @@ describe("bad JWT input", () => {
     ["a payload that is not an object", async () => `${b64({ alg: "RS256", kid: key.kid })}.${b64("[1,2]")}.abc`, "bad_jwt_payload"],
     ["a token over the size cap", async () => sign({ padding: "x".repeat(9000) }), "credential_too_long"],
     ["exp that is not a number", async () => sign({ exp: "tomorrow" }), "bad_claim"],
+    ["a token without exp (it would never expire)", async () => sign({ exp: undefined }), "missing_claim"],
     ["a per-request token signed with another secret", async () => requestToken({}, randomBytes(32)), "bad_signature"],
     ["a per-request token without jti", async () => requestToken({ jti: undefined }), "missing_claim"],
     ["a per-request token whose libs is not an array", async () => requestToken({ libs: { a: 1 } }), "bad_claim"],

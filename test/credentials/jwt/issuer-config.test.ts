@@ -16,13 +16,18 @@ describe("JWT issuer configuration", () => {
       scopeClaims: ["scope", "scp"],
       subjectClaim: "sub",
       librariesClaim: undefined,
-      requiredClaims: [],
+      requiredClaims: ["iss", "exp"],
       leewayS: 30,
       jwksCacheTtlS: 3600,
       jwksMinRefreshIntervalS: 30,
       jwksTimeoutMs: 5000,
       jwksMaxBytes: 262144,
     });
+  });
+
+  it("always requires iss and exp of an external issuer's tokens, on top of the configured claims", () => {
+    const [issuer] = loadConfig(issuers([{ issuer: "https://idp.example", required_claims: ["jti", "exp"] }])).jwt.issuers;
+    expect(issuer?.requiredClaims).toEqual(["iss", "exp", "jti"]);
   });
 
   it.each(["HS256", "none", "HS512"])("refuses %s for a JWKS issuer", (alg) => {
