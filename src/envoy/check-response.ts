@@ -3,6 +3,7 @@ import { Code } from "@connectrpc/connect";
 import type { Identity } from "../credentials/identity.js";
 import type { Decision } from "../decision/decision.js";
 import { insufficientScopeChallenge, unauthenticatedChallenge } from "../http/bearer-challenge.js";
+import { identityHeaderList, identityHeaderValue } from "../http/percent-encoding.js";
 import type { EnvoySettings } from "./envoy-settings.js";
 import { HeaderValueOption_HeaderAppendAction, type HeaderValueOptionSchema } from "../../gen/envoy/config/core/v3/base_pb.js";
 import { CheckResponseSchema, type CheckResponse, type OkHttpResponseSchema } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
@@ -55,11 +56,12 @@ export function checkResponseOf(decision: Decision, settings: EnvoySettings): Ch
  */
 function okResponse(identity: Identity | undefined, settings: EnvoySettings): MessageInitShape<typeof OkHttpResponseSchema> {
   const names = settings.identityHeaders;
+  // Values come from credentials: encoded, never passed raw (README, "What Envoy gets back").
   const values: [string, string][] = [
-    [names.subject, identity?.subject ?? ""],
-    [names.tokenId, identity?.tokenId ?? ""],
-    [names.scopes, identity?.scopes.join(",") ?? ""],
-    [names.libraries, identity?.libraries.join(",") ?? ""],
+    [names.subject, identityHeaderValue(identity?.subject ?? "")],
+    [names.tokenId, identityHeaderValue(identity?.tokenId ?? "")],
+    [names.scopes, identityHeaderList(identity?.scopes ?? [])],
+    [names.libraries, identityHeaderList(identity?.libraries ?? [])],
   ];
   return {
     headers: values.filter(([, value]) => value !== "").map(([name, value]) => overwrite(name, value)),
@@ -72,12 +74,7 @@ function okResponse(identity: Identity | undefined, settings: EnvoySettings): Me
 
 function overwrite(key: string, value: string): HeaderOption {
   // Without `append`, older Envoys (which know no append_action) overwrite too.
-  return { header: { key, value: headerSafe(value) }, appendAction: HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD };
-}
-
-/** Identity values come from credentials; anything but printable ASCII is percent-encoded, never passed raw. */
-function headerSafe(value: string): string {
-  return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
+  return { header: { key, value }, appendAction: HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD };
 }
 
 /** Set by Envoy under `envoy.filters.http.ext_authz` for access logs; never a secret. */

@@ -4,6 +4,7 @@ import http2 from "node:http2";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import type { RequestHandler } from "./listener.js";
+import { grpcMessageValue } from "./percent-encoding.js";
 
 /** A unary method's descriptor, as generated (`Service.method.x`). */
 export interface UnaryMethod<I extends DescMessage, O extends DescMessage> {
@@ -157,18 +158,9 @@ function fail(stream: http2.ServerHttp2Stream, error: ConnectError): void {
       ":status": 200,
       "content-type": "application/grpc",
       "grpc-status": String(error.code),
-      "grpc-message": percentEncode(error.rawMessage),
+      "grpc-message": grpcMessageValue(error.rawMessage),
       "grpc-accept-encoding": ACCEPT_ENCODING,
     },
     { endStream: true },
   );
-}
-
-/** gRPC's grpc-message encoding: printable ASCII except "%" stays, every other byte is %XX. */
-export function percentEncode(text: string): string {
-  let out = "";
-  for (const byte of Buffer.from(text, "utf8")) {
-    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
-  }
-  return out;
 }

@@ -21,6 +21,13 @@ const IDENTITY: Identity = {
   allowedTools: [],
 };
 
+/** The identity headers an allow for IDENTITY with `changes` sets, by name. */
+function identityHeaders(changes: Partial<Identity>): Record<string, string> {
+  const response = checkResponseOf(allow("ok", { ...IDENTITY, ...changes }, "a"), SETTINGS);
+  const ok = response.httpResponse.value as { headers: { header?: { key: string; value: string } }[] };
+  return Object.fromEntries(ok.headers.map((option) => [option.header!.key, option.header!.value]));
+}
+
 const challengeOf = (response: ReturnType<typeof checkResponseOf>) =>
   response.httpResponse.case === "deniedResponse"
     ? response.httpResponse.value.headers.find((option) => option.header?.key === "www-authenticate")?.header?.value
@@ -38,7 +45,33 @@ describe("CheckResponse building", () => {
   it("never passes a control character into an identity header", () => {
     const response = checkResponseOf(allow("ok", IDENTITY, "a"), SETTINGS);
     const ok = response.httpResponse.value as { headers: { header?: { key: string; value: string } }[] };
-    expect(ok.headers[0]?.header?.value).toBe("user%3Azo%C3%AB%0D%0Ax-admin%3A%201");
+    expect(ok.headers[0]?.header?.value).toBe("user:zo%C3%AB%0D%0Ax-admin:%201");
+  });
+
+  it("encodes a percent sign, so a subject that looks encoded stays apart from the one it looks like", () => {
+    expect(identityHeaders({ subject: "café" })["x-user"]).toBe("caf%C3%A9");
+    expect(identityHeaders({ subject: "caf%C3%A9" })["x-user"]).toBe("caf%25C3%25A9");
+  });
+
+  it("encodes a comma inside one scope or library, so it never reads as two entries", () => {
+    expect(identityHeaders({ scopes: ["read,admin"], libraries: ["lib,x"] })).toMatchObject({ "x-scopes": "read%2Cadmin", "x-libs": "lib%2Cx" });
+    expect(identityHeaders({ scopes: ["read", "admin"], libraries: ["lib", "x"] })).toMatchObject({ "x-scopes": "read,admin", "x-libs": "lib,x" });
+  });
+
+  it("encodes spaces, so whitespace a proxy would trim stays part of the value", () => {
+    expect(identityHeaders({ subject: " Jane Doe " })["x-user"]).toBe("%20Jane%20Doe%20");
+  });
+
+  it("turns a lone surrogate into U+FFFD instead of failing", () => {
+    expect(identityHeaders({ subject: "a\uD800b", scopes: ["\uDC00"] })).toMatchObject({ "x-user": "a%EF%BF%BDb", "x-scopes": "%EF%BF%BD" });
+  });
+
+  it("gives back every value exactly when each comma-separated entry is percent-decoded", () => {
+    const scopes = ["kafka:read", "100%", "a,b", "größer", " ", "x\r\ny", "tab\there", "emoji 🚪"];
+    const headers = identityHeaders({ subject: "caf%C3%A9 & café, 100%", scopes, libraries: ["lib-a"] });
+    expect(decodeURIComponent(headers["x-user"]!)).toBe("caf%C3%A9 & café, 100%");
+    expect(headers["x-scopes"]!.split(",").map(decodeURIComponent)).toEqual(scopes);
+    for (const value of Object.values(headers)) expect(value).toMatch(/^[\x21-\x7e]+$/);
   });
 
   it("sends no error code when no bearer token was presented, and no metadata URL unless configured", () => {

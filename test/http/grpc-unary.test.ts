@@ -6,8 +6,9 @@ import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { toConnectError } from "../../src/api/error-mapping.js";
 import { UnavailableError } from "../../src/errors.js";
-import { grpcUnaryRoute, percentEncode, withGrpcUnary } from "../../src/http/grpc-unary.js";
+import { grpcUnaryRoute, withGrpcUnary } from "../../src/http/grpc-unary.js";
 import { listen, type Listener } from "../../src/http/listener.js";
+import { grpcMessageValue } from "../../src/http/percent-encoding.js";
 import {
   AuthorizationService,
   AuthorizeRequestSchema,
@@ -104,7 +105,7 @@ describe("the lean gRPC unary path in front of connect-node", () => {
   });
 
   it("percent-encodes grpc-message as gRPC asks", () => {
-    expect(percentEncode("scope: größer 100%")).toBe("scope: gr%C3%B6%C3%9Fer 100%25");
+    expect(grpcMessageValue("scope: größer 100%")).toBe("scope: gr%C3%B6%C3%9Fer 100%25");
   });
 
   it("leaves Connect, gRPC-Web and JSON over HTTP/1.1 to connect-node", async () => {
