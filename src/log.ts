@@ -2,15 +2,18 @@ import { pino, type DestinationStream, type Logger } from "pino";
 
 /**
  * Credentials as they could appear in a log line: an Authorization value
- * (`Bearer <token>`), an opaque secret (`pcl_…`), a JWT (three base64url
- * parts, the first a JSON object).
+ * (`Bearer <token>`), the user and password of a URL (`scheme://user:pw@`),
+ * an opaque secret (`pcl_…`), a JWT (three base64url parts, the first a
+ * JSON object).
  */
-const CREDENTIAL = /(bearer\s+)[A-Za-z0-9\-._~+/]{16,}=*|pcl_[A-Za-z0-9_-]{8,}|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/gi;
+const CREDENTIAL =
+  /(bearer\s+)[A-Za-z0-9\-._~+/]{16,}=*|\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"'\\]+@|pcl_[A-Za-z0-9_-]{8,}|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/gi;
 
 /** Masks credentials in one serialized log line. */
 export function maskCredentials(line: string): string {
-  return line.replace(CREDENTIAL, (match, scheme: string | undefined) => {
+  return line.replace(CREDENTIAL, (match, scheme: string | undefined, urlScheme: string | undefined) => {
     if (scheme !== undefined) return `${scheme}[redacted]`;
+    if (urlScheme !== undefined) return `${urlScheme}[redacted]@`;
     return /^pcl_/i.test(match) ? "pcl_[redacted]" : "[redacted-jwt]";
   });
 }

@@ -23,7 +23,8 @@ const WIRE_CODES: Record<string, Code> = {
 export function toConnectError(error: unknown, log: Logger): ConnectError {
   if (error instanceof PortcullisError) {
     const code = WIRE_CODES[error.code] ?? Code.Internal;
-    if (error instanceof UnavailableError) log.warn({ err: error.cause ?? error, detail: error.detail }, error.message);
+    // Only `detail`, written for the log: a raw cause (a client library's error) can quote a URL with its credentials.
+    if (error instanceof UnavailableError) log.warn({ detail: error.detail }, error.message);
     return new ConnectError(error.message, code);
   }
   if (error instanceof ConnectError) return error;

@@ -32,7 +32,11 @@ export async function boundedFetch(url: string, init: RequestInit, limits: HttpL
   } catch (error) {
     if (error instanceof UnavailableError) throw error;
     if (signal.aborted) throw new UnavailableError(`${where} did not answer within ${limits.timeoutMs} ms`);
-    throw new UnavailableError(`${where} could not be reached (${networkCode(error)})`, { cause: error });
+    // undici's errors quote the whole URL (credentials and query too): never kept as the cause.
+    const code = networkCode(error);
+    throw new UnavailableError(`${where} could not be reached (${code ?? "network error"})`, {
+      detail: `${error instanceof Error ? error.name : "unknown failure"}${code === undefined ? "" : ` (${code})`} at ${endpointName(url)}`,
+    });
   }
 }
 
@@ -90,7 +94,8 @@ async function readCapped(response: Response, maxBytes: number, where: string): 
   }
 }
 
-function networkCode(error: unknown): string {
+/** The system error code (ECONNREFUSED, ENOTFOUND, …) behind a failed fetch, if there is one. */
+function networkCode(error: unknown): string | undefined {
   const cause = (error as { cause?: { code?: unknown } }).cause;
-  return typeof cause?.code === "string" ? cause.code : "network error";
+  return typeof cause?.code === "string" ? cause.code : undefined;
 }
