@@ -12,6 +12,8 @@ import {
 import { parseJwtConfig, type JwtConfig } from "./credentials/jwt/issuer-config.js";
 import { envoySettings, type EnvoySettings } from "./envoy/envoy-settings.js";
 import { InvalidArgumentError } from "./errors.js";
+import { DEFAULT_BUFFER_MAX_BYTES } from "./http/grpc-unary.js";
+import { DEFAULT_LISTENER_LIMITS, type ListenerLimits } from "./http/listener.js";
 import { protectedResourceMetadata, type ProtectedResourceMetadata } from "./http/protected-resource.js";
 import type { PolicyConfig } from "./policy/policy.js";
 import { DEFAULT_LOCK_STALE_MS, MIN_LOCK_STALE_MS } from "./store/embedded/data-dir-lock.js";
@@ -51,8 +53,15 @@ export interface OAuthConfig {
   discoveryCacheMs: number;
 }
 
+/** How much a client may hold open before its requests are complete (src/http/listener.ts, grpc-unary.ts). */
+export interface HttpLimitsConfig extends ListenerLimits {
+  /** Request bytes the lean gRPC path holds at once, across every stream. */
+  requestBufferMaxBytes: number;
+}
+
 export interface Config {
   listen: { host: string; port: number };
+  http: HttpLimitsConfig;
   dataDir: string;
   /** After this long without a refresh, a data dir lock counts as abandoned (a killed process's). */
   dataDirLockStaleMs: number;
@@ -110,6 +119,19 @@ export function loadConfig(env: Env): Config {
   );
   return {
     listen: parseListen(pick("PORTCULLIS_LISTEN", file.listen, String) ?? "127.0.0.1:8080"),
+    http: {
+      maxConcurrentStreams: positive(
+        "PORTCULLIS_HTTP_MAX_CONCURRENT_STREAMS",
+        file.http?.max_concurrent_streams,
+        DEFAULT_LISTENER_LIMITS.maxConcurrentStreams,
+      ),
+      requestReadTimeoutMs: positive(
+        "PORTCULLIS_HTTP_REQUEST_READ_TIMEOUT_MS",
+        file.http?.request_read_timeout_ms,
+        DEFAULT_LISTENER_LIMITS.requestReadTimeoutMs,
+      ),
+      requestBufferMaxBytes: positive("PORTCULLIS_HTTP_REQUEST_BUFFER_MAX_BYTES", file.http?.request_buffer_max_bytes, DEFAULT_BUFFER_MAX_BYTES),
+    },
     dataDir: pick("PORTCULLIS_DATA_DIR", file.data_dir, String) ?? "./data",
     dataDirLockStaleMs,
     redis:

@@ -4,7 +4,7 @@ import http2 from "node:http2";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import type { RequestHandler } from "./listener.js";
-import { grpcMessageValue } from "./percent-encoding.js";
+import { respondGrpcError } from "./grpc-status.js";
 
 /** A unary method's descriptor, as generated (`Service.method.x`). */
 export interface UnaryMethod<I extends DescMessage, O extends DescMessage> {
@@ -26,9 +26,18 @@ export interface GrpcUnaryRoute {
 export interface GrpcUnaryOptions {
   /** Largest request message accepted (after decompression), unless the route says otherwise. */
   readMaxBytes: number;
+  /**
+   * Request bytes held at once across every stream, from the first byte
+   * until the call is answered: many bodies left unfinished must not add up
+   * to more than this. A stream that would go over is refused.
+   */
+  bufferMaxBytes: number;
   /** The one error table: whatever a call throws becomes a ConnectError (its code is the gRPC status). */
   toConnectError(error: unknown): ConnectError;
 }
+
+/** Default for `bufferMaxBytes`: 64 Envoy CheckRequests at their 1 MiB limit, thousands of ordinary ones. */
+export const DEFAULT_BUFFER_MAX_BYTES = 64 * 1024 * 1024;
 
 const HEADER_BYTES = 5;
 const FLAG_COMPRESSED = 0b1;
@@ -66,17 +75,30 @@ export function grpcUnaryRoute<I extends DescMessage, O extends DescMessage>(
  */
 export function withGrpcUnary(routes: readonly GrpcUnaryRoute[], options: GrpcUnaryOptions, next: RequestHandler): RequestHandler {
   const byPath = new Map(routes.map((route) => [route.path, route]));
+  const buffered: ByteBudget = { held: 0, max: options.bufferMaxBytes };
   return (request, response) => {
     const route = request.httpVersionMajor === 2 && request.method === "POST" ? byPath.get(request.url ?? "") : undefined;
     if (route === undefined || !GRPC_CONTENT_TYPE.test(request.headers["content-type"] ?? "")) {
       return next(request, response);
     }
     const encoding = request.headers["grpc-encoding"];
-    serve(route, response as http2.Http2ServerResponse, typeof encoding === "string" ? encoding : "identity", options);
+    serve(route, response as http2.Http2ServerResponse, typeof encoding === "string" ? encoding : "identity", options, buffered);
   };
 }
 
-function serve(route: GrpcUnaryRoute, response: http2.Http2ServerResponse, encoding: string, options: GrpcUnaryOptions): void {
+/** Request bytes the lean path holds across all its streams. */
+interface ByteBudget {
+  held: number;
+  readonly max: number;
+}
+
+function serve(
+  route: GrpcUnaryRoute,
+  response: http2.Http2ServerResponse,
+  encoding: string,
+  options: GrpcUnaryOptions,
+  buffered: ByteBudget,
+): void {
   const stream = response.stream;
   if (encoding !== "identity" && encoding !== "gzip") {
     // Read nothing: the call is refused as a whole.
@@ -88,17 +110,25 @@ function serve(route: GrpcUnaryRoute, response: http2.Http2ServerResponse, encod
   const chunks: Buffer[] = [];
   let received = 0;
   let refused = false;
+  const release = () => {
+    buffered.held -= received;
+    received = 0;
+  };
+  stream.once("close", release);
+  const refuse = (message: string) => {
+    refused = true;
+    chunks.length = 0;
+    release();
+    fail(stream, new ConnectError(message, Code.ResourceExhausted));
+    // The answer is complete; RST_STREAM NO_ERROR asks the client to stop sending the rest (RFC 9113 §8.1).
+    stream.close(http2.constants.NGHTTP2_NO_ERROR);
+  };
   stream.on("data", (chunk: Buffer) => {
     if (refused) return;
+    if (received + chunk.length > limit) return refuse(`message is larger than ${readMaxBytes} bytes`);
+    if (buffered.held + chunk.length > buffered.max) return refuse(`server busy: more than ${buffered.max} request bytes in flight`);
     received += chunk.length;
-    if (received > limit) {
-      refused = true;
-      chunks.length = 0;
-      fail(stream, new ConnectError(`message is larger than ${readMaxBytes} bytes`, Code.ResourceExhausted));
-      // The answer is complete; RST_STREAM NO_ERROR asks the client to stop sending the rest (RFC 9113 §8.1).
-      stream.close(http2.constants.NGHTTP2_NO_ERROR);
-      return;
-    }
+    buffered.held += chunk.length;
     chunks.push(chunk);
   });
   stream.once("end", () => {
@@ -146,21 +176,6 @@ function succeed(response: http2.Http2ServerResponse, message: Uint8Array): void
   response.end(frame);
 }
 
-/**
- * A trailers-only response: one HEADERS frame carrying the status and ending
- * the stream, written on the stream itself (the compat response would send
- * the headers and an empty trailer frame apart).
- */
 function fail(stream: http2.ServerHttp2Stream, error: ConnectError): void {
-  if (stream.destroyed || stream.headersSent) return;
-  stream.respond(
-    {
-      ":status": 200,
-      "content-type": "application/grpc",
-      "grpc-status": String(error.code),
-      "grpc-message": grpcMessageValue(error.rawMessage),
-      "grpc-accept-encoding": ACCEPT_ENCODING,
-    },
-    { endStream: true },
-  );
+  respondGrpcError(stream, error, { "grpc-accept-encoding": ACCEPT_ENCODING });
 }

@@ -1,6 +1,7 @@
 import http from "node:http";
 import http2 from "node:http2";
 import net, { type AddressInfo, type Socket } from "node:net";
+import { enforceRequestDeadline } from "./request-deadline.js";
 
 export type RequestHandler = (
   request: http.IncomingMessage | http2.Http2ServerRequest,
@@ -9,6 +10,24 @@ export type RequestHandler = (
 
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0", "latin1");
 const SNIFF_TIMEOUT_MS = 10_000;
+/**
+ * HTTP/2 request headers Portcullis accepts (decoded, RFC 9113 §6.5.2): ample
+ * for a bearer token at its 8 KiB cap; Envoy sends the headers it asks about
+ * inside the CheckRequest message, not as headers.
+ */
+const MAX_HEADER_LIST_BYTES = 32 * 1024;
+/** nghttp2's own buffers per connection (MB), node's default: beyond it new streams get ENHANCE_YOUR_CALM. */
+const MAX_SESSION_MEMORY_MB = 10;
+
+/** What one client may hold open on the port before its requests are complete. */
+export interface ListenerLimits {
+  /** SETTINGS_MAX_CONCURRENT_STREAMS on every HTTP/2 connection; streams beyond it are refused. */
+  maxConcurrentStreams: number;
+  /** Time from a request's start until the whole request (headers and body) has arrived, on both protocols. */
+  requestReadTimeoutMs: number;
+}
+
+export const DEFAULT_LISTENER_LIMITS: ListenerLimits = { maxConcurrentStreams: 128, requestReadTimeoutMs: 10_000 };
 
 export interface Listener {
   readonly address: AddressInfo;
@@ -23,9 +42,24 @@ export interface Listener {
  * resumed, so it stays on the native HTTP/2 path (see
  * shared/notes/transport-limits.md).
  */
-export async function listen(host: string, port: number, handler: RequestHandler): Promise<Listener> {
-  const h2 = http2.createServer({}, handler);
-  const h1 = http.createServer(handler);
+export async function listen(host: string, port: number, handler: RequestHandler, limits: ListenerLimits): Promise<Listener> {
+  const h2 = http2.createServer(
+    {
+      settings: { maxConcurrentStreams: limits.maxConcurrentStreams, maxHeaderListSize: MAX_HEADER_LIST_BYTES },
+      maxSessionMemory: MAX_SESSION_MEMORY_MB,
+    },
+    handler,
+  );
+  h2.on("stream", (stream, headers) => enforceRequestDeadline(stream, headers, limits.requestReadTimeoutMs));
+  const h1 = http.createServer(
+    {
+      requestTimeout: limits.requestReadTimeoutMs,
+      headersTimeout: limits.requestReadTimeoutMs,
+      // node:http checks both timeouts on this interval (30 s by default), not per request.
+      connectionsCheckingInterval: Math.min(1000, limits.requestReadTimeoutMs),
+    },
+    handler,
+  );
   // h1 never listens itself (sockets are handed to it), but node:http only
   // tracks connections after "listening": without it closeIdleConnections()
   // is a no-op and headersTimeout/requestTimeout are never enforced.

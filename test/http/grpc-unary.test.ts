@@ -1,13 +1,14 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { connectNodeAdapter, createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import http2 from "node:http2";
 import { gzipSync } from "node:zlib";
 import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { toConnectError } from "../../src/api/error-mapping.js";
 import { UnavailableError } from "../../src/errors.js";
 import { grpcUnaryRoute, withGrpcUnary } from "../../src/http/grpc-unary.js";
-import { listen, type Listener } from "../../src/http/listener.js";
+import { DEFAULT_LISTENER_LIMITS, listen, type Listener } from "../../src/http/listener.js";
 import { grpcMessageValue } from "../../src/http/percent-encoding.js";
 import {
   AuthorizationService,
@@ -17,7 +18,7 @@ import {
   type AuthorizeRequest,
   type AuthorizeResponse,
 } from "../../gen/portcullis/v1/authorization_pb.js";
-import { grpcFrame, rawGrpcCall } from "../support/raw-grpc.js";
+import { grpcFrame, openRawGrpcStream, rawGrpcCall } from "../support/raw-grpc.js";
 
 const AUTHORIZE_PATH = "/portcullis.v1.AuthorizationService/Authorize";
 
@@ -44,13 +45,13 @@ describe("the lean gRPC unary path in front of connect-node", () => {
     });
     const handler = withGrpcUnary(
       [grpcUnaryRoute(AuthorizationService.method.authorize, echoAuthorize)],
-      { readMaxBytes: 1024, toConnectError: (error) => toConnectError(error, log) },
+      { readMaxBytes: 1024, bufferMaxBytes: 1024 * 1024, toConnectError: (error) => toConnectError(error, log) },
       (req, res) => {
         passedOn.push(`${req.httpVersion} ${req.headers["content-type"]}`);
         connect(req, res);
       },
     );
-    listener = await listen("127.0.0.1", 0, handler);
+    listener = await listen("127.0.0.1", 0, handler, DEFAULT_LISTENER_LIMITS);
     url = `http://127.0.0.1:${listener.address.port}`;
   });
   beforeEach(() => {
@@ -128,5 +129,60 @@ describe("the lean gRPC unary path in front of connect-node", () => {
     const reply = await rawGrpcCall(url, "/portcullis.v1.AuthorizationService/ResolveLibraries", grpcFrame(new Uint8Array()));
     expect(reply.status).toBe(0);
     expect(passedOn).toEqual(["2.0 application/grpc"]);
+  });
+});
+
+describe("the lean gRPC path's memory bounds", () => {
+  const log = pino({ level: "silent" });
+  const listeners: Listener[] = [];
+  /** A lean-path-only server: anything it would pass on fails the test. */
+  const start = async (limits: { readMaxBytes: number; bufferMaxBytes: number }) => {
+    const handler = withGrpcUnary(
+      [grpcUnaryRoute(AuthorizationService.method.authorize, echoAuthorize)],
+      { ...limits, toConnectError: (error) => toConnectError(error, log) },
+      () => expect.fail("passed on"),
+    );
+    const listener = await listen("127.0.0.1", 0, handler, DEFAULT_LISTENER_LIMITS);
+    listeners.push(listener);
+    return `http://127.0.0.1:${listener.address.port}`;
+  };
+  afterAll(async () => {
+    await Promise.all(listeners.map((listener) => listener.close(1000)));
+  });
+
+  it("refuses a gzip bomb (under 64 KB inflating to 50 MB) with RESOURCE_EXHAUSTED, inflating no further than the limit", async () => {
+    const url = await start({ readMaxBytes: 1024 * 1024, bufferMaxBytes: 64 * 1024 * 1024 });
+    const bomb = gzipSync(Buffer.alloc(50 * 1024 * 1024), { level: 9 });
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    const reply = await rawGrpcCall(url, AUTHORIZE_PATH, grpcFrame(bomb, 1), { "grpc-encoding": "gzip" });
+    expect([reply.trailersOnly, reply.status, reply.message]).toEqual([true, 8, "message is larger than 1048576 bytes"]);
+  });
+
+  it("holds no more unfinished request bytes than its budget: the stream that would pass it gets RESOURCE_EXHAUSTED", async () => {
+    const url = await start({ readMaxBytes: 1024, bufferMaxBytes: 3000 });
+    const session = http2.connect(url);
+    try {
+      // Four bodies of 1000 bytes, none finished: any three fit, the fourth does not, whichever arrives last.
+      const calls = Array.from({ length: 4 }, () => openRawGrpcStream(session, AUTHORIZE_PATH));
+      for (const call of calls) call.stream.write(grpcFrame(Buffer.alloc(1020)).subarray(0, 1000));
+      const refused = await Promise.race(calls.map((call) => call.reply));
+      expect([refused.trailersOnly, refused.status, refused.message]).toEqual([true, 8, "server busy: more than 3000 request bytes in flight"]);
+
+      // Abandoned calls give their bytes back: afterwards a whole request fits again.
+      for (const call of calls) call.stream.close(http2.constants.NGHTTP2_CANCEL);
+      await Promise.all(calls.map((call) => call.reply));
+      const reply = await rawGrpcCall(url, AUTHORIZE_PATH, grpcFrame(request("GET /after")));
+      expect([reply.status, fromBinary(AuthorizeResponseSchema, reply.body.subarray(5)).reason]).toEqual([0, "GET /after"]);
+    } finally {
+      session.close();
+    }
+  });
+
+  it("counts a finished request's bytes only until it is answered", async () => {
+    const url = await start({ readMaxBytes: 1024, bufferMaxBytes: 1100 });
+    for (const resource of ["GET /one", "GET /two", "GET /three"]) {
+      const reply = await rawGrpcCall(url, AUTHORIZE_PATH, grpcFrame(request(resource.padEnd(1000, "."))));
+      expect(reply.status).toBe(0);
+    }
   });
 });

@@ -9,25 +9,27 @@ export interface RawGrpcReply {
   /** grpc-status from the trailers, or from the headers of a trailers-only response. */
   status: number;
   message: string;
+  /** The RST_STREAM code the stream closed with (0 when it ended normally or with NO_ERROR). */
+  rstCode: number;
 }
 
-/** One gRPC request framed by hand over node:http2, to see exactly what a server writes. */
-export function rawGrpcCall(
-  baseUrl: string,
-  path: string,
-  body: Uint8Array,
-  headers: http2.OutgoingHttpHeaders = {},
-): Promise<RawGrpcReply> {
-  return new Promise((resolve, reject) => {
-    const session = http2.connect(baseUrl);
-    session.on("error", reject);
-    const stream = session.request({
-      ":method": "POST",
-      ":path": path,
-      "content-type": "application/grpc",
-      te: "trailers",
-      ...headers,
-    });
+export interface RawGrpcStream {
+  /** The request side, left open: write (part of) a body, end it, or never. */
+  readonly stream: http2.ClientHttp2Stream;
+  /** Settles when the stream closes, however it closes (an answer, RST_STREAM, a reset session). */
+  readonly reply: Promise<RawGrpcReply>;
+}
+
+/** Opens one gRPC call on `session` framed by hand, to see exactly what a server writes and when. */
+export function openRawGrpcStream(session: http2.ClientHttp2Session, path: string, headers: http2.OutgoingHttpHeaders = {}): RawGrpcStream {
+  const stream = session.request({
+    ":method": "POST",
+    ":path": path,
+    "content-type": "application/grpc",
+    te: "trailers",
+    ...headers,
+  });
+  const reply = new Promise<RawGrpcReply>((resolve) => {
     let responseHeaders: http2.IncomingHttpHeaders = {};
     let trailers: http2.IncomingHttpHeaders = {};
     let trailersOnly = false;
@@ -38,9 +40,9 @@ export function rawGrpcCall(
     });
     stream.on("trailers", (received) => (trailers = received));
     stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-    stream.on("error", reject);
+    // A reset stream also emits "error"; its code is read on "close".
+    stream.on("error", () => undefined);
     stream.on("close", () => {
-      session.close();
       const statusSource = trailersOnly ? responseHeaders : trailers;
       resolve({
         headers: responseHeaders,
@@ -49,10 +51,29 @@ export function rawGrpcCall(
         body: Buffer.concat(chunks),
         status: Number(statusSource["grpc-status"]),
         message: decodeURIComponent(String(statusSource["grpc-message"] ?? "")),
+        rstCode: stream.rstCode ?? 0,
       });
     });
-    stream.end(body);
   });
+  return { stream, reply };
+}
+
+/** One gRPC request framed by hand over its own node:http2 connection. */
+export async function rawGrpcCall(
+  baseUrl: string,
+  path: string,
+  body: Uint8Array,
+  headers: http2.OutgoingHttpHeaders = {},
+): Promise<RawGrpcReply> {
+  const session = http2.connect(baseUrl);
+  const failed = new Promise<never>((_resolve, reject) => session.on("error", reject));
+  try {
+    const call = openRawGrpcStream(session, path, headers);
+    call.stream.end(body);
+    return await Promise.race([call.reply, failed]);
+  } finally {
+    session.close();
+  }
 }
 
 /** The 5-byte gRPC length prefix plus the message. */

@@ -1,0 +1,53 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.js";
+import { InvalidArgumentError } from "../../src/errors.js";
+
+async function configFile(text: string): Promise<string> {
+  const path = join(await mkdtemp(join(tmpdir(), "pcl-config-")), "config.yaml");
+  await writeFile(path, text);
+  return path;
+}
+
+describe("limits on what clients hold open (http settings)", () => {
+  it("default to 128 streams per connection, 10 s to send a request and 64 MiB of buffered request bytes", () => {
+    expect(loadConfig({}).http).toEqual({ maxConcurrentStreams: 128, requestReadTimeoutMs: 10_000, requestBufferMaxBytes: 64 * 1024 * 1024 });
+  });
+
+  it("come from the file, and environment variables win over it", async () => {
+    const file = await configFile("http: { max_concurrent_streams: 50, request_read_timeout_ms: 2000, request_buffer_max_bytes: 8388608 }\n");
+    expect(loadConfig({ PORTCULLIS_CONFIG: file }).http).toEqual({
+      maxConcurrentStreams: 50,
+      requestReadTimeoutMs: 2000,
+      requestBufferMaxBytes: 8 * 1024 * 1024,
+    });
+    expect(
+      loadConfig({
+        PORTCULLIS_CONFIG: file,
+        PORTCULLIS_HTTP_MAX_CONCURRENT_STREAMS: "16",
+        PORTCULLIS_HTTP_REQUEST_READ_TIMEOUT_MS: "500",
+        PORTCULLIS_HTTP_REQUEST_BUFFER_MAX_BYTES: "1048576",
+      }).http,
+    ).toEqual({ maxConcurrentStreams: 16, requestReadTimeoutMs: 500, requestBufferMaxBytes: 1024 * 1024 });
+  });
+
+  it.each([
+    ["PORTCULLIS_HTTP_MAX_CONCURRENT_STREAMS", "http: { max_concurrent_streams: 0 }\n"],
+    ["PORTCULLIS_HTTP_REQUEST_READ_TIMEOUT_MS", "http: { request_read_timeout_ms: 0 }\n"],
+    ["PORTCULLIS_HTTP_REQUEST_BUFFER_MAX_BYTES", "http: { request_buffer_max_bytes: -1 }\n"],
+  ])("refuse a value for %s that is not a positive integer, from the environment as from the file", async (name, yaml) => {
+    const refusedField = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (error) {
+        return error instanceof InvalidArgumentError ? error.field : error;
+      }
+      return "accepted";
+    };
+    expect(refusedField({ [name]: "0" })).toBe(name);
+    expect(refusedField({ [name]: "1.5" })).toBe(name);
+    expect(refusedField({ PORTCULLIS_CONFIG: await configFile(yaml) })).toBe(name);
+  });
+});
