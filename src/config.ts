@@ -55,7 +55,7 @@ export interface OAuthConfig {
 
 /** How much a client may hold open before its requests are complete (src/http/listener.ts, grpc-unary.ts). */
 export interface HttpLimitsConfig extends ListenerLimits {
-  /** Request bytes the lean gRPC path holds at once, across every stream. */
+  /** Memory the lean gRPC path holds for request bodies at once, across every stream. */
   requestBufferMaxBytes: number;
 }
 

@@ -27,16 +27,16 @@ export interface GrpcUnaryOptions {
   /** Largest request message accepted (after decompression), unless the route says otherwise. */
   readMaxBytes: number;
   /**
-   * Request bytes held at once across every stream, from the first byte
-   * until the call is answered: many bodies left unfinished must not add up
-   * to more than this. A stream that would go over is refused.
+   * Memory held for request bodies at once across every stream, from the
+   * first byte until the call is answered: many bodies left unfinished must
+   * not add up to more than this. A stream that would go over is refused.
    */
   bufferMaxBytes: number;
   /** The one error table: whatever a call throws becomes a ConnectError (its code is the gRPC status). */
   toConnectError(error: unknown): ConnectError;
 }
 
-/** Default for `bufferMaxBytes`: 64 Envoy CheckRequests at their 1 MiB limit, thousands of ordinary ones. */
+/** Default for `bufferMaxBytes`: room for dozens of Envoy CheckRequests at their 1 MiB limit, thousands of ordinary ones. */
 export const DEFAULT_BUFFER_MAX_BYTES = 64 * 1024 * 1024;
 
 const HEADER_BYTES = 5;
@@ -86,7 +86,7 @@ export function withGrpcUnary(routes: readonly GrpcUnaryRoute[], options: GrpcUn
   };
 }
 
-/** Request bytes the lean path holds across all its streams. */
+/** Memory the lean path holds for request bodies, across all its streams. */
 interface ByteBudget {
   held: number;
   readonly max: number;
@@ -109,10 +109,17 @@ function serve(
   const limit = HEADER_BYTES + readMaxBytes;
   const chunks: Buffer[] = [];
   let received = 0;
+  /**
+   * What this stream's chunks keep alive. A chunk is a slice of the socket
+   * read it arrived in, which may be many times its length and holds other
+   * streams' frames too; the whole read counts, so small slices cannot
+   * keep more memory than the budget allows.
+   */
+  let held = 0;
   let refused = false;
   const release = () => {
-    buffered.held -= received;
-    received = 0;
+    buffered.held -= held;
+    held = 0;
   };
   stream.once("close", release);
   const refuse = (message: string) => {
@@ -126,9 +133,11 @@ function serve(
   stream.on("data", (chunk: Buffer) => {
     if (refused) return;
     if (received + chunk.length > limit) return refuse(`message is larger than ${readMaxBytes} bytes`);
-    if (buffered.held + chunk.length > buffered.max) return refuse(`server busy: more than ${buffered.max} request bytes in flight`);
+    const cost = chunk.buffer.byteLength;
+    if (buffered.held + cost > buffered.max) return refuse(`server busy: more than ${buffered.max} bytes of requests in flight`);
     received += chunk.length;
-    buffered.held += chunk.length;
+    held += cost;
+    buffered.held += cost;
     chunks.push(chunk);
   });
   stream.once("end", () => {

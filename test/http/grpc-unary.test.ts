@@ -159,29 +159,30 @@ describe("the lean gRPC path's memory bounds", () => {
   });
 
   it("holds no more unfinished request bytes than its budget: the stream that would pass it gets RESOURCE_EXHAUSTED", async () => {
-    const url = await start({ readMaxBytes: 1024, bufferMaxBytes: 3000 });
-    const session = http2.connect(url);
+    const url = await start({ readMaxBytes: 16 * 1024, bufferMaxBytes: 35_000 });
+    // One connection each, so no socket read carries two streams' data (a read counts whole for every chunk in it).
+    const sessions = Array.from({ length: 4 }, () => http2.connect(url));
     try {
-      // Four bodies of 1000 bytes, none finished: any three fit, the fourth does not, whichever arrives last.
-      const calls = Array.from({ length: 4 }, () => openRawGrpcStream(session, AUTHORIZE_PATH));
-      for (const call of calls) call.stream.write(grpcFrame(Buffer.alloc(1020)).subarray(0, 1000));
+      // Four bodies of 10,000 bytes, none finished: any three fit, the fourth does not, whichever arrives last.
+      const calls = sessions.map((session) => openRawGrpcStream(session, AUTHORIZE_PATH));
+      for (const call of calls) call.stream.write(grpcFrame(Buffer.alloc(12_000)).subarray(0, 10_000));
       const refused = await Promise.race(calls.map((call) => call.reply));
-      expect([refused.trailersOnly, refused.status, refused.message]).toEqual([true, 8, "server busy: more than 3000 request bytes in flight"]);
+      expect([refused.trailersOnly, refused.status, refused.message]).toEqual([true, 8, "server busy: more than 35000 bytes of requests in flight"]);
 
       // Abandoned calls give their bytes back: afterwards a whole request fits again.
       for (const call of calls) call.stream.close(http2.constants.NGHTTP2_CANCEL);
       await Promise.all(calls.map((call) => call.reply));
-      const reply = await rawGrpcCall(url, AUTHORIZE_PATH, grpcFrame(request("GET /after")));
-      expect([reply.status, fromBinary(AuthorizeResponseSchema, reply.body.subarray(5)).reason]).toEqual([0, "GET /after"]);
+      const reply = await rawGrpcCall(url, AUTHORIZE_PATH, grpcFrame(request("GET /after".padEnd(12_000, "."))));
+      expect([reply.status, fromBinary(AuthorizeResponseSchema, reply.body.subarray(5)).reason]).toEqual([0, "GET /after".padEnd(12_000, ".")]);
     } finally {
-      session.close();
+      for (const session of sessions) session.close();
     }
   });
 
   it("counts a finished request's bytes only until it is answered", async () => {
-    const url = await start({ readMaxBytes: 1024, bufferMaxBytes: 1100 });
-    for (const resource of ["GET /one", "GET /two", "GET /three"]) {
-      const reply = await rawGrpcCall(url, AUTHORIZE_PATH, grpcFrame(request(resource.padEnd(1000, "."))));
+    const url = await start({ readMaxBytes: 16 * 1024, bufferMaxBytes: 35_000 });
+    for (const resource of ["GET /one", "GET /two", "GET /three", "GET /four"]) {
+      const reply = await rawGrpcCall(url, AUTHORIZE_PATH, grpcFrame(request(resource.padEnd(10_000, "."))));
       expect(reply.status).toBe(0);
     }
   });
