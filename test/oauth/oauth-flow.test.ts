@@ -114,12 +114,12 @@ describe("the authorization-code flow with PKCE across two replicas", () => {
   it("rejects an ID token whose nonce is not the flow's", async () => {
     const started = await startConfidential();
     const { code, state } = await provider.authorize(started.authorizationUrl);
-    provider.idTokenNonce = "a-nonce-from-another-login";
+    provider.idTokenClaims = { nonce: "a-nonce-from-another-login" };
     try {
       const rejected = await rejectionOf(onB.completeAuthorization({ state, code }, auth));
       expect([rejected.code, rejected.rawMessage]).toEqual([Code.FailedPrecondition, "id_token_invalid: nonce does not match the flow's"]);
     } finally {
-      provider.idTokenNonce = undefined;
+      provider.idTokenClaims = undefined;
     }
   });
 
