@@ -67,6 +67,7 @@ export interface DcrStore {
  */
 export function leaseLost(): AbortedError {
   return new AbortedError(
-    "lease_lost: the registration lease expired or passed to another caller; nothing was written. Acquire again to get the stored resolution, and delete the client registered under the lost lease",
+    "lease_lost: the registration lease expired or passed to another caller; nothing was written. " +
+      "Acquire again to get the stored resolution, and delete the client registered under the lost lease",
   );
 }

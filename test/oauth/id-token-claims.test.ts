@@ -25,7 +25,7 @@ async function login(provider: OAuthProvider, server: InProcessPortcullis, claim
   const { code, state } = await provider.authorize(started.authorizationUrl);
   provider.idTokenClaims = claims;
   try {
-    return await flow.completeAuthorization({ state, code }, auth);
+    return await flow.completeAuthorization({ state, code, clientSecret: CLIENT.clientSecret }, auth);
   } finally {
     provider.idTokenClaims = undefined;
   }

@@ -31,7 +31,7 @@ const flow = (lifetimeMs: number): OAuthFlowRecord => {
     upstreamIssuer: "https://idp.example.com",
     tokenEndpoint: "https://idp.example.com/token",
     clientId: "client",
-    clientSecret: "secret",
+    dcrKey: { issuer: "https://thv.example.com", upstreamId: "idp", redirectUri: "https://app.example.com/cb", scopesHash: "0".repeat(64) },
     tokenEndpointAuthMethod: "client_secret_basic",
     redirectUri: "https://app.example.com/cb",
     codeVerifier: "verifier",
