@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { InvalidArgumentError } from "../../src/errors.js";
 import { Policy } from "../../src/policy/policy.js";
@@ -10,8 +10,12 @@ import { EXAMPLE_CONFIG } from "../support/backends.js";
 const ROOT_A = "root-token-a-0123456789abcdefghijklmnop";
 const ROOT_B = "root-token-b-0123456789abcdefghijklmnop";
 
+const configDir = mkdtempSync(join(tmpdir(), "portcullis-config-"));
+afterAll(() => rmSync(configDir, { recursive: true, force: true }));
+let configFiles = 0;
+
 function configFile(text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), "portcullis-config-")), "portcullis.yaml");
+  const path = join(configDir, `portcullis-${++configFiles}.yaml`);
   writeFileSync(path, text);
   return path;
 }

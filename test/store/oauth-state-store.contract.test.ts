@@ -1,4 +1,4 @@
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,8 +9,15 @@ import type { OAuthFlowRecord, Store } from "../../src/store/store.js";
 import { TEST_REDIS_URL, testRedisPrefix } from "../support/redis.js";
 
 async function embedded(): Promise<{ store: Store; close(): Promise<void> }> {
-  const store = await openEmbeddedStore(await mkdtemp(join(tmpdir(), "pcl-oauth-state-")));
-  return { store, close: () => store.close() };
+  const dir = await mkdtemp(join(tmpdir(), "pcl-oauth-state-"));
+  const store = await openEmbeddedStore(dir);
+  return {
+    store,
+    async close() {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 async function redis(): Promise<{ store: Store; close(): Promise<void> }> {
