@@ -124,7 +124,7 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
       dcr,
       states: store.oauthStates,
       discovery: new IssuerDiscovery(http, config.oauth.discoveryCacheMs, clock),
-      idTokens: jwksIdTokenVerifier(jwksKeySourcePool({ fetchLimits: http, clock, log }), clock),
+      idTokens: jwksIdTokenVerifier(jwksKeySourcePool({ fetchLimits: http, clock, log }), clock, config.oauth.idTokenLeewayS),
       sealer,
       clock,
       http,

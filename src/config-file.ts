@@ -35,7 +35,13 @@ export interface ConfigFile {
     await_max_ms?: number;
     await_poll_ms?: number;
   };
-  oauth?: { state_ttl_ms?: number; http_timeout_ms?: number; http_max_bytes?: number; discovery_cache_ms?: number };
+  oauth?: {
+    state_ttl_ms?: number;
+    http_timeout_ms?: number;
+    http_max_bytes?: number;
+    discovery_cache_ms?: number;
+    id_token_leeway_s?: number;
+  };
   envoy?: EnvoySettingsFile;
   protected_resource?: unknown;
   metrics?: { enabled?: boolean };

@@ -50,6 +50,16 @@ export function positiveInt(name: string) {
   };
 }
 
+/** A whole number from a file (number or text) or the environment (text); undefined stays undefined. */
+export function wholeNumber(field: string, value: unknown, zeroAllowed = false): number | undefined {
+  if (value === undefined) return undefined;
+  const number = typeof value === "string" ? Number(value) : value;
+  if (typeof number !== "number" || !Number.isInteger(number) || number < (zeroAllowed ? 0 : 1)) {
+    throw new InvalidArgumentError(field, zeroAllowed ? "must be a whole number, 0 or more" : "must be a positive whole number");
+  }
+  return number;
+}
+
 /** 32 bytes, base64 or base64url. The value is never echoed: it is a secret. */
 export function parseEncryptionKey(raw: string): Buffer {
   const text = raw.trim();

@@ -8,6 +8,7 @@ import {
   parseYamlQuietly,
   positiveInt,
   strictFlag,
+  wholeNumber,
 } from "./config-values.js";
 import { parseJwtConfig, type JwtConfig } from "./credentials/jwt/issuer-config.js";
 import { envoySettings, type EnvoySettings } from "./envoy/envoy-settings.js";
@@ -51,6 +52,8 @@ export interface OAuthConfig {
   /** Largest response body accepted from an upstream authorization server. */
   httpMaxBytes: number;
   discoveryCacheMs: number;
+  /** Clock skew tolerated on an ID token's exp, nbf and iat. */
+  idTokenLeewayS: number;
 }
 
 /** How much a client may hold open before its requests are complete (src/http/listener.ts, grpc-unary.ts). */
@@ -178,6 +181,12 @@ export function loadConfig(env: Env): Config {
       httpTimeoutMs: positive("PORTCULLIS_OAUTH_HTTP_TIMEOUT_MS", file.oauth?.http_timeout_ms, 5000),
       httpMaxBytes: positive("PORTCULLIS_OAUTH_HTTP_MAX_BYTES", file.oauth?.http_max_bytes, 1024 * 1024),
       discoveryCacheMs: positive("PORTCULLIS_OAUTH_DISCOVERY_CACHE_MS", file.oauth?.discovery_cache_ms, 600_000),
+      idTokenLeewayS:
+        wholeNumber(
+          "PORTCULLIS_OAUTH_ID_TOKEN_LEEWAY_S",
+          pick<unknown>("PORTCULLIS_OAUTH_ID_TOKEN_LEEWAY_S", file.oauth?.id_token_leeway_s, String),
+          true,
+        ) ?? 30,
     },
     envoy: envoySettings(file.envoy, pick, flag),
     protectedResource: optional(

@@ -27,7 +27,7 @@ export function createOAuthFlowService(deps: { flow: OAuthFlow; authenticator: A
 
     async completeAuthorization(request, context) {
       await requireRootOrScope(deps.authenticator, callerCredential(context), OAUTH_FLOW_SCOPE);
-      const completed = await deps.flow.complete({ state: request.state, code: request.code });
+      const completed = await deps.flow.complete({ state: request.state, code: request.code, clientSecret: request.clientSecret });
       return { ...completed, expiresIn: BigInt(completed.expiresIn) };
     },
   };

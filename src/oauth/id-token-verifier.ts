@@ -13,7 +13,8 @@ export interface IdTokenExpectations {
 
 /**
  * Validates an OIDC ID token (Core §3.1.3.7): signature by the issuer's
- * keys, iss, aud, exp, and the nonce of the flow. Rejections throw
+ * keys, iss, aud, azp, exp and nbf (with a leeway for clock skew), and the
+ * nonce of the flow. Rejections throw
  * FailedPreconditionError "id_token_invalid: ..."; an unreachable key
  * source throws UnavailableError.
  */
@@ -26,7 +27,7 @@ export interface IdTokenVerifier {
  * (cached, coalesced and rate-limited refreshes, bounded fetches), one
  * source per jwks_uri as `keysFor` keeps them.
  */
-export function jwksIdTokenVerifier(keysFor: (jwksUri: string) => JwksKeySource, clock: Clock): IdTokenVerifier {
+export function jwksIdTokenVerifier(keysFor: (jwksUri: string) => JwksKeySource, clock: Clock, leewayS: number): IdTokenVerifier {
   return {
     async verify(idToken, expected) {
       let payload;
@@ -36,9 +37,17 @@ export function jwksIdTokenVerifier(keysFor: (jwksUri: string) => JwksKeySource,
           audience: expected.audience,
           requiredClaims: ["exp", "iat", "sub"],
           currentDate: new Date(clock()),
+          clockTolerance: leewayS,
         }));
       } catch (error) {
         throw classified(error);
+      }
+      // A token for several audiences must say it was issued to this client;
+      // otherwise another audience's login could be replayed here.
+      const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+      if (payload.azp === undefined && audiences.length > 1) throw new FailedPreconditionError("id_token_invalid: claim azp missing");
+      if (payload.azp !== undefined && payload.azp !== expected.audience) {
+        throw new FailedPreconditionError("id_token_invalid: claim azp does not match");
       }
       if (payload.nonce !== expected.nonce) throw new FailedPreconditionError("id_token_invalid: nonce does not match the flow's");
       return { subject: payload.sub! };

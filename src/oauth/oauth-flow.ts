@@ -77,6 +77,7 @@ export function createOAuthFlow(deps: OAuthFlowDeps) {
       }
       return {
         client: { clientId: record.clientId, clientSecret: record.clientSecret, tokenEndpointAuthMethod: record.tokenEndpointAuthMethod },
+        dcrKey: record.key,
         authorizationEndpoint: storedEndpoint("authorization_endpoint", record.authorizationEndpoint),
         tokenEndpoint: storedEndpoint("token_endpoint", record.tokenEndpoint),
         redirectUri: record.key.redirectUri,
@@ -91,6 +92,36 @@ export function createOAuthFlow(deps: OAuthFlowDeps) {
       tokenEndpoint: await deps.discovery.endpoint(issuer, "tokenEndpoint"),
       redirectUri: checkedUri("redirect_uri", input.redirectUri),
     };
+  }
+
+  /** The secret to authenticate the code exchange with; see OAuthFlowRecord for why it is not stored. */
+  async function clientSecretOf(flow: OAuthFlowRecord, given: string): Promise<string> {
+    if (flow.dcrKey !== undefined) {
+      if (given !== "") {
+        throw new InvalidArgumentError("client_secret", "must be empty: this flow's client secret comes from its DCR resolution");
+      }
+      const entry = await deps.dcr.get(flow.dcrKey).catch((error: unknown) => {
+        if (error instanceof NotFoundError) return undefined;
+        throw error;
+      });
+      if (entry?.record.clientId !== flow.clientId) {
+        throw new FailedPreconditionError(
+          "dcr_changed: the DCR resolution this flow started with is gone or names another client; start again",
+        );
+      }
+      return entry.record.clientSecret;
+    }
+    if (flow.tokenEndpointAuthMethod === "none") {
+      if (given !== "") throw new InvalidArgumentError("client_secret", "must be empty: this flow's client is public");
+      return "";
+    }
+    if (given === "") {
+      throw new InvalidArgumentError(
+        "client_secret",
+        "is required: this flow's client was given with a secret, which is not kept between the calls",
+      );
+    }
+    return given;
   }
 
   return {
@@ -116,7 +147,7 @@ export function createOAuthFlow(deps: OAuthFlowDeps) {
         upstreamIssuer,
         tokenEndpoint: flow.tokenEndpoint,
         clientId: flow.client.clientId,
-        clientSecret: deps.sealer.seal(flow.client.clientSecret, secretContext(stateId, "client_secret")),
+        ...("dcrKey" in flow ? { dcrKey: flow.dcrKey } : {}),
         tokenEndpointAuthMethod: authMethod,
         redirectUri: flow.redirectUri,
         codeVerifier: deps.sealer.seal(codeVerifier, secretContext(stateId, "code_verifier")),
@@ -144,7 +175,8 @@ export function createOAuthFlow(deps: OAuthFlowDeps) {
       return { authorizationUrl: url.toString(), state, expiresAtMs: record.expiresAt };
     },
 
-    async complete(input: { state: string; code: string }): Promise<CompleteResult> {
+    /** `clientSecret`: the secret of a client given inline to start (not kept); empty otherwise. */
+    async complete(input: { state: string; code: string; clientSecret: string }): Promise<CompleteResult> {
       if (input.state === "" || input.state.length > MAX_STATE_LENGTH) {
         throw new InvalidArgumentError("state", `must be 1-${MAX_STATE_LENGTH} characters`);
       }
@@ -157,7 +189,7 @@ export function createOAuthFlow(deps: OAuthFlowDeps) {
       if ("unknown" in consumed) throw new NotFoundError("state_unknown: no pending authorization with this state (expired or never started)");
       const flow = consumed.record;
 
-      const clientSecret = deps.sealer.open(flow.clientSecret, secretContext(stateId, "client_secret"));
+      const clientSecret = await clientSecretOf(flow, input.clientSecret);
       const tokens = await exchangeCode(
         {
           tokenEndpoint: flow.tokenEndpoint,

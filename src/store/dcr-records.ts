@@ -1,3 +1,5 @@
+import { AbortedError } from "../errors.js";
+
 /** Names one DCR registration (see src/oauth/dcr-key.ts for the canonical form). */
 export interface DcrKey {
   issuer: string;
@@ -41,7 +43,8 @@ export interface DcrStore {
   get(key: DcrKey, nowMs: number): Promise<DcrRecord | undefined>;
   /**
    * Writes (overwrites) a record, evicting it per src/store/dcr-expiry.ts.
-   * When `leaseId` is the key's current lease, releases it in the same step.
+   * With a `leaseId`, only while it is the key's current lease, which the
+   * same step releases; otherwise writes nothing and throws `leaseLost`.
    */
   put(record: DcrRecord, nowMs: number, leaseId?: string): Promise<{ leaseReleased: boolean }>;
   /** True when there was a record to delete. */
@@ -55,4 +58,16 @@ export interface DcrStore {
   acquire(key: DcrKey, leaseId: string, ttlMs: number, nowMs: number): Promise<DcrAcquisition>;
   /** When the lease in force on `key` ends; undefined when there is none. */
   leaseExpiry(key: DcrKey, nowMs: number): Promise<number | undefined>;
+}
+
+/**
+ * What a put under a lease that expired (and may have passed to another
+ * registrant) throws, on either backend: its late write would replace the
+ * newer registration and orphan one of the two clients.
+ */
+export function leaseLost(): AbortedError {
+  return new AbortedError(
+    "lease_lost: the registration lease expired or passed to another caller; nothing was written. " +
+      "Acquire again to get the stored resolution, and delete the client registered under the lost lease",
+  );
 }

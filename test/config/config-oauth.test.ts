@@ -1,16 +1,23 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { InvalidArgumentError } from "../../src/errors.js";
 
 describe("DCR and OAuth settings", () => {
-  it("default to 90-day staleness, 10-minute flows, plain secrets and the main Redis prefix", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "pcl-config-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  it("default to 90-day staleness, 10-minute flows, a 30 s ID token leeway, plain secrets and the main Redis prefix", () => {
     const config = loadConfig({ REDIS_URL: "redis://127.0.0.1:6379", PORTCULLIS_REDIS_PREFIX: "{p}:" });
     expect(config.redis?.dcrPrefix).toBe("{p}:");
     expect(config.dcr).toEqual({ staleAfterMs: 90 * 24 * 3600 * 1000, encryptionKey: undefined, leaseTtlMs: 30_000, awaitMaxMs: 60_000, awaitPollMs: 100 });
-    expect(config.oauth).toEqual({ stateTtlMs: 600_000, httpTimeoutMs: 5000, httpMaxBytes: 1024 * 1024, discoveryCacheMs: 600_000 });
+    expect(config.oauth).toEqual({ stateTtlMs: 600_000, httpTimeoutMs: 5000, httpMaxBytes: 1024 * 1024, discoveryCacheMs: 600_000, idTokenLeewayS: 30 });
   });
 
   it("take ToolHive's DCR prefix and the other values from the environment", () => {
@@ -29,6 +36,19 @@ describe("DCR and OAuth settings", () => {
     expect([config.oauth.stateTtlMs, config.oauth.httpTimeoutMs]).toEqual([1000, 250]);
   });
 
+  it("take the ID token leeway from the file, the environment winning, and allow 0", async () => {
+    const file = join(dir, "leeway.yaml");
+    await writeFile(file, "oauth:\n  id_token_leeway_s: 5\n");
+    expect(loadConfig({ PORTCULLIS_CONFIG: file }).oauth.idTokenLeewayS).toBe(5);
+    expect(loadConfig({ PORTCULLIS_CONFIG: file, PORTCULLIS_OAUTH_ID_TOKEN_LEEWAY_S: "0" }).oauth.idTokenLeewayS).toBe(0);
+  });
+
+  it("refuse a negative or fractional ID token leeway", () => {
+    for (const value of ["-1", "2.5", "soon"]) {
+      expect(() => loadConfig({ PORTCULLIS_OAUTH_ID_TOKEN_LEEWAY_S: value })).toThrow(/PORTCULLIS_OAUTH_ID_TOKEN_LEEWAY_S/);
+    }
+  });
+
   it("refuse an encryption key that is not 32 bytes, without echoing it", () => {
     const short = Buffer.alloc(16, 2).toString("base64");
     const failure = (() => {
@@ -44,7 +64,7 @@ describe("DCR and OAuth settings", () => {
 
   it("refuse a zero timeout, from the environment as from the file", async () => {
     expect(() => loadConfig({ PORTCULLIS_OAUTH_HTTP_TIMEOUT_MS: "0" })).toThrow(InvalidArgumentError);
-    const file = join(await mkdtemp(join(tmpdir(), "pcl-config-")), "config.yaml");
+    const file = join(dir, "zero-timeout.yaml");
     await writeFile(file, "oauth:\n  http_timeout_ms: 0\n");
     expect(() => loadConfig({ PORTCULLIS_CONFIG: file })).toThrow(InvalidArgumentError);
   });

@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { InvalidArgumentError } from "../../src/errors.js";
 import { Policy } from "../../src/policy/policy.js";
@@ -10,8 +10,12 @@ import { EXAMPLE_CONFIG } from "../support/backends.js";
 const ROOT_A = "root-token-a-0123456789abcdefghijklmnop";
 const ROOT_B = "root-token-b-0123456789abcdefghijklmnop";
 
+const configDir = mkdtempSync(join(tmpdir(), "portcullis-config-"));
+afterAll(() => rmSync(configDir, { recursive: true, force: true }));
+let configFiles = 0;
+
 function configFile(text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), "portcullis-config-")), "portcullis.yaml");
+  const path = join(configDir, `portcullis-${++configFiles}.yaml`);
   writeFileSync(path, text);
   return path;
 }
@@ -43,7 +47,7 @@ describe("loadConfig", () => {
       lastUsedIntervalMs: 60_000,
       shutdownGraceMs: 10_000,
       dcr: { staleAfterMs: 90 * 24 * 3600 * 1000, leaseTtlMs: 30_000, awaitMaxMs: 60_000, awaitPollMs: 100 },
-      oauth: { stateTtlMs: 600_000, httpTimeoutMs: 5000, httpMaxBytes: 1024 * 1024, discoveryCacheMs: 600_000 },
+      oauth: { stateTtlMs: 600_000, httpTimeoutMs: 5000, httpMaxBytes: 1024 * 1024, discoveryCacheMs: 600_000, idTokenLeewayS: 30 },
       jwt: {
         issuers: [],
         teamTokens: { issuer: "portcullis", audience: "portcullis", ttlS: 365 * 24 * 3600, leewayS: 30 },

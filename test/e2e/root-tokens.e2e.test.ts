@@ -1,6 +1,6 @@
 import { Code } from "@connectrpc/connect";
 import { randomBytes } from "node:crypto";
-import { access, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { access, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -47,9 +47,10 @@ describe.each(BACKENDS)("root tokens from configuration and a legacy token file 
   const legacy = legacyTokenFile();
   let server: PortcullisProcess;
   let clients: Clients;
+  let dir: string;
 
   beforeAll(async () => {
-    const dir = await mkdtemp(join(tmpdir(), "portcullis-root-tokens-"));
+    dir = await mkdtemp(join(tmpdir(), "portcullis-root-tokens-"));
     const example = parseYaml(await readFile(EXAMPLE_CONFIG, "utf8")) as object;
     await writeFile(join(dir, "tokens.tsv"), legacy.text);
     await writeFile(
@@ -63,6 +64,8 @@ describe.each(BACKENDS)("root tokens from configuration and a legacy token file 
   });
   afterAll(async () => {
     await server?.stop();
+    // The config file holds a root token.
+    await rm(dir, { recursive: true, force: true });
   });
 
   const decide = async (token: string, resource: string) => {

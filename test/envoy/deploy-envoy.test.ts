@@ -67,6 +67,18 @@ describe("deploy/envoy/envoy.yaml and deploy/portcullis.envoy-example.yaml", () 
     }
   });
 
+  it("strip identity headers a client sends on routes that skip ext_authz, and refuse underscore spellings", () => {
+    const identityHeaders = Object.values(portcullis.envoy.identityHeaders);
+    const skipped = routes.filter((route) => perRoute(route)?.disabled === true);
+    expect(skipped.length).toBeGreaterThan(0);
+    for (const route of skipped) expect(route.request_headers_to_remove).toEqual(expect.arrayContaining(identityHeaders));
+    // Removing them where ext_authz runs would remove the identity it adds.
+    for (const route of routes.filter((candidate) => perRoute(candidate)?.disabled !== true)) {
+      expect(route.request_headers_to_remove ?? []).toEqual([]);
+    }
+    expect(manager.common_http_protocol_options.headers_with_underscores_action).toBe("REJECT_REQUEST");
+  });
+
   it("skip ext_authz only on paths Portcullis itself treats as public", () => {
     const skipped = routes.filter((route) => perRoute(route)?.disabled === true);
     expect(skipped.map((route) => route.match.path)).toEqual(["/health", "/.well-known/oauth-protected-resource"]);

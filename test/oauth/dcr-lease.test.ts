@@ -1,7 +1,8 @@
 import { create } from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
 import { AwaitOutcome, DcrKeySchema } from "../../gen/portcullis/v1/dcr_pb.js";
-import { bearer, createClients, type Clients } from "../support/clients.js";
+import { bearer, createClients, rejectionOf, type Clients } from "../support/clients.js";
 import { startReplicas, type Replicas } from "../support/replicas.js";
 
 const key = create(DcrKeySchema, {
@@ -82,5 +83,37 @@ describe("the registration lease across two server processes", () => {
     expect(outcomes.filter((outcome) => outcome.registered)).toHaveLength(1);
     expect(new Set(outcomes.map((outcome) => outcome.clientId)).size).toBe(1);
     expect(outcomes[0]!.clientId).toMatch(/^registered-by-survivor-/);
+  });
+
+  it("refuses the late put of a leader whose lease expired and passed to another, so every replica keeps the newer client", async () => {
+    replicas = await startReplicas(2);
+    const { servers, rootToken } = replicas;
+    const auth = bearer(rootToken);
+    const [onA, onB] = servers.map((server) => createClients(server.url).dcr);
+    const stalled = await onA!.acquireRegistration({ key, ttl: { seconds: 1n } }, auth);
+    expect(stalled.result.case).toBe("lease");
+    const expired = await onB!.awaitResolution({ key, timeout: { seconds: 5n } }, auth);
+    expect(expired.outcome).toBe(AwaitOutcome.LEASE_EXPIRED);
+    expect((await obtainClient(onB!, rootToken, "successor", 10n)).clientId).toBe("registered-by-successor");
+
+    const late = await rejectionOf(
+      onA!.putDcrResolution(
+        {
+          key,
+          leaseId: stalled.result.case === "lease" ? stalled.result.value.leaseId : "",
+          resolution: {
+            clientId: "registered-by-stalled",
+            authorizationEndpoint: "https://idp.example.com/a",
+            tokenEndpoint: "https://idp.example.com/t",
+          },
+        },
+        auth,
+      ),
+    );
+    expect(late.code).toBe(Code.Aborted);
+    expect(late.rawMessage).toMatch(/^lease_lost:/);
+    for (const replica of [onA!, onB!]) {
+      expect((await replica.getDcrResolution({ key }, auth)).entry!.resolution!.clientId).toBe("registered-by-successor");
+    }
   });
 });

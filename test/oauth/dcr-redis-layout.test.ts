@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DcrKeySchema, type DcrKey } from "../../gen/portcullis/v1/dcr_pb.js";
 import { bearer, rejectionOf, createClients, type Clients } from "../support/clients.js";
 import { nowSeconds } from "../support/dcr-fixtures.js";
+import { startOwnRedis, type OwnRedis } from "../support/redis-server.js";
 import { startReplicas, type Replicas } from "../support/replicas.js";
-import { TEST_REDIS_URL } from "../support/redis.js";
 
-// The prefix of the interoperability example; the keys written here are removed afterwards.
+// The prefix of the interoperability example, exactly; on a Redis of this file's own, so no other run shares its keys.
 const PREFIX = "test:auth:";
 const HASH = "e06d77376803ad66ce2f60db77f612061837ca694e408c52e9896012e07dd930";
 const EXAMPLE_REDIS_KEY = `test:auth:dcr:23:https://thv.example.com:23:https://idp.example.com:38:https://thv.example.com/oauth/callback:${HASH}`;
@@ -35,22 +35,23 @@ const resolution = {
 };
 
 describe("DCR entries written through Portcullis on Redis", () => {
+  let redis: OwnRedis;
   let replicas: Replicas;
   let clients: Clients;
   let raw: Redis;
   let auth: ReturnType<typeof bearer>;
 
   beforeAll(async () => {
-    replicas = await startReplicas(1, { PORTCULLIS_DCR_REDIS_PREFIX: PREFIX });
+    redis = await startOwnRedis();
+    replicas = await startReplicas(1, { REDIS_URL: redis.url, PORTCULLIS_DCR_REDIS_PREFIX: PREFIX });
     clients = createClients(replicas.servers[0]!.url);
     auth = bearer(replicas.rootToken);
-    raw = new Redis(TEST_REDIS_URL);
+    raw = new Redis(redis.url);
   });
   afterAll(async () => {
-    const written = await raw?.keys("test:auth:dcr*");
-    if (written && written.length > 0) await raw.del(...written);
     raw?.disconnect();
     await replicas?.stop();
+    await redis?.dispose();
   });
 
   it("land under ToolHive's key with ToolHive's JSON, byte for byte", async () => {
@@ -92,8 +93,8 @@ describe("DCR entries written through Portcullis on Redis", () => {
 
   it("count UTF-8 bytes, not characters, in the key's length prefixes", async () => {
     const redirectUri = "https://thv.example.com/rückruf/ü"; // 33 characters, 35 bytes
-    await clients.dcr.putDcrResolution({ key: key({ redirectUri }), resolution }, auth);
-    expect(await raw.exists(`test:auth:dcr:23:https://thv.example.com:23:https://idp.example.com:35:${redirectUri}:${HASH}`)).toBe(1);
+    await clients.dcr.putDcrResolution({ key: key({ upstreamId: "utf8", redirectUri }), resolution }, auth);
+    expect(await raw.exists(`test:auth:dcr:23:https://thv.example.com:4:utf8:35:${redirectUri}:${HASH}`)).toBe(1);
   });
 
   it("are read back by Portcullis when ToolHive wrote them", async () => {
@@ -138,19 +139,22 @@ describe("DCR entries written through Portcullis on Redis", () => {
     expect((await rejectionOf(clients.dcr.getDcrResolution({ key: pastKey }, auth))).code).toBe(Code.NotFound);
   });
 
-  it("name the offending field when a put is invalid", async () => {
-    const failure = await rejectionOf(clients.dcr.putDcrResolution({ key: key(), resolution: { ...resolution, tokenEndpoint: "" } }, auth));
+  it("name the offending field when a put is invalid, and write nothing", async () => {
+    const invalidKey = key({ upstreamId: "invalid" });
+    const failure = await rejectionOf(clients.dcr.putDcrResolution({ key: invalidKey, resolution: { ...resolution, tokenEndpoint: "" } }, auth));
     expect([failure.code, failure.rawMessage]).toEqual([Code.InvalidArgument, "resolution.token_endpoint: is required"]);
+    expect(await raw.exists(`test:auth:dcr:23:https://thv.example.com:7:invalid:38:https://thv.example.com/oauth/callback:${HASH}`)).toBe(0);
   });
 
   it("need dcr:read to read and dcr:write to write", async () => {
+    const scopedKey = key({ upstreamId: "scoped" });
     const reader = await clients.admin.mintToken({ scopes: ["dcr:read"], name: "dcr reader" }, auth);
     const writer = await clients.admin.mintToken({ scopes: ["dcr:write"], name: "dcr writer" }, auth);
-    await expect(clients.dcr.getDcrResolution({ key: key() }, bearer(reader.token))).resolves.toBeDefined();
-    const denied = await rejectionOf(clients.dcr.putDcrResolution({ key: key(), resolution }, bearer(reader.token)));
+    await expect(clients.dcr.putDcrResolution({ key: scopedKey, resolution }, bearer(writer.token))).resolves.toBeDefined();
+    await expect(clients.dcr.getDcrResolution({ key: scopedKey }, bearer(reader.token))).resolves.toBeDefined();
+    const denied = await rejectionOf(clients.dcr.putDcrResolution({ key: scopedKey, resolution }, bearer(reader.token)));
     expect(denied.code).toBe(Code.PermissionDenied);
-    await expect(clients.dcr.putDcrResolution({ key: key(), resolution }, bearer(writer.token))).resolves.toBeDefined();
-    const anonymous = await rejectionOf(clients.dcr.getDcrResolution({ key: key() }));
+    const anonymous = await rejectionOf(clients.dcr.getDcrResolution({ key: scopedKey }));
     expect(anonymous.code).toBe(Code.Unauthenticated);
   });
 

@@ -35,6 +35,10 @@ describe("the authorization-code flow with PKCE across two replicas", () => {
       auth,
     );
 
+  /** The flow as the shared Redis holds it: under the hash of its state. */
+  const storedFlow = async (state: string) =>
+    raw.get(redisKeys(replicas.prefix).oauthState(createHash("sha256").update(state).digest("hex")));
+
   beforeAll(async () => {
     provider = await startOAuthProvider([CONFIDENTIAL, POSTING, PUBLIC]);
     replicas = await startReplicas(2);
@@ -64,7 +68,7 @@ describe("the authorization-code flow with PKCE across two replicas", () => {
 
     const { code, state } = await provider.authorize(started.authorizationUrl);
     expect(state).toBe(started.state);
-    const completed = await onB.completeAuthorization({ state, code }, auth);
+    const completed = await onB.completeAuthorization({ state, code, clientSecret: CONFIDENTIAL.clientSecret }, auth);
     expect(completed).toMatchObject({ tokenType: "Bearer", expiresIn: 3600n, subject: "user-42", scope: "openid profile", redirectUri: REDIRECT_URI });
     expect(completed.accessToken).toMatch(/^at-/);
     expect(completed.idToken.split(".")).toHaveLength(3);
@@ -75,9 +79,9 @@ describe("the authorization-code flow with PKCE across two replicas", () => {
   it("refuses the same state a second time, on either replica", async () => {
     const started = await startConfidential();
     const { code, state } = await provider.authorize(started.authorizationUrl);
-    await onB.completeAuthorization({ state, code }, auth);
+    await onB.completeAuthorization({ state, code, clientSecret: CONFIDENTIAL.clientSecret }, auth);
     for (const replica of [onA, onB]) {
-      const again = await rejectionOf(replica.completeAuthorization({ state, code }, auth));
+      const again = await rejectionOf(replica.completeAuthorization({ state, code, clientSecret: CONFIDENTIAL.clientSecret }, auth));
       expect([again.code, again.rawMessage]).toEqual([Code.FailedPrecondition, "state_used: this authorization was completed already"]);
     }
   });
@@ -85,8 +89,25 @@ describe("the authorization-code flow with PKCE across two replicas", () => {
   it("lets exactly one of two concurrent completions of one state through", async () => {
     const started = await startConfidential();
     const { code, state } = await provider.authorize(started.authorizationUrl);
-    const results = await Promise.allSettled([onA, onB].map((replica) => replica.completeAuthorization({ state, code }, auth)));
+    const results = await Promise.allSettled(
+      [onA, onB].map((replica) => replica.completeAuthorization({ state, code, clientSecret: CONFIDENTIAL.clientSecret }, auth)),
+    );
     expect(results.map((result) => result.status).sort()).toEqual(["fulfilled", "rejected"]);
+  });
+
+  it("keeps no client secret given inline in the stored flow, and needs it again to complete", async () => {
+    const started = await startConfidential();
+    const stored = await storedFlow(started.state);
+    expect(stored).toContain(CONFIDENTIAL.clientId);
+    expect(stored).not.toContain(CONFIDENTIAL.clientSecret);
+    const { code, state } = await provider.authorize(started.authorizationUrl);
+    const exchangesBefore = provider.tokenRequests.length;
+    const refused = await rejectionOf(onB.completeAuthorization({ state, code }, auth));
+    expect([refused.code, refused.rawMessage]).toEqual([
+      Code.InvalidArgument,
+      "client_secret: is required: this flow's client was given with a secret, which is not kept between the calls",
+    ]);
+    expect(provider.tokenRequests).toHaveLength(exchangesBefore);
   });
 
   it("answers NotFound for a state nobody started", async () => {
@@ -103,7 +124,7 @@ describe("the authorization-code flow with PKCE across two replicas", () => {
     await raw.set(stored, JSON.stringify(flow), "KEEPTTL");
 
     const { code, state } = await provider.authorize(started.authorizationUrl);
-    const refused = await rejectionOf(onB.completeAuthorization({ state, code }, auth));
+    const refused = await rejectionOf(onB.completeAuthorization({ state, code, clientSecret: CONFIDENTIAL.clientSecret }, auth));
     expect([refused.code, refused.rawMessage]).toEqual([
       Code.FailedPrecondition,
       "token_exchange_rejected: the token endpoint refused the code (invalid_grant)",
@@ -114,12 +135,12 @@ describe("the authorization-code flow with PKCE across two replicas", () => {
   it("rejects an ID token whose nonce is not the flow's", async () => {
     const started = await startConfidential();
     const { code, state } = await provider.authorize(started.authorizationUrl);
-    provider.idTokenNonce = "a-nonce-from-another-login";
+    provider.idTokenClaims = { nonce: "a-nonce-from-another-login" };
     try {
-      const rejected = await rejectionOf(onB.completeAuthorization({ state, code }, auth));
+      const rejected = await rejectionOf(onB.completeAuthorization({ state, code, clientSecret: CONFIDENTIAL.clientSecret }, auth));
       expect([rejected.code, rejected.rawMessage]).toEqual([Code.FailedPrecondition, "id_token_invalid: nonce does not match the flow's"]);
     } finally {
-      provider.idTokenNonce = undefined;
+      provider.idTokenClaims = undefined;
     }
   });
 
@@ -148,10 +169,73 @@ describe("the authorization-code flow with PKCE across two replicas", () => {
       { upstreamIssuer: provider.issuer, clientSource: { case: "dcrKey", value: dcrKey }, scopes: ["openid"] },
       auth,
     );
+    expect(await storedFlow(started.state)).not.toContain(POSTING.clientSecret);
     const { code, state, redirectUri } = await provider.authorize(started.authorizationUrl);
     expect(redirectUri).toBe(REDIRECT_URI);
     const completed = await onB.completeAuthorization({ state, code }, auth);
     expect([completed.subject, provider.tokenRequests.at(-1)]).toEqual(["user-42", { clientId: "posting", via: "client_secret_post" }]);
+  });
+
+  it("refuses to complete a DCR flow whose resolution names another client by then", async () => {
+    const dcrKey = create(DcrKeySchema, {
+      issuer: "https://portcullis.example.com",
+      upstreamId: "re-registered-idp",
+      redirectUri: REDIRECT_URI,
+      scopeSet: { case: "scopes", value: { values: ["read"] } },
+    });
+    const dcr = createClients(replicas.servers[1]!.url).dcr;
+    const put = (clientId: string, clientSecret: string) =>
+      dcr.putDcrResolution(
+        {
+          key: dcrKey,
+          resolution: {
+            clientId,
+            clientSecret,
+            authorizationEndpoint: `${provider.issuer}/authorize`,
+            tokenEndpoint: `${provider.issuer}/token`,
+          },
+        },
+        auth,
+      );
+    await put(CONFIDENTIAL.clientId, CONFIDENTIAL.clientSecret);
+    const started = await onA.startAuthorization({ clientSource: { case: "dcrKey", value: dcrKey }, scopes: ["read"] }, auth);
+    const { code, state } = await provider.authorize(started.authorizationUrl);
+    await put(POSTING.clientId, POSTING.clientSecret);
+    const exchangesBefore = provider.tokenRequests.length;
+    const refused = await rejectionOf(onB.completeAuthorization({ state, code }, auth));
+    expect([refused.code, refused.rawMessage]).toEqual([
+      Code.FailedPrecondition,
+      "dcr_changed: the DCR resolution this flow started with is gone or names another client; start again",
+    ]);
+    expect(provider.tokenRequests).toHaveLength(exchangesBefore);
+  });
+
+  it("refuses a client secret at completion for a flow whose secret comes from its DCR resolution", async () => {
+    const dcrKey = create(DcrKeySchema, {
+      issuer: "https://portcullis.example.com",
+      upstreamId: "dcr-secret-idp",
+      redirectUri: REDIRECT_URI,
+      scopeSet: { case: "scopes", value: { values: ["read"] } },
+    });
+    await createClients(replicas.servers[1]!.url).dcr.putDcrResolution(
+      {
+        key: dcrKey,
+        resolution: {
+          clientId: CONFIDENTIAL.clientId,
+          clientSecret: CONFIDENTIAL.clientSecret,
+          authorizationEndpoint: `${provider.issuer}/authorize`,
+          tokenEndpoint: `${provider.issuer}/token`,
+        },
+      },
+      auth,
+    );
+    const started = await onA.startAuthorization({ clientSource: { case: "dcrKey", value: dcrKey }, scopes: ["read"] }, auth);
+    const { code, state } = await provider.authorize(started.authorizationUrl);
+    const refused = await rejectionOf(onB.completeAuthorization({ state, code, clientSecret: "a-secret-from-elsewhere" }, auth));
+    expect([refused.code, refused.rawMessage]).toEqual([
+      Code.InvalidArgument,
+      "client_secret: must be empty: this flow's client secret comes from its DCR resolution",
+    ]);
   });
 
   it("runs a public client without a secret and without openid", async () => {
@@ -189,7 +273,7 @@ describe("the authorization-code flow with PKCE across two replicas", () => {
     const started = await startConfidential();
     const { code, state } = await provider.authorize(started.authorizationUrl);
     await provider.close();
-    const unavailable = await rejectionOf(onB.completeAuthorization({ state, code }, auth));
+    const unavailable = await rejectionOf(onB.completeAuthorization({ state, code, clientSecret: CONFIDENTIAL.clientSecret }, auth));
     expect(unavailable.code).toBe(Code.Unavailable);
     expect(unavailable.rawMessage).toMatch(/^token endpoint \(http:\/\/127\.0\.0\.1:\d+\/token\) could not be reached/);
     expect(unavailable.rawMessage).not.toContain(CONFIDENTIAL.clientSecret);

@@ -5,7 +5,7 @@ import { exampleResolution, nowSeconds } from "../support/dcr-fixtures.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describeDcrContract("registration lease", ({ registry, freshKey }) => {
+describeDcrContract("registration lease", ({ backend, registry, freshKey }) => {
   let dcr: DcrRegistry;
   beforeAll(() => {
     dcr = registry();
@@ -24,13 +24,42 @@ describeDcrContract("registration lease", ({ registry, freshKey }) => {
     expect("entry" in third && third.entry.record.clientId).toBe("leader");
   });
 
-  it("does not release a lease for a put that does not hold it", async () => {
+  it("refuses a put with a lease id that is not the key's lease, writes nothing and leaves the lease in force", async () => {
     const key = freshKey();
     await dcr.acquire(key, 5000);
-    const { leaseReleased } = await dcr.put(key, exampleResolution(), "not-the-lease");
-    expect(leaseReleased).toBe(false);
-    await dcr.delete(key);
+    await expect(dcr.put(key, exampleResolution(), "not-the-lease")).rejects.toMatchObject({
+      code: "aborted",
+      message: expect.stringMatching(/^lease_lost:/),
+    });
+    expect(await backend().storedText(key)).toBeUndefined();
     expect("held" in (await dcr.acquire(key, 5000))).toBe(true);
+  });
+
+  it("refuses the late put of a registrant whose lease expired and passed to another, keeping the newer entry", async () => {
+    const key = freshKey();
+    const stalled = await dcr.acquire(key, 1000);
+    expect(await dcr.await(key, 5000)).toEqual({ outcome: "lease_expired" });
+    const successor = await dcr.acquire(key, 5000);
+    const waiting = dcr.await(key, 5000);
+    await dcr.put(key, exampleResolution({ clientId: "client-B" }), "lease" in successor ? successor.lease.leaseId : "");
+    const woken = await waiting;
+    expect(woken.outcome === "resolved" && woken.entry.record.clientId).toBe("client-B");
+    const storedByB = await backend().storedText(key);
+
+    const late = dcr.put(key, exampleResolution({ clientId: "client-A" }), "lease" in stalled ? stalled.lease.leaseId : "");
+    await expect(late).rejects.toMatchObject({ code: "aborted", message: expect.stringMatching(/^lease_lost:/) });
+    expect(await backend().storedText(key)).toBe(storedByB);
+    expect((await dcr.get(key)).record.clientId).toBe("client-B");
+  });
+
+  it("refuses the put of a registrant whose lease expired even when nobody took it over", async () => {
+    const key = freshKey();
+    const stalled = await dcr.acquire(key, 1000);
+    expect(await dcr.await(key, 5000)).toEqual({ outcome: "lease_expired" });
+    const late = dcr.put(key, exampleResolution({ clientId: "client-A" }), "lease" in stalled ? stalled.lease.leaseId : "");
+    await expect(late).rejects.toMatchObject({ code: "aborted", message: expect.stringMatching(/^lease_lost:/) });
+    expect(await backend().storedText(key)).toBeUndefined();
+    expect("lease" in (await dcr.acquire(key, 1000))).toBe(true);
   });
 
   it("lets another caller take the lease once it expires without a put", async () => {

@@ -1,4 +1,4 @@
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,8 +9,15 @@ import type { OAuthFlowRecord, Store } from "../../src/store/store.js";
 import { TEST_REDIS_URL, testRedisPrefix } from "../support/redis.js";
 
 async function embedded(): Promise<{ store: Store; close(): Promise<void> }> {
-  const store = await openEmbeddedStore(await mkdtemp(join(tmpdir(), "pcl-oauth-state-")));
-  return { store, close: () => store.close() };
+  const dir = await mkdtemp(join(tmpdir(), "pcl-oauth-state-"));
+  const store = await openEmbeddedStore(dir);
+  return {
+    store,
+    async close() {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 async function redis(): Promise<{ store: Store; close(): Promise<void> }> {
@@ -31,7 +38,7 @@ const flow = (lifetimeMs: number): OAuthFlowRecord => {
     upstreamIssuer: "https://idp.example.com",
     tokenEndpoint: "https://idp.example.com/token",
     clientId: "client",
-    clientSecret: "secret",
+    dcrKey: { issuer: "https://thv.example.com", upstreamId: "idp", redirectUri: "https://app.example.com/cb", scopesHash: "0".repeat(64) },
     tokenEndpointAuthMethod: "client_secret_basic",
     redirectUri: "https://app.example.com/cb",
     codeVerifier: "verifier",

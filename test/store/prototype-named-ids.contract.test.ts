@@ -22,7 +22,6 @@ const aFlow = (): OAuthFlowRecord => ({
   upstreamIssuer: "",
   tokenEndpoint: "https://idp.example.com/token",
   clientId: "c",
-  clientSecret: "",
   tokenEndpointAuthMethod: "none",
   redirectUri: "https://app.example.com/cb",
   codeVerifier: "v",

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { DurationSchema } from "@bufbuild/protobuf/wkt";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
@@ -52,7 +52,10 @@ export async function startEnvoyFixture(options: { config?: object; env?: Record
       ...options.config,
     }),
   );
-  const server = await startPortcullisProcess({ env: { PORTCULLIS_CONFIG: configPath, PORTCULLIS_ROOT_TOKENS: root, ...options.env } });
+  // The config is read once, at start; its directory is not kept past that.
+  const server = await startPortcullisProcess({
+    env: { PORTCULLIS_CONFIG: configPath, PORTCULLIS_ROOT_TOKENS: root, ...options.env },
+  }).finally(() => rm(dir, { recursive: true, force: true }));
   try {
     return { server, tokens: await mintTestTokens(server.url, root) };
   } catch (error) {

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -12,6 +12,7 @@ export interface InProcessPortcullis {
   /** Every log line written so far. */
   output(): string;
   rootToken(): Promise<string>;
+  /** Stops it; a data dir this helper made is removed. */
   stop(): Promise<void>;
 }
 
@@ -26,12 +27,22 @@ export async function startInProcess(env: Record<string, string>): Promise<InPro
       done();
     },
   });
-  const running = await startPortcullis(config, pino({ level: "debug" }, sink));
+  const ownDataDir = env.PORTCULLIS_DATA_DIR === undefined;
+  const removeOwnDataDir = async () => {
+    if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
+  };
+  const running = await startPortcullis(config, pino({ level: "debug" }, sink)).catch(async (error: unknown) => {
+    await removeOwnDataDir();
+    throw error;
+  });
   return {
     url: `http://127.0.0.1:${running.listener.address.port}`,
     running,
     output: () => output,
     rootToken: async () => (await readFile(join(dataDir, "root.token"), "utf8")).trim(),
-    stop: () => running.stop(),
+    async stop() {
+      await running.stop();
+      await removeOwnDataDir();
+    },
   };
 }

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { JWTPayload } from "jose";
 import { generateTestKey, OidcProvider, sendJson } from "./oidc-provider.js";
 
 export interface ProviderClient {
@@ -18,8 +19,8 @@ interface PendingCode {
 
 export interface OAuthProvider {
   readonly issuer: string;
-  /** When set, ID tokens carry this nonce instead of the one requested. */
-  idTokenNonce?: string;
+  /** Claims that ID tokens carry instead of (or besides) the usual ones, e.g. another nonce or an `azp`. */
+  idTokenClaims?: JWTPayload;
   /** Every token request's client authentication as the provider saw it. */
   readonly tokenRequests: { clientId: string; via: ProviderClient["authMethod"] }[];
   /** Follows an authorization URL as a browser whose user consents; the redirect's code and state. */
@@ -78,7 +79,7 @@ export async function startOAuthProvider(clients: ProviderClient[]): Promise<OAu
       scope: pending.scope,
     };
     if (pending.scope.split(" ").includes("openid")) {
-      body.id_token = await idp.sign(key, { aud: clientId, sub: "user-42", nonce: provider.idTokenNonce ?? pending.nonce });
+      body.id_token = await idp.sign(key, { aud: clientId, sub: "user-42", nonce: pending.nonce, ...provider.idTokenClaims });
     }
     sendJson(response, 200, body);
   }

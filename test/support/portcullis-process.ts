@@ -42,6 +42,13 @@ export async function startPortcullisProcess(options: StartOptions = {}): Promis
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
 
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    const code = await exited;
+    if (options.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
+    return code;
+  };
+
   const address = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`portcullis did not start:\n${output}`)), 30_000);
     const check = () => {
@@ -56,6 +63,10 @@ export async function startPortcullisProcess(options: StartOptions = {}): Promis
       clearTimeout(timer);
       reject(new Error(`portcullis exited with ${code}:\n${output}`));
     });
+  }).catch(async (error: unknown) => {
+    // A start that timed out leaves no process or data dir behind.
+    await stop();
+    throw error;
   });
 
   return {
@@ -64,11 +75,6 @@ export async function startPortcullisProcess(options: StartOptions = {}): Promis
     child,
     output: () => output,
     rootToken: async () => (await readFile(join(dataDir, "root.token"), "utf8")).trim(),
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      const code = await exited;
-      if (options.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
-      return code;
-    },
+    stop,
   };
 }

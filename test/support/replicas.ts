@@ -15,7 +15,7 @@ export interface Replicas {
 export async function startReplicas(count: number, env: Record<string, string> = {}): Promise<Replicas> {
   const { prefix, cleanup } = testRedisPrefix();
   const rootToken = randomBytes(32).toString("base64url");
-  const servers = await Promise.all(
+  const started = await Promise.allSettled(
     Array.from({ length: count }, () =>
       startPortcullisProcess({
         env: {
@@ -28,6 +28,14 @@ export async function startReplicas(count: number, env: Record<string, string> =
       }),
     ),
   );
+  const servers = started.flatMap((outcome) => (outcome.status === "fulfilled" ? [outcome.value] : []));
+  const failed = started.find((outcome) => outcome.status === "rejected");
+  if (failed !== undefined) {
+    // One replica that does not start leaves none of the others running.
+    await Promise.all(servers.map((server) => server.stop()));
+    await cleanup();
+    throw failed.reason;
+  }
   return {
     servers,
     rootToken,

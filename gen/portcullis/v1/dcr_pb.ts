@@ -270,6 +270,7 @@ export type PutDcrResolutionRequest = Message<"portcullis.v1.PutDcrResolutionReq
 
   /**
    * The lease from AcquireRegistration; empty when the caller holds none.
+   * A non-empty lease_id must still be the key's current lease.
    *
    * @generated from field: string lease_id = 3;
    */
@@ -293,7 +294,8 @@ export type PutDcrResolutionResponse = Message<"portcullis.v1.PutDcrResolutionRe
   entry?: DcrEntry | undefined;
 
   /**
-   * True when lease_id was the key's current lease and it is now released.
+   * True when lease_id was given (it was the key's current lease and is now
+   * released).
    *
    * @generated from field: bool lease_released = 2;
    */
@@ -599,7 +601,10 @@ export const DcrService: GenService<{
   },
   /**
    * PutDcrResolution stores (or overwrites) the resolution for a key. Given
-   * the lease_id of the caller's registration lease, it also releases it.
+   * the lease_id of the caller's registration lease, it also releases it;
+   * when that lease is no longer the key's (it expired, perhaps passing to
+   * another registrant), nothing is written and the answer is Aborted
+   * ("lease_lost: ...").
    *
    * @generated from rpc portcullis.v1.DcrService.PutDcrResolution
    */

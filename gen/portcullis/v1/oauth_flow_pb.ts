@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file portcullis/v1/oauth_flow.proto.
  */
 export const file_portcullis_v1_oauth_flow: GenFile = /*@__PURE__*/
-  fileDesc("Ch5wb3J0Y3VsbGlzL3YxL29hdXRoX2Zsb3cucHJvdG8SDXBvcnRjdWxsaXMudjEiWwoLT0F1dGhDbGllbnQSEQoJY2xpZW50X2lkGAEgASgJEhUKDWNsaWVudF9zZWNyZXQYAiABKAkSIgoadG9rZW5fZW5kcG9pbnRfYXV0aF9tZXRob2QYAyABKAki1QEKGVN0YXJ0QXV0aG9yaXphdGlvblJlcXVlc3QSFwoPdXBzdHJlYW1faXNzdWVyGAEgASgJEigKB2Rjcl9rZXkYAiABKAsyFS5wb3J0Y3VsbGlzLnYxLkRjcktleUgAEiwKBmNsaWVudBgDIAEoCzIaLnBvcnRjdWxsaXMudjEuT0F1dGhDbGllbnRIABIUCgxyZWRpcmVjdF91cmkYBCABKAkSDgoGc2NvcGVzGAUgAygJEhAKCHJlc291cmNlGAYgASgJQg8KDWNsaWVudF9zb3VyY2UidgoaU3RhcnRBdXRob3JpemF0aW9uUmVzcG9uc2USGQoRYXV0aG9yaXphdGlvbl91cmwYASABKAkSDQoFc3RhdGUYAiABKAkSLgoKZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOwocQ29tcGxldGVBdXRob3JpemF0aW9uUmVxdWVzdBINCgVzdGF0ZRgBIAEoCRIMCgRjb2RlGAIgASgJIrwBCh1Db21wbGV0ZUF1dGhvcml6YXRpb25SZXNwb25zZRIUCgxhY2Nlc3NfdG9rZW4YASABKAkSEgoKdG9rZW5fdHlwZRgCIAEoCRISCgpleHBpcmVzX2luGAMgASgDEhUKDXJlZnJlc2hfdG9rZW4YBCABKAkSDQoFc2NvcGUYBSABKAkSEAoIaWRfdG9rZW4YBiABKAkSDwoHc3ViamVjdBgHIAEoCRIUCgxyZWRpcmVjdF91cmkYCCABKAky8QEKEE9BdXRoRmxvd1NlcnZpY2USaQoSU3RhcnRBdXRob3JpemF0aW9uEigucG9ydGN1bGxpcy52MS5TdGFydEF1dGhvcml6YXRpb25SZXF1ZXN0GikucG9ydGN1bGxpcy52MS5TdGFydEF1dGhvcml6YXRpb25SZXNwb25zZRJyChVDb21wbGV0ZUF1dGhvcml6YXRpb24SKy5wb3J0Y3VsbGlzLnYxLkNvbXBsZXRlQXV0aG9yaXphdGlvblJlcXVlc3QaLC5wb3J0Y3VsbGlzLnYxLkNvbXBsZXRlQXV0aG9yaXphdGlvblJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_portcullis_v1_dcr]);
+  fileDesc("Ch5wb3J0Y3VsbGlzL3YxL29hdXRoX2Zsb3cucHJvdG8SDXBvcnRjdWxsaXMudjEiWwoLT0F1dGhDbGllbnQSEQoJY2xpZW50X2lkGAEgASgJEhUKDWNsaWVudF9zZWNyZXQYAiABKAkSIgoadG9rZW5fZW5kcG9pbnRfYXV0aF9tZXRob2QYAyABKAki1QEKGVN0YXJ0QXV0aG9yaXphdGlvblJlcXVlc3QSFwoPdXBzdHJlYW1faXNzdWVyGAEgASgJEigKB2Rjcl9rZXkYAiABKAsyFS5wb3J0Y3VsbGlzLnYxLkRjcktleUgAEiwKBmNsaWVudBgDIAEoCzIaLnBvcnRjdWxsaXMudjEuT0F1dGhDbGllbnRIABIUCgxyZWRpcmVjdF91cmkYBCABKAkSDgoGc2NvcGVzGAUgAygJEhAKCHJlc291cmNlGAYgASgJQg8KDWNsaWVudF9zb3VyY2UidgoaU3RhcnRBdXRob3JpemF0aW9uUmVzcG9uc2USGQoRYXV0aG9yaXphdGlvbl91cmwYASABKAkSDQoFc3RhdGUYAiABKAkSLgoKZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiUgocQ29tcGxldGVBdXRob3JpemF0aW9uUmVxdWVzdBINCgVzdGF0ZRgBIAEoCRIMCgRjb2RlGAIgASgJEhUKDWNsaWVudF9zZWNyZXQYAyABKAkivAEKHUNvbXBsZXRlQXV0aG9yaXphdGlvblJlc3BvbnNlEhQKDGFjY2Vzc190b2tlbhgBIAEoCRISCgp0b2tlbl90eXBlGAIgASgJEhIKCmV4cGlyZXNfaW4YAyABKAMSFQoNcmVmcmVzaF90b2tlbhgEIAEoCRINCgVzY29wZRgFIAEoCRIQCghpZF90b2tlbhgGIAEoCRIPCgdzdWJqZWN0GAcgASgJEhQKDHJlZGlyZWN0X3VyaRgIIAEoCTLxAQoQT0F1dGhGbG93U2VydmljZRJpChJTdGFydEF1dGhvcml6YXRpb24SKC5wb3J0Y3VsbGlzLnYxLlN0YXJ0QXV0aG9yaXphdGlvblJlcXVlc3QaKS5wb3J0Y3VsbGlzLnYxLlN0YXJ0QXV0aG9yaXphdGlvblJlc3BvbnNlEnIKFUNvbXBsZXRlQXV0aG9yaXphdGlvbhIrLnBvcnRjdWxsaXMudjEuQ29tcGxldGVBdXRob3JpemF0aW9uUmVxdWVzdBosLnBvcnRjdWxsaXMudjEuQ29tcGxldGVBdXRob3JpemF0aW9uUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_portcullis_v1_dcr]);
 
 /**
  * OAuthClient is a client registered by other means than DCR.
@@ -28,7 +28,9 @@ export type OAuthClient = Message<"portcullis.v1.OAuthClient"> & {
   clientId: string;
 
   /**
-   * Empty for public clients.
+   * Empty for public clients. It chooses and checks the token endpoint
+   * authentication here, but is not kept with the pending flow:
+   * CompleteAuthorizationRequest.client_secret must carry it again.
    *
    * @generated from field: string client_secret = 2;
    */
@@ -157,6 +159,16 @@ export type CompleteAuthorizationRequest = Message<"portcullis.v1.CompleteAuthor
    * @generated from field: string code = 2;
    */
   code: string;
+
+  /**
+   * The client secret of a flow started with an OAuthClient that has one
+   * (required then: Portcullis does not keep it between the calls); empty
+   * for public clients and DCR flows. A missing or unexpected secret answers
+   * InvalidArgument, and the state is used up all the same.
+   *
+   * @generated from field: string client_secret = 3;
+   */
+  clientSecret: string;
 };
 
 /**
@@ -251,7 +263,10 @@ export const OAuthFlowService: GenService<{
   /**
    * CompleteAuthorization consumes the state (a second call answers
    * FailedPrecondition "state_used"), exchanges the code at the token
-   * endpoint and validates the ID token. Failures of the upstream server
+   * endpoint and validates the ID token. The client secret comes from the
+   * request for a client given inline, and is read again from the DCR
+   * resolution for a DCR flow (FailedPrecondition "dcr_changed" when that
+   * resolution is gone or names another client by then). Failures of the upstream server
    * answer Unavailable; its refusals answer FailedPrecondition naming the
    * OAuth error code.
    *

@@ -1,4 +1,5 @@
 import type { JWK } from "jose";
+import { wholeNumber } from "../../config-values.js";
 import { InvalidArgumentError } from "../../errors.js";
 import { ASYMMETRIC_ALGORITHMS } from "./jwk-selection.js";
 
@@ -175,13 +176,4 @@ function strings(field: string, value: unknown): string[] | undefined {
     throw new InvalidArgumentError(field, "must be a list of non-empty strings");
   }
   return value as string[];
-}
-
-function wholeNumber(field: string, value: unknown, zeroAllowed = false): number | undefined {
-  if (value === undefined) return undefined;
-  const number = typeof value === "string" ? Number(value) : value;
-  if (typeof number !== "number" || !Number.isInteger(number) || number < (zeroAllowed ? 0 : 1)) {
-    throw new InvalidArgumentError(field, zeroAllowed ? "must be a whole number, 0 or more" : "must be a positive whole number");
-  }
-  return number;
 }

@@ -1,5 +1,6 @@
 import { encodeDcrKey } from "../../oauth/dcr-key.js";
 import { dcrEvictionTtlMs, dcrSecretExpired } from "../dcr-expiry.js";
+import { leaseLost } from "../dcr-records.js";
 import type { DcrAcquisition, DcrStore } from "../store.js";
 import type { EmbeddedDcrEntry, EmbeddedState } from "./embedded-state.js";
 import { unchanged, type PersistentDocument } from "./persistent-document.js";
@@ -24,12 +25,12 @@ export function embeddedDcrStore(document: PersistentDocument<EmbeddedState>): D
     put(record, nowMs, leaseId) {
       const encoded = encodeDcrKey(record.key);
       return document.update((draft) => {
+        if (leaseId !== undefined && liveLease(draft, encoded, nowMs)?.leaseId !== leaseId) throw leaseLost();
         prune(draft, nowMs);
         const ttlMs = dcrEvictionTtlMs(record, nowMs);
         draft.dcr.set(encoded, { record: structuredClone(record), ...(ttlMs === undefined ? {} : { evictAt: nowMs + ttlMs }) });
-        const leaseReleased = leaseId !== undefined && liveLease(draft, encoded, nowMs)?.leaseId === leaseId;
-        if (leaseReleased) draft.dcrLeases.delete(encoded);
-        return { leaseReleased };
+        if (leaseId !== undefined) draft.dcrLeases.delete(encoded);
+        return { leaseReleased: leaseId !== undefined };
       });
     },
     async delete(key, nowMs) {

@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import { FailedPreconditionError } from "../../errors.js";
 import { dcrEvictionTtlMs } from "../dcr-expiry.js";
+import { leaseLost } from "../dcr-records.js";
 import type { DcrKey, DcrRecord, DcrStore } from "../store.js";
 import { decodeDcrJson, encodeDcrJson } from "./dcr-json.js";
 import { redisCall } from "./redis-connection.js";
@@ -22,14 +23,15 @@ export function redisDcrStore(client: Redis, keys: RedisKeys): DcrStore {
       return value === null ? undefined : decoded(value, key);
     },
     async put(record, nowMs, leaseId) {
-      const released = await redisCall(() =>
+      const outcome = await redisCall(() =>
         scripts.putDcr.run(
           client,
           [keys.dcr(record.key), keys.dcrLease(record.key)],
           [encodeDcrJson(record), dcrEvictionTtlMs(record, nowMs) ?? 0, leaseId ?? ""],
         ),
       );
-      return { leaseReleased: released === 1 };
+      if (outcome === -1) throw leaseLost();
+      return { leaseReleased: outcome === 1 };
     },
     async delete(key) {
       return (await redisCall(() => client.del(keys.dcr(key)))) === 1;

@@ -107,7 +107,7 @@ describe("bad JWT input", () => {
     expect([response.decision, response.reason]).toEqual([Decision.ALLOW, "ok"]);
   });
 
-  it.each(cases)("denies %s as unauthenticated with its own reason", async (_name, make, reason) => {
+  it.each(cases)("denies %s as unauthenticated with its own reason, never a generic one", async (_name, make, reason) => {
     const token = await make();
     const response = await clients.authorization.authorize({
       authorization: `Bearer ${token}`,
@@ -115,11 +115,7 @@ describe("bad JWT input", () => {
       requiredScope: "kafka:read",
     });
     expect([response.decision, response.denial, response.reason]).toEqual([Decision.DENY, Denial.UNAUTHENTICATED, reason]);
+    expect(["invalid_token", "unknown_token"]).not.toContain(response.reason);
     expect(server.output()).not.toContain(token);
-  });
-
-  it("gives every bad input a reason of its own kind, never a generic one", () => {
-    expect(cases.map(([, , reason]) => reason)).not.toContain("invalid_token");
-    expect(cases.map(([, , reason]) => reason)).not.toContain("unknown_token");
   });
 });

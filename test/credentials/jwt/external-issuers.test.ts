@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { createPublicKey } from "node:crypto";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -86,26 +86,31 @@ describe("JWTs from external OIDC issuers", () => {
 
   it("accepts a token signed by the openssl command line tool, from an issuer with a configured jwks_uri", async () => {
     const dir = await mkdtemp(join(tmpdir(), "openssl-jwt-"));
-    const keyPath = join(dir, "key.pem");
-    execFileSync("openssl", ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", keyPath], {
-      stdio: "ignore",
-    });
-    const publicJwk = createPublicKey(await readFile(keyPath)).export({ format: "jwk" });
-    const opensslKey = { kid: "openssl-1", alg: "RS256", publicJwk: { ...publicJwk, kid: "openssl-1", alg: "RS256", use: "sig" } };
-    outside.publish(opensslKey as TestKey);
-    const now = Math.floor(Date.now() / 1000);
-    const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
-    const signingInput = `${encode({ alg: "RS256", kid: "openssl-1", typ: "JWT" })}.${encode({
-      iss: outside.issuer,
-      sub: "openssl-user",
-      scope: "kafka:read",
-      iat: now,
-      exp: now + 300,
-    })}`;
-    await writeFile(join(dir, "input"), signingInput);
-    const signature = execFileSync("openssl", ["dgst", "-sha256", "-sign", keyPath, join(dir, "input")]);
-    const response = await authorize(`${signingInput}.${signature.toString("base64url")}`);
-    expect([response.decision, response.reason, response.principal?.subject]).toEqual([Decision.ALLOW, "ok", "openssl-user"]);
+    // The directory holds a private key: it goes whatever happens.
+    try {
+      const keyPath = join(dir, "key.pem");
+      execFileSync("openssl", ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", keyPath], {
+        stdio: "ignore",
+      });
+      const publicJwk = createPublicKey(await readFile(keyPath)).export({ format: "jwk" });
+      const opensslKey = { kid: "openssl-1", alg: "RS256", publicJwk: { ...publicJwk, kid: "openssl-1", alg: "RS256", use: "sig" } };
+      outside.publish(opensslKey as TestKey);
+      const now = Math.floor(Date.now() / 1000);
+      const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
+      const signingInput = `${encode({ alg: "RS256", kid: "openssl-1", typ: "JWT" })}.${encode({
+        iss: outside.issuer,
+        sub: "openssl-user",
+        scope: "kafka:read",
+        iat: now,
+        exp: now + 300,
+      })}`;
+      await writeFile(join(dir, "input"), signingInput);
+      const signature = execFileSync("openssl", ["dgst", "-sha256", "-sign", keyPath, join(dir, "input")]);
+      const response = await authorize(`${signingInput}.${signature.toString("base64url")}`);
+      expect([response.decision, response.reason, response.principal?.subject]).toEqual([Decision.ALLOW, "ok", "openssl-user"]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("picks up a rotated key (new kid) without a restart", async () => {
