@@ -159,7 +159,11 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
         grpcUnaryRoute(EnvoyAuthorization.method.check, check, { readMaxBytes: ENVOY_CHECK_READ_MAX_BYTES }),
         grpcUnaryRoute(AuthorizationService.method.authorize, authorize),
       ],
-      { readMaxBytes: READ_MAX_BYTES, bufferMaxBytes: config.http.requestBufferMaxBytes, toConnectError: (error) => toConnectError(error, log) },
+      {
+        readMaxBytes: READ_MAX_BYTES,
+        bufferMaxBytes: config.http.requestBufferMaxBytes,
+        toConnectError: (error) => toConnectError(error, log),
+      },
       withProbes(() => store.ping(), observability.routes(withJwks(publishedKeys, withProtectedResource(config.protectedResource, connectHandler)))),
     );
     const listener = await listen(config.listen.host, config.listen.port, handler, config.http);

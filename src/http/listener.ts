@@ -16,7 +16,11 @@ const SNIFF_TIMEOUT_MS = 10_000;
  * inside the CheckRequest message, not as headers.
  */
 const MAX_HEADER_LIST_BYTES = 32 * 1024;
-/** nghttp2's own buffers per connection (MB), node's default: beyond it new streams get ENHANCE_YOUR_CALM. */
+/**
+ * Memory one connection may tie up in node:http2 (nghttp2's buffers and
+ * received data not yet released), in MB; node's default. Beyond it new
+ * streams are refused with ENHANCE_YOUR_CALM.
+ */
 const MAX_SESSION_MEMORY_MB = 10;
 
 /** What one client may hold open on the port before its requests are complete. */

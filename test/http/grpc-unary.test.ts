@@ -172,8 +172,9 @@ describe("the lean gRPC path's memory bounds", () => {
       // Abandoned calls give their bytes back: afterwards a whole request fits again.
       for (const call of calls) call.stream.close(http2.constants.NGHTTP2_CANCEL);
       await Promise.all(calls.map((call) => call.reply));
-      const reply = await rawGrpcCall(url, AUTHORIZE_PATH, grpcFrame(request("GET /after".padEnd(12_000, "."))));
-      expect([reply.status, fromBinary(AuthorizeResponseSchema, reply.body.subarray(5)).reason]).toEqual([0, "GET /after".padEnd(12_000, ".")]);
+      const resource = "GET /after".padEnd(12_000, ".");
+      const reply = await rawGrpcCall(url, AUTHORIZE_PATH, grpcFrame(request(resource)));
+      expect([reply.status, fromBinary(AuthorizeResponseSchema, reply.body.subarray(5)).reason]).toEqual([0, resource]);
     } finally {
       for (const session of sessions) session.close();
     }

@@ -12,7 +12,11 @@ describe("maskCredentials", () => {
     ["a lower-case scheme", `bearer ${ROOT}`, "bearer [redacted]"],
     ["an opaque secret on its own", `token ${OPAQUE} rejected`, "token pcl_[redacted] rejected"],
     ["a JWT on its own", `{"msg":"bad ${JWT}"}`, '{"msg":"bad [redacted-jwt]"}'],
-    ["the user and password of a URL", '{"msg":"cannot reach redis://app:s3cret@redis:6379/0"}', '{"msg":"cannot reach redis://[redacted]@redis:6379/0"}'],
+    [
+      "the user and password of a URL",
+      '{"msg":"cannot reach redis://app:s3cret@redis:6379/0"}',
+      '{"msg":"cannot reach redis://[redacted]@redis:6379/0"}',
+    ],
     ["a URL's user alone", '{"url":"https://deploy-key@git.example/x"}', '{"url":"https://[redacted]@git.example/x"}'],
     ["a password with symbols", "http://u:p%40ss:w!rd@host/", "http://[redacted]@host/"],
   ])("masks %s", (_case, line, masked) => {
