@@ -22,7 +22,7 @@ const MINT_ATTEMPTS = 3;
 export function createTokenAdmin(deps: TokenAdminDeps) {
   const { requireRoot } = deps;
 
-  async function find(id: string): Promise<StoredToken> {
+  async function find(id: string): Promise<Readonly<StoredToken>> {
     if (id === "") throw new InvalidArgumentError("token_id", "is required");
     if (!isTokenId(id)) throw new InvalidArgumentError("token_id", "is not a token id (tok_ and 22 characters)");
     const token = deps.configTokens.get(id) ?? (await deps.tokens.get(id));

@@ -33,7 +33,7 @@ export function opaqueVerifier(deps: {
   };
 }
 
-function identityOf(token: StoredToken): Identity {
+function identityOf(token: Readonly<StoredToken>): Identity {
   return {
     subject: `token:${token.id}`,
     tokenId: token.id,

@@ -19,7 +19,8 @@ export interface StoredToken {
 export interface TokenStore {
   /** Creates a token; AlreadyExistsError when its id is taken. */
   insert(token: StoredToken): Promise<void>;
-  get(id: string): Promise<StoredToken | undefined>;
+  /** Read-only: the embedded backend hands out its own record, frozen. */
+  get(id: string): Promise<Readonly<StoredToken> | undefined>;
   /** Every token, oldest first; tokens created in the same millisecond by id. */
   list(): Promise<StoredToken[]>;
   /** Marks a token revoked; undefined when there is no such unrevoked token. */

@@ -4,7 +4,6 @@ import type { EmbeddedState } from "./embedded-state.js";
 import { unchanged, type PersistentDocument } from "./persistent-document.js";
 
 export function embeddedTokenStore(document: PersistentDocument<EmbeddedState>): TokenStore {
-  const copy = (token: StoredToken | undefined) => (token === undefined ? undefined : structuredClone(token));
   return {
     insert(token) {
       return document.update((draft) => {
@@ -13,7 +12,8 @@ export function embeddedTokenStore(document: PersistentDocument<EmbeddedState>):
       });
     },
     async get(id) {
-      return copy(document.current.tokens.get(id));
+      const token = document.current.tokens.get(id);
+      return token === undefined ? undefined : frozen(token);
     },
     async list() {
       return [...document.current.tokens.values()].map((token) => structuredClone(token)).sort(oldestFirst);
@@ -44,6 +44,21 @@ export function embeddedTokenStore(document: PersistentDocument<EmbeddedState>):
       });
     },
   };
+}
+
+/**
+ * Read on every decision, so handed out without a copy: an update works on a
+ * clone of the state and publishes it whole, so a published record never has
+ * to change again, and freezing it keeps a reader from changing it either.
+ */
+function frozen(token: StoredToken): Readonly<StoredToken> {
+  if (!Object.isFrozen(token)) {
+    Object.freeze(token.scopes);
+    Object.freeze(token.allowedLibraries);
+    Object.freeze(token.allowedTools);
+    Object.freeze(token);
+  }
+  return token;
 }
 
 /** The order a Redis sorted set scored by creation time gives: ties by id, byte-wise. */
