@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, hash, randomBytes, timingSafeEqual } from "node:crypto";
 
 /** Every minted secret starts with this, so a leaked one is greppable. */
 export const OPAQUE_TOKEN_PREFIX = "pcl_";
@@ -23,7 +23,7 @@ export class SecretHasher {
 
   hash(secret: string): string {
     return this.pepper === undefined
-      ? createHash("sha256").update(secret).digest("hex")
+      ? hash("sha256", secret, "hex")
       : createHmac("sha256", this.pepper).update(secret).digest("hex");
   }
 }
@@ -32,8 +32,8 @@ export class SecretHasher {
  * The public id is derived from the hash: lookup needs no index, and the id
  * is one more one-way step away from the secret.
  */
-export function tokenIdFromHash(hash: string): string {
-  const digest = createHash("sha256").update("portcullis token id\0").update(hash).digest("base64url");
+export function tokenIdFromHash(secretHash: string): string {
+  const digest = hash("sha256", `portcullis token id\0${secretHash}`, "base64url");
   return ID_PREFIX + digest.slice(0, ID_LENGTH);
 }
 
