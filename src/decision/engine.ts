@@ -1,7 +1,7 @@
 import type { Authenticator } from "../credentials/authenticator.js";
 import type { Identity, JtiRef } from "../credentials/identity.js";
 import type { Policy, Requirement } from "../policy/policy.js";
-import { parseResource } from "../policy/resource.js";
+import { parseResource, type Resource } from "../policy/resource.js";
 import { grantsScope } from "../policy/scopes.js";
 import { allow, deny, type Decision, type DecisionRequest } from "./decision.js";
 
@@ -37,7 +37,9 @@ export class DecisionEngine {
   }
 
   private async decideStrictly(request: DecisionRequest): Promise<Decision> {
-    const requirement = this.requirementPhase(request);
+    const parsed = parseResource(request.resource, request.host);
+    if ("reason" in parsed) return deny("forbidden", parsed.reason);
+    const requirement = this.requirementPhase(request, parsed.resource);
     if ("allowed" in requirement) return requirement;
     if (requirement.public) return allow("public_resource");
 
@@ -45,15 +47,13 @@ export class DecisionEngine {
     if ("rejection" in verification) {
       return deny("unauthenticated", verification.rejection.reason, undefined, requirement.scope);
     }
-    return this.authorizationPhase(request, requirement, verification.identity);
+    return this.authorizationPhase(parsed.resource, requirement, verification.identity);
   }
 
-  private requirementPhase(request: DecisionRequest): Requirement | Decision {
-    const parsed = parseResource(request.resource, request.host);
-    if ("reason" in parsed) return deny("forbidden", parsed.reason);
+  private requirementPhase(request: DecisionRequest, resource: Resource): Requirement | Decision {
     const rule =
       request.ruleName === undefined
-        ? this.policy.requirementFor(parsed.resource)
+        ? this.policy.requirementFor(resource)
         : this.policy.ruleNamed(request.ruleName);
     if (request.ruleName !== undefined && rule === undefined) return deny("forbidden", "unknown_rule");
     const matched = rule !== undefined && "refusal" in rule ? undefined : rule;
@@ -65,13 +65,12 @@ export class DecisionEngine {
     return matched ?? deny("forbidden", "no_policy");
   }
 
-  private async authorizationPhase(request: DecisionRequest, requirement: Requirement, identity: Identity): Promise<Decision> {
+  private async authorizationPhase(resource: Resource, requirement: Requirement, identity: Identity): Promise<Decision> {
     const scope = requirement.scope;
     if (scope.trim() === "") return deny("forbidden", "no_required_scope", identity);
     if (!grantsScope(identity.scopes, scope)) return deny("forbidden", "insufficient_scope", identity, scope);
-    if (request.resource.startsWith("tool:") && identity.allowedTools.length > 0) {
-      const tool = request.resource.slice("tool:".length);
-      if (!identity.allowedTools.includes(tool)) return deny("forbidden", "tool_not_allowed", identity, scope);
+    if (resource.kind === "tool" && identity.allowedTools.length > 0 && !identity.allowedTools.includes(resource.name)) {
+      return deny("forbidden", "tool_not_allowed", identity, scope);
     }
     if (requirement.singleUse) {
       // Only a credential with a jti can be told apart from its replay. Checked
