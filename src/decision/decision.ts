@@ -1,4 +1,5 @@
 import type { Identity } from "../credentials/identity.js";
+import type { RequestHost } from "../policy/resource.js";
 
 /** The question every transport asks the engine. */
 export interface DecisionRequest {
@@ -6,8 +7,8 @@ export interface DecisionRequest {
   authorization: string;
   /** "<METHOD> <path>" or "tool:<name>". */
   resource: string;
-  /** Host the request was sent to, for rules that name one. */
-  host?: string;
+  /** Host the request was sent to, for rules that name one; several spellings must agree. */
+  host?: RequestHost;
   /** Replaces the policy's scope; present-but-empty denies. */
   requiredScope?: string;
   /** Chooses a policy rule by name instead of matching the resource. */

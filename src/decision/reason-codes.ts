@@ -23,6 +23,7 @@ export const REASON_CODES = {
   bad_resource: "deny",
   unknown_rule: "deny",
   host_required: "deny",
+  bad_host: "deny",
   single_use_requires_jti: "deny",
   // JWT credentials (docs/jwt-credentials.md).
   unknown_issuer: "deny",

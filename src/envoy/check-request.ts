@@ -24,10 +24,20 @@ export function decisionRequestOf(check: CheckRequest): DecisionRequest {
     authorization: http === undefined ? "" : (headerOf(http, "authorization") ?? ""),
     // A missing method or path fails resource parsing: a denial, never a guess.
     resource: tool !== undefined ? `tool:${tool}` : `${http?.method ?? ""} ${http?.path ?? ""}`,
-    host: http?.host,
+    host: http === undefined ? undefined : hostSpellings(http),
     requiredScope: extensions[CONTEXT_EXTENSIONS.requiredScope],
     ruleName: extensions[CONTEXT_EXTENSIONS.rule],
   };
+}
+
+/**
+ * Every place a CheckRequest names the host: Envoy copies `:authority` into
+ * `host`, so spellings that differ come from no real Envoy and deny where a
+ * host matters, rather than letting one of them win.
+ */
+function hostSpellings(http: AttributeContext_HttpRequest): string[] {
+  const headers = [headerOf(http, ":authority"), headerOf(http, "host")];
+  return [http.host, ...headers.filter((value) => value !== undefined)];
 }
 
 /**

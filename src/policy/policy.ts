@@ -1,6 +1,8 @@
 import { InvalidArgumentError } from "../errors.js";
 import { checkPolicyShape } from "./policy-shape.js";
-import { normalizeHost, parseResource, pathProblem, type Resource } from "./resource.js";
+import { readHost } from "./host.js";
+import { readPath } from "./path.js";
+import { parseResource, toolNameProblem, type Resource } from "./resource.js";
 
 /** A rule as written in the configuration file. */
 export interface PolicyRuleConfig {
@@ -37,10 +39,10 @@ export interface Requirement {
 
 /** A resource the policy will not decide on as asked. */
 export interface PolicyRefusal {
-  refusal: "host_required";
+  refusal: "host_required" | "bad_host";
 }
 
-type RuleMatch = "match" | "no_match" | "host_missing";
+type RuleMatch = "match" | "no_match" | PolicyRefusal["refusal"];
 
 interface CompiledRule extends Requirement {
   match(resource: Resource): RuleMatch;
@@ -71,13 +73,15 @@ export class Policy {
   /**
    * The requirement for `resource`; undefined when nothing covers it. A rule
    * that names a host and would match but for a request that names no host
-   * refuses (`host_required`) instead of letting a later, weaker rule decide.
+   * (`host_required`) or a malformed one (`bad_host`) refuses instead of
+   * letting a later, weaker rule decide. Where no such rule would match, the
+   * host is never consulted.
    */
   requirementFor(resource: Resource): Requirement | PolicyRefusal | undefined {
     for (const rule of this.rules) {
       const match = rule.match(resource);
       if (match === "match") return rule;
-      if (match === "host_missing") return { refusal: "host_required" };
+      if (match !== "no_match") return { refusal: match };
     }
     if (this.defaultScope === undefined) return undefined;
     return { ruleName: "default", public: false, scope: this.defaultScope, singleUse: false };
@@ -123,23 +127,33 @@ function matcherFor(rule: PolicyRuleConfig, field: string): (resource: Resource)
   }
   if (rule.tool !== undefined) {
     const tool = rule.tool;
-    if (tool === "") throw new InvalidArgumentError(`${field}.tool`, "must not be empty");
+    const problem = tool === "*" ? undefined : toolNameProblem(tool);
+    if (problem !== undefined) throw new InvalidArgumentError(`${field}.tool`, problem);
     return (resource) => matchIf(resource.kind === "tool" && (tool === "*" || resource.name === tool));
   }
   const methods = rule.methods?.map((method) => method.toUpperCase());
   if (methods !== undefined && (methods.length === 0 || methods.some((method) => !/^[A-Z]{1,20}$/.test(method)))) {
     throw new InvalidArgumentError(`${field}.methods`, "must list one or more HTTP methods");
   }
-  if (rule.host !== undefined && rule.host.trim() === "") throw new InvalidArgumentError(`${field}.host`, "must not be empty");
-  const host = rule.host === undefined ? undefined : normalizeHost(rule.host);
+  const host = rule.host === undefined ? undefined : ruleHost(rule.host, `${field}.host`);
   const pathMatches = pathMatcher(rule, field);
   return (resource) => {
     if (resource.kind !== "http" || (methods !== undefined && !methods.includes(resource.method)) || !pathMatches(resource.path)) {
       return "no_match";
     }
-    if (host === undefined || resource.host === host) return "match";
-    return resource.host === undefined ? "host_missing" : "no_match";
+    if (host === undefined) return "match";
+    if (resource.host === undefined) return "host_required";
+    if ("malformed" in resource.host) return "bad_host";
+    return resource.host.name === host ? "match" : "no_match";
   };
+}
+
+/** A rule's host, canonical as request hosts are read. Ports are not matched, so a rule cannot name one. */
+function ruleHost(text: string, field: string): string {
+  const reading = readHost(text);
+  if ("malformed" in reading) throw new InvalidArgumentError(field, reading.malformed);
+  if (reading.port !== undefined) throw new InvalidArgumentError(field, "names a port, but rules match hosts on every port");
+  return reading.name;
 }
 
 function matchIf(condition: boolean): RuleMatch {
@@ -154,19 +168,21 @@ function samePath(requested: string, ruled: string): boolean {
 
 function pathMatcher(rule: PolicyRuleConfig, field: string): (path: string) => boolean {
   if (rule.path !== undefined) {
-    const exact = rule.path;
-    checkRulePath(exact, `${field}.path`);
+    const exact = rulePath(rule.path, `${field}.path`);
     return (path) => samePath(path, exact);
   }
-  const prefix = rule.path_prefix ?? "";
-  checkRulePath(prefix, `${field}.path_prefix`);
+  const prefix = rulePath(rule.path_prefix ?? "", `${field}.path_prefix`);
   const withSlash = prefix.endsWith("/") ? prefix : `${prefix}/`;
   const bare = withSlash.slice(0, -1);
   return (path) => path === bare || path.startsWith(withSlash);
 }
 
-/** A rule path that no request path could equal would be a rule that silently never matches. */
-function checkRulePath(path: string, field: string): void {
-  const problem = pathProblem(path);
-  if (problem !== undefined) throw new InvalidArgumentError(field, problem);
+/**
+ * A rule path, read as request paths are. One that no request path could
+ * equal would be a rule that silently never matches.
+ */
+function rulePath(path: string, field: string): string {
+  const reading = readPath(path);
+  if ("problem" in reading) throw new InvalidArgumentError(field, reading.problem);
+  return reading.path;
 }

@@ -3,7 +3,7 @@ import { InvalidArgumentError } from "../../src/errors.js";
 import { Policy, type PolicyConfig } from "../../src/policy/policy.js";
 import { parseResource, type Resource } from "../../src/policy/resource.js";
 
-function resource(text: string, host?: string): Resource {
+function resource(text: string, host?: string | string[]): Resource {
   const parsed = parseResource(text, host);
   if ("reason" in parsed) throw new Error(`test resource ${text} does not parse: ${parsed.detail}`);
   return parsed.resource;
@@ -65,6 +65,34 @@ describe("Policy.requirementFor", () => {
     expect(policy.requirementFor(resource("GET /internal/metrics", "admin.example.com."))).toMatchObject({ ruleName: "internal" });
   });
 
+  it.each(["evil@admin.example.com", "admin.example.com:", "\uff41dmin.example.com", "admin\u3002example.com", "admin.example.com ", "127.1"])(
+    "refuses a malformed host (%j) where a rule that names a host would otherwise match",
+    (host) => {
+      expect(policy.requirementFor(resource("GET /internal/metrics", host))).toEqual({ refusal: "bad_host" });
+    },
+  );
+
+  it("never consults the host where no rule that names one would match", () => {
+    expect(policy.requirementFor(resource("GET /api/kafka/topics", "evil@admin.example.com"))).toMatchObject({ ruleName: "kafka-read" });
+    expect(policy.requirementFor(resource("GET /internalx", "admin.example.com:"))).toBeUndefined();
+  });
+
+  it("refuses Envoy-style host spellings that disagree, and reads agreeing ones as one host", () => {
+    expect(policy.requirementFor(resource("GET /internal/metrics", ["admin.example.com", "evil.example.com"]))).toEqual({ refusal: "bad_host" });
+    expect(policy.requirementFor(resource("GET /internal/metrics", ["", "admin.example.com"]))).toEqual({ refusal: "bad_host" });
+    expect(policy.requirementFor(resource("GET /internal/metrics", ["admin.example.com", "admin.example.com"]))).toMatchObject({ ruleName: "internal" });
+    expect(policy.requirementFor(resource("GET /internal/metrics", [""]))).toEqual({ refusal: "host_required" });
+  });
+
+  it("matches rule paths and request paths on their decoded reading", () => {
+    const decoded = new Policy({ rules: [{ path_prefix: "/files/café", scope: "files" }, { path_prefix: "/", public: true }] });
+    for (const path of ["/files/café/x", "/files/caf%C3%A9/x", "/files/caf%c3%a9"]) {
+      expect(decoded.requirementFor(resource(`GET ${path}`))).toMatchObject({ scope: "files" });
+    }
+    const encoded = new Policy({ rules: [{ path: "/files/caf%c3%a9", scope: "files" }] });
+    expect(encoded.requirementFor(resource("GET /files/café"))).toMatchObject({ scope: "files" });
+  });
+
   it("lets an exact path rule cover the same path with a trailing slash", () => {
     expect(policy.requirementFor(resource("GET /api/status/"))).toMatchObject({ ruleName: "exact" });
     expect(new Policy({ rules: [{ resource: "GET /admin", scope: "admin" }] }).requirementFor(resource("GET /admin/"))).toMatchObject({
@@ -113,6 +141,15 @@ describe("Policy configuration checks", () => {
     ["an empty methods list", { rules: [{ path: "/a", methods: [], scope: "a" }] }, "policy.rules[0].methods"],
     ["a method that is no token", { rules: [{ path: "/a", methods: ["GE T"], scope: "a" }] }, "policy.rules[0].methods"],
     ["an empty host", { rules: [{ path: "/a", host: "", scope: "a" }] }, "policy.rules[0].host"],
+    ["a host with a port", { rules: [{ path: "/a", host: "admin.example.com:8443", scope: "a" }] }, "policy.rules[0].host"],
+    ["a host with userinfo", { rules: [{ path: "/a", host: "u@admin.example.com", scope: "a" }] }, "policy.rules[0].host"],
+    ["a non-ASCII host", { rules: [{ path: "/a", host: "bücher.example", scope: "a" }] }, "policy.rules[0].host"],
+    ["a host with an empty label", { rules: [{ path: "/a", host: "admin..example.com", scope: "a" }] }, "policy.rules[0].host"],
+    ["a short IPv4 host", { rules: [{ path: "/a", host: "10.1", scope: "a" }] }, "policy.rules[0].host"],
+    ["a double-encoded path", { rules: [{ path: "/a/%252e", scope: "a" }] }, "policy.rules[0].path"],
+    ["a prefix with a fullwidth dot", { rules: [{ path_prefix: "/a/\uff0e\uff0e", scope: "a" }] }, "policy.rules[0].path_prefix"],
+    ["a tool with a percent escape", { rules: [{ tool: "a%20b", scope: "a" }] }, "policy.rules[0].tool"],
+    ["a tool with spaces", { rules: [{ tool: "a b", scope: "a" }] }, "policy.rules[0].tool"],
     ["a rule name used twice", { rules: [{ name: "x", tool: "a", scope: "a" }, { name: "x", tool: "b", scope: "b" }] }, "policy.rules"],
     ["an empty default scope", { default_scope: "" }, "policy.default_scope"],
     ["a misspelt rule key", { rules: [{ path: "/a", method: ["GET"], scope: "a" }] }, "policy.rules[0]"],
