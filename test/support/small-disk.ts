@@ -14,7 +14,7 @@ export interface SmallDisk {
   fill(): Promise<void>;
   /** Deletes the filler. */
   free(): Promise<void>;
-  /** Unmounts and removes the mount point; everything using it must be closed. */
+  /** Unmounts and removes the mount point. */
   dispose(): Promise<void>;
 }
 
@@ -46,8 +46,9 @@ export async function mountSmallDisk(bytes: number): Promise<SmallDisk> {
     },
     free: () => rm(filler, { force: true }),
     async dispose() {
-      await run("umount", [dir]);
-      await rmdir(dir);
+      // A process still holding a file there makes a plain unmount fail; detach it anyway.
+      await run("umount", [dir]).catch(() => run("umount", ["-l", dir]));
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }
