@@ -161,7 +161,7 @@ export class PersistentDocument<State extends object> {
   }
 
   /** Throws UnavailableError once the document is sealed. */
-  ensureWritable(): void {
+  private ensureWritable(): void {
     if (this.refusal !== undefined) throw new UnavailableError(this.refusal);
   }
 }
