@@ -1,6 +1,6 @@
 /**
  * Decision RPC throughput, measured in one run against a raw node:http2
- * no-op on the same machine (shared/notes/transport-limits.md explains why
+ * no-op on the same machine (docs/transport-limits.md explains why
  * the raw no-op is the baseline). Load comes from h2load (Debian package
  * nghttp2-client) when installed, else from bench/load-client.ts; either way
  * a separate process with bounded concurrency. Prints req/s per round and

@@ -73,7 +73,7 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
   );
   let reportFailure!: (error: Error) => void;
   const failure = new Promise<Error>((settle) => (reportFailure = settle));
-  const store = observability.store(await openStore(config, reportFailure));
+  const store = observability.store(await openStore(config, reportFailure, (message) => log.warn(message)));
   if (store.backend === "embedded") {
     log.info({ dataDir: config.dataDir }, "store: embedded (data file); serves one replica only");
   } else {

@@ -47,9 +47,12 @@ export class UnavailableError extends PortcullisError {
   readonly code = "unavailable";
   /** What went wrong inside, for the log only: the wire gets `message` alone. */
   readonly detail?: string;
+  /** A code for what is unavailable, where a probe reports it (`/readyz`). */
+  readonly reason?: string;
 
-  constructor(message: string, options?: { cause?: unknown; detail?: string }) {
+  constructor(message: string, options?: { cause?: unknown; detail?: string; reason?: string }) {
     super(message, options === undefined ? undefined : { cause: options.cause });
     this.detail = options?.detail;
+    this.reason = options?.reason;
   }
 }

@@ -70,7 +70,7 @@ export function grpcUnaryRoute<I extends DescMessage, O extends DescMessage>(
  * node:http2 stream and passes everything else (Connect, gRPC-Web, JSON,
  * HTTP/1.1, other paths) to `next`. connect-node allocates abort signals and
  * stream machinery per call, which caps a decision RPC at about a tenth of
- * what node:http2 carries (shared/notes/transport-limits.md); the hot
+ * what node:http2 carries (docs/transport-limits.md); the hot
  * decision methods are framed by hand here instead.
  */
 export function withGrpcUnary(routes: readonly GrpcUnaryRoute[], options: GrpcUnaryOptions, next: RequestHandler): RequestHandler {

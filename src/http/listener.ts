@@ -44,7 +44,7 @@ export interface Listener {
  * `buf curl --http2-prior-knowledge`) and HTTP/1.1 (curl, probes). The first
  * bytes decide; an HTTP/2 socket is handed to node:http2 without being
  * resumed, so it stays on the native HTTP/2 path (see
- * shared/notes/transport-limits.md).
+ * docs/transport-limits.md).
  */
 export async function listen(host: string, port: number, handler: RequestHandler, limits: ListenerLimits): Promise<Listener> {
   const h2 = http2.createServer(

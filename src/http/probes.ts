@@ -1,8 +1,11 @@
+import { UnavailableError } from "../errors.js";
 import type { RequestHandler } from "./listener.js";
 
 /**
  * Liveness and readiness over plain HTTP, open without credentials.
  * Returns a handler that answers the probe paths and passes everything else on.
+ * A failed readiness check says why when the store gave a reason code
+ * (`store_write_failing`); never the error's message or cause.
  */
 export function withProbes(ready: () => Promise<void>, next: RequestHandler): RequestHandler {
   return (request, response) => {
@@ -19,7 +22,10 @@ export function withProbes(ready: () => Promise<void>, next: RequestHandler): Re
     if (path === "/healthz") return answer(200, { status: "ok" });
     ready().then(
       () => answer(200, { status: "ready" }),
-      () => answer(503, { status: "unavailable" }),
+      (error: unknown) => {
+        const reason = error instanceof UnavailableError ? error.reason : undefined;
+        answer(503, reason === undefined ? { status: "unavailable" } : { status: "unavailable", reason });
+      },
     );
   };
 }

@@ -5,12 +5,15 @@ import { REASON_CODES } from "../../src/decision/reason-codes.js";
 import { EXAMPLE_CONFIG } from "../support/backends.js";
 import { bearer, createClients, rejectionOf } from "../support/clients.js";
 import { startPortcullisProcess, type PortcullisProcess } from "../support/portcullis-process.js";
+import { eventually } from "../support/eventually.js";
 import { parseSamples, sampleValue } from "../support/prometheus-text.js";
 
+/** The log lines written in full so far: the last piece of the output may still be arriving. */
 function logEntries(server: PortcullisProcess): Record<string, unknown>[] {
   return server
     .output()
     .split("\n")
+    .slice(0, -1)
     .filter((line) => line.startsWith("{"))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
@@ -75,15 +78,24 @@ describe("metrics and decision logs of a running server", () => {
   });
 
   it("logs each decision at debug with its token id and resource, never a secret or the root token", async () => {
-    const entries = logEntries(server).filter((entry) => entry.msg === "decision");
-    const allowed = entries.filter((entry) => entry.transport === "authorize" && entry.reason === "ok");
+    const decisions = () => logEntries(server).filter((entry) => entry.msg === "decision");
+    const allowedIn = (entries: Record<string, unknown>[]) =>
+      entries.filter((entry) => entry.transport === "authorize" && entry.reason === "ok");
+    const resolvesIn = (entries: Record<string, unknown>[]) => entries.filter((entry) => entry.transport === "resolve_libraries");
+    // The answers came back before the child's log lines crossed its stdout pipe: wait for the lines.
+    await eventually(async () => {
+      const entries = decisions();
+      return allowedIn(entries).length >= 2 && resolvesIn(entries).length >= 2;
+    }, 10_000);
+    const entries = decisions();
+    const allowed = allowedIn(entries);
     expect(allowed).toHaveLength(2);
     for (const entry of allowed) {
       expect(entry).toMatchObject({ level: 20, decision: "allow", credentialType: "opaque", resource: "GET /api/kafka/topics" });
       expect(entry.tokenId).toMatch(/^tok_/);
       expect(entry.latencyMs).toEqual(expect.any(Number));
     }
-    expect(entries.filter((entry) => entry.transport === "resolve_libraries")).toHaveLength(2);
+    expect(resolvesIn(entries)).toHaveLength(2);
 
     const output = server.output();
     expect(secrets).toHaveLength(2);

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { UnavailableError } from "../../src/errors.js";
 import { DATA_DIR_LOCK } from "../../src/store/embedded/data-dir-lock.js";
-import { EMBEDDED_DATA_FILE, openEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
+import { EMBEDDED_DATA_FILE, EMBEDDED_RESERVE_FILE, openEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
 import type { Store, StoredToken } from "../../src/store/store.js";
 import { eventually } from "../support/eventually.js";
 
@@ -80,7 +80,7 @@ describe("the embedded store", () => {
     await writeFile(leftover, '{"format":1,"tok');
     await writeFile(unrelated, "keep me");
     store = await openEmbeddedStore(dataDir);
-    expect((await readdir(dataDir)).sort()).toEqual(["notes.tmp", DATA_DIR_LOCK]);
+    expect((await readdir(dataDir)).sort()).toEqual(["notes.tmp", DATA_DIR_LOCK, EMBEDDED_RESERVE_FILE]);
   });
 
   it("refuses to start on a data file it cannot read rather than overwrite it", async () => {

@@ -1,15 +1,14 @@
 import * as grpc from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
-import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-
-const REPO = fileURLToPath(new URL("../..", import.meta.url));
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 
 /**
- * The upstream Envoy protos, unmodified, from the shared conformance folder
- * next to the repository (never copied into it).
+ * The upstream Envoy protos, unmodified, as the gRPC team ships them in
+ * @grpc/grpc-js-xds: Envoy's data-plane-api with the trees it imports.
  */
-export const ENVOY_PROTOS = process.env.PORTCULLIS_ENVOY_PROTOS ?? resolve(REPO, "../shared/conformance/envoy-protos");
+const XDS_PACKAGE = dirname(createRequire(import.meta.url).resolve("@grpc/grpc-js-xds/package.json"));
+const ENVOY_PROTO_DIRS = ["envoy-api", "xds", "googleapis", "protoc-gen-validate"].map((tree) => join(XDS_PACKAGE, "deps", tree));
 
 /** A CheckResponse as @grpc/proto-loader decodes it (keepCase, enums as strings, oneofs). */
 export interface WireHeaderOption {
@@ -48,7 +47,7 @@ type CheckClient = grpc.Client & {
 /** A grpc-js client for envoy.service.auth.v3.Authorization built from the upstream protos, as Envoy's own would be. */
 export function createEnvoyClient(baseUrl: string): EnvoyClient {
   const definition = loadSync("envoy/service/auth/v3/external_auth.proto", {
-    includeDirs: [ENVOY_PROTOS],
+    includeDirs: ENVOY_PROTO_DIRS,
     keepCase: true,
     longs: String,
     enums: String,

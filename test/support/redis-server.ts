@@ -5,9 +5,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 /**
- * A redis-server of a test's own, on a free port, for tests that stop Redis
- * (the shared one at 6379 is never stopped). Data is kept in an append-only
- * file, so a stop and start behaves like a Redis restart, not a wipe.
+ * A redis-server of its own on a free port: the one the test run shares
+ * (test/support/redis-global-setup.ts), and one per test that stops or
+ * freezes Redis (the shared one is never stopped). Data is kept in an
+ * append-only file, so a stop and start behaves like a Redis restart, not a
+ * wipe.
  */
 export interface OwnRedis {
   readonly url: string;

@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
+import { inject } from "vitest";
 
-export const TEST_REDIS_URL = process.env.PORTCULLIS_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+/** The redis-server started for this test run (test/support/redis-global-setup.ts). */
+export const TEST_REDIS_URL = inject("testRedisUrl");
 
 /** A key prefix of this test run's own (hash-tagged like production) and a way to remove its keys. */
 export function testRedisPrefix(): { prefix: string; cleanup: () => Promise<void> } {

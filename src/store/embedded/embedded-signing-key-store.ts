@@ -1,7 +1,7 @@
 import { AlreadyExistsError } from "../../errors.js";
 import type { SigningKeyRecord, SigningKeyStore, StoredSigningKey } from "../store.js";
 import type { EmbeddedState } from "./embedded-state.js";
-import { unchanged, type PersistentDocument } from "./persistent-document.js";
+import { REVOCATION, unchanged, type PersistentDocument } from "./persistent-document.js";
 
 export function embeddedSigningKeyStore(document: PersistentDocument<EmbeddedState>): SigningKeyStore {
   const record = (state: Readonly<EmbeddedState>, key: StoredSigningKey): SigningKeyRecord => ({
@@ -39,7 +39,7 @@ export function embeddedSigningKeyStore(document: PersistentDocument<EmbeddedSta
         key.retiredAt = at;
         if (draft.activeSigningKid === kid) delete draft.activeSigningKid;
         return record(draft, key);
-      });
+      }, REVOCATION);
     },
   };
 }

@@ -9,14 +9,19 @@ import { embeddedTeamStore } from "./embedded-team-store.js";
 import { embeddedTokenStore } from "./embedded-token-store.js";
 import { DEFAULT_LOCK_STALE_MS, lockDataDir } from "./data-dir-lock.js";
 import { PersistentDocument } from "./persistent-document.js";
+import { SpaceReserve } from "./space-reserve.js";
 
 export const EMBEDDED_DATA_FILE = "portcullis.json";
+/** Space held for revocations on a full disk (see PersistentDocument). */
+export const EMBEDDED_RESERVE_FILE = "portcullis.reserve";
 
 export interface EmbeddedStoreOptions {
   /** How long a lock goes unrefreshed before another process may take it over. */
   lockStaleMs?: number;
   /** Told when the data dir's lock was lost; writes are refused from then on. */
   onLockLost?: (error: Error) => void;
+  /** Told of what an operator should hear about (the space reserve spent on a full disk). */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -29,11 +34,16 @@ export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreO
   const lock = await lockDataDir(dataDir, options.lockStaleMs ?? DEFAULT_LOCK_STALE_MS);
   let document: PersistentDocument<EmbeddedState>;
   try {
-    document = await PersistentDocument.open(join(dataDir, EMBEDDED_DATA_FILE), {
-      empty: emptyEmbeddedState,
-      from: embeddedStateFrom,
-      serialize: embeddedStateJson,
-    });
+    document = await PersistentDocument.open(
+      join(dataDir, EMBEDDED_DATA_FILE),
+      { empty: emptyEmbeddedState, from: embeddedStateFrom, serialize: embeddedStateJson },
+      new SpaceReserve(join(dataDir, EMBEDDED_RESERVE_FILE)),
+      () =>
+        options.warn?.(
+          `data dir ${dataDir} is full: spent the space reserve (${EMBEDDED_RESERVE_FILE}) on a revocation; ` +
+            "other writes fail until there is room for it again",
+        ),
+    );
   } catch (error) {
     await lock.release();
     throw error;
@@ -52,8 +62,8 @@ export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreO
     signingKeys: embeddedSigningKeyStore(document),
     teams: embeddedTeamStore(document),
     jti: embeddedJtiStore(document),
-    async ping() {
-      document.ensureWritable();
+    ping() {
+      return document.checkWrites();
     },
     async close() {
       await document.drain();

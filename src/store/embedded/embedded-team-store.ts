@@ -2,17 +2,17 @@ import { AlreadyExistsError } from "../../errors.js";
 import type { StoredTeam, TeamStore } from "../store.js";
 import { concurrentRotation } from "../team-records.js";
 import type { EmbeddedState } from "./embedded-state.js";
-import { unchanged, type PersistentDocument } from "./persistent-document.js";
+import { REVOCATION, unchanged, type PersistentDocument, type UpdateOptions } from "./persistent-document.js";
 
 export function embeddedTeamStore(document: PersistentDocument<EmbeddedState>): TeamStore {
   /** Applies `change` to an existing team (active only, when asked) and answers the result. */
-  const changeTeam = (id: string, activeOnly: boolean, change: (team: StoredTeam) => void) =>
+  const changeTeam = (id: string, activeOnly: boolean, change: (team: StoredTeam) => void, options?: UpdateOptions) =>
     document.update((draft) => {
       const team = draft.teams.get(id);
       if (team === undefined || (activeOnly && team.deactivatedAt !== undefined)) return unchanged(undefined);
       change(team);
       return structuredClone(team);
-    });
+    }, options);
   return {
     insert(team) {
       return document.update((draft) => {
@@ -30,9 +30,14 @@ export function embeddedTeamStore(document: PersistentDocument<EmbeddedState>): 
         .map((team) => structuredClone(team));
     },
     deactivate(id, at) {
-      return changeTeam(id, true, (team) => {
-        team.deactivatedAt = at;
-      });
+      return changeTeam(
+        id,
+        true,
+        (team) => {
+          team.deactivatedAt = at;
+        },
+        REVOCATION,
+      );
     },
     assignLibraries(id, libraries) {
       return changeTeam(id, false, (team) => {

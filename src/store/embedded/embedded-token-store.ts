@@ -1,7 +1,7 @@
 import { AlreadyExistsError } from "../../errors.js";
 import type { StoredToken, TokenStore } from "../store.js";
 import type { EmbeddedState } from "./embedded-state.js";
-import { unchanged, type PersistentDocument } from "./persistent-document.js";
+import { REVOCATION, unchanged, type PersistentDocument } from "./persistent-document.js";
 
 export function embeddedTokenStore(document: PersistentDocument<EmbeddedState>): TokenStore {
   return {
@@ -24,7 +24,7 @@ export function embeddedTokenStore(document: PersistentDocument<EmbeddedState>):
         if (token === undefined || token.revokedAt !== undefined) return unchanged(undefined);
         token.revokedAt = at;
         return structuredClone(token);
-      });
+      }, REVOCATION);
     },
     async touch(id, at) {
       if (!document.current.tokens.has(id)) return;

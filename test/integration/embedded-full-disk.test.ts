@@ -1,0 +1,72 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Code } from "@connectrpc/connect";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Decision } from "../../gen/portcullis/v1/authorization_pb.js";
+import { generateSecret } from "../../src/credentials/opaque-token.js";
+import { EMBEDDED_DATA_FILE } from "../../src/store/embedded/embedded-store.js";
+import { bearer, createClients, decide, rejectionOf } from "../support/clients.js";
+import { startPortcullisProcess, type PortcullisProcess } from "../support/portcullis-process.js";
+import { mountSmallDisk, smallDiskUnavailable, type SmallDisk } from "../support/small-disk.js";
+
+async function readiness(server: PortcullisProcess): Promise<[number, unknown]> {
+  const response = await fetch(`${server.url}/readyz`);
+  return [response.status, await response.json()];
+}
+
+const unavailable = await smallDiskUnavailable();
+if (unavailable !== undefined) console.warn(`full-disk tests skipped: ${unavailable}`);
+
+describe.skipIf(unavailable !== undefined)("a server whose data dir fills up (a 4 MiB tmpfs)", () => {
+  const rootToken = generateSecret();
+  let disk: SmallDisk;
+  let server: PortcullisProcess | undefined;
+  const start = async () =>
+    (server = await startPortcullisProcess({ dataDir: join(disk.dir, "data"), env: { PORTCULLIS_ROOT_TOKENS: rootToken } }));
+
+  beforeEach(async () => {
+    disk = await mountSmallDisk(4 * 1024 * 1024);
+  });
+  afterEach(async () => {
+    await server?.stop();
+    server = undefined;
+    await disk.dispose();
+  });
+
+  // Two server starts: on two busy cores each can take well over ten seconds, hence the long timeout.
+  it("refuses mints and fails /readyz, still revokes for good, and recovers once there is room", async () => {
+    const clients = createClients((await start()).url);
+    const root = bearer(rootToken);
+    const kept = await clients.admin.mintToken({ scopes: ["orders:read"], name: "kept" }, root);
+    const stolen = await clients.admin.mintToken({ scopes: ["orders:read"], name: "stolen" }, root);
+    expect(await readiness(server!)).toEqual([200, { status: "ready" }]);
+    const dataFile = join(server!.dataDir, EMBEDDED_DATA_FILE);
+
+    await disk.fill();
+    const fileBefore = await readFile(dataFile);
+    expect((await rejectionOf(clients.admin.mintToken({ scopes: ["orders:read"], name: "refused" }, root))).code).toBe(
+      Code.Unavailable,
+    );
+    expect(await readFile(dataFile)).toEqual(fileBefore);
+    expect(await readiness(server!)).toEqual([503, { status: "unavailable", reason: "store_write_failing" }]);
+
+    await clients.admin.revokeToken({ tokenId: stolen.record!.tokenId }, root);
+    expect(await decide(clients, stolen.token, "orders:read")).toEqual({ decision: Decision.DENY, reason: "token_revoked" });
+    expect(await decide(clients, kept.token, "orders:read")).toEqual({ decision: Decision.ALLOW, reason: "ok" });
+    expect(server!.output()).toContain("spent the space reserve");
+    expect(await readiness(server!)).toEqual([503, { status: "unavailable", reason: "store_write_failing" }]);
+
+    // Restarted on a disk still full (whatever filled it takes the space that comes free),
+    // it reads the revocation back from the file.
+    expect(await server!.stop()).toBe(0);
+    await disk.fill();
+    const restarted = createClients((await start()).url);
+    expect(await decide(restarted, stolen.token, "orders:read")).toEqual({ decision: Decision.DENY, reason: "token_revoked" });
+    expect(await readiness(server!)).toEqual([503, { status: "unavailable", reason: "store_write_failing" }]);
+
+    await disk.free();
+    const later = await restarted.admin.mintToken({ scopes: ["orders:read"], name: "later" }, root);
+    expect(await decide(restarted, later.token, "orders:read")).toEqual({ decision: Decision.ALLOW, reason: "ok" });
+    expect(await readiness(server!)).toEqual([200, { status: "ready" }]);
+  }, 120_000);
+});
