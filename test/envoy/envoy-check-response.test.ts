@@ -5,7 +5,14 @@ import { checkResponseOf } from "../../src/envoy/check-response.js";
 import type { EnvoySettings } from "../../src/envoy/envoy-settings.js";
 
 const SETTINGS: EnvoySettings = {
-  identityHeaders: { subject: "x-user", tokenId: "x-token", scopes: "x-scopes", libraries: "x-libs" },
+  identityHeaders: {
+    subject: "x-user",
+    tokenId: "x-token",
+    scopes: "x-scopes",
+    libraries: "x-libs",
+    credentialType: "x-credential",
+    issuer: "x-issuer",
+  },
   removeAuthorization: false,
   realm: "corp",
   omitForbiddenChallenge: false,
