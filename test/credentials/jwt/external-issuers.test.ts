@@ -18,6 +18,8 @@ describe("JWTs from external OIDC issuers", () => {
   const flaky = new OidcProvider("oidc");
   const busy = new OidcProvider("oidc");
   const outside = new OidcProvider("oidc");
+  // Amazon Cognito's issuers have a user-pool path and publish base64 kids.
+  const cognito = new OidcProvider("oidc", "/us-east-1_AbCdEf123");
   let keys: Record<"rsa" | "ec" | "ed" | "tenant" | "flaky" | "busy", TestKey>;
   let server: InProcessPortcullis;
   let clients: Clients;
@@ -31,7 +33,7 @@ describe("JWTs from external OIDC issuers", () => {
       flaky: await generateTestKey("ES256", "flaky-1"),
       busy: await generateTestKey("ES256", "busy-1"),
     };
-    for (const provider of [main, tenant, flaky, busy, outside]) await provider.start();
+    for (const provider of [main, tenant, flaky, busy, outside, cognito]) await provider.start();
     main.publish(keys.rsa, keys.ec, keys.ed);
     tenant.publish(keys.tenant);
     flaky.publish(keys.flaky);
@@ -51,6 +53,7 @@ describe("JWTs from external OIDC issuers", () => {
         issuer(busy, "busy", { jwks_min_refresh_interval_s: 0 }),
         { issuer: outside.issuer, alias: "outside", jwks_uri: outside.jwksUri },
         { issuer: "http://127.0.0.1:9/never-there", alias: "never-there", audiences: [AUDIENCE] },
+        issuer(cognito, "cognito", { jwks_min_refresh_interval_s: 0 }),
       ]),
     });
     clients = createClients(server.url);
@@ -58,7 +61,7 @@ describe("JWTs from external OIDC issuers", () => {
 
   afterAll(async () => {
     await server?.stop();
-    for (const provider of [main, tenant, flaky, busy, outside]) await provider.stop();
+    for (const provider of [main, tenant, flaky, busy, outside, cognito]) await provider.stop();
   });
 
   const authorize = (token: string, requiredScope = "kafka:read") =>
@@ -116,6 +119,26 @@ describe("JWTs from external OIDC issuers", () => {
       expect([response.decision, response.reason, response.principal?.subject]).toEqual([Decision.ALLOW, "ok", "openssl-user"]);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.each(["abcd/EF+gh1234=", "__proto__", "constructor", "key id with spaces"])(
+    "verifies a token whose kid %s names a key its issuer publishes",
+    async (kid) => {
+      const key = await generateTestKey("RS256", kid);
+      const decoy = await generateTestKey("RS256", `${kid}x`);
+      cognito.publish(decoy, key);
+      const response = await authorize(await cognito.sign(key, { aud: AUDIENCE, scope: "kafka:read" }));
+      expect([response.decision, response.reason]).toEqual([Decision.ALLOW, "ok"]);
+    },
+  );
+
+  it("matches a kid exactly: one that differs in case or by a character finds no key", async () => {
+    const key = await generateTestKey("RS256", "abcd/EF+gh1234=");
+    cognito.publish(key);
+    for (const kid of ["abcd/ef+gh1234=", "abcd/EF+gh1234", " abcd/EF+gh1234="]) {
+      const response = await authorize(await cognito.sign(key, { aud: AUDIENCE, scope: "kafka:read" }, { kid }));
+      expect([kid, response.decision, response.reason]).toEqual([kid, Decision.DENY, "unknown_key"]);
     }
   });
 
