@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Decision, Denial } from "../../../gen/portcullis/v1/authorization_pb.js";
+import { CredentialType, Decision, Denial } from "../../../gen/portcullis/v1/authorization_pb.js";
 import { createClients, type Clients } from "../../support/clients.js";
 import { startInProcess, type InProcessPortcullis } from "../../support/in-process.js";
 import { generateTestKey, OidcProvider, type TestKey } from "../../support/oidc-provider.js";
@@ -77,7 +77,7 @@ describe("JWTs from external OIDC issuers", () => {
     expect([response.decision, response.reason]).toEqual([Decision.ALLOW, "ok"]);
     expect(response.scopes).toContain("kafka:read");
     expect(response.libraries).toEqual(["lib-a"]);
-    expect(response.principal?.subject).toBe("user-1");
+    expect(response.principal).toMatchObject({ subject: "jwt:main:user-1", issuer: "main", credentialType: CredentialType.JWT });
   });
 
   it("merges scopes from both scope and scp and denies a scope in neither", async () => {
@@ -116,7 +116,7 @@ describe("JWTs from external OIDC issuers", () => {
       await writeFile(join(dir, "input"), signingInput);
       const signature = execFileSync("openssl", ["dgst", "-sha256", "-sign", keyPath, join(dir, "input")]);
       const response = await authorize(`${signingInput}.${signature.toString("base64url")}`);
-      expect([response.decision, response.reason, response.principal?.subject]).toEqual([Decision.ALLOW, "ok", "openssl-user"]);
+      expect([response.decision, response.reason, response.principal?.subject]).toEqual([Decision.ALLOW, "ok", "jwt:outside:openssl-user"]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
