@@ -1,5 +1,5 @@
 import type { Clock } from "../clock.js";
-import { isKeyId } from "../credentials/jwt/key-id.js";
+import { isIssuedKeyId } from "../credentials/jwt/key-id.js";
 import { generateSigningKey } from "../credentials/jwt/signing-key-material.js";
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
 import type { SigningKeyAlgorithm, SigningKeyRecord, SigningKeyState, SigningKeyStore } from "../store/store.js";
@@ -41,7 +41,7 @@ export function createSigningKeyAdmin(deps: {
     async retire(authorization: string, kid: string): Promise<SigningKeyView> {
       await deps.requireRoot(authorization);
       if (kid === "") throw new InvalidArgumentError("kid", "is required");
-      if (!isKeyId(kid)) throw new InvalidArgumentError("kid", "is not a key id (at most 256 letters, digits and _-.=+:)");
+      if (!isIssuedKeyId(kid)) throw new InvalidArgumentError("kid", "is not a key id Portcullis issues (at most 64 letters, digits, _ and -)");
       const retired = await deps.signingKeys.retire(kid, deps.clock());
       if (retired === undefined) throw new NotFoundError(`signing key ${kid} not found or already retired`);
       return signingKeyView(retired);

@@ -67,6 +67,7 @@ export function authorizeResponse(decision: DomainDecision): AuthorizeResponse {
             tokenId: identity.tokenId,
             credentialType: CREDENTIAL_TYPES[identity.credentialType],
             name: identity.name,
+            issuer: identity.issuerAlias ?? "",
           },
     scopes: identity ? [...identity.scopes] : [],
     libraries: decision.allowed && identity ? [...identity.libraries] : [],

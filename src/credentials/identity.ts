@@ -12,10 +12,22 @@ export interface Identity {
   libraries: readonly string[];
   /** Empty means every tool its scopes allow. */
   allowedTools: readonly string[];
+  /** Alias of the external issuer that vouched for the subject (JWTs, per-request tokens). */
+  issuerAlias?: string;
   /** Where an opaque token came from; decides who may administer tokens. */
   source?: TokenSource;
   /** Present for credentials that carry a `jti`: what single-use and replay checks key on. */
   jti?: JtiRef;
+}
+
+/**
+ * A subject or token id an external issuer chose, as Portcullis hands it on:
+ * `jwt:<alias>:<value>`. An IdP's `sub: "team:…"` or `jti: "tok_…"` thus never
+ * reads as one of Portcullis's own (`token:…`, `team:…`, `tok_…`), nor as
+ * another issuer's (aliases hold no `:`).
+ */
+export function externalId(issuerAlias: string, value: string): string {
+  return `jwt:${issuerAlias}:${value}`;
 }
 
 /** One credential instance: its issuer's `jti` and the last moment (ms) it is accepted. */

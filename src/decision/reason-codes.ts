@@ -37,6 +37,7 @@ export const REASON_CODES = {
   token_not_yet_valid: "deny",
   iat_in_future: "deny",
   wrong_audience: "deny",
+  wrong_token_type: "deny",
   malformed_jwt: "deny",
   bad_jwt_header: "deny",
   bad_jwt_payload: "deny",

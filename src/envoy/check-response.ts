@@ -62,6 +62,8 @@ function okResponse(identity: Identity | undefined, settings: EnvoySettings): Me
     [names.tokenId, identityHeaderValue(identity?.tokenId ?? "")],
     [names.scopes, identityHeaderList(identity?.scopes ?? [])],
     [names.libraries, identityHeaderList(identity?.libraries ?? [])],
+    [names.credentialType, identity?.credentialType ?? ""],
+    [names.issuer, identityHeaderValue(identity?.issuerAlias ?? "")],
   ];
   return {
     headers: values.filter(([, value]) => value !== "").map(([name, value]) => overwrite(name, value)),
@@ -88,6 +90,7 @@ function accessLogMetadata(decision: Decision): JsonObject {
     metadata.token_id = identity.tokenId;
     metadata.credential_type = identity.credentialType;
     metadata.name = identity.name;
+    if (identity.issuerAlias !== undefined) metadata.issuer = identity.issuerAlias;
   }
   return metadata;
 }

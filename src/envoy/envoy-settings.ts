@@ -8,6 +8,10 @@ export interface IdentityHeaders {
   tokenId: string;
   scopes: string;
   libraries: string;
+  /** opaque, jwt, team_token or request_token: tells Portcullis's own credentials from external ones. */
+  credentialType: string;
+  /** Alias of the external issuer that vouched for the subject; removed for Portcullis's own credentials. */
+  issuer: string;
 }
 
 export interface EnvoySettings extends ChallengeSettings {
@@ -20,7 +24,14 @@ export interface EnvoySettings extends ChallengeSettings {
 
 /** The `envoy:` section of the configuration file. */
 export interface EnvoySettingsFile {
-  identity_headers?: { subject?: string; token_id?: string; scopes?: string; libraries?: string };
+  identity_headers?: {
+    subject?: string;
+    token_id?: string;
+    scopes?: string;
+    libraries?: string;
+    credential_type?: string;
+    issuer?: string;
+  };
   remove_authorization?: boolean;
   realm?: string;
   resource_metadata_url?: string;
@@ -45,9 +56,16 @@ export function envoySettings(file: EnvoySettingsFile | undefined, pick: Setting
     tokenId: header("PORTCULLIS_ENVOY_TOKEN_ID_HEADER", file?.identity_headers?.token_id, "x-auth-token-id"),
     scopes: header("PORTCULLIS_ENVOY_SCOPES_HEADER", file?.identity_headers?.scopes, "x-auth-scopes"),
     libraries: header("PORTCULLIS_ENVOY_LIBRARIES_HEADER", file?.identity_headers?.libraries, "x-auth-libraries"),
+    credentialType: header(
+      "PORTCULLIS_ENVOY_CREDENTIAL_TYPE_HEADER",
+      file?.identity_headers?.credential_type,
+      "x-auth-credential-type",
+    ),
+    issuer: header("PORTCULLIS_ENVOY_ISSUER_HEADER", file?.identity_headers?.issuer, "x-auth-issuer"),
   };
-  if (new Set(Object.values(identityHeaders)).size !== 4) {
-    throw new InvalidArgumentError("envoy.identity_headers", "the four identity headers need four different names");
+  const names = Object.values(identityHeaders);
+  if (new Set(names).size !== names.length) {
+    throw new InvalidArgumentError("envoy.identity_headers", `the ${names.length} identity headers need different names`);
   }
   const resourceMetadataUrl = pick("PORTCULLIS_ENVOY_RESOURCE_METADATA_URL", file?.resource_metadata_url, String);
   return {

@@ -50,6 +50,7 @@ export function decisionRecorder(transport: DecisionTransport, metrics: Metrics 
           reason,
           tokenId: identity?.tokenId,
           credentialType: identity?.credentialType,
+          issuer: identity?.issuerAlias,
           resource: loggedResource(resource),
           latencyMs: roundedMs(elapsedMs),
         },

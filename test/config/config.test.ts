@@ -54,7 +54,14 @@ describe("loadConfig", () => {
         requestIssuers: [],
       },
       envoy: {
-        identityHeaders: { subject: "x-auth-subject", tokenId: "x-auth-token-id", scopes: "x-auth-scopes", libraries: "x-auth-libraries" },
+        identityHeaders: {
+          subject: "x-auth-subject",
+          tokenId: "x-auth-token-id",
+          scopes: "x-auth-scopes",
+          libraries: "x-auth-libraries",
+          credentialType: "x-auth-credential-type",
+          issuer: "x-auth-issuer",
+        },
         removeAuthorization: false,
         realm: "portcullis",
         omitForbiddenChallenge: false,

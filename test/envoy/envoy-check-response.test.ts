@@ -5,7 +5,14 @@ import { checkResponseOf } from "../../src/envoy/check-response.js";
 import type { EnvoySettings } from "../../src/envoy/envoy-settings.js";
 
 const SETTINGS: EnvoySettings = {
-  identityHeaders: { subject: "x-user", tokenId: "x-token", scopes: "x-scopes", libraries: "x-libs" },
+  identityHeaders: {
+    subject: "x-user",
+    tokenId: "x-token",
+    scopes: "x-scopes",
+    libraries: "x-libs",
+    credentialType: "x-credential",
+    issuer: "x-issuer",
+  },
   removeAuthorization: false,
   realm: "corp",
   omitForbiddenChallenge: false,
@@ -38,8 +45,15 @@ describe("CheckResponse building", () => {
     const response = checkResponseOf(allow("ok", IDENTITY, "a"), SETTINGS);
     expect(response.httpResponse.case).toBe("okResponse");
     const ok = response.httpResponse.value as { headers: { header?: { key: string } }[]; headersToRemove: string[] };
-    expect(ok.headers.map((option) => option.header?.key)).toEqual(["x-user", "x-token", "x-scopes"]);
-    expect(ok.headersToRemove).toEqual(["x-libs"]);
+    expect(ok.headers.map((option) => option.header?.key)).toEqual(["x-user", "x-token", "x-scopes", "x-credential"]);
+    expect(ok.headersToRemove).toEqual(["x-libs", "x-issuer"]);
+  });
+
+  it("names the credential type, and the issuer of an external identity, in headers of their own", () => {
+    expect(identityHeaders({})).toMatchObject({ "x-credential": "opaque" });
+    expect(identityHeaders({})["x-issuer"]).toBeUndefined();
+    const external = { subject: "jwt:login.example.com:alice", credentialType: "jwt", issuerAlias: "login.example.com" } as const;
+    expect(identityHeaders(external)).toMatchObject({ "x-credential": "jwt", "x-issuer": "login.example.com" });
   });
 
   it("never passes a control character into an identity header", () => {

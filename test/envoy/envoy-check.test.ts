@@ -21,6 +21,7 @@ describe("Envoy ext_authz Check, called by a grpc-js client built from the upstr
       "x-auth-subject": "token:someone-else",
       "x-auth-scopes": "*",
       "x-auth-libraries": "every-library",
+      "x-auth-issuer": "spoofed-idp",
       accept: "application/json",
     };
     const response = await envoy.check({ method: "GET", path: "/api/kafka/topics?limit=5", headers: incoming });
@@ -40,6 +41,8 @@ describe("Envoy ext_authz Check, called by a grpc-js client built from the upstr
     expect(upstream["x-auth-subject"]).toBe(subject.header.value);
     expect(upstream["x-auth-scopes"]).toBe("kafka:read,reports:read");
     expect(upstream["x-auth-libraries"]).toBe("lib-a,lib-b");
+    expect(upstream["x-auth-credential-type"]).toBe("opaque");
+    expect(upstream["x-auth-issuer"]).toBeUndefined();
     expect(upstream.authorization).toBeUndefined();
     expect(upstream.accept).toBe("application/json");
 
@@ -101,12 +104,19 @@ describe("Envoy ext_authz Check, called by a grpc-js client built from the upstr
   });
 
   it("allows a public route without a token and strips every identity header the client sent", async () => {
-    const incoming = { "x-auth-subject": "token:admin", "x-auth-token-id": "admin" };
+    const incoming = {
+      "x-auth-subject": "token:admin",
+      "x-auth-token-id": "admin",
+      "x-auth-credential-type": "opaque",
+      "x-auth-issuer": "idp",
+    };
     const response = await envoy.check({ method: "GET", path: "/health", headers: incoming });
     expect(response.status?.code).toBe(0);
     const ok = response.ok_response!;
     expect(ok.headers).toEqual([]);
-    expect(ok.headers_to_remove).toEqual(expect.arrayContaining(["x-auth-subject", "x-auth-token-id", "x-auth-scopes", "x-auth-libraries"]));
+    expect(ok.headers_to_remove).toEqual(
+      expect.arrayContaining(["x-auth-subject", "x-auth-token-id", "x-auth-scopes", "x-auth-libraries", "x-auth-credential-type", "x-auth-issuer"]),
+    );
     expect(upstreamHeaders(incoming, ok)).toEqual({});
     expect(metadataOf(response)).toMatchObject({ decision: "allow", reason: "public_resource" });
   });

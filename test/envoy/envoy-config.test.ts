@@ -5,7 +5,14 @@ describe("Envoy and protected-resource settings", () => {
   it("default to the x-auth-* headers, realm portcullis, keeping Authorization, with challenges on 403", () => {
     const config = loadConfig({});
     expect(config.envoy).toEqual({
-      identityHeaders: { subject: "x-auth-subject", tokenId: "x-auth-token-id", scopes: "x-auth-scopes", libraries: "x-auth-libraries" },
+      identityHeaders: {
+        subject: "x-auth-subject",
+        tokenId: "x-auth-token-id",
+        scopes: "x-auth-scopes",
+        libraries: "x-auth-libraries",
+        credentialType: "x-auth-credential-type",
+        issuer: "x-auth-issuer",
+      },
       removeAuthorization: false,
       realm: "portcullis",
       resourceMetadataUrl: undefined,
@@ -20,6 +27,8 @@ describe("Envoy and protected-resource settings", () => {
       PORTCULLIS_ENVOY_TOKEN_ID_HEADER: "x-token",
       PORTCULLIS_ENVOY_SCOPES_HEADER: "x-scopes",
       PORTCULLIS_ENVOY_LIBRARIES_HEADER: "x-libs",
+      PORTCULLIS_ENVOY_CREDENTIAL_TYPE_HEADER: "x-credential",
+      PORTCULLIS_ENVOY_ISSUER_HEADER: "x-issuer",
       PORTCULLIS_ENVOY_REMOVE_AUTHORIZATION: "true",
       PORTCULLIS_ENVOY_REALM: "corp",
       PORTCULLIS_ENVOY_RESOURCE_METADATA_URL: "https://api.example.com/.well-known/oauth-protected-resource",
@@ -27,7 +36,14 @@ describe("Envoy and protected-resource settings", () => {
       PORTCULLIS_PROTECTED_RESOURCE: '{"resource": "https://api.example.com", "authorization_servers": ["https://auth.example.com"]}',
     });
     expect(config.envoy).toEqual({
-      identityHeaders: { subject: "x-user", tokenId: "x-token", scopes: "x-scopes", libraries: "x-libs" },
+      identityHeaders: {
+        subject: "x-user",
+        tokenId: "x-token",
+        scopes: "x-scopes",
+        libraries: "x-libs",
+        credentialType: "x-credential",
+        issuer: "x-issuer",
+      },
       removeAuthorization: true,
       realm: "corp",
       resourceMetadataUrl: "https://api.example.com/.well-known/oauth-protected-resource",
@@ -39,7 +55,8 @@ describe("Envoy and protected-resource settings", () => {
   it.each([
     [{ PORTCULLIS_ENVOY_SUBJECT_HEADER: "x user" }, /PORTCULLIS_ENVOY_SUBJECT_HEADER: "x user" is not a header name/],
     [{ PORTCULLIS_ENVOY_SUBJECT_HEADER: "Authorization" }, /cannot carry the identity/],
-    [{ PORTCULLIS_ENVOY_SCOPES_HEADER: "x-auth-subject" }, /four different names/],
+    [{ PORTCULLIS_ENVOY_SCOPES_HEADER: "x-auth-subject" }, /identity headers need different names/],
+    [{ PORTCULLIS_ENVOY_ISSUER_HEADER: "x-auth-credential-type" }, /identity headers need different names/],
     [{ PORTCULLIS_ENVOY_REALM: 'a"b' }, /PORTCULLIS_ENVOY_REALM: must be non-empty, without quotes/],
     [{ PORTCULLIS_ENVOY_RESOURCE_METADATA_URL: "/relative" }, /must be an absolute http\(s\) URL/],
     [{ PORTCULLIS_PROTECTED_RESOURCE: "authorization_servers: [https://a]" }, /protected_resource.resource: is required/],

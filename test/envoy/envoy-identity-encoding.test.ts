@@ -17,7 +17,7 @@ describe("identity headers for JWT subjects and scopes of any text, through Chec
     await idp.start();
     idp.publish(key);
     fixture = await startEnvoyFixture({
-      config: { jwt: { issuers: [{ issuer: idp.issuer, audiences: [JWT_AUDIENCE], libraries_claim: "libs" }] } },
+      config: { jwt: { issuers: [{ issuer: idp.issuer, alias: "idp", audiences: [JWT_AUDIENCE], libraries_claim: "libs" }] } },
     });
     envoy = createEnvoyClient(fixture.server.url);
   });
@@ -41,9 +41,9 @@ describe("identity headers for JWT subjects and scopes of any text, through Chec
       libs: ["lib ä", "x,y"],
     });
     expect(response.status?.code).toBe(0);
-    expect(upstream["x-auth-subject"]).toBe("caf%C3%A9%20100%25%20caf%25C3%25A9");
+    expect(upstream["x-auth-subject"]).toBe("jwt:idp:caf%C3%A9%20100%25%20caf%25C3%25A9");
     expect(upstream["x-auth-scopes"]).toBe("kafka:read,read%2Cadmin");
-    expect(decodedList(upstream["x-auth-subject"]!)).toEqual(["café 100% caf%C3%A9"]);
+    expect(decodedList(upstream["x-auth-subject"]!)).toEqual(["jwt:idp:café 100% caf%C3%A9"]);
     expect(decodedList(upstream["x-auth-scopes"]!)).toEqual(["kafka:read", "read,admin"]);
     expect(decodedList(upstream["x-auth-libraries"]!)).toEqual(["lib ä", "x,y"]);
   });
@@ -51,6 +51,6 @@ describe("identity headers for JWT subjects and scopes of any text, through Chec
   it("answers a validly signed token whose subject holds a lone surrogate with a decision, not INTERNAL", async () => {
     const { response } = await check({ sub: "agent-\uD800", scp: ["kafka:read"] });
     expect(response.status?.code).toBe(0);
-    expect(headerNamed(response.ok_response!.headers, "x-auth-subject")?.header.value).toBe("agent-%EF%BF%BD");
+    expect(headerNamed(response.ok_response!.headers, "x-auth-subject")?.header.value).toBe("jwt:idp:agent-%EF%BF%BD");
   });
 });

@@ -2,7 +2,7 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AuthorizationService, Decision, Denial, type AuthorizeResponse } from "../../gen/portcullis/v1/authorization_pb.js";
+import { AuthorizationService, CredentialType, Decision, Denial, type AuthorizeResponse } from "../../gen/portcullis/v1/authorization_pb.js";
 import { createClients } from "../support/clients.js";
 import {
   createEnvoyClient,
@@ -14,7 +14,15 @@ import {
   type WireCheckResponse,
 } from "../support/envoy-client.js";
 import { startEnvoyFixture, type EnvoyFixture, type TestTokens } from "../support/envoy-fixture.js";
-import { JWT_SUBJECT, JwtIssuers, REQUEST_SUBJECT, TEAM_LIBRARIES, type JwtTestTokens } from "../support/jwt-fixture.js";
+import {
+  JWT_ISSUER_ALIAS,
+  JWT_SUBJECT,
+  JwtIssuers,
+  REQUEST_ISSUER,
+  REQUEST_SUBJECT,
+  TEAM_LIBRARIES,
+  type JwtTestTokens,
+} from "../support/jwt-fixture.js";
 
 type Tokens = TestTokens & JwtTestTokens;
 
@@ -128,15 +136,27 @@ function principalOfCheck(response: WireCheckResponse): Record<string, string> {
   return {
     subject: value("x-auth-subject"),
     tokenId: value("x-auth-token-id"),
+    credentialType: value("x-auth-credential-type"),
+    issuer: value("x-auth-issuer"),
     scopes: value("x-auth-scopes"),
     libraries: value("x-auth-libraries"),
   };
 }
 
+const CREDENTIAL_TYPE_NAMES: Record<CredentialType, string> = {
+  [CredentialType.UNSPECIFIED]: "",
+  [CredentialType.OPAQUE]: "opaque",
+  [CredentialType.JWT]: "jwt",
+  [CredentialType.TEAM_TOKEN]: "team_token",
+  [CredentialType.REQUEST_TOKEN]: "request_token",
+};
+
 function principalOfAuthorize(response: AuthorizeResponse): Record<string, string> {
   return {
     subject: response.principal?.subject ?? "",
     tokenId: response.principal?.tokenId ?? "",
+    credentialType: CREDENTIAL_TYPE_NAMES[response.principal?.credentialType ?? CredentialType.UNSPECIFIED],
+    issuer: response.principal?.issuer ?? "",
     scopes: response.scopes.join(","),
     libraries: response.libraries.join(","),
   };
@@ -207,20 +227,30 @@ describe("Check and Authorize decide alike", () => {
     { credential: "request", resource: "tool:search", type: "request_token", scopes: "tools:search,tools:use", libraries: "lib-r" },
   ] as const)("hands the upstream the subject, scopes and libraries of a $type principal in place of spoofed ones", async (principal) => {
     const token = tokens[principal.credential];
-    const subject = { jwt: JWT_SUBJECT, team_token: `team:${teamId}`, request_token: REQUEST_SUBJECT }[principal.type];
+    const jti = decodeJwt(token).jti!;
+    const issuer = { jwt: JWT_ISSUER_ALIAS, team_token: undefined, request_token: REQUEST_ISSUER }[principal.type];
+    const subject = {
+      jwt: `jwt:${JWT_ISSUER_ALIAS}:${JWT_SUBJECT}`,
+      team_token: `team:${teamId}`,
+      request_token: `jwt:${REQUEST_ISSUER}:${REQUEST_SUBJECT}`,
+    }[principal.type];
     const incoming = {
       authorization: `Bearer ${token}`,
       "x-auth-subject": "token:someone-else",
       "x-auth-token-id": "someone-elses-token",
       "x-auth-scopes": "*",
       "x-auth-libraries": "every-library",
+      "x-auth-credential-type": "opaque",
+      "x-auth-issuer": "someone-trusted",
     };
     const response = await envoy.check(attributesOf(principal.resource, undefined, incoming));
 
     expect(response.status?.code).toBe(0);
     const upstream = upstreamHeaders(incoming, response.ok_response!);
     expect(upstream["x-auth-subject"]).toBe(subject);
-    expect(upstream["x-auth-token-id"]).toBe(decodeJwt(token).jti);
+    expect(upstream["x-auth-token-id"]).toBe(issuer === undefined ? jti : `jwt:${issuer}:${jti}`);
+    expect(upstream["x-auth-credential-type"]).toBe(principal.type);
+    expect(upstream["x-auth-issuer"]).toBe(issuer);
     expect(upstream["x-auth-scopes"]).toBe(principal.scopes);
     expect(upstream["x-auth-libraries"]).toBe(principal.libraries);
     expect(upstream.authorization).toBeUndefined();

@@ -7,6 +7,8 @@ import { generateTestKey, OidcProvider, type TestKey } from "./oidc-provider.js"
 
 export const JWT_AUDIENCE = "portcullis-api";
 export const REQUEST_ISSUER = "orchestrator";
+/** How identities from the IdP are named: `jwt:idp:<sub>`; the orchestrator's alias is its issuer name. */
+export const JWT_ISSUER_ALIAS = "idp";
 
 /** JWTs for the tests, by role: good ones of every kind and one per defect. */
 export interface JwtTestTokens {
@@ -63,7 +65,7 @@ export class JwtIssuers {
 
   config(): object {
     return {
-      issuers: [{ issuer: this.idp.issuer, audiences: [JWT_AUDIENCE], libraries_claim: "libs" }],
+      issuers: [{ issuer: this.idp.issuer, alias: JWT_ISSUER_ALIAS, audiences: [JWT_AUDIENCE], libraries_claim: "libs" }],
       request_issuers: [{ issuer: REQUEST_ISSUER, jwk: this.keys.request.publicJwk, max_lifetime_s: 600 }],
     };
   }

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file portcullis/v1/authorization.proto.
  */
 export const file_portcullis_v1_authorization: GenFile = /*@__PURE__*/
-  fileDesc("CiFwb3J0Y3VsbGlzL3YxL2F1dGhvcml6YXRpb24ucHJvdG8SDXBvcnRjdWxsaXMudjEidAoJUHJpbmNpcGFsEg8KB3N1YmplY3QYASABKAkSEAoIdG9rZW5faWQYAiABKAkSNgoPY3JlZGVudGlhbF90eXBlGAMgASgOMh0ucG9ydGN1bGxpcy52MS5DcmVkZW50aWFsVHlwZRIMCgRuYW1lGAQgASgJInkKEEF1dGhvcml6ZVJlcXVlc3QSFQoNYXV0aG9yaXphdGlvbhgBIAEoCRIQCghyZXNvdXJjZRgCIAEoCRIbCg5yZXF1aXJlZF9zY29wZRgDIAEoCUgAiAEBEgwKBGhvc3QYBCABKAlCEQoPX3JlcXVpcmVkX3Njb3BlIt0BChFBdXRob3JpemVSZXNwb25zZRIpCghkZWNpc2lvbhgBIAEoDjIXLnBvcnRjdWxsaXMudjEuRGVjaXNpb24SJQoGZGVuaWFsGAIgASgOMhUucG9ydGN1bGxpcy52MS5EZW5pYWwSDgoGcmVhc29uGAMgASgJEisKCXByaW5jaXBhbBgEIAEoCzIYLnBvcnRjdWxsaXMudjEuUHJpbmNpcGFsEg4KBnNjb3BlcxgFIAMoCRIRCglsaWJyYXJpZXMYBiADKAkSFgoOcmVxdWlyZWRfc2NvcGUYByABKAkiMAoXUmVzb2x2ZUxpYnJhcmllc1JlcXVlc3QSFQoNYXV0aG9yaXphdGlvbhgBIAEoCSItChhSZXNvbHZlTGlicmFyaWVzUmVzcG9uc2USEQoJbGlicmFyaWVzGAEgAygJKksKCERlY2lzaW9uEhgKFERFQ0lTSU9OX1VOU1BFQ0lGSUVEEAASEgoOREVDSVNJT05fQUxMT1cQARIRCg1ERUNJU0lPTl9ERU5ZEAIqUgoGRGVuaWFsEhYKEkRFTklBTF9VTlNQRUNJRklFRBAAEhoKFkRFTklBTF9VTkFVVEhFTlRJQ0FURUQQARIUChBERU5JQUxfRk9SQklEREVOEAIqqQEKDkNyZWRlbnRpYWxUeXBlEh8KG0NSRURFTlRJQUxfVFlQRV9VTlNQRUNJRklFRBAAEhoKFkNSRURFTlRJQUxfVFlQRV9PUEFRVUUQARIXChNDUkVERU5USUFMX1RZUEVfSldUEAISHgoaQ1JFREVOVElBTF9UWVBFX1RFQU1fVE9LRU4QAxIhCh1DUkVERU5USUFMX1RZUEVfUkVRVUVTVF9UT0tFThAEMssBChRBdXRob3JpemF0aW9uU2VydmljZRJOCglBdXRob3JpemUSHy5wb3J0Y3VsbGlzLnYxLkF1dGhvcml6ZVJlcXVlc3QaIC5wb3J0Y3VsbGlzLnYxLkF1dGhvcml6ZVJlc3BvbnNlEmMKEFJlc29sdmVMaWJyYXJpZXMSJi5wb3J0Y3VsbGlzLnYxLlJlc29sdmVMaWJyYXJpZXNSZXF1ZXN0GicucG9ydGN1bGxpcy52MS5SZXNvbHZlTGlicmFyaWVzUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("CiFwb3J0Y3VsbGlzL3YxL2F1dGhvcml6YXRpb24ucHJvdG8SDXBvcnRjdWxsaXMudjEihAEKCVByaW5jaXBhbBIPCgdzdWJqZWN0GAEgASgJEhAKCHRva2VuX2lkGAIgASgJEjYKD2NyZWRlbnRpYWxfdHlwZRgDIAEoDjIdLnBvcnRjdWxsaXMudjEuQ3JlZGVudGlhbFR5cGUSDAoEbmFtZRgEIAEoCRIOCgZpc3N1ZXIYBSABKAkieQoQQXV0aG9yaXplUmVxdWVzdBIVCg1hdXRob3JpemF0aW9uGAEgASgJEhAKCHJlc291cmNlGAIgASgJEhsKDnJlcXVpcmVkX3Njb3BlGAMgASgJSACIAQESDAoEaG9zdBgEIAEoCUIRCg9fcmVxdWlyZWRfc2NvcGUi3QEKEUF1dGhvcml6ZVJlc3BvbnNlEikKCGRlY2lzaW9uGAEgASgOMhcucG9ydGN1bGxpcy52MS5EZWNpc2lvbhIlCgZkZW5pYWwYAiABKA4yFS5wb3J0Y3VsbGlzLnYxLkRlbmlhbBIOCgZyZWFzb24YAyABKAkSKwoJcHJpbmNpcGFsGAQgASgLMhgucG9ydGN1bGxpcy52MS5QcmluY2lwYWwSDgoGc2NvcGVzGAUgAygJEhEKCWxpYnJhcmllcxgGIAMoCRIWCg5yZXF1aXJlZF9zY29wZRgHIAEoCSIwChdSZXNvbHZlTGlicmFyaWVzUmVxdWVzdBIVCg1hdXRob3JpemF0aW9uGAEgASgJIi0KGFJlc29sdmVMaWJyYXJpZXNSZXNwb25zZRIRCglsaWJyYXJpZXMYASADKAkqSwoIRGVjaXNpb24SGAoUREVDSVNJT05fVU5TUEVDSUZJRUQQABISCg5ERUNJU0lPTl9BTExPVxABEhEKDURFQ0lTSU9OX0RFTlkQAipSCgZEZW5pYWwSFgoSREVOSUFMX1VOU1BFQ0lGSUVEEAASGgoWREVOSUFMX1VOQVVUSEVOVElDQVRFRBABEhQKEERFTklBTF9GT1JCSURERU4QAiqpAQoOQ3JlZGVudGlhbFR5cGUSHwobQ1JFREVOVElBTF9UWVBFX1VOU1BFQ0lGSUVEEAASGgoWQ1JFREVOVElBTF9UWVBFX09QQVFVRRABEhcKE0NSRURFTlRJQUxfVFlQRV9KV1QQAhIeChpDUkVERU5USUFMX1RZUEVfVEVBTV9UT0tFThADEiEKHUNSRURFTlRJQUxfVFlQRV9SRVFVRVNUX1RPS0VOEAQyywEKFEF1dGhvcml6YXRpb25TZXJ2aWNlEk4KCUF1dGhvcml6ZRIfLnBvcnRjdWxsaXMudjEuQXV0aG9yaXplUmVxdWVzdBogLnBvcnRjdWxsaXMudjEuQXV0aG9yaXplUmVzcG9uc2USYwoQUmVzb2x2ZUxpYnJhcmllcxImLnBvcnRjdWxsaXMudjEuUmVzb2x2ZUxpYnJhcmllc1JlcXVlc3QaJy5wb3J0Y3VsbGlzLnYxLlJlc29sdmVMaWJyYXJpZXNSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * Principal is who a credential speaks for. It never carries the secret.
@@ -19,12 +19,17 @@ export const file_portcullis_v1_authorization: GenFile = /*@__PURE__*/
  */
 export type Principal = Message<"portcullis.v1.Principal"> & {
   /**
+   * "token:<token_id>" for opaque tokens, "team:<team_id>" for team tokens,
+   * "jwt:<issuer>:<sub>" for JWTs and per-request tokens of external issuers.
+   *
    * @generated from field: string subject = 1;
    */
   subject: string;
 
   /**
-   * Public id of the token (never the secret nor its hash).
+   * Public id of the token (never the secret nor its hash): "tok_..." for
+   * opaque tokens, the jti for team tokens, "jwt:<issuer>:<jti>" for external
+   * tokens (empty when an external token carries no jti).
    *
    * @generated from field: string token_id = 2;
    */
@@ -39,6 +44,14 @@ export type Principal = Message<"portcullis.v1.Principal"> & {
    * @generated from field: string name = 4;
    */
   name: string;
+
+  /**
+   * Alias of the external issuer that vouched for the principal (JWTs and
+   * per-request tokens); empty for Portcullis's own credentials.
+   *
+   * @generated from field: string issuer = 5;
+   */
+  issuer: string;
 };
 
 /**

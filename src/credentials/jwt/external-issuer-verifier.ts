@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { Clock } from "../../clock.js";
-import type { Identity, Verification } from "../identity.js";
+import { externalId, type Identity, type Verification } from "../identity.js";
 import { scopesOf, stringClaim, stringList, validUntil } from "./claims.js";
 import type { ExternalIssuerConfig } from "./issuer-config.js";
 import type { JwksKeySource } from "./jwks-key-source.js";
@@ -20,21 +20,24 @@ export function externalIssuerVerifier(deps: {
       const outcome = await verifySignedJwt(token, deps.keys.getKey, config, deps.clock(), deps.log);
       if ("reason" in outcome) return { rejection: { reason: outcome.reason } };
       const { payload } = outcome;
-      const subject = stringClaim(payload, config.subjectClaim);
-      if (subject === undefined) return { rejection: { reason: "missing_claim" } };
+      const sub = stringClaim(payload, config.subjectClaim);
+      if (sub === undefined) return { rejection: { reason: "missing_claim" } };
       const scopes = scopesOf(payload, config.scopeClaims);
       const libraries = config.librariesClaim === undefined ? [] : stringList(payload[config.librariesClaim], true);
       if (scopes === undefined || libraries === undefined) return { rejection: { reason: "bad_claim" } };
       const jti = stringClaim(payload, "jti");
       const until = validUntil(payload, config.leewayS);
+      const subject = externalId(config.alias, sub);
       const identity: Identity = {
         subject,
-        tokenId: jti ?? "",
+        // Without a jti the token has no id of its own; the identity header is then removed.
+        tokenId: jti === undefined ? "" : externalId(config.alias, jti),
         credentialType: "jwt",
         name: stringClaim(payload, "azp") ?? stringClaim(payload, "client_id") ?? subject,
         scopes,
         libraries,
         allowedTools: [],
+        issuerAlias: config.alias,
       };
       if (jti !== undefined && until !== undefined) identity.jti = { issuer: config.issuer, jti, validUntil: until };
       return { identity };

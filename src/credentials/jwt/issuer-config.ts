@@ -6,6 +6,8 @@ import { ASYMMETRIC_ALGORITHMS } from "./jwk-selection.js";
 /** A trusted external issuer whose keys come from its JWKS. */
 export interface ExternalIssuerConfig {
   issuer: string;
+  /** Short name of the issuer in subjects, token ids and identity headers (`jwt:<alias>:<sub>`). */
+  alias: string;
   /** Without it, found by OIDC discovery (RFC 8414 as fallback). */
   jwksUri?: string;
   /** Empty: `aud` is not checked. */
@@ -17,8 +19,12 @@ export interface ExternalIssuerConfig {
   librariesClaim?: string;
   /** Always holds `iss` and `exp`, whatever the configuration adds. */
   requiredClaims: string[];
+  /** Accepted `typ` header values (compared as media types); a token without `typ` is accepted. */
+  tokenTypes: string[];
   leewayS: number;
   jwksCacheTtlS: number;
+  /** After this long without a successful JWKS fetch, the issuer's tokens answer Unavailable. */
+  jwksMaxStaleS: number;
   jwksMinRefreshIntervalS: number;
   jwksTimeoutMs: number;
   jwksMaxBytes: number;
@@ -36,11 +42,13 @@ export interface TeamTokenConfig {
 /** An issuer of short-lived per-request tokens, trusted by one configured key. */
 export interface RequestIssuerConfig {
   issuer: string;
+  alias: string;
   /** Public key (RSA, EC, OKP) or shared secret (oct). */
   jwk: JWK;
   algorithms: string[];
   audiences: string[];
   scopeClaims: string[];
+  tokenTypes: string[];
   maxLifetimeS: number;
   leewayS: number;
 }
@@ -60,6 +68,8 @@ export interface JwtFileConfig {
 
 export const DEFAULT_ALGORITHMS = ["RS256", "PS256", "ES256", "EdDSA"];
 const DEFAULT_SCOPE_CLAIMS = ["scope", "scp"];
+export const DEFAULT_TOKEN_TYPES = ["JWT", "at+jwt", "application/at+jwt"];
+const ALIAS = /^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/;
 const HMAC_ALGORITHMS = ["HS256", "HS384", "HS512"];
 const ALWAYS_REQUIRED_CLAIMS = ["iss", "exp"];
 
@@ -79,6 +89,10 @@ export function parseJwtConfig(section: JwtFileConfig): JwtConfig {
   const repeated = names.find((name, index) => names.indexOf(name) !== index);
   // `iss` picks the keys; one name with two key sources would reopen key confusion.
   if (repeated !== undefined) throw new InvalidArgumentError("jwt", `issuer "${repeated}" is configured twice`);
+  const aliases = [...issuers, ...requestIssuers].map((i) => i.alias);
+  const shared = aliases.find((alias, index) => aliases.indexOf(alias) !== index);
+  // The alias is what tells two issuers' subjects apart downstream.
+  if (shared !== undefined) throw new InvalidArgumentError("jwt", `two issuers have the alias "${shared}"; give each an explicit alias`);
   return { issuers, teamTokens, requestIssuers };
 }
 
@@ -96,8 +110,12 @@ function externalIssuer(entry: Record<string, unknown>, field: string): External
     // `none` and HMAC would let a public key (or nothing) sign tokens.
     throw new InvalidArgumentError(`${field}.algorithms`, `"${unfit ?? ""}" cannot be used with a JWKS issuer`);
   }
+  const jwksCacheTtlS = wholeNumber(`${field}.jwks_cache_ttl_s`, entry.jwks_cache_ttl_s) ?? 3600;
+  const jwksMaxStaleS = wholeNumber(`${field}.jwks_max_stale_s`, entry.jwks_max_stale_s) ?? 4 * jwksCacheTtlS;
+  if (jwksMaxStaleS < jwksCacheTtlS) throw new InvalidArgumentError(`${field}.jwks_max_stale_s`, "must be at least jwks_cache_ttl_s");
   return {
     issuer,
+    alias: issuerAlias(field, entry, issuer),
     jwksUri,
     audiences: strings(`${field}.audiences`, entry.audiences) ?? [],
     algorithms,
@@ -106,8 +124,10 @@ function externalIssuer(entry: Record<string, unknown>, field: string): External
     librariesClaim: text(`${field}.libraries_claim`, entry.libraries_claim),
     // jose checks `exp` only when present: a token without one would never expire.
     requiredClaims: [...new Set([...ALWAYS_REQUIRED_CLAIMS, ...(strings(`${field}.required_claims`, entry.required_claims) ?? [])])],
+    tokenTypes: strings(`${field}.token_types`, entry.token_types) ?? DEFAULT_TOKEN_TYPES,
     leewayS: wholeNumber(`${field}.leeway_s`, entry.leeway_s, true) ?? 30,
-    jwksCacheTtlS: wholeNumber(`${field}.jwks_cache_ttl_s`, entry.jwks_cache_ttl_s) ?? 3600,
+    jwksCacheTtlS,
+    jwksMaxStaleS,
     jwksMinRefreshIntervalS: wholeNumber(`${field}.jwks_min_refresh_interval_s`, entry.jwks_min_refresh_interval_s, true) ?? 30,
     jwksTimeoutMs: wholeNumber(`${field}.jwks_timeout_ms`, entry.jwks_timeout_ms) ?? 5000,
     jwksMaxBytes: wholeNumber(`${field}.jwks_max_bytes`, entry.jwks_max_bytes) ?? 256 * 1024,
@@ -129,15 +149,38 @@ function requestIssuer(entry: Record<string, unknown>, field: string): RequestIs
   if (unfit !== undefined || algorithms.length === 0) {
     throw new InvalidArgumentError(`${field}.algorithms`, `"${unfit ?? ""}" does not fit a ${key.kty} key`);
   }
+  const issuer = requiredText(`${field}.issuer`, entry.issuer);
   return {
-    issuer: requiredText(`${field}.issuer`, entry.issuer),
+    issuer,
+    alias: issuerAlias(field, entry, issuer),
     jwk: key,
     algorithms,
     audiences: strings(`${field}.audiences`, entry.audiences) ?? [],
     scopeClaims: strings(`${field}.scope_claims`, entry.scope_claims) ?? DEFAULT_SCOPE_CLAIMS,
+    tokenTypes: strings(`${field}.token_types`, entry.token_types) ?? DEFAULT_TOKEN_TYPES,
     maxLifetimeS: wholeNumber(`${field}.max_lifetime_s`, entry.max_lifetime_s) ?? 600,
     leewayS: wholeNumber(`${field}.leeway_s`, entry.leeway_s, true) ?? 30,
   };
+}
+
+/** The alias given, else the issuer URL's hostname, else the issuer itself when it fits. */
+function issuerAlias(field: string, entry: Record<string, unknown>, issuer: string): string {
+  const given = text(`${field}.alias`, entry.alias);
+  if (given !== undefined) {
+    if (!ALIAS.test(given)) throw new InvalidArgumentError(`${field}.alias`, "must be lower-case letters, digits, '.' and '-' (at most 63)");
+    return given;
+  }
+  const fallback = hostnameOf(issuer) ?? issuer;
+  if (!ALIAS.test(fallback)) throw new InvalidArgumentError(`${field}.alias`, `is required: "${issuer}" gives no usable default`);
+  return fallback;
+}
+
+function hostnameOf(issuer: string): string | undefined {
+  try {
+    return new URL(issuer).hostname.toLowerCase() || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function defaultAlgorithm(key: JWK): string {

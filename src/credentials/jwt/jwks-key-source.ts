@@ -14,6 +14,11 @@ export interface JwksKeySourceOptions {
   ttlMs?: number;
   /** Least time between two fetches while a key set is cached (default 30 s). */
   minRefreshIntervalMs?: number;
+  /**
+   * Age (since the last successful fetch) from which the key set is no
+   * longer trusted and getKey throws UnavailableError (default 4 × ttlMs).
+   */
+  maxStaleMs?: number;
   /** Per fetch: time limit and size cap. */
   fetchLimits?: HttpLimits;
   clock?: Clock;
@@ -23,8 +28,9 @@ export interface JwksKeySourceOptions {
 /**
  * Public keys of one issuer, from its JWKS, for jose's `jwtVerify`.
  * `getKey` throws jose's JWKSNoMatchingKey when no key fits the header,
- * and UnavailableError when no key set could be fetched yet, so an
- * unreachable IdP never turns into a decision.
+ * and UnavailableError when no key set could be fetched yet or the last one
+ * is past its maximum staleness, so an unreachable IdP never turns into a
+ * decision.
  */
 export interface JwksKeySource {
   readonly getKey: (header: JWSHeaderParameters) => Promise<CryptoKey>;
@@ -41,7 +47,9 @@ const RETRY_WITHOUT_KEYS_MS = 1000;
 /**
  * Fetches are coalesced (however many requests want a refresh, one fetch
  * runs) and rate-limited (a flood of made-up kids costs the IdP one fetch
- * per interval). A cached key set outlives an unreachable IdP.
+ * per interval). A cached key set outlives an unreachable IdP, up to its
+ * maximum staleness: a key the IdP withdrew (after a compromise, say) must
+ * not stay trusted for as long as its endpoint is unreachable or blocked.
  */
 export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySource {
   if (options.jwksUri === undefined && options.issuer === undefined) {
@@ -50,6 +58,7 @@ export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySourc
   const clock = options.clock ?? systemClock;
   const ttlMs = options.ttlMs ?? DEFAULT_JWKS_TTL_MS;
   const minRefreshIntervalMs = options.minRefreshIntervalMs ?? DEFAULT_JWKS_MIN_REFRESH_INTERVAL_MS;
+  const maxStaleMs = options.maxStaleMs ?? 4 * ttlMs;
   const limits = options.fetchLimits ?? DEFAULT_JWKS_FETCH_LIMITS;
   const label = options.jwksUri === undefined ? options.issuer : endpointName(options.jwksUri);
   const discovery = new IssuerDiscovery(limits, ttlMs, clock);
@@ -58,6 +67,8 @@ export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySourc
   let cached: { keys: JWK[]; fetchedAt: number } | undefined;
   let lastAttemptAt = Number.NEGATIVE_INFINITY;
   let inflight: Promise<void> | undefined;
+  /** Set while the cached key set is past its maximum staleness, so the change is logged once each way. */
+  let tooStale = false;
   const imported = new Map<string, Promise<CryptoKey>>();
 
   async function fetchKeySet(): Promise<void> {
@@ -69,8 +80,10 @@ export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySourc
       cached = { keys, fetchedAt: clock() };
       imported.clear();
       options.log?.debug({ jwks: label, keys: keys.length }, "JWKS fetched");
+      if (tooStale) options.log?.info({ jwks: label }, "JWKS fetched again; its issuer's tokens are verified again");
+      tooStale = false;
     } catch (error) {
-      const stale = cached === undefined ? "no cached keys" : "cached keys stay in use";
+      const stale = cached === undefined ? "no cached keys" : `cached keys stay in use until ${maxStaleMs / 1000} s after the last fetch`;
       options.log?.warn({ jwks: label, reason: describe(error) }, `JWKS fetch failed; ${stale}`);
     }
   }
@@ -88,6 +101,17 @@ export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySourc
     return inflight;
   }
 
+  function staleKeys(): UnavailableError {
+    if (!tooStale) {
+      tooStale = true;
+      options.log?.error(
+        { jwks: label, maxStaleS: maxStaleMs / 1000 },
+        "JWKS not fetched successfully for longer than its maximum staleness; its issuer's tokens answer Unavailable",
+      );
+    }
+    return new UnavailableError(`signing keys of ${label} are past their maximum staleness`);
+  }
+
   function importKey(jwk: JWK, alg: string): Promise<CryptoKey> {
     const id = `${alg}\0${JSON.stringify(jwk)}`;
     let key = imported.get(id);
@@ -103,8 +127,14 @@ export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySourc
     async getKey(header) {
       if (cached === undefined) await refresh();
       if (cached === undefined) throw new UnavailableError(`signing keys of ${label} are unavailable`);
-      // A key set past its TTL keeps serving while a fresh one is fetched.
-      if (clock() - cached.fetchedAt >= ttlMs) void refresh();
+      if (clock() - cached.fetchedAt >= maxStaleMs) {
+        // Rate-limited and coalesced like any refresh: an unreachable IdP costs one attempt per interval.
+        await refresh();
+        if (clock() - cached.fetchedAt >= maxStaleMs) throw staleKeys();
+      } else if (clock() - cached.fetchedAt >= ttlMs) {
+        // A key set past its TTL keeps serving while a fresh one is fetched.
+        void refresh();
+      }
       let jwk = selectJwk(cached.keys, header);
       if (jwk === undefined) {
         await refresh();

@@ -33,6 +33,7 @@ export async function jwtCredentials(deps: {
       issuer: config.issuer,
       ttlMs: config.jwksCacheTtlS * 1000,
       minRefreshIntervalMs: config.jwksMinRefreshIntervalS * 1000,
+      maxStaleMs: config.jwksMaxStaleS * 1000,
       fetchLimits: { timeoutMs: config.jwksTimeoutMs, maxBytes: config.jwksMaxBytes },
       clock,
       log,

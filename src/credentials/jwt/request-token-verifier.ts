@@ -2,7 +2,7 @@ import { importJWK, type CryptoKey } from "jose";
 import type { Logger } from "pino";
 import type { Clock } from "../../clock.js";
 import { InvalidArgumentError } from "../../errors.js";
-import type { Verification } from "../identity.js";
+import { externalId, type Verification } from "../identity.js";
 import type { JtiLedger } from "../jti-ledger.js";
 import { scopesOf, stringClaim, stringList, validUntil } from "./claims.js";
 import type { RequestIssuerConfig } from "./issuer-config.js";
@@ -44,22 +44,24 @@ export async function requestTokenVerifier(deps: {
       if ("reason" in outcome) return reject(outcome.reason);
       const { payload } = outcome;
       if ((payload.exp as number) - (payload.iat as number) > config.maxLifetimeS) return reject("lifetime_too_long");
-      const subject = stringClaim(payload, "sub");
+      const sub = stringClaim(payload, "sub");
       const jti = stringClaim(payload, "jti");
       const libraries = Array.isArray(payload.libs) ? stringList(payload.libs, false) : undefined;
       const scopes = scopesOf(payload, config.scopeClaims);
-      if (subject === undefined || jti === undefined || libraries === undefined || scopes === undefined) return reject("bad_claim");
+      if (sub === undefined || jti === undefined || libraries === undefined || scopes === undefined) return reject("bad_claim");
       const ref = { issuer: config.issuer, jti, validUntil: validUntil(payload, config.leewayS)! };
       if (!(await deps.ledger.presented(ref, config.maxLifetimeS * 1000))) return reject("jti_replayed");
+      const subject = externalId(config.alias, sub);
       return {
         identity: {
           subject,
-          tokenId: jti,
+          tokenId: externalId(config.alias, jti),
           credentialType: "request_token",
           name: subject,
           scopes,
           libraries,
           allowedTools: [],
+          issuerAlias: config.alias,
           jti: ref,
         },
       };

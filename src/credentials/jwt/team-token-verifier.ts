@@ -7,6 +7,7 @@ import type { Verification } from "../identity.js";
 import { scopesOf, stringClaim, validUntil } from "./claims.js";
 import type { TeamTokenConfig } from "./issuer-config.js";
 import type { IssuerVerifier } from "./jwt-verifier.js";
+import { isIssuedKeyId } from "./key-id.js";
 import { verificationMaterial } from "./signing-key-material.js";
 import { TEAM_SUBJECT_PREFIX, TEAM_TOKEN_TYPE } from "./team-token.js";
 import { verifySignedJwt } from "./verify-signed-jwt.js";
@@ -31,7 +32,7 @@ export function teamTokenVerifier(deps: {
   return {
     async verify(token, parsed): Promise<Verification> {
       const { kid } = parsed.header;
-      if (typeof kid !== "string") return reject("unknown_key");
+      if (!isIssuedKeyId(kid)) return reject("unknown_key");
       const claimedTeam = teamIdIn(parsed.payload.sub);
       // Both reads at once; the team is trusted only after the signature is.
       const [key, team] = await Promise.all([

@@ -11,13 +11,15 @@ export interface JwtExpectations {
   algorithms: readonly string[];
   leewayS: number;
   requiredClaims?: readonly string[];
+  /** Accepted `typ` header values; a token without `typ` passes. Unset: `typ` is not checked. */
+  tokenTypes?: readonly string[];
 }
 
 export type SignedJwtOutcome = { payload: JWTPayload } | { reason: string };
 
 /**
- * Checks signature, `alg`, `iss`, `aud`, `exp`, `nbf`, `iat` and required
- * claims at `now` (ms). Every failure is a reason code; only
+ * Checks signature, `alg`, `iss`, `aud`, `exp`, `nbf`, `iat`, required
+ * claims and `typ` at `now` (ms). Every failure is a reason code; only
  * UnavailableError (keys cannot be had) escapes.
  */
 export async function verifySignedJwt(
@@ -36,10 +38,14 @@ export async function verifySignedJwt(
       requiredClaims: expected.requiredClaims === undefined ? undefined : [...expected.requiredClaims],
       currentDate: new Date(now),
     };
-    const { payload } =
+    const { payload, protectedHeader } =
       typeof key === "function" ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
     // jose checks `iat` against the clock only with maxTokenAge; a token from the future is refused here.
     if (typeof payload.iat === "number" && payload.iat > now / 1000 + expected.leewayS) return { reason: "iat_in_future" };
+    // An ID token, a logout or event token signed by the same keys is not an access token.
+    if (expected.tokenTypes !== undefined && !typeAccepted(protectedHeader.typ, expected.tokenTypes)) {
+      return { reason: "wrong_token_type" };
+    }
     return { payload };
   } catch (error) {
     if (error instanceof UnavailableError) throw error;
@@ -48,4 +54,15 @@ export async function verifySignedJwt(
     log.warn({ issuer: expected.issuer, err: error }, "JWT verification failed unexpectedly; denied");
     return { reason: "invalid_token" };
   }
+}
+
+function typeAccepted(typ: unknown, accepted: readonly string[]): boolean {
+  if (typ === undefined) return true;
+  return typeof typ === "string" && accepted.some((type) => mediaType(type) === mediaType(typ));
+}
+
+/** RFC 7515 §4.1.9: `typ` is a media type, compared case-insensitively, whose `application/` may be left off. */
+function mediaType(typ: string): string {
+  const lower = typ.toLowerCase();
+  return lower.includes("/") ? lower : `application/${lower}`;
 }

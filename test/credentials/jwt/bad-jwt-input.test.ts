@@ -44,9 +44,9 @@ describe("bad JWT input", () => {
   const sign = (claims: object, header: Record<string, unknown> = {}) => idp.sign(key, { aud: AUDIENCE, scope: "kafka:read", ...claims }, header);
   const claimsOf = (extra: object = {}) => ({ iss: idp.issuer, sub: "u", aud: AUDIENCE, scope: "kafka:read", iat: now(), exp: now() + 300, ...extra });
 
-  const requestToken = (claims: object, secret: Uint8Array = REQUEST_SECRET) =>
+  const requestToken = (claims: object, secret: Uint8Array = REQUEST_SECRET, header: Record<string, unknown> = {}) =>
     new SignJWT({ iss: REQUEST_ISSUER, sub: "agent", jti: randomBytes(8).toString("hex"), iat: now(), exp: now() + 60, scope: "kafka:read", libs: [], ...claims })
-      .setProtectedHeader({ alg: "HS256" })
+      .setProtectedHeader({ alg: "HS256", ...header })
       .sign(secret);
 
   /** A team token as Portcullis would issue it, but with a signature nobody made. */
@@ -64,13 +64,21 @@ describe("bad JWT input", () => {
       "alg_not_allowed",
     ],
     ["an unknown kid", async () => sign({}, { kid: "nobody-knows-me" }), "unknown_key"],
-    ["a kid with path characters", async () => sign({}, { kid: "../../etc/passwd" }), "bad_kid"],
+    ["a kid with path characters, which is only a lookup key", async () => sign({}, { kid: "../../etc/passwd" }), "unknown_key"],
     ["a kid 1 KiB long", async () => sign({}, { kid: "k".repeat(1024) }), "bad_kid"],
+    ["a kid with a control character", async () => sign({}, { kid: "rsa-1\n" }), "bad_kid"],
+    ["a kid with a non-ASCII letter", async () => sign({}, { kid: "rsa-１" }), "bad_kid"],
+    ["a kid that is not a string", async () => sign({}, { kid: 1 }), "bad_kid"],
     ["an expired token", async () => sign({ iat: now() - 600, exp: now() - 300 }), "token_expired"],
     ["a token not valid yet", async () => sign({ nbf: now() + 300 }), "token_not_yet_valid"],
     ["iat in the future beyond the leeway", async () => sign({ iat: now() + 120, exp: now() + 600 }), "iat_in_future"],
     ["a wrong iss", async () => sign({ iss: "https://evil.example" }), "unknown_issuer"],
     ["a wrong aud", async () => sign({ aud: "someone-else" }), "wrong_audience"],
+    ["an ID token by its typ", async () => sign({}, { typ: "id+jwt" }), "wrong_token_type"],
+    ["a security event token", async () => sign({}, { typ: "secevent+jwt" }), "wrong_token_type"],
+    ["a logout token, typ with its application/ prefix", async () => sign({}, { typ: "application/logout+jwt" }), "wrong_token_type"],
+    ["a typ that is not a string", async () => sign({}, { typ: 1 }), "wrong_token_type"],
+    ["a per-request token typed as an ID token", async () => requestToken({}, REQUEST_SECRET, { typ: "id+jwt" }), "wrong_token_type"],
     ["a bad signature", async () => `${(await sign({})).slice(0, -6)}AAAAAA`, "bad_signature"],
     ["malformed base64url", async () => `${b64({ alg: "RS256" })}.${b64(claimsOf())}x.abc`, "malformed_jwt"],
     ["standard base64 (not base64url) in a segment", async () => `${b64({ alg: "RS256" })}.${b64(claimsOf())}.ab+/cd`, "malformed_jwt"],
@@ -106,6 +114,18 @@ describe("bad JWT input", () => {
     });
     expect([response.decision, response.reason]).toEqual([Decision.ALLOW, "ok"]);
   });
+
+  it.each([undefined, "JWT", "jwt", "at+jwt", "AT+JWT", "application/at+jwt", "application/jwt"])(
+    "allows an external access token whose typ is %s",
+    async (typ) => {
+      const response = await clients.authorization.authorize({
+        authorization: `Bearer ${await sign({}, { typ })}`,
+        resource: "GET /api/kafka/topics",
+        requiredScope: "kafka:read",
+      });
+      expect([response.decision, response.reason]).toEqual([Decision.ALLOW, "ok"]);
+    },
+  );
 
   it.each(cases)("denies %s as unauthenticated with its own reason, never a generic one", async (_name, make, reason) => {
     const token = await make();

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Decision, Denial } from "../../../gen/portcullis/v1/authorization_pb.js";
+import { CredentialType, Decision, Denial } from "../../../gen/portcullis/v1/authorization_pb.js";
 import { createClients, type Clients } from "../../support/clients.js";
 import { startInProcess, type InProcessPortcullis } from "../../support/in-process.js";
 import { generateTestKey, OidcProvider, type TestKey } from "../../support/oidc-provider.js";
@@ -18,6 +18,8 @@ describe("JWTs from external OIDC issuers", () => {
   const flaky = new OidcProvider("oidc");
   const busy = new OidcProvider("oidc");
   const outside = new OidcProvider("oidc");
+  // Amazon Cognito's issuers have a user-pool path and publish base64 kids.
+  const cognito = new OidcProvider("oidc", "/us-east-1_AbCdEf123");
   let keys: Record<"rsa" | "ec" | "ed" | "tenant" | "flaky" | "busy", TestKey>;
   let server: InProcessPortcullis;
   let clients: Clients;
@@ -31,20 +33,27 @@ describe("JWTs from external OIDC issuers", () => {
       flaky: await generateTestKey("ES256", "flaky-1"),
       busy: await generateTestKey("ES256", "busy-1"),
     };
-    for (const provider of [main, tenant, flaky, busy, outside]) await provider.start();
+    for (const provider of [main, tenant, flaky, busy, outside, cognito]) await provider.start();
     main.publish(keys.rsa, keys.ec, keys.ed);
     tenant.publish(keys.tenant);
     flaky.publish(keys.flaky);
     busy.publish(keys.busy);
-    const issuer = (provider: OidcProvider, extra: object = {}) => ({ issuer: provider.issuer, audiences: [AUDIENCE], ...extra });
+    // Every local IdP is on 127.0.0.1, so each needs an alias of its own.
+    const issuer = (provider: OidcProvider, alias: string, extra: object = {}) => ({
+      issuer: provider.issuer,
+      alias,
+      audiences: [AUDIENCE],
+      ...extra,
+    });
     server = await startInProcess({
       PORTCULLIS_JWT_ISSUERS: JSON.stringify([
-        issuer(main, { libraries_claim: "libs" }),
-        issuer(tenant),
-        issuer(flaky),
-        issuer(busy, { jwks_min_refresh_interval_s: 0 }),
-        { issuer: outside.issuer, jwks_uri: outside.jwksUri },
-        { issuer: "http://127.0.0.1:9/never-there", audiences: [AUDIENCE] },
+        issuer(main, "main", { libraries_claim: "libs" }),
+        issuer(tenant, "tenant"),
+        issuer(flaky, "flaky"),
+        issuer(busy, "busy", { jwks_min_refresh_interval_s: 0 }),
+        { issuer: outside.issuer, alias: "outside", jwks_uri: outside.jwksUri },
+        { issuer: "http://127.0.0.1:9/never-there", alias: "never-there", audiences: [AUDIENCE] },
+        issuer(cognito, "cognito", { jwks_min_refresh_interval_s: 0 }),
       ]),
     });
     clients = createClients(server.url);
@@ -52,7 +61,7 @@ describe("JWTs from external OIDC issuers", () => {
 
   afterAll(async () => {
     await server?.stop();
-    for (const provider of [main, tenant, flaky, busy, outside]) await provider.stop();
+    for (const provider of [main, tenant, flaky, busy, outside, cognito]) await provider.stop();
   });
 
   const authorize = (token: string, requiredScope = "kafka:read") =>
@@ -68,7 +77,7 @@ describe("JWTs from external OIDC issuers", () => {
     expect([response.decision, response.reason]).toEqual([Decision.ALLOW, "ok"]);
     expect(response.scopes).toContain("kafka:read");
     expect(response.libraries).toEqual(["lib-a"]);
-    expect(response.principal?.subject).toBe("user-1");
+    expect(response.principal).toMatchObject({ subject: "jwt:main:user-1", issuer: "main", credentialType: CredentialType.JWT });
   });
 
   it("merges scopes from both scope and scp and denies a scope in neither", async () => {
@@ -107,9 +116,29 @@ describe("JWTs from external OIDC issuers", () => {
       await writeFile(join(dir, "input"), signingInput);
       const signature = execFileSync("openssl", ["dgst", "-sha256", "-sign", keyPath, join(dir, "input")]);
       const response = await authorize(`${signingInput}.${signature.toString("base64url")}`);
-      expect([response.decision, response.reason, response.principal?.subject]).toEqual([Decision.ALLOW, "ok", "openssl-user"]);
+      expect([response.decision, response.reason, response.principal?.subject]).toEqual([Decision.ALLOW, "ok", "jwt:outside:openssl-user"]);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.each(["abcd/EF+gh1234=", "__proto__", "constructor", "key id with spaces"])(
+    "verifies a token whose kid %s names a key its issuer publishes",
+    async (kid) => {
+      const key = await generateTestKey("RS256", kid);
+      const decoy = await generateTestKey("RS256", `${kid}x`);
+      cognito.publish(decoy, key);
+      const response = await authorize(await cognito.sign(key, { aud: AUDIENCE, scope: "kafka:read" }));
+      expect([response.decision, response.reason]).toEqual([Decision.ALLOW, "ok"]);
+    },
+  );
+
+  it("matches a kid exactly: one that differs in case or by a character finds no key", async () => {
+    const key = await generateTestKey("RS256", "abcd/EF+gh1234=");
+    cognito.publish(key);
+    for (const kid of ["abcd/ef+gh1234=", "abcd/EF+gh1234", " abcd/EF+gh1234="]) {
+      const response = await authorize(await cognito.sign(key, { aud: AUDIENCE, scope: "kafka:read" }, { kid }));
+      expect([kid, response.decision, response.reason]).toEqual([kid, Decision.DENY, "unknown_key"]);
     }
   });
 

@@ -82,6 +82,52 @@ describe("the JWKS key source", () => {
     await eventually(async () => idp.jwksFetches === 2, 5000);
   });
 
+  it("refuses a key set past its maximum staleness with one fetch attempt per refresh interval, until a fetch succeeds", async () => {
+    const key = await generateTestKey("ES256", "withdrawn-later");
+    let up = true;
+    let attempts = 0;
+    const uri = await rawServer((_request, response) => {
+      attempts++;
+      if (!up) return response.writeHead(503).end();
+      response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: [key.publicJwk] }));
+    });
+    let now = 0;
+    const source = createJwksKeySource({ jwksUri: uri, ttlMs: 60_000, maxStaleMs: 240_000, minRefreshIntervalMs: 30_000, clock: () => now });
+    await source.getKey({ alg: "ES256", kid: key.kid });
+    up = false;
+    now = 239_999;
+    // Past the TTL, short of the maximum staleness: served while a background refresh fails.
+    await expect(source.getKey({ alg: "ES256", kid: key.kid })).resolves.toBeDefined();
+    await eventually(async () => attempts === 2, 5000);
+
+    now = 270_000;
+    const lookups = Array.from({ length: 50 }, () => source.getKey({ alg: "ES256", kid: key.kid }));
+    for (const lookup of lookups) await expect(lookup).rejects.toBeInstanceOf(UnavailableError);
+    expect(attempts).toBe(3);
+    up = true;
+    now = 299_999;
+    await expect(source.getKey({ alg: "ES256", kid: key.kid })).rejects.toBeInstanceOf(UnavailableError);
+    expect(attempts).toBe(3);
+
+    now = 300_000;
+    await expect(source.getKey({ alg: "ES256", kid: key.kid })).resolves.toBeDefined();
+    expect(attempts).toBe(4);
+  });
+
+  it("defaults the maximum staleness to four cache lifetimes", async () => {
+    const idp = await provider();
+    const key = await generateTestKey("ES256", "k");
+    idp.publish(key);
+    let now = 0;
+    const source = createJwksKeySource({ jwksUri: idp.jwksUri, ttlMs: 1000, minRefreshIntervalMs: 0, clock: () => now });
+    await source.getKey({ alg: "ES256", kid: "k" });
+    await idp.stop();
+    now = 3999;
+    await expect(source.getKey({ alg: "ES256", kid: "k" })).resolves.toBeDefined();
+    now = 4000;
+    await expect(source.getKey({ alg: "ES256", kid: "k" })).rejects.toBeInstanceOf(UnavailableError);
+  });
+
   it("survives a failed fetch at start and fetches again on first use", async () => {
     const idp = await provider();
     const key = await generateTestKey("EdDSA", "ed");
