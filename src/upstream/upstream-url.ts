@@ -40,10 +40,15 @@ export function checkedUpstreamUrl(field: string, value: string): string {
   return value;
 }
 
-/** An issuer identifier (OIDC Discovery §3: no query, no fragment). */
+/** Whether `value` may name an upstream issuer (OIDC Discovery §3: no query, no fragment). */
+export function isUpstreamIssuer(value: string): boolean {
+  return isUpstreamUrl(value) && new URL(value).search === "";
+}
+
+/** An issuer identifier a caller gives; InvalidArgumentError, never echoing the value. */
 export function checkedUpstreamIssuer(value: string): string {
   if (value === "") throw new InvalidArgumentError("upstream_issuer", "is required");
-  if (!isUpstreamUrl(value) || new URL(value).search !== "") {
+  if (!isUpstreamIssuer(value)) {
     throw new InvalidArgumentError("upstream_issuer", "must be an https URL (http only to a loopback address) without query or fragment");
   }
   return value;
