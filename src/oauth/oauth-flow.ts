@@ -13,6 +13,8 @@ import { codeChallengeS256, createCodeVerifier, randomToken } from "./pkce.js";
 import { checkedScopes } from "./scope-list.js";
 import type { SecretSealer } from "./secret-sealer.js";
 import { exchangeCode, resolveAuthMethod, type TokenResponse } from "./token-endpoint.js";
+import type { UpstreamAllowList } from "./upstream-allow-list.js";
+import { upstreamCall } from "./upstream-failure.js";
 
 export interface StaticClient {
   clientId: string;
@@ -28,6 +30,8 @@ export interface StartInput {
   redirectUri: string;
   scopes: readonly string[];
   resource: string;
+  /** A root caller may name any upstream; others only those of `oauth.allowed_issuers`. */
+  anyUpstream: boolean;
 }
 
 export interface StartResult {
@@ -46,6 +50,7 @@ export interface OAuthFlowDeps {
   dcr: DcrRegistry;
   states: OAuthStateStore;
   discovery: IssuerDiscovery;
+  allowList: UpstreamAllowList;
   idTokens: IdTokenVerifier;
   sealer: SecretSealer;
   clock: Clock;
@@ -66,7 +71,7 @@ export function createOAuthFlow(deps: OAuthFlowDeps) {
   const secretContext = (stateId: string, field: string) => `oauth-state:${stateId}#${field}`;
 
   /** Client and endpoints of the flow, from the DCR entry or from discovery. */
-  async function clientAndEndpoints(input: StartInput) {
+  async function clientAndEndpoints(input: StartInput, upstreamIssuer: string) {
     if ((input.dcrKey === undefined) === (input.client === undefined)) {
       throw new InvalidArgumentError("client_source", "give exactly one of dcr_key and client");
     }
@@ -75,24 +80,33 @@ export function createOAuthFlow(deps: OAuthFlowDeps) {
       if (input.redirectUri !== "" && input.redirectUri !== record.key.redirectUri) {
         throw new InvalidArgumentError("redirect_uri", "must equal the DCR key's redirect_uri (or be empty)");
       }
+      const endpoints = {
+        authorizationEndpoint: storedEndpoint("authorization_endpoint", record.authorizationEndpoint),
+        tokenEndpoint: storedEndpoint("token_endpoint", record.tokenEndpoint),
+      };
+      if (!input.anyUpstream) await deps.allowList.requireEndpointsOf(upstreamIssuer, endpoints);
       return {
         client: { clientId: record.clientId, clientSecret: record.clientSecret, tokenEndpointAuthMethod: record.tokenEndpointAuthMethod },
         dcrKey: record.key,
-        authorizationEndpoint: storedEndpoint("authorization_endpoint", record.authorizationEndpoint),
-        tokenEndpoint: storedEndpoint("token_endpoint", record.tokenEndpoint),
+        ...endpoints,
         redirectUri: record.key.redirectUri,
       };
     }
     const client = input.client!;
     if (client.clientId === "") throw new InvalidArgumentError("client.client_id", "is required");
-    const issuer = checkedUpstreamIssuer(input.upstreamIssuer);
+    if (upstreamIssuer === "") throw new InvalidArgumentError("upstream_issuer", "is required");
+    if (!input.anyUpstream) deps.allowList.requireIssuer(upstreamIssuer);
     return {
       client,
-      authorizationEndpoint: await deps.discovery.endpoint(issuer, "authorizationEndpoint"),
-      tokenEndpoint: await deps.discovery.endpoint(issuer, "tokenEndpoint"),
+      authorizationEndpoint: await discovered(upstreamIssuer, "authorizationEndpoint"),
+      tokenEndpoint: await discovered(upstreamIssuer, "tokenEndpoint"),
       redirectUri: checkedUri("redirect_uri", input.redirectUri),
     };
   }
+
+  /** An endpoint from the issuer's metadata; whatever goes wrong is one generic failure to the caller. */
+  const discovered = (issuer: string, name: "authorizationEndpoint" | "tokenEndpoint" | "jwksUri") =>
+    upstreamCall(() => deps.discovery.endpoint(issuer, name), { unusableAnswer: true });
 
   /** The secret to authenticate the code exchange with; see OAuthFlowRecord for why it is not stored. */
   async function clientSecretOf(flow: OAuthFlowRecord, given: string): Promise<string> {
@@ -129,14 +143,14 @@ export function createOAuthFlow(deps: OAuthFlowDeps) {
       const scopes = [...new Set(checkedScopes("scopes", input.scopes))];
       const resource = input.resource === "" ? "" : checkedUri("resource", input.resource);
       const openid = scopes.includes("openid");
-      const flow = await clientAndEndpoints(input);
-      const authMethod = resolveAuthMethod(flow.client.tokenEndpointAuthMethod, flow.client.clientSecret);
       const upstreamIssuer = input.upstreamIssuer === "" ? "" : checkedUpstreamIssuer(input.upstreamIssuer);
-      if (openid) {
-        if (upstreamIssuer === "") throw new InvalidArgumentError("upstream_issuer", "is required with the openid scope (to validate the ID token)");
-        // Without keys to check it, the ID token at the end could only be refused.
-        await deps.discovery.endpoint(upstreamIssuer, "jwksUri");
+      if (openid && upstreamIssuer === "") {
+        throw new InvalidArgumentError("upstream_issuer", "is required with the openid scope (to validate the ID token)");
       }
+      const flow = await clientAndEndpoints(input, upstreamIssuer);
+      const authMethod = resolveAuthMethod(flow.client.tokenEndpointAuthMethod, flow.client.clientSecret);
+      // Without keys to check it, the ID token at the end could only be refused.
+      if (openid) await discovered(upstreamIssuer, "jwksUri");
 
       const state = randomToken();
       const stateId = stateIdOf(state);
@@ -190,7 +204,7 @@ export function createOAuthFlow(deps: OAuthFlowDeps) {
       const flow = consumed.record;
 
       const clientSecret = await clientSecretOf(flow, input.clientSecret);
-      const tokens = await exchangeCode(
+      const tokens = await upstreamCall(() => exchangeCode(
         {
           tokenEndpoint: flow.tokenEndpoint,
           clientId: flow.clientId,
@@ -202,15 +216,13 @@ export function createOAuthFlow(deps: OAuthFlowDeps) {
           resource: flow.resource,
         },
         deps.http,
-      );
+      ));
       if (flow.nonce === "") return { ...tokens, idToken: "", subject: "", redirectUri: flow.redirectUri };
       if (tokens.idToken === "") throw new FailedPreconditionError("id_token_invalid: the token endpoint returned no ID token");
-      const { subject } = await deps.idTokens.verify(tokens.idToken, {
-        issuer: flow.upstreamIssuer,
-        audience: flow.clientId,
-        nonce: flow.nonce,
-        jwksUri: await deps.discovery.endpoint(flow.upstreamIssuer, "jwksUri"),
-      });
+      const jwksUri = await discovered(flow.upstreamIssuer, "jwksUri");
+      const { subject } = await upstreamCall(() =>
+        deps.idTokens.verify(tokens.idToken, { issuer: flow.upstreamIssuer, audience: flow.clientId, nonce: flow.nonce, jwksUri }),
+      );
       return { ...tokens, subject, redirectUri: flow.redirectUri };
     },
   };
