@@ -3,7 +3,7 @@ import type { Clock } from "../clock.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
 import { checkedUri } from "../http/http-url.js";
 import type { OAuthFlowRecord, OAuthStateStore } from "../store/store.js";
-import type { HttpLimits } from "../upstream/bounded-fetch.js";
+import { UnreachableError, type HttpLimits } from "../upstream/bounded-fetch.js";
 import type { IssuerDiscovery } from "../upstream/issuer-discovery.js";
 import { checkedUpstreamIssuer, isUpstreamUrl } from "../upstream/upstream-url.js";
 import type { DcrKeyInput } from "./dcr-key.js";
@@ -198,25 +198,34 @@ export function createOAuthFlow(deps: OAuthFlowDeps) {
         throw new InvalidArgumentError("code", `must be 1-${MAX_CODE_LENGTH} characters`);
       }
       const stateId = stateIdOf(input.state);
-      const consumed = await deps.states.consume(stateId, deps.clock());
-      if ("used" in consumed) throw new FailedPreconditionError("state_used: this authorization was completed already");
-      if ("unknown" in consumed) throw new NotFoundError("state_unknown: no pending authorization with this state (expired or never started)");
-      const flow = consumed.record;
-
+      // Everything the caller can get wrong is checked before the state is used up, so a retry can fix it.
+      const pending = await deps.states.find(stateId, deps.clock());
+      throwIfNotPending(pending);
+      const flow = pending.record;
       const clientSecret = await clientSecretOf(flow, input.clientSecret);
-      const tokens = await upstreamCall(() => exchangeCode(
-        {
-          tokenEndpoint: flow.tokenEndpoint,
-          clientId: flow.clientId,
-          clientSecret,
-          authMethod: resolveAuthMethod(flow.tokenEndpointAuthMethod, clientSecret),
-          code: input.code,
-          redirectUri: flow.redirectUri,
-          codeVerifier: deps.sealer.open(flow.codeVerifier, secretContext(stateId, "code_verifier")),
-          resource: flow.resource,
-        },
-        deps.http,
-      ));
+      const exchange = {
+        tokenEndpoint: flow.tokenEndpoint,
+        clientId: flow.clientId,
+        clientSecret,
+        authMethod: resolveAuthMethod(flow.tokenEndpointAuthMethod, clientSecret),
+        code: input.code,
+        redirectUri: flow.redirectUri,
+        codeVerifier: deps.sealer.open(flow.codeVerifier, secretContext(stateId, "code_verifier")),
+        resource: flow.resource,
+      };
+
+      // A flow is written once and never changed, so the consumed record is the one checked above.
+      const consumed = await deps.states.consume(stateId, deps.clock());
+      throwIfNotPending(consumed);
+      const tokens = await upstreamCall(() => exchangeCode(exchange, deps.http)).catch(async (error: unknown) => {
+        // The code never reached the token endpoint, so it is still good: the flow goes back for a retry.
+        // Once the request may have left, the code may be spent and a retry could only replay it.
+        if (error instanceof UnreachableError) {
+          // A store that cannot take the flow back leaves it used up; the upstream's failure is still the answer.
+          await deps.states.restore(stateId, consumed.claim, consumed.record, deps.clock()).catch(() => false);
+        }
+        throw error;
+      });
       if (flow.nonce === "") return { ...tokens, idToken: "", subject: "", redirectUri: flow.redirectUri };
       if (tokens.idToken === "") throw new FailedPreconditionError("id_token_invalid: the token endpoint returned no ID token");
       const jwksUri = await discovered(flow.upstreamIssuer, "jwksUri");
@@ -229,6 +238,13 @@ export function createOAuthFlow(deps: OAuthFlowDeps) {
 }
 
 export type OAuthFlow = ReturnType<typeof createOAuthFlow>;
+
+function throwIfNotPending<Found extends { record: OAuthFlowRecord }>(
+  found: Found | { used: true } | { unknown: true },
+): asserts found is Found {
+  if ("used" in found) throw new FailedPreconditionError("state_used: this authorization was completed already");
+  if ("unknown" in found) throw new NotFoundError("state_unknown: no pending authorization with this state (expired or never started)");
+}
 
 /** The store knows a flow by the hash of its state only: the state itself is a bearer of the flow. */
 function stateIdOf(state: string): string {
