@@ -124,7 +124,8 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
     const dcr = createDcrRegistry({ store: store.dcr, clock, sealer, settings: config.dcr });
     if (config.oauth.devAllowPrivateUpstreams) {
       log.warn(
-        "DEV MODE: PORTCULLIS_OAUTH_DEV_ALLOW_PRIVATE_UPSTREAMS is set, OAuth flows reach loopback and private addresses, over plain http too. Never use this in production.",
+        "DEV MODE: PORTCULLIS_OAUTH_DEV_ALLOW_PRIVATE_UPSTREAMS is set, OAuth flows reach loopback and private addresses, " +
+          "over plain http too. Never use this in production.",
       );
     }
     const http = {

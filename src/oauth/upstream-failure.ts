@@ -19,6 +19,8 @@ export async function upstreamCall<T>(call: () => Promise<T>, options: { unusabl
     const generic = error instanceof UnavailableError || (options.unusableAnswer === true && error instanceof FailedPreconditionError);
     if (!generic) throw error;
     const detail = error instanceof UnavailableError && error.detail !== undefined ? `${error.message}; ${error.detail}` : error.message;
-    throw error instanceof UnreachableError ? new UnreachableError(UPSTREAM_UNAVAILABLE, { detail }) : new UnavailableError(UPSTREAM_UNAVAILABLE, { detail });
+    // Whether the request left stays known: a flow is put back only when it did not.
+    const failure = error instanceof UnreachableError ? UnreachableError : UnavailableError;
+    throw new failure(UPSTREAM_UNAVAILABLE, { detail });
   }
 }

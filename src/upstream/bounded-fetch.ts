@@ -59,8 +59,9 @@ export async function boundedFetch(url: string, init: RequestInit, limits: HttpL
     // undici's errors quote the whole URL (credentials and query too): never kept as the cause.
     const code = networkCode(error);
     const failure = BEFORE_SENDING.has(code ?? "") ? UnreachableError : UnavailableError;
+    const name = error instanceof Error ? error.name : "unknown failure";
     throw new failure(`${where} could not be reached (${code ?? "network error"})`, {
-      detail: `${error instanceof Error ? error.name : "unknown failure"}${code === undefined ? "" : ` (${code})`} at ${endpointName(url)}${refusalOf(error)}`,
+      detail: `${name}${code === undefined ? "" : ` (${code})`} at ${endpointName(url)}${refusalOf(error)}`,
     });
   }
 }

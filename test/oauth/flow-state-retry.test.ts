@@ -24,12 +24,19 @@ const REDIRECT_URI = "http://127.0.0.1:9/oauth/callback";
 
 /** A Portcullis on each store backend, reaching the local provider (loopback, plain http) with the development flag. */
 const SERVERS = [
-  { backend: "embedded", start: async () => ({ server: await startInProcess({ PORTCULLIS_OAUTH_DEV_ALLOW_PRIVATE_UPSTREAMS: "true" }), dispose: async () => {} }) },
+  {
+    backend: "embedded",
+    start: async () => ({ server: await startInProcess({ PORTCULLIS_OAUTH_DEV_ALLOW_PRIVATE_UPSTREAMS: "true" }), dispose: async () => {} }),
+  },
   {
     backend: "redis",
     start: async () => {
       const { prefix, cleanup } = testRedisPrefix();
-      const server = await startInProcess({ PORTCULLIS_OAUTH_DEV_ALLOW_PRIVATE_UPSTREAMS: "true", REDIS_URL: TEST_REDIS_URL, PORTCULLIS_REDIS_PREFIX: prefix });
+      const server = await startInProcess({
+        PORTCULLIS_OAUTH_DEV_ALLOW_PRIVATE_UPSTREAMS: "true",
+        REDIS_URL: TEST_REDIS_URL,
+        PORTCULLIS_REDIS_PREFIX: prefix,
+      });
       return { server, dispose: cleanup };
     },
   },

@@ -70,7 +70,8 @@ describe("StartAuthorization against upstreams that are not on the public intern
     async (host) => {
       const listener = await target(httpService(200));
       const flow = createClients(production.url).oauthFlow;
-      const refused = await rejectionOf(flow.startAuthorization(startRequest(`https://${host}:${listener.port}`), bearer(await production.rootToken())));
+      const request = startRequest(`https://${host}:${listener.port}`);
+      const refused = await rejectionOf(flow.startAuthorization(request, bearer(await production.rootToken())));
       expect([refused.code, refused.rawMessage]).toEqual([Code.Unavailable, UPSTREAM_UNAVAILABLE]);
       expect(listener.connections()).toBe(0);
     },
