@@ -35,8 +35,11 @@ import { createDcrRegistry } from "./oauth/dcr-registry.js";
 import { jwksIdTokenVerifier } from "./oauth/id-token-verifier.js";
 import { createOAuthFlow } from "./oauth/oauth-flow.js";
 import { envelopeSealer, plainSealer } from "./oauth/secret-sealer.js";
+import { upstreamAllowList } from "./oauth/upstream-allow-list.js";
 import { Policy } from "./policy/policy.js";
 import { openStore } from "./store/open-store.js";
+import { upstreamAddressPolicy } from "./upstream/address-policy.js";
+import { guardedDispatcher } from "./upstream/guarded-dispatcher.js";
 import { IssuerDiscovery } from "./upstream/issuer-discovery.js";
 import { Authorization as EnvoyAuthorization } from "../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { AuthorizationService } from "../gen/portcullis/v1/authorization_pb.js";
@@ -119,11 +122,23 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
     };
     const sealer = config.dcr.encryptionKey === undefined ? plainSealer : envelopeSealer(config.dcr.encryptionKey);
     const dcr = createDcrRegistry({ store: store.dcr, clock, sealer, settings: config.dcr });
-    const http = { timeoutMs: config.oauth.httpTimeoutMs, maxBytes: config.oauth.httpMaxBytes };
+    if (config.oauth.devAllowPrivateUpstreams) {
+      log.warn(
+        "DEV MODE: PORTCULLIS_OAUTH_DEV_ALLOW_PRIVATE_UPSTREAMS is set, OAuth flows reach loopback and private addresses, " +
+          "over plain http too. Never use this in production.",
+      );
+    }
+    const http = {
+      timeoutMs: config.oauth.httpTimeoutMs,
+      maxBytes: config.oauth.httpMaxBytes,
+      dispatcher: guardedDispatcher(upstreamAddressPolicy(config.oauth.devAllowPrivateUpstreams)),
+    };
+    const discovery = new IssuerDiscovery(http, config.oauth.discoveryCacheMs, clock);
     const flow = createOAuthFlow({
       dcr,
       states: store.oauthStates,
-      discovery: new IssuerDiscovery(http, config.oauth.discoveryCacheMs, clock),
+      discovery,
+      allowList: upstreamAllowList(config.oauth.allowedIssuers, discovery),
       idTokens: jwksIdTokenVerifier(jwksKeySourcePool({ fetchLimits: http, clock, log }), clock, config.oauth.idTokenLeewayS),
       sealer,
       clock,
@@ -173,6 +188,7 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
       failure,
       async stop() {
         await listener.close(config.shutdownGraceMs);
+        await http.dispatcher.destroy();
         await store.close();
       },
     };

@@ -41,6 +41,8 @@ export interface ConfigFile {
     http_max_bytes?: number;
     discovery_cache_ms?: number;
     id_token_leeway_s?: number;
+    allowed_issuers?: unknown;
+    dev_allow_private_upstreams?: unknown;
   };
   envoy?: EnvoySettingsFile;
   protected_resource?: unknown;

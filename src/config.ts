@@ -16,6 +16,7 @@ import { InvalidArgumentError } from "./errors.js";
 import { DEFAULT_BUFFER_MAX_BYTES } from "./http/grpc-unary.js";
 import { DEFAULT_LISTENER_LIMITS, type ListenerLimits } from "./http/listener.js";
 import { protectedResourceMetadata, type ProtectedResourceMetadata } from "./http/protected-resource.js";
+import { parseAllowedIssuers } from "./oauth/upstream-allow-list.js";
 import type { PolicyConfig } from "./policy/policy.js";
 import { DEFAULT_LOCK_STALE_MS, MIN_LOCK_STALE_MS } from "./store/embedded/data-dir-lock.js";
 import { DEFAULT_REDIS_PREFIX } from "./store/redis/redis-keys.js";
@@ -54,6 +55,10 @@ export interface OAuthConfig {
   discoveryCacheMs: number;
   /** Clock skew tolerated on an ID token's exp, nbf and iat. */
   idTokenLeewayS: number;
+  /** Upstream issuers non-root callers may start flows against, each without a trailing slash. */
+  allowedIssuers: string[];
+  /** Development only: upstreams over plain http to loopback, and at loopback, private or link-local addresses. */
+  devAllowPrivateUpstreams: boolean;
 }
 
 /** How much a client may hold open before its requests are complete (src/http/listener.ts, grpc-unary.ts). */
@@ -187,6 +192,11 @@ export function loadConfig(env: Env): Config {
           pick<unknown>("PORTCULLIS_OAUTH_ID_TOKEN_LEEWAY_S", file.oauth?.id_token_leeway_s, String),
           true,
         ) ?? 30,
+      allowedIssuers: parseAllowedIssuers(
+        "oauth.allowed_issuers",
+        pick<unknown>("PORTCULLIS_OAUTH_ALLOWED_ISSUERS", file.oauth?.allowed_issuers, (raw) => raw.split(",")),
+      ),
+      devAllowPrivateUpstreams: flag("PORTCULLIS_OAUTH_DEV_ALLOW_PRIVATE_UPSTREAMS", file.oauth?.dev_allow_private_upstreams, false),
     },
     envoy: envoySettings(file.envoy, pick, flag),
     protectedResource: optional(

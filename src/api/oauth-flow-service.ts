@@ -1,6 +1,6 @@
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { requireRootOrScope } from "../admin/root-check.js";
+import { isRoot, requireRootOrScope } from "../admin/root-check.js";
 import type { Authenticator } from "../credentials/authenticator.js";
 import type { OAuthFlow } from "../oauth/oauth-flow.js";
 import { OAuthFlowService } from "../../gen/portcullis/v1/oauth_flow_pb.js";
@@ -12,7 +12,7 @@ export const OAUTH_FLOW_SCOPE = "oauth:flow";
 export function createOAuthFlowService(deps: { flow: OAuthFlow; authenticator: Authenticator }): ServiceImpl<typeof OAuthFlowService> {
   return {
     async startAuthorization(request, context) {
-      await requireRootOrScope(deps.authenticator, callerCredential(context), OAUTH_FLOW_SCOPE);
+      const caller = await requireRootOrScope(deps.authenticator, callerCredential(context), OAUTH_FLOW_SCOPE);
       const source = request.clientSource;
       const started = await deps.flow.start({
         upstreamIssuer: request.upstreamIssuer,
@@ -21,6 +21,7 @@ export function createOAuthFlowService(deps: { flow: OAuthFlow; authenticator: A
         redirectUri: request.redirectUri,
         scopes: request.scopes,
         resource: request.resource,
+        anyUpstream: isRoot(caller),
       });
       return { authorizationUrl: started.authorizationUrl, state: started.state, expiresAt: timestampFromMs(started.expiresAtMs) };
     },

@@ -3,7 +3,7 @@ import type { Clock } from "../clock.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
 import { checkedUri } from "../http/http-url.js";
 import type { OAuthFlowRecord, OAuthStateStore } from "../store/store.js";
-import type { HttpLimits } from "../upstream/bounded-fetch.js";
+import { UnreachableError, type HttpLimits } from "../upstream/bounded-fetch.js";
 import type { IssuerDiscovery } from "../upstream/issuer-discovery.js";
 import { checkedUpstreamIssuer, isUpstreamUrl } from "../upstream/upstream-url.js";
 import type { DcrKeyInput } from "./dcr-key.js";
@@ -13,6 +13,8 @@ import { codeChallengeS256, createCodeVerifier, randomToken } from "./pkce.js";
 import { checkedScopes } from "./scope-list.js";
 import type { SecretSealer } from "./secret-sealer.js";
 import { exchangeCode, resolveAuthMethod, type TokenResponse } from "./token-endpoint.js";
+import type { UpstreamAllowList } from "./upstream-allow-list.js";
+import { upstreamCall } from "./upstream-failure.js";
 
 export interface StaticClient {
   clientId: string;
@@ -28,6 +30,8 @@ export interface StartInput {
   redirectUri: string;
   scopes: readonly string[];
   resource: string;
+  /** A root caller may name any upstream; others only those of `oauth.allowed_issuers`. */
+  anyUpstream: boolean;
 }
 
 export interface StartResult {
@@ -46,6 +50,7 @@ export interface OAuthFlowDeps {
   dcr: DcrRegistry;
   states: OAuthStateStore;
   discovery: IssuerDiscovery;
+  allowList: UpstreamAllowList;
   idTokens: IdTokenVerifier;
   sealer: SecretSealer;
   clock: Clock;
@@ -66,7 +71,7 @@ export function createOAuthFlow(deps: OAuthFlowDeps) {
   const secretContext = (stateId: string, field: string) => `oauth-state:${stateId}#${field}`;
 
   /** Client and endpoints of the flow, from the DCR entry or from discovery. */
-  async function clientAndEndpoints(input: StartInput) {
+  async function clientAndEndpoints(input: StartInput, upstreamIssuer: string) {
     if ((input.dcrKey === undefined) === (input.client === undefined)) {
       throw new InvalidArgumentError("client_source", "give exactly one of dcr_key and client");
     }
@@ -75,24 +80,33 @@ export function createOAuthFlow(deps: OAuthFlowDeps) {
       if (input.redirectUri !== "" && input.redirectUri !== record.key.redirectUri) {
         throw new InvalidArgumentError("redirect_uri", "must equal the DCR key's redirect_uri (or be empty)");
       }
+      const endpoints = {
+        authorizationEndpoint: storedEndpoint("authorization_endpoint", record.authorizationEndpoint),
+        tokenEndpoint: storedEndpoint("token_endpoint", record.tokenEndpoint),
+      };
+      if (!input.anyUpstream) await deps.allowList.requireEndpointsOf(upstreamIssuer, endpoints);
       return {
         client: { clientId: record.clientId, clientSecret: record.clientSecret, tokenEndpointAuthMethod: record.tokenEndpointAuthMethod },
         dcrKey: record.key,
-        authorizationEndpoint: storedEndpoint("authorization_endpoint", record.authorizationEndpoint),
-        tokenEndpoint: storedEndpoint("token_endpoint", record.tokenEndpoint),
+        ...endpoints,
         redirectUri: record.key.redirectUri,
       };
     }
     const client = input.client!;
     if (client.clientId === "") throw new InvalidArgumentError("client.client_id", "is required");
-    const issuer = checkedUpstreamIssuer(input.upstreamIssuer);
+    if (upstreamIssuer === "") throw new InvalidArgumentError("upstream_issuer", "is required");
+    if (!input.anyUpstream) deps.allowList.requireIssuer(upstreamIssuer);
     return {
       client,
-      authorizationEndpoint: await deps.discovery.endpoint(issuer, "authorizationEndpoint"),
-      tokenEndpoint: await deps.discovery.endpoint(issuer, "tokenEndpoint"),
+      authorizationEndpoint: await discovered(upstreamIssuer, "authorizationEndpoint"),
+      tokenEndpoint: await discovered(upstreamIssuer, "tokenEndpoint"),
       redirectUri: checkedUri("redirect_uri", input.redirectUri),
     };
   }
+
+  /** An endpoint from the issuer's metadata; whatever goes wrong is one generic failure to the caller. */
+  const discovered = (issuer: string, name: "authorizationEndpoint" | "tokenEndpoint" | "jwksUri") =>
+    upstreamCall(() => deps.discovery.endpoint(issuer, name), { unusableAnswer: true });
 
   /** The secret to authenticate the code exchange with; see OAuthFlowRecord for why it is not stored. */
   async function clientSecretOf(flow: OAuthFlowRecord, given: string): Promise<string> {
@@ -129,14 +143,14 @@ export function createOAuthFlow(deps: OAuthFlowDeps) {
       const scopes = [...new Set(checkedScopes("scopes", input.scopes))];
       const resource = input.resource === "" ? "" : checkedUri("resource", input.resource);
       const openid = scopes.includes("openid");
-      const flow = await clientAndEndpoints(input);
-      const authMethod = resolveAuthMethod(flow.client.tokenEndpointAuthMethod, flow.client.clientSecret);
       const upstreamIssuer = input.upstreamIssuer === "" ? "" : checkedUpstreamIssuer(input.upstreamIssuer);
-      if (openid) {
-        if (upstreamIssuer === "") throw new InvalidArgumentError("upstream_issuer", "is required with the openid scope (to validate the ID token)");
-        // Without keys to check it, the ID token at the end could only be refused.
-        await deps.discovery.endpoint(upstreamIssuer, "jwksUri");
+      if (openid && upstreamIssuer === "") {
+        throw new InvalidArgumentError("upstream_issuer", "is required with the openid scope (to validate the ID token)");
       }
+      const flow = await clientAndEndpoints(input, upstreamIssuer);
+      const authMethod = resolveAuthMethod(flow.client.tokenEndpointAuthMethod, flow.client.clientSecret);
+      // Without keys to check it, the ID token at the end could only be refused.
+      if (openid) await discovered(upstreamIssuer, "jwksUri");
 
       const state = randomToken();
       const stateId = stateIdOf(state);
@@ -184,39 +198,53 @@ export function createOAuthFlow(deps: OAuthFlowDeps) {
         throw new InvalidArgumentError("code", `must be 1-${MAX_CODE_LENGTH} characters`);
       }
       const stateId = stateIdOf(input.state);
-      const consumed = await deps.states.consume(stateId, deps.clock());
-      if ("used" in consumed) throw new FailedPreconditionError("state_used: this authorization was completed already");
-      if ("unknown" in consumed) throw new NotFoundError("state_unknown: no pending authorization with this state (expired or never started)");
-      const flow = consumed.record;
-
+      // Everything the caller can get wrong is checked before the state is used up, so a retry can fix it.
+      const pending = await deps.states.find(stateId, deps.clock());
+      throwIfNotPending(pending);
+      const flow = pending.record;
       const clientSecret = await clientSecretOf(flow, input.clientSecret);
-      const tokens = await exchangeCode(
-        {
-          tokenEndpoint: flow.tokenEndpoint,
-          clientId: flow.clientId,
-          clientSecret,
-          authMethod: resolveAuthMethod(flow.tokenEndpointAuthMethod, clientSecret),
-          code: input.code,
-          redirectUri: flow.redirectUri,
-          codeVerifier: deps.sealer.open(flow.codeVerifier, secretContext(stateId, "code_verifier")),
-          resource: flow.resource,
-        },
-        deps.http,
-      );
+      const exchange = {
+        tokenEndpoint: flow.tokenEndpoint,
+        clientId: flow.clientId,
+        clientSecret,
+        authMethod: resolveAuthMethod(flow.tokenEndpointAuthMethod, clientSecret),
+        code: input.code,
+        redirectUri: flow.redirectUri,
+        codeVerifier: deps.sealer.open(flow.codeVerifier, secretContext(stateId, "code_verifier")),
+        resource: flow.resource,
+      };
+
+      // A flow is written once and never changed, so the consumed record is the one checked above.
+      const consumed = await deps.states.consume(stateId, deps.clock());
+      throwIfNotPending(consumed);
+      const tokens = await upstreamCall(() => exchangeCode(exchange, deps.http)).catch(async (error: unknown) => {
+        // The code never reached the token endpoint, so it is still good: the flow goes back for a retry.
+        // Once the request may have left, the code may be spent and a retry could only replay it.
+        if (error instanceof UnreachableError) {
+          // A store that cannot take the flow back leaves it used up; the upstream's failure is still the answer.
+          await deps.states.restore(stateId, consumed.claim, consumed.record, deps.clock()).catch(() => false);
+        }
+        throw error;
+      });
       if (flow.nonce === "") return { ...tokens, idToken: "", subject: "", redirectUri: flow.redirectUri };
       if (tokens.idToken === "") throw new FailedPreconditionError("id_token_invalid: the token endpoint returned no ID token");
-      const { subject } = await deps.idTokens.verify(tokens.idToken, {
-        issuer: flow.upstreamIssuer,
-        audience: flow.clientId,
-        nonce: flow.nonce,
-        jwksUri: await deps.discovery.endpoint(flow.upstreamIssuer, "jwksUri"),
-      });
+      const jwksUri = await discovered(flow.upstreamIssuer, "jwksUri");
+      const { subject } = await upstreamCall(() =>
+        deps.idTokens.verify(tokens.idToken, { issuer: flow.upstreamIssuer, audience: flow.clientId, nonce: flow.nonce, jwksUri }),
+      );
       return { ...tokens, subject, redirectUri: flow.redirectUri };
     },
   };
 }
 
 export type OAuthFlow = ReturnType<typeof createOAuthFlow>;
+
+function throwIfNotPending<Found extends { record: OAuthFlowRecord }>(
+  found: Found | { used: true } | { unknown: true },
+): asserts found is Found {
+  if ("used" in found) throw new FailedPreconditionError("state_used: this authorization was completed already");
+  if ("unknown" in found) throw new NotFoundError("state_unknown: no pending authorization with this state (expired or never started)");
+}
 
 /** The store knows a flow by the hash of its state only: the state itself is a bearer of the flow. */
 function stateIdOf(state: string): string {

@@ -41,9 +41,10 @@ const OAUTH_ERROR_CODE = /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,64}$/;
 
 /**
  * The authorization-code grant (RFC 6749 §4.1.3) with the PKCE verifier
- * (RFC 7636 §4.5). Refusals by the server are FailedPrecondition naming its
- * OAuth error code; its failures are Unavailable. Neither carries the
- * response body (error_description can echo request data).
+ * (RFC 7636 §4.5). Refusals by the server (an OAuth error answer) are
+ * FailedPrecondition naming its error code; any other failure is
+ * Unavailable (UnreachableError when the request never left). Neither
+ * carries the response body (error_description can echo request data).
  */
 export async function exchangeCode(exchange: CodeExchange, http: HttpLimits): Promise<TokenResponse> {
   const form = new URLSearchParams({
@@ -76,8 +77,11 @@ export async function exchangeCode(exchange: CodeExchange, http: HttpLimits): Pr
   if (response.status >= 500) throw new UnavailableError(`token endpoint (${where}) answered HTTP ${response.status}`);
   const body = jsonObject(response);
   if (response.status !== 200) {
-    const code = typeof body?.error === "string" && OAUTH_ERROR_CODE.test(body.error) ? body.error : `HTTP ${response.status}`;
-    throw new FailedPreconditionError(`token_exchange_rejected: the token endpoint refused the code (${code})`);
+    // Only an OAuth error answer (RFC 6749 §5.2) is a refusal; anything else is not a token endpoint working.
+    if (typeof body?.error !== "string" || !OAUTH_ERROR_CODE.test(body.error)) {
+      throw new UnavailableError(`token endpoint (${where}) answered HTTP ${response.status} without an OAuth error`);
+    }
+    throw new FailedPreconditionError(`token_exchange_rejected: the token endpoint refused the code (${body.error})`);
   }
   const text = (name: string) => (typeof body?.[name] === "string" ? (body[name] as string) : "");
   if (text("access_token") === "" || text("token_type") === "") {

@@ -1,10 +1,34 @@
+import { fetch, type Dispatcher, type RequestInit, type Response } from "undici";
 import { UnavailableError } from "../errors.js";
+import { AddressRefusedError } from "./guarded-dispatcher.js";
 
 /** Limits on every request to an upstream server (authorization server, identity provider). */
 export interface HttpLimits {
   timeoutMs: number;
   maxBytes: number;
+  /** Where connections are made; absent: undici's default, which dials whatever a name resolves to. */
+  dispatcher?: Dispatcher;
 }
+
+/**
+ * An upstream failure that happened before the request left this process
+ * (the connection was refused or never allowed, the name did not resolve):
+ * the server saw nothing, so whatever the request carried (an authorization
+ * code) is still unspent.
+ */
+export class UnreachableError extends UnavailableError {}
+
+/** Failure codes that only happen before a request is written. */
+const BEFORE_SENDING = new Set([
+  "UPSTREAM_ADDRESS_REFUSED",
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EADDRNOTAVAIL",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
 
 export interface BoundedResponse {
   status: number;
@@ -22,7 +46,7 @@ export async function boundedFetch(url: string, init: RequestInit, limits: HttpL
   const where = `${what} (${endpointName(url)})`;
   const signal = AbortSignal.timeout(limits.timeoutMs);
   try {
-    const response = await fetch(url, { ...init, signal });
+    const response = await fetch(url, { ...init, signal, dispatcher: limits.dispatcher });
     const declared = Number(response.headers.get("content-length") ?? 0);
     if (declared > limits.maxBytes) {
       await response.body?.cancel();
@@ -34,8 +58,10 @@ export async function boundedFetch(url: string, init: RequestInit, limits: HttpL
     if (signal.aborted) throw new UnavailableError(`${where} did not answer within ${limits.timeoutMs} ms`);
     // undici's errors quote the whole URL (credentials and query too): never kept as the cause.
     const code = networkCode(error);
-    throw new UnavailableError(`${where} could not be reached (${code ?? "network error"})`, {
-      detail: `${error instanceof Error ? error.name : "unknown failure"}${code === undefined ? "" : ` (${code})`} at ${endpointName(url)}`,
+    const failure = BEFORE_SENDING.has(code ?? "") ? UnreachableError : UnavailableError;
+    const name = error instanceof Error ? error.name : "unknown failure";
+    throw new failure(`${where} could not be reached (${code ?? "network error"})`, {
+      detail: `${name}${code === undefined ? "" : ` (${code})`} at ${endpointName(url)}${refusalOf(error)}`,
     });
   }
 }
@@ -92,6 +118,12 @@ async function readCapped(response: Response, maxBytes: number, where: string): 
     }
     chunks.push(value);
   }
+}
+
+/** Why the address guard refused the connection (its message names the address, never the URL). */
+function refusalOf(error: unknown): string {
+  const cause = (error as { cause?: unknown }).cause;
+  return cause instanceof AddressRefusedError ? `: ${cause.message}` : "";
 }
 
 /** The system error code (ECONNREFUSED, ENOTFOUND, …) behind a failed fetch, if there is one. */

@@ -4,9 +4,11 @@ import { parsedUrl } from "../http/http-url.js";
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 /**
- * Whether `value` may be contacted as an upstream authorization server:
- * https, or plain http to this machine only (RFC 8252 style local
- * development), where nothing crosses a network in clear.
+ * Whether `value` may name an upstream authorization server: https, or
+ * plain http to this machine only (local development), where nothing
+ * crosses a network in clear. This is the URL's shape alone; an OAuth flow's
+ * connections are further held to the address policy (address-policy.ts),
+ * which refuses plain http and loopback outside development.
  */
 export function isUpstreamUrl(value: string): boolean {
   const url = contactableUrl(value);
@@ -40,10 +42,15 @@ export function checkedUpstreamUrl(field: string, value: string): string {
   return value;
 }
 
-/** An issuer identifier (OIDC Discovery §3: no query, no fragment). */
+/** Whether `value` may name an upstream issuer (OIDC Discovery §3: no query, no fragment). */
+export function isUpstreamIssuer(value: string): boolean {
+  return isUpstreamUrl(value) && new URL(value).search === "";
+}
+
+/** An issuer identifier a caller gives; InvalidArgumentError, never echoing the value. */
 export function checkedUpstreamIssuer(value: string): string {
   if (value === "") throw new InvalidArgumentError("upstream_issuer", "is required");
-  if (!isUpstreamUrl(value) || new URL(value).search !== "") {
+  if (!isUpstreamIssuer(value)) {
     throw new InvalidArgumentError("upstream_issuer", "must be an https URL (http only to a loopback address) without query or fragment");
   }
   return value;

@@ -17,7 +17,34 @@ describe("DCR and OAuth settings", () => {
     const config = loadConfig({ REDIS_URL: "redis://127.0.0.1:6379", PORTCULLIS_REDIS_PREFIX: "{p}:" });
     expect(config.redis?.dcrPrefix).toBe("{p}:");
     expect(config.dcr).toEqual({ staleAfterMs: 90 * 24 * 3600 * 1000, encryptionKey: undefined, leaseTtlMs: 30_000, awaitMaxMs: 60_000, awaitPollMs: 100 });
-    expect(config.oauth).toEqual({ stateTtlMs: 600_000, httpTimeoutMs: 5000, httpMaxBytes: 1024 * 1024, discoveryCacheMs: 600_000, idTokenLeewayS: 30 });
+    expect(config.oauth).toEqual({
+      stateTtlMs: 600_000,
+      httpTimeoutMs: 5000,
+      httpMaxBytes: 1024 * 1024,
+      discoveryCacheMs: 600_000,
+      idTokenLeewayS: 30,
+      allowedIssuers: [],
+      devAllowPrivateUpstreams: false,
+    });
+  });
+
+  it("take the allowed upstream issuers from the file or, comma-separated, the environment, less one trailing slash", async () => {
+    const file = join(dir, "allowed-issuers.yaml");
+    await writeFile(file, "oauth:\n  allowed_issuers: [https://idp.example.com/, https://login.example.org/tenant]\n  dev_allow_private_upstreams: true\n");
+    expect(loadConfig({ PORTCULLIS_CONFIG: file }).oauth).toMatchObject({
+      allowedIssuers: ["https://idp.example.com", "https://login.example.org/tenant"],
+      devAllowPrivateUpstreams: true,
+    });
+    expect(
+      loadConfig({ PORTCULLIS_CONFIG: file, PORTCULLIS_OAUTH_ALLOWED_ISSUERS: "https://a.example.com, https://b.example.com/" }).oauth.allowedIssuers,
+    ).toEqual(["https://a.example.com", "https://b.example.com"]);
+  });
+
+  it("refuse an allowed issuer that is not an https URL, naming its place in the list", () => {
+    for (const value of ["https://idp.example.com,http://idp.example.com", "https://idp.example.com,https://idp.example.com/?tenant=1"]) {
+      expect(() => loadConfig({ PORTCULLIS_OAUTH_ALLOWED_ISSUERS: value })).toThrow(/^oauth\.allowed_issuers\[1\]: must be an https issuer URL/);
+    }
+    expect(() => loadConfig({ PORTCULLIS_OAUTH_DEV_ALLOW_PRIVATE_UPSTREAMS: "yes" })).toThrow(/PORTCULLIS_OAUTH_DEV_ALLOW_PRIVATE_UPSTREAMS/);
   });
 
   it("take ToolHive's DCR prefix and the other values from the environment", () => {

@@ -47,7 +47,15 @@ describe("loadConfig", () => {
       lastUsedIntervalMs: 60_000,
       shutdownGraceMs: 10_000,
       dcr: { staleAfterMs: 90 * 24 * 3600 * 1000, leaseTtlMs: 30_000, awaitMaxMs: 60_000, awaitPollMs: 100 },
-      oauth: { stateTtlMs: 600_000, httpTimeoutMs: 5000, httpMaxBytes: 1024 * 1024, discoveryCacheMs: 600_000, idTokenLeewayS: 30 },
+      oauth: {
+        stateTtlMs: 600_000,
+        httpTimeoutMs: 5000,
+        httpMaxBytes: 1024 * 1024,
+        discoveryCacheMs: 600_000,
+        idTokenLeewayS: 30,
+        allowedIssuers: [],
+        devAllowPrivateUpstreams: false,
+      },
       jwt: {
         issuers: [],
         teamTokens: { issuer: "portcullis", audience: "portcullis", ttlS: 365 * 24 * 3600, leewayS: 30 },

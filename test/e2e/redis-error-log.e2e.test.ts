@@ -20,7 +20,9 @@ describe("a server whose Redis answers writes with an error reply", () => {
   beforeAll(async () => {
     redis = await startOwnRedis();
     provider = await startOAuthProvider([{ clientId: "leak-check", clientSecret: FLOW_SECRET, authMethod: "client_secret_basic" }]);
-    server = await startPortcullisProcess({ env: { REDIS_URL: redis.url, PORTCULLIS_REDIS_TIMEOUT_MS: "1000" } });
+    server = await startPortcullisProcess({
+      env: { REDIS_URL: redis.url, PORTCULLIS_REDIS_TIMEOUT_MS: "1000", PORTCULLIS_OAUTH_DEV_ALLOW_PRIVATE_UPSTREAMS: "true" },
+    });
     raw = new Redis(redis.url);
   });
   afterAll(async () => {

@@ -43,8 +43,10 @@ describe("ID token checks of the authorization-code flow (OIDC Core 3.1.3.7)", (
 
   beforeAll(async () => {
     provider = await startOAuthProvider([CLIENT]);
-    server = await startInProcess({});
-    strict = await startInProcess({ PORTCULLIS_OAUTH_ID_TOKEN_LEEWAY_S: "0" });
+    // The local provider listens on loopback over plain http.
+    const dev = { PORTCULLIS_OAUTH_DEV_ALLOW_PRIVATE_UPSTREAMS: "true" };
+    server = await startInProcess(dev);
+    strict = await startInProcess({ ...dev, PORTCULLIS_OAUTH_ID_TOKEN_LEEWAY_S: "0" });
   });
   afterAll(async () => {
     await server?.stop();

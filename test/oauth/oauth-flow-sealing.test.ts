@@ -17,7 +17,11 @@ describe("a pending flow in the store of a deployment with an encryption key", (
   beforeAll(async () => {
     provider = await startOAuthProvider([CLIENT]);
     dataDir = await mkdtemp(join(tmpdir(), "pcl-flow-sealing-"));
-    server = await startInProcess({ PORTCULLIS_DATA_DIR: dataDir, PORTCULLIS_DCR_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64") });
+    server = await startInProcess({
+      PORTCULLIS_DATA_DIR: dataDir,
+      PORTCULLIS_DCR_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64"),
+      PORTCULLIS_OAUTH_DEV_ALLOW_PRIVATE_UPSTREAMS: "true",
+    });
   });
   afterAll(async () => {
     await server?.stop();

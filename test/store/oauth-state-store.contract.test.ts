@@ -69,8 +69,63 @@ describe.each([
     const id = freshId();
     const record = flow(60_000);
     await backend.store.oauthStates.insert(id, record);
-    expect(await backend.store.oauthStates.consume(id, Date.now())).toEqual({ record });
+    expect(await backend.store.oauthStates.consume(id, Date.now())).toEqual({ record, claim: expect.any(String) });
     expect(await backend.store.oauthStates.consume(id, Date.now())).toEqual({ used: true });
+  });
+
+  it("show a flow without using it up", async () => {
+    const id = freshId();
+    const record = flow(60_000);
+    expect(await backend.store.oauthStates.find(id, Date.now())).toEqual({ unknown: true });
+    await backend.store.oauthStates.insert(id, record);
+    expect(await backend.store.oauthStates.find(id, Date.now())).toEqual({ record });
+    expect(await backend.store.oauthStates.find(id, Date.now())).toEqual({ record });
+    expect(await backend.store.oauthStates.consume(id, Date.now())).toMatchObject({ record });
+    expect(await backend.store.oauthStates.find(id, Date.now())).toEqual({ used: true });
+  });
+
+  it("take a consumed flow back for its consumer only, once, and hand it out again", async () => {
+    const id = freshId();
+    const record = flow(60_000);
+    await backend.store.oauthStates.insert(id, record);
+    const first = await backend.store.oauthStates.consume(id, Date.now());
+    if (!("claim" in first)) throw new Error("the flow was not handed out");
+    expect(await backend.store.oauthStates.restore(id, "another-consumption", record, Date.now())).toBe(false);
+    expect(await backend.store.oauthStates.find(id, Date.now())).toEqual({ used: true });
+    expect(await backend.store.oauthStates.restore(id, first.claim, record, Date.now())).toBe(true);
+    expect(await backend.store.oauthStates.restore(id, first.claim, record, Date.now())).toBe(false);
+    expect(await backend.store.oauthStates.consume(id, Date.now())).toEqual({ record, claim: expect.any(String) });
+    expect(await backend.store.oauthStates.restore(id, first.claim, record, Date.now())).toBe(false);
+  });
+
+  it("hand a flow put back to exactly one of many concurrent consumers again", async () => {
+    const id = freshId();
+    const record = flow(60_000);
+    await backend.store.oauthStates.insert(id, record);
+    const consumeAll = () => Promise.all(Array.from({ length: 10 }, () => backend.store.oauthStates.consume(id, Date.now())));
+    const winners = (await consumeAll()).filter((result) => "claim" in result);
+    expect(winners).toHaveLength(1);
+    await backend.store.oauthStates.restore(id, winners[0]!.claim, record, Date.now());
+    expect((await consumeAll()).filter((result) => "claim" in result)).toHaveLength(1);
+  });
+
+  it("give a flow put back only the lifetime it had left, and none once it expired", async () => {
+    const id = freshId();
+    const record = flow(300);
+    await backend.store.oauthStates.insert(id, record);
+    const consumed = await backend.store.oauthStates.consume(id, Date.now());
+    if (!("claim" in consumed)) throw new Error("the flow was not handed out");
+    expect(await backend.store.oauthStates.restore(id, consumed.claim, record, Date.now())).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await backend.store.oauthStates.consume(id, Date.now())).toEqual({ unknown: true });
+
+    const late = freshId();
+    await backend.store.oauthStates.insert(late, flow(100));
+    const lateConsumption = await backend.store.oauthStates.consume(late, Date.now());
+    if (!("claim" in lateConsumption)) throw new Error("the flow was not handed out");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await backend.store.oauthStates.restore(late, lateConsumption.claim, flow(100), Date.now())).toBe(false);
+    expect(await backend.store.oauthStates.find(late, Date.now())).toEqual({ unknown: true });
   });
 
   it("hand a flow to exactly one of many concurrent consumers", async () => {

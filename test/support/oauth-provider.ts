@@ -23,8 +23,13 @@ export interface OAuthProvider {
   idTokenClaims?: JWTPayload;
   /** Every token request's client authentication as the provider saw it. */
   readonly tokenRequests: { clientId: string; via: ProviderClient["authMethod"] }[];
+  /** Discovery metadata members besides issuer and jwks_uri, served as they are at each request. */
+  readonly metadata: Record<string, unknown>;
   /** Follows an authorization URL as a browser whose user consents; the redirect's code and state. */
   authorize(authorizationUrl: string): Promise<{ code: string; state: string; redirectUri: string }>;
+  /** Stops listening (connections are refused) until `resume`, which listens on the same port again; codes issued stay valid. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -119,6 +124,7 @@ export async function startOAuthProvider(clients: ProviderClient[]): Promise<OAu
   const provider: OAuthProvider = {
     issuer: idp.issuer,
     tokenRequests,
+    metadata: idp.extraMetadata,
     async authorize(authorizationUrl) {
       const response = await fetch(authorizationUrl, { redirect: "manual" });
       const location = response.headers.get("location");
@@ -130,6 +136,8 @@ export async function startOAuthProvider(clients: ProviderClient[]): Promise<OAu
         redirectUri: `${redirect.origin}${redirect.pathname}`,
       };
     },
+    pause: () => idp.stop(),
+    resume: () => idp.start(),
     close: () => idp.stop(),
   };
   return provider;

@@ -1,22 +1,13 @@
-import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import { toConnectError } from "../../src/api/error-mapping.js";
 import { UnavailableError } from "../../src/errors.js";
 import { boundedFetch } from "../../src/upstream/bounded-fetch.js";
 import { captureLog } from "../support/captured-log.js";
+import { closedPort } from "../support/probe-targets.js";
 
 const LIMITS = { timeoutMs: 2000, maxBytes: 1024 };
 const PASSWORD = "hunter2-in-the-url";
 const QUERY_SECRET = "api-key-in-the-query";
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function failureOf(url: string): Promise<UnavailableError> {
   const failure = await boundedFetch(url, {}, LIMITS, "JWKS").then(

@@ -59,7 +59,9 @@ export type StartAuthorizationRequest = Message<"portcullis.v1.StartAuthorizatio
   /**
    * The upstream authorization server's issuer. Its OIDC discovery document
    * supplies the endpoints of an OAuthClient and the JWKS for ID tokens.
-   * Required with client, and whenever scopes include "openid".
+   * Required with client, whenever scopes include "openid", and for callers
+   * without a root credential, who may only name an issuer of
+   * oauth.allowed_issuers (PermissionDenied upstream_issuer_not_allowed).
    *
    * @generated from field: string upstream_issuer = 1;
    */
@@ -164,7 +166,8 @@ export type CompleteAuthorizationRequest = Message<"portcullis.v1.CompleteAuthor
    * The client secret of a flow started with an OAuthClient that has one
    * (required then: Portcullis does not keep it between the calls); empty
    * for public clients and DCR flows. A missing or unexpected secret answers
-   * InvalidArgument, and the state is used up all the same.
+   * InvalidArgument and leaves the state pending, so the call can be repeated
+   * with the right secret.
    *
    * @generated from field: string client_secret = 3;
    */

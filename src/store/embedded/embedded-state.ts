@@ -6,8 +6,12 @@ export interface EmbeddedDcrEntry {
   evictAt?: number;
 }
 
-/** A pending OAuth flow, or the marker of a consumed one kept until the flow would have expired. */
-export type EmbeddedOAuthState = { record: OAuthFlowRecord } | { consumedUntil: number };
+/**
+ * A pending OAuth flow, or the marker of a consumed one kept until the flow
+ * would have expired, naming the consumption (absent in files written before
+ * flows could be put back).
+ */
+export type EmbeddedOAuthState = { record: OAuthFlowRecord } | { consumedUntil: number; claim?: string };
 
 /**
  * The embedded store in memory. Records are kept in Maps, never in plain
