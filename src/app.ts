@@ -66,6 +66,7 @@ const ENVOY_CHECK_READ_MAX_BYTES = 1024 * 1024;
 
 /** Wires configuration into a running server. */
 export async function startPortcullis(config: Config, log: Logger, clock: Clock = systemClock): Promise<RunningPortcullis> {
+  for (const warning of config.warnings) log.warn(`config: ${warning}`);
   const policy = new Policy(config.policy);
   const observability = createObservability(
     { metricsEnabled: config.metricsEnabled, adminServices: [TokenAdminService] },

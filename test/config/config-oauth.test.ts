@@ -13,11 +13,19 @@ describe("DCR and OAuth settings", () => {
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
   });
-  it("default to 90-day staleness, 10-minute flows, a 30 s ID token leeway, plain secrets and the main Redis prefix", () => {
+  it("default to 90-day staleness, 10-minute flows, a 30 s ID token leeway, plain secrets, no allowed issuers and the main Redis prefix", () => {
     const config = loadConfig({ REDIS_URL: "redis://127.0.0.1:6379", PORTCULLIS_REDIS_PREFIX: "{p}:" });
     expect(config.redis?.dcrPrefix).toBe("{p}:");
     expect(config.dcr).toEqual({ staleAfterMs: 90 * 24 * 3600 * 1000, encryptionKey: undefined, leaseTtlMs: 30_000, awaitMaxMs: 60_000, awaitPollMs: 100 });
-    expect(config.oauth).toEqual({ stateTtlMs: 600_000, httpTimeoutMs: 5000, httpMaxBytes: 1024 * 1024, discoveryCacheMs: 600_000, idTokenLeewayS: 30 });
+    expect(config.oauth).toEqual({
+      stateTtlMs: 600_000,
+      httpTimeoutMs: 5000,
+      httpMaxBytes: 1024 * 1024,
+      discoveryCacheMs: 600_000,
+      idTokenLeewayS: 30,
+      allowedIssuers: [],
+      devAllowPrivateUpstreams: false,
+    });
   });
 
   it("take ToolHive's DCR prefix and the other values from the environment", () => {
