@@ -1,5 +1,5 @@
 import type { Static, TSchema } from "@sinclair/typebox";
-import { Ajv, type ErrorObject } from "ajv";
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { closest, distance } from "fastest-levenshtein";
 import { InvalidArgumentError } from "../errors.js";
 import { ANNOTATION_KEYWORDS } from "./schema-kit.js";
@@ -24,14 +24,30 @@ const TYPE_NAMES: Record<string, string> = {
  * may be a root token or a password.
  */
 export function schemaChecker<S extends TSchema>(schema: S, root = "") {
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false });
-  ajv.addVocabulary([...ANNOTATION_KEYWORDS]);
-  const validate = ajv.compile(schema);
+  const validate = compiled(schema);
   return (value: unknown, label: PathLabel = (path) => path): Static<S> => {
     if (validate(value)) return value as Static<S>;
     const { path, detail } = describe(reported(validate.errors ?? []), root);
     throw new InvalidArgumentError(label(path), detail);
   };
+}
+
+/**
+ * Compiling the whole file's schema takes Ajv a few hundred milliseconds, and
+ * schemas are constants: each is compiled once per process and kept with it.
+ */
+const compiledSchemas = new WeakMap<TSchema, ValidateFunction>();
+
+function compiled(schema: TSchema): ValidateFunction {
+  let validate = compiledSchemas.get(schema);
+  if (validate === undefined) {
+    // Optimizing the generated code would double the compile time of a check made once per start.
+    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, code: { optimize: false } });
+    ajv.addVocabulary([...ANNOTATION_KEYWORDS]);
+    validate = ajv.compile(schema);
+    compiledSchemas.set(schema, validate);
+  }
+  return validate;
 }
 
 /** The closest of `known` to `name`, when it is close enough to be a likely misspelling. */

@@ -51,7 +51,7 @@ type Optionals<P extends TProperties> = { [K in keyof P]: TOptional<P[K]> };
 export function section<O extends TProperties, R extends TProperties = {}>(about: string | Setting, optional: O, required?: R) {
   const properties = Object.fromEntries(Object.entries(optional).map(([key, schema]) => [key, Type.Optional(schema)])) as Optionals<O>;
   const setting = typeof about === "string" ? { description: about } : about;
-  return Type.Object({ ...properties, ...(required ?? ({} as R)) }, { ...annotations(setting), additionalProperties: false });
+  return Type.Object({ ...(required ?? ({} as R)), ...properties }, { ...annotations(setting), additionalProperties: false });
 }
 
 export const text = (setting: Setting) => Type.String({ minLength: 1, ...annotations(setting, "must be a non-empty string") });
