@@ -1,4 +1,5 @@
 import { rootTokens, type RootTokenConfig } from "./admin/root-token-settings.js";
+import { ADMIN_CLI_VARIABLES } from "./cli/admin-cli-variables.js";
 import { configFileSchema, TOP_LEVEL_DEFAULTS, type ConfigFile } from "./config/config-schema.js";
 import { envSettings, overlayEnvironment, unknownVariableWarnings, type Env } from "./config/env-settings.js";
 import { readConfigFile } from "./config/read-config-file.js";
@@ -89,6 +90,10 @@ function resolve(file: ConfigFile, env: Env, knownVariables: string[]): Config {
     protectedResource:
       file.protected_resource === undefined ? undefined : protectedResourceMetadata("protected_resource", file.protected_resource),
     metricsEnabled: metricsEnabled(file.metrics),
-    warnings: [...jwtWarnings(jwt), ...oauthWarnings(oauth), ...unknownVariableWarnings(env, ["PORTCULLIS_CONFIG", ...knownVariables])],
+    warnings: [
+      ...jwtWarnings(jwt),
+      ...oauthWarnings(oauth),
+      ...unknownVariableWarnings(env, ["PORTCULLIS_CONFIG", ...Object.values(ADMIN_CLI_VARIABLES), ...knownVariables]),
+    ],
   };
 }
