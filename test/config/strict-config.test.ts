@@ -92,7 +92,7 @@ describe("a configuration file with a key or value the schema does not know", ()
     expect(stderr.trim().split("\n")).toHaveLength(1);
     expect(stderr + stdout).not.toMatch(/\n\s+at /);
     expect(stdout).not.toContain("portcullis listening");
-  }, 60_000);
+  }, 90_000);
 });
 
 describe("values from the environment", () => {
