@@ -69,6 +69,7 @@ const ENVOY_CHECK_READ_MAX_BYTES = 1024 * 1024;
 
 /** Wires configuration into a running server. */
 export async function startPortcullis(config: Config, log: Logger, clock: Clock = systemClock): Promise<RunningPortcullis> {
+  for (const warning of config.warnings) log.warn(`config: ${warning}`);
   const policy = new Policy(config.policy);
   const observability = createObservability(
     { metricsEnabled: config.metricsEnabled, adminServices: [TokenAdminService] },
@@ -122,12 +123,6 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
     };
     const sealer = config.dcr.encryptionKey === undefined ? plainSealer : envelopeSealer(config.dcr.encryptionKey);
     const dcr = createDcrRegistry({ store: store.dcr, clock, sealer, settings: config.dcr });
-    if (config.oauth.devAllowPrivateUpstreams) {
-      log.warn(
-        "DEV MODE: PORTCULLIS_OAUTH_DEV_ALLOW_PRIVATE_UPSTREAMS is set, OAuth flows reach loopback and private addresses, " +
-          "over plain http too. Never use this in production.",
-      );
-    }
     const http = {
       timeoutMs: config.oauth.httpTimeoutMs,
       maxBytes: config.oauth.httpMaxBytes,

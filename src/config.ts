@@ -1,71 +1,23 @@
-import { readConfigFile, type ConfigFile } from "./config-file.js";
-import {
-  checkedRootTokens,
-  json,
-  optional,
-  parseEncryptionKey,
-  parseListen,
-  parseYamlQuietly,
-  positiveInt,
-  strictFlag,
-  wholeNumber,
-} from "./config-values.js";
-import { parseJwtConfig, type JwtConfig } from "./credentials/jwt/issuer-config.js";
+import { rootTokens, type RootTokenConfig } from "./admin/root-token-settings.js";
+import { ADMIN_CLI_VARIABLES } from "./cli/admin-cli-variables.js";
+import { configFileSchema, TOP_LEVEL_DEFAULTS, type ConfigFile } from "./config/config-schema.js";
+import { envSettings, overlayEnvironment, unknownVariableWarnings, type Env } from "./config/env-settings.js";
+import { readConfigFile } from "./config/read-config-file.js";
+import { schemaChecker } from "./config/schema-check.js";
+import { isOn } from "./config/schema-kit.js";
+import { parseListen } from "./config-values.js";
+import { jwtWarnings, parseJwtConfig, type JwtConfig } from "./credentials/jwt/issuer-config.js";
 import { envoySettings, type EnvoySettings } from "./envoy/envoy-settings.js";
 import { InvalidArgumentError } from "./errors.js";
-import { DEFAULT_BUFFER_MAX_BYTES } from "./http/grpc-unary.js";
-import { DEFAULT_LISTENER_LIMITS, type ListenerLimits } from "./http/listener.js";
+import { httpLimits, type HttpLimitsConfig } from "./http/http-settings.js";
 import { protectedResourceMetadata, type ProtectedResourceMetadata } from "./http/protected-resource.js";
-import { parseAllowedIssuers } from "./oauth/upstream-allow-list.js";
+import { metricsEnabled } from "./observability/metrics-settings.js";
+import { dcrConfig, oauthConfig, oauthWarnings, type DcrConfig, type OAuthConfig } from "./oauth/oauth-settings.js";
 import type { PolicyConfig } from "./policy/policy.js";
-import { DEFAULT_LOCK_STALE_MS, MIN_LOCK_STALE_MS } from "./store/embedded/data-dir-lock.js";
-import { DEFAULT_REDIS_PREFIX } from "./store/redis/redis-keys.js";
+import { DEFAULT_LOCK_STALE_MS } from "./store/embedded/data-dir-lock.js";
+import { redisConfig, type RedisConfig } from "./store/redis/redis-settings.js";
 
-export interface RootTokenConfig {
-  token: string;
-  name: string;
-}
-
-export interface RedisConfig {
-  url: string;
-  username?: string;
-  password?: string;
-  prefix: string;
-  /** Prefix of DCR entries; ToolHive's (`thv:auth:{<ns>:<name>}:`) to share them with it. */
-  dcrPrefix: string;
-  commandTimeoutMs: number;
-}
-
-export interface DcrConfig {
-  /** Entries older than this come back marked stale. */
-  staleAfterMs: number;
-  /** AES-256 key sealing the secrets of DCR entries and pending flows; absent: stored plain, as ToolHive does. */
-  encryptionKey?: Buffer;
-  leaseTtlMs: number;
-  awaitMaxMs: number;
-  awaitPollMs: number;
-}
-
-export interface OAuthConfig {
-  stateTtlMs: number;
-  /** Upper bound for one request to an upstream authorization server. */
-  httpTimeoutMs: number;
-  /** Largest response body accepted from an upstream authorization server. */
-  httpMaxBytes: number;
-  discoveryCacheMs: number;
-  /** Clock skew tolerated on an ID token's exp, nbf and iat. */
-  idTokenLeewayS: number;
-  /** Upstream issuers non-root callers may start flows against, each without a trailing slash. */
-  allowedIssuers: string[];
-  /** Development only: upstreams over plain http to loopback, and at loopback, private or link-local addresses. */
-  devAllowPrivateUpstreams: boolean;
-}
-
-/** How much a client may hold open before its requests are complete (src/http/listener.ts, grpc-unary.ts). */
-export interface HttpLimitsConfig extends ListenerLimits {
-  /** Memory the lean gRPC path holds for request bodies at once, across every stream. */
-  requestBufferMaxBytes: number;
-}
+export type { DcrConfig, HttpLimitsConfig, OAuthConfig, RedisConfig, RootTokenConfig };
 
 export interface Config {
   listen: { host: string; port: number };
@@ -90,120 +42,58 @@ export interface Config {
   protectedResource?: ProtectedResourceMetadata;
   /** Serve Prometheus metrics at GET /metrics. */
   metricsEnabled: boolean;
+  /** Settings that work but deserve a look (unchecked audiences, dev flags, unknown variables); logged at every start. */
+  warnings: string[];
 }
-
-type Env = Record<string, string | undefined>;
 
 /**
  * Settings come from the file named by PORTCULLIS_CONFIG, then environment
- * variables, which win. Every setting has both; README lists them.
+ * variables, which win. Both go through the one schema (src/config/config-schema.ts):
+ * an unknown key, or a value of the wrong kind, stops the start with the key's path.
  */
 export function loadConfig(env: Env): Config {
-  const file: ConfigFile = env.PORTCULLIS_CONFIG ? readConfigFile(env.PORTCULLIS_CONFIG) : {};
-  const pick = <T>(envName: string, fromFile: T | undefined, parse: (raw: string) => T): T | undefined => {
-    const raw = env[envName];
-    return raw !== undefined && raw !== "" ? parse(raw) : fromFile;
-  };
-  const redisUrl = pick("REDIS_URL", file.redis?.url, String);
-  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
-    throw new InvalidArgumentError("REDIS_URL", "must start with redis:// or rediss://");
+  const settings = envSettings(configFileSchema);
+  const file = env.PORTCULLIS_CONFIG ? readConfigFile(env.PORTCULLIS_CONFIG) : {};
+  const { document, label } = overlayEnvironment(file, settings, env);
+  try {
+    return resolve(schemaChecker(configFileSchema)(document, label), env, settings.map((setting) => setting.name));
+  } catch (error) {
+    // Resolvers name the file's paths; a value from a variable is named by the variable.
+    if (error instanceof InvalidArgumentError && label(error.field) !== error.field) {
+      throw new InvalidArgumentError(label(error.field), error.detail);
+    }
+    throw error;
   }
-  if (file.root_tokens !== undefined && !Array.isArray(file.root_tokens)) {
-    throw new InvalidArgumentError("root_tokens", "must be a list of {token, name} mappings");
-  }
-  const redisPrefix = pick("PORTCULLIS_REDIS_PREFIX", file.redis?.prefix, String) ?? DEFAULT_REDIS_PREFIX;
-  // File values are checked too: a zero or negative timeout would fail open.
-  const positive = (envName: string, fromFile: number | undefined, fallback: number) =>
-    positiveInt(envName)(pick(envName, fromFile, Number) ?? fallback);
-  const flag = (envName: string, fromFile: unknown, fallback: boolean) =>
-    strictFlag(envName)(pick<unknown>(envName, fromFile, String) ?? fallback);
-  const encryptionKey = pick("PORTCULLIS_DCR_ENCRYPTION_KEY", file.dcr?.encryption_key, String);
-  const dataDirLockStaleMs = positive("PORTCULLIS_DATA_DIR_LOCK_STALE_MS", file.data_dir_lock_stale_ms, DEFAULT_LOCK_STALE_MS);
-  if (dataDirLockStaleMs < MIN_LOCK_STALE_MS) {
-    throw new InvalidArgumentError("PORTCULLIS_DATA_DIR_LOCK_STALE_MS", `must be at least ${MIN_LOCK_STALE_MS}`);
-  }
-  const envRootTokens = pick("PORTCULLIS_ROOT_TOKENS", undefined, (raw) =>
-    raw.split(",").map((token, index) => ({ token: token.trim(), name: `env-root-${index + 1}` })),
-  );
-  return {
-    listen: parseListen(pick("PORTCULLIS_LISTEN", file.listen, String) ?? "127.0.0.1:8080"),
-    http: {
-      maxConcurrentStreams: positive(
-        "PORTCULLIS_HTTP_MAX_CONCURRENT_STREAMS",
-        file.http?.max_concurrent_streams,
-        DEFAULT_LISTENER_LIMITS.maxConcurrentStreams,
-      ),
-      requestReadTimeoutMs: positive(
-        "PORTCULLIS_HTTP_REQUEST_READ_TIMEOUT_MS",
-        file.http?.request_read_timeout_ms,
-        DEFAULT_LISTENER_LIMITS.requestReadTimeoutMs,
-      ),
-      requestBufferMaxBytes: positive("PORTCULLIS_HTTP_REQUEST_BUFFER_MAX_BYTES", file.http?.request_buffer_max_bytes, DEFAULT_BUFFER_MAX_BYTES),
-    },
-    dataDir: pick("PORTCULLIS_DATA_DIR", file.data_dir, String) ?? "./data",
-    dataDirLockStaleMs,
-    redis:
-      redisUrl === undefined
-        ? undefined
-        : {
-            url: redisUrl,
-            username: pick("REDIS_USERNAME", file.redis?.username, String),
-            password: pick("REDIS_PASSWORD", file.redis?.password, String),
-            prefix: redisPrefix,
-            dcrPrefix: pick("PORTCULLIS_DCR_REDIS_PREFIX", file.redis?.dcr_prefix, String) ?? redisPrefix,
-            commandTimeoutMs: positive("PORTCULLIS_REDIS_TIMEOUT_MS", file.redis?.command_timeout_ms, 2000),
-          },
-    tokenPepper: pick("PORTCULLIS_TOKEN_PEPPER", file.token_pepper, String),
-    rootTokens: checkedRootTokens([
-      ...(file.root_tokens ?? []).map((entry, index) => ({ token: entry.token, name: entry.name ?? `config-root-${index + 1}` })),
-      ...(envRootTokens ?? []),
-    ]),
-    tokenFile: pick("PORTCULLIS_TOKEN_FILE", file.token_file, String),
-    policy: pick("PORTCULLIS_POLICY", file.policy, (raw) => parseYamlQuietly(raw, "PORTCULLIS_POLICY") as PolicyConfig) ?? {},
-    jwt: parseJwtConfig({
-      issuers: pick("PORTCULLIS_JWT_ISSUERS", file.jwt?.issuers, json("PORTCULLIS_JWT_ISSUERS")),
-      request_issuers: pick("PORTCULLIS_JWT_REQUEST_ISSUERS", file.jwt?.request_issuers, json("PORTCULLIS_JWT_REQUEST_ISSUERS")),
-      team_tokens: {
-        issuer: pick("PORTCULLIS_TEAM_TOKEN_ISSUER", file.jwt?.team_tokens?.issuer, String),
-        audience: pick("PORTCULLIS_TEAM_TOKEN_AUDIENCE", file.jwt?.team_tokens?.audience, String),
-        ttl_s: pick("PORTCULLIS_TEAM_TOKEN_TTL_S", file.jwt?.team_tokens?.ttl_s, positiveInt("PORTCULLIS_TEAM_TOKEN_TTL_S")),
-        leeway_s: pick("PORTCULLIS_TEAM_TOKEN_LEEWAY_S", file.jwt?.team_tokens?.leeway_s, Number),
-      },
-    }),
-    devAllowAll: flag("PORTCULLIS_DEV_ALLOW_ALL", file.dev_allow_all, false),
-    logLevel: pick("PORTCULLIS_LOG_LEVEL", file.log_level, String) ?? "info",
-    lastUsedIntervalMs: positive("PORTCULLIS_LAST_USED_INTERVAL_MS", file.last_used_interval_ms, 60_000),
-    shutdownGraceMs: positive("PORTCULLIS_SHUTDOWN_GRACE_MS", file.shutdown_grace_ms, 10_000),
-    dcr: {
-      staleAfterMs: positive("PORTCULLIS_DCR_STALE_AFTER_S", file.dcr?.stale_after_s, 90 * 24 * 3600) * 1000,
-      encryptionKey: encryptionKey === undefined ? undefined : parseEncryptionKey(encryptionKey),
-      leaseTtlMs: positive("PORTCULLIS_DCR_LEASE_TTL_MS", file.dcr?.lease_ttl_ms, 30_000),
-      awaitMaxMs: positive("PORTCULLIS_DCR_AWAIT_MAX_MS", file.dcr?.await_max_ms, 60_000),
-      awaitPollMs: positive("PORTCULLIS_DCR_AWAIT_POLL_MS", file.dcr?.await_poll_ms, 100),
-    },
-    oauth: {
-      stateTtlMs: positive("PORTCULLIS_OAUTH_STATE_TTL_MS", file.oauth?.state_ttl_ms, 600_000),
-      httpTimeoutMs: positive("PORTCULLIS_OAUTH_HTTP_TIMEOUT_MS", file.oauth?.http_timeout_ms, 5000),
-      httpMaxBytes: positive("PORTCULLIS_OAUTH_HTTP_MAX_BYTES", file.oauth?.http_max_bytes, 1024 * 1024),
-      discoveryCacheMs: positive("PORTCULLIS_OAUTH_DISCOVERY_CACHE_MS", file.oauth?.discovery_cache_ms, 600_000),
-      idTokenLeewayS:
-        wholeNumber(
-          "PORTCULLIS_OAUTH_ID_TOKEN_LEEWAY_S",
-          pick<unknown>("PORTCULLIS_OAUTH_ID_TOKEN_LEEWAY_S", file.oauth?.id_token_leeway_s, String),
-          true,
-        ) ?? 30,
-      allowedIssuers: parseAllowedIssuers(
-        "oauth.allowed_issuers",
-        pick<unknown>("PORTCULLIS_OAUTH_ALLOWED_ISSUERS", file.oauth?.allowed_issuers, (raw) => raw.split(",")),
-      ),
-      devAllowPrivateUpstreams: flag("PORTCULLIS_OAUTH_DEV_ALLOW_PRIVATE_UPSTREAMS", file.oauth?.dev_allow_private_upstreams, false),
-    },
-    envoy: envoySettings(file.envoy, pick, flag),
-    protectedResource: optional(
-      pick("PORTCULLIS_PROTECTED_RESOURCE", file.protected_resource, (raw) => parseYamlQuietly(raw, "PORTCULLIS_PROTECTED_RESOURCE")),
-      (value) => protectedResourceMetadata("protected_resource", value),
-    ),
-    metricsEnabled: flag("PORTCULLIS_METRICS_ENABLED", file.metrics?.enabled, true),
-  };
 }
 
+function resolve(file: ConfigFile, env: Env, knownVariables: string[]): Config {
+  const jwt = parseJwtConfig(file.jwt);
+  const oauth = oauthConfig(file.oauth);
+  return {
+    listen: parseListen("listen", file.listen ?? TOP_LEVEL_DEFAULTS.listen),
+    http: httpLimits(file.http),
+    dataDir: file.data_dir ?? TOP_LEVEL_DEFAULTS.data_dir,
+    dataDirLockStaleMs: file.data_dir_lock_stale_ms ?? DEFAULT_LOCK_STALE_MS,
+    redis: redisConfig(file.redis),
+    tokenPepper: file.token_pepper,
+    rootTokens: rootTokens(file.root_tokens),
+    tokenFile: file.token_file,
+    policy: file.policy ?? {},
+    jwt,
+    devAllowAll: isOn(file.dev_allow_all, false),
+    logLevel: file.log_level ?? TOP_LEVEL_DEFAULTS.log_level,
+    lastUsedIntervalMs: file.last_used_interval_ms ?? TOP_LEVEL_DEFAULTS.last_used_interval_ms,
+    shutdownGraceMs: file.shutdown_grace_ms ?? TOP_LEVEL_DEFAULTS.shutdown_grace_ms,
+    dcr: dcrConfig(file.dcr),
+    oauth,
+    envoy: envoySettings(file.envoy),
+    protectedResource:
+      file.protected_resource === undefined ? undefined : protectedResourceMetadata("protected_resource", file.protected_resource),
+    metricsEnabled: metricsEnabled(file.metrics),
+    warnings: [
+      ...jwtWarnings(jwt),
+      ...oauthWarnings(oauth),
+      ...unknownVariableWarnings(env, ["PORTCULLIS_CONFIG", ...Object.values(ADMIN_CLI_VARIABLES), ...knownVariables]),
+    ],
+  };
+}

@@ -9,7 +9,10 @@ export abstract class PortcullisError extends Error {
 
 export class InvalidArgumentError extends PortcullisError {
   readonly code = "invalid_argument";
-  constructor(readonly field: string, detail: string) {
+  constructor(
+    readonly field: string,
+    readonly detail: string,
+  ) {
     super(`${field}: ${detail}`);
   }
 }

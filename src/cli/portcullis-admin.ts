@@ -11,6 +11,7 @@ import {
   RevokeTokenResponseSchema,
   TokenAdminService,
 } from "../../gen/portcullis/v1/token_admin_pb.js";
+import { ADMIN_CLI_VARIABLES } from "./admin-cli-variables.js";
 
 const USAGE = `Usage: npm run -s admin -- [options] <command>
 
@@ -38,9 +39,9 @@ function parseTtl(text: string): { seconds: bigint } {
 }
 
 function readToken(token: string | undefined, file: string | undefined, env: NodeJS.ProcessEnv): string {
-  const given = token ?? env.PORTCULLIS_ADMIN_TOKEN;
+  const given = token ?? env[ADMIN_CLI_VARIABLES.token];
   if (given !== undefined && given !== "") return given;
-  const path = file ?? env.PORTCULLIS_ADMIN_TOKEN_FILE ?? "./data/root.token";
+  const path = file ?? env[ADMIN_CLI_VARIABLES.tokenFile] ?? "./data/root.token";
   try {
     return readFileSync(path, "utf8").trim();
   } catch (error) {
@@ -79,7 +80,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     throw new UsageError(needsArgument ? `${command} needs an argument` : `${command} takes no argument`);
   }
 
-  const transport = createGrpcTransport({ baseUrl: values.url ?? env.PORTCULLIS_URL ?? "http://127.0.0.1:8080" });
+  const transport = createGrpcTransport({ baseUrl: values.url ?? env[ADMIN_CLI_VARIABLES.url] ?? "http://127.0.0.1:8080" });
   const admin = createClient(TokenAdminService, transport);
   const token = readToken(values.token, values["token-file"], env);
   const call = { headers: { authorization: `Bearer ${token}` } };

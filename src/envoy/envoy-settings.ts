@@ -1,3 +1,5 @@
+import type { Static } from "@sinclair/typebox";
+import { isOn, section, switchSetting, text } from "../config/schema-kit.js";
 import { InvalidArgumentError } from "../errors.js";
 import type { ChallengeSettings } from "../http/bearer-challenge.js";
 import { httpUrl } from "../http/http-url.js";
@@ -22,59 +24,72 @@ export interface EnvoySettings extends ChallengeSettings {
   omitForbiddenChallenge: boolean;
 }
 
-/** The `envoy:` section of the configuration file. */
-export interface EnvoySettingsFile {
-  identity_headers?: {
-    subject?: string;
-    token_id?: string;
-    scopes?: string;
-    libraries?: string;
-    credential_type?: string;
-    issuer?: string;
-  };
-  remove_authorization?: boolean;
-  realm?: string;
-  resource_metadata_url?: string;
-  omit_forbidden_challenge?: boolean;
-}
+const DEFAULT_HEADERS = {
+  subject: "x-auth-subject",
+  token_id: "x-auth-token-id",
+  scopes: "x-auth-scopes",
+  libraries: "x-auth-libraries",
+  credential_type: "x-auth-credential-type",
+  issuer: "x-auth-issuer",
+};
+const DEFAULT_REALM = "portcullis";
 
-/** Reads one setting: environment variable first, then the file, parsed by `parse`. */
-export type SettingPicker = <T>(envName: string, fromFile: T | undefined, parse: (raw: string) => T) => T | undefined;
+const identityHeader = (key: keyof typeof DEFAULT_HEADERS, env: string, what: string) =>
+  text({ env, default: DEFAULT_HEADERS[key], description: `request header carrying the ${what} to the upstream` });
 
-/** Reads one switch: environment variable first, then the file, then `fallback`; anything but true/false/1/0 is refused. */
-export type FlagPicker = (envName: string, fromFile: unknown, fallback: boolean) => boolean;
+export const envoySchema = section("Envoy ext_authz (`Check`): identity headers and challenges.", {
+  identity_headers: section("Names of the headers that carry the verified identity to the upstream.", {
+    subject: identityHeader("subject", "PORTCULLIS_ENVOY_SUBJECT_HEADER", "subject"),
+    token_id: identityHeader("token_id", "PORTCULLIS_ENVOY_TOKEN_ID_HEADER", "token id"),
+    scopes: identityHeader("scopes", "PORTCULLIS_ENVOY_SCOPES_HEADER", "granted scopes"),
+    libraries: identityHeader("libraries", "PORTCULLIS_ENVOY_LIBRARIES_HEADER", "libraries"),
+    credential_type: identityHeader("credential_type", "PORTCULLIS_ENVOY_CREDENTIAL_TYPE_HEADER", "credential type"),
+    issuer: identityHeader("issuer", "PORTCULLIS_ENVOY_ISSUER_HEADER", "issuer alias of a JWT"),
+  }),
+  remove_authorization: switchSetting({
+    env: "PORTCULLIS_ENVOY_REMOVE_AUTHORIZATION",
+    default: false,
+    description: "strip the client's Authorization header before the request reaches the upstream",
+  }),
+  realm: text({ env: "PORTCULLIS_ENVOY_REALM", default: DEFAULT_REALM, description: "realm of the WWW-Authenticate challenge" }),
+  resource_metadata_url: text({
+    env: "PORTCULLIS_ENVOY_RESOURCE_METADATA_URL",
+    defaultText: "none",
+    description: "`resource_metadata` URL named in challenges (RFC 9728)",
+  }),
+  omit_forbidden_challenge: switchSetting({
+    env: "PORTCULLIS_ENVOY_OMIT_FORBIDDEN_CHALLENGE",
+    default: false,
+    description: "leave WWW-Authenticate off 403s, for clients that take any challenge as \"log in again\"",
+  }),
+});
 
 const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
 // Envoy will not let ext_authz set these, or Portcullis relies on them staying as the client sent them.
 const RESERVED_HEADERS = new Set(["authorization", "host", "content-length", "transfer-encoding", "te", "connection"]);
 
-export function envoySettings(file: EnvoySettingsFile | undefined, pick: SettingPicker, flag: FlagPicker): EnvoySettings {
-  const header = (envName: string, fromFile: string | undefined, fallback: string) =>
-    headerName(envName, pick(envName, fromFile, String) ?? fallback);
+export function envoySettings(file: Static<typeof envoySchema> = {}): EnvoySettings {
+  const headers = { ...DEFAULT_HEADERS, ...file.identity_headers };
+  const header = (key: keyof typeof DEFAULT_HEADERS) => headerName(`envoy.identity_headers.${key}`, headers[key]);
   const identityHeaders: IdentityHeaders = {
-    subject: header("PORTCULLIS_ENVOY_SUBJECT_HEADER", file?.identity_headers?.subject, "x-auth-subject"),
-    tokenId: header("PORTCULLIS_ENVOY_TOKEN_ID_HEADER", file?.identity_headers?.token_id, "x-auth-token-id"),
-    scopes: header("PORTCULLIS_ENVOY_SCOPES_HEADER", file?.identity_headers?.scopes, "x-auth-scopes"),
-    libraries: header("PORTCULLIS_ENVOY_LIBRARIES_HEADER", file?.identity_headers?.libraries, "x-auth-libraries"),
-    credentialType: header(
-      "PORTCULLIS_ENVOY_CREDENTIAL_TYPE_HEADER",
-      file?.identity_headers?.credential_type,
-      "x-auth-credential-type",
-    ),
-    issuer: header("PORTCULLIS_ENVOY_ISSUER_HEADER", file?.identity_headers?.issuer, "x-auth-issuer"),
+    subject: header("subject"),
+    tokenId: header("token_id"),
+    scopes: header("scopes"),
+    libraries: header("libraries"),
+    credentialType: header("credential_type"),
+    issuer: header("issuer"),
   };
   const names = Object.values(identityHeaders);
   if (new Set(names).size !== names.length) {
     throw new InvalidArgumentError("envoy.identity_headers", `the ${names.length} identity headers need different names`);
   }
-  const resourceMetadataUrl = pick("PORTCULLIS_ENVOY_RESOURCE_METADATA_URL", file?.resource_metadata_url, String);
   return {
     identityHeaders,
-    removeAuthorization: flag("PORTCULLIS_ENVOY_REMOVE_AUTHORIZATION", file?.remove_authorization, false),
-    realm: quotable("PORTCULLIS_ENVOY_REALM", pick("PORTCULLIS_ENVOY_REALM", file?.realm, String) ?? "portcullis"),
+    removeAuthorization: isOn(file.remove_authorization, false),
+    realm: quotable("envoy.realm", file.realm ?? DEFAULT_REALM),
     resourceMetadataUrl:
-      resourceMetadataUrl === undefined ? undefined : httpUrl("PORTCULLIS_ENVOY_RESOURCE_METADATA_URL", resourceMetadataUrl),
-    omitForbiddenChallenge: flag("PORTCULLIS_ENVOY_OMIT_FORBIDDEN_CHALLENGE", file?.omit_forbidden_challenge, false),
+      file.resource_metadata_url === undefined ? undefined : httpUrl("envoy.resource_metadata_url", file.resource_metadata_url),
+    omitForbiddenChallenge: isOn(file.omit_forbidden_challenge, false),
   };
 }
 
@@ -87,7 +102,7 @@ function headerName(field: string, value: string): string {
 
 function quotable(field: string, value: string): string {
   // eslint-disable-next-line no-control-regex
-  if (value === "" || /[\x00-\x1f\x7f"\\]/.test(value)) {
+  if (/[\x00-\x1f\x7f"\\]/.test(value)) {
     throw new InvalidArgumentError(field, "must be non-empty, without quotes, backslashes or control characters");
   }
   return value;

@@ -1,49 +1,52 @@
-import { InvalidArgumentError } from "../errors.js";
+import { Type, type Static } from "@sinclair/typebox";
+import { section } from "../config/schema-kit.js";
 import { httpUrl } from "./http-url.js";
 import type { RequestHandler } from "./listener.js";
 
-/** RFC 9728 protected-resource metadata, written as served (snake_case). */
-export type ProtectedResourceMetadata = { resource: string } & Record<string, string | string[] | boolean>;
-
 const WELL_KNOWN = "/.well-known/oauth-protected-resource";
 
-// RFC 9728 §2 parameters, by JSON type; anything else is a typo and refused.
-const URL_FIELDS = new Set(["resource", "jwks_uri", "resource_documentation", "resource_policy_uri", "resource_tos_uri"]);
-const STRING_FIELDS = new Set(["resource_name"]);
-const URL_LIST_FIELDS = new Set(["authorization_servers"]);
-const STRING_LIST_FIELDS = new Set([
-  "scopes_supported",
-  "bearer_methods_supported",
-  "resource_signing_alg_values_supported",
-  "authorization_details_types_supported",
-  "dpop_signing_alg_values_supported",
-]);
-const BOOLEAN_FIELDS = new Set(["tls_client_certificate_bound_access_tokens", "dpop_bound_access_tokens_required"]);
+const urlField = (description: string) => Type.String({ description, "x-message": "must be a URL" });
+const stringList = (description: string) => Type.Array(Type.String(), { description, "x-message": "must be a list of strings" });
 
-/** Checks the `protected_resource` setting; `resource` is required. */
-export function protectedResourceMetadata(field: string, value: unknown): ProtectedResourceMetadata {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new InvalidArgumentError(field, "must be a mapping");
-  const entries = Object.entries(value as Record<string, unknown>);
-  for (const [name, entry] of entries) {
-    const where = `${field}.${name}`;
-    if (URL_FIELDS.has(name)) {
-      if (typeof entry !== "string") throw new InvalidArgumentError(where, "must be a URL");
-      httpUrl(where, entry);
-    } else if (STRING_FIELDS.has(name)) {
-      if (typeof entry !== "string") throw new InvalidArgumentError(where, "must be a string");
-    } else if (URL_LIST_FIELDS.has(name) || STRING_LIST_FIELDS.has(name)) {
-      if (!Array.isArray(entry) || !entry.every((item) => typeof item === "string")) {
-        throw new InvalidArgumentError(where, "must be a list of strings");
-      }
-      if (URL_LIST_FIELDS.has(name)) entry.forEach((item: string, index) => httpUrl(`${where}[${index}]`, item));
-    } else if (BOOLEAN_FIELDS.has(name)) {
-      if (typeof entry !== "boolean") throw new InvalidArgumentError(where, "must be true or false");
-    } else {
-      throw new InvalidArgumentError(where, "is not an RFC 9728 metadata parameter");
-    }
+/** RFC 9728 §2 parameters, by JSON type; anything else is a typo and refused. */
+export const protectedResourceSchema = section(
+  {
+    env: "PORTCULLIS_PROTECTED_RESOURCE",
+    envFormat: "yaml",
+    defaultText: "none: not served",
+    description: "RFC 9728 protected-resource metadata served at `/.well-known/oauth-protected-resource` (the variable holds YAML or JSON)",
+  },
+  {
+    jwks_uri: urlField("URL of the resource's JWK set"),
+    resource_documentation: urlField("URL of human-readable documentation"),
+    resource_policy_uri: urlField("URL of the resource's policy"),
+    resource_tos_uri: urlField("URL of the resource's terms of service"),
+    resource_name: Type.String({ description: "human-readable name", "x-message": "must be a string" }),
+    authorization_servers: stringList("issuer URLs of the authorization servers"),
+    scopes_supported: stringList("scopes the resource knows"),
+    bearer_methods_supported: stringList("ways a bearer token may be sent"),
+    resource_signing_alg_values_supported: stringList("JWS algorithms of signed responses"),
+    authorization_details_types_supported: stringList("RFC 9396 authorization details types"),
+    dpop_signing_alg_values_supported: stringList("JWS algorithms for DPoP proofs"),
+    tls_client_certificate_bound_access_tokens: Type.Boolean({ description: "RFC 8705 certificate-bound tokens", "x-message": "must be true or false" }),
+    dpop_bound_access_tokens_required: Type.Boolean({ description: "DPoP-bound tokens required", "x-message": "must be true or false" }),
+  },
+  { resource: urlField("the resource's identifier, an http(s) URL") },
+);
+
+/** RFC 9728 protected-resource metadata, written as served (snake_case). */
+export type ProtectedResourceMetadata = Static<typeof protectedResourceSchema>;
+
+const URL_FIELDS = ["resource", "jwks_uri", "resource_documentation", "resource_policy_uri", "resource_tos_uri"] as const;
+
+/** Checks the URLs of the `protected_resource` setting, whose shape the schema has checked. */
+export function protectedResourceMetadata(field: string, value: ProtectedResourceMetadata): ProtectedResourceMetadata {
+  for (const name of URL_FIELDS) {
+    const url = value[name];
+    if (url !== undefined) httpUrl(`${field}.${name}`, url);
   }
-  if (!("resource" in value)) throw new InvalidArgumentError(`${field}.resource`, "is required");
-  return value as ProtectedResourceMetadata;
+  value.authorization_servers?.forEach((item, index) => httpUrl(`${field}.authorization_servers[${index}]`, item));
+  return value;
 }
 
 /**

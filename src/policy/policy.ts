@@ -1,33 +1,10 @@
 import { InvalidArgumentError } from "../errors.js";
-import { checkPolicyShape } from "./policy-shape.js";
+import { checkPolicyShape, type PolicyConfig, type PolicyRuleConfig } from "./policy-schema.js";
 import { readHost } from "./host.js";
 import { readPath } from "./path.js";
 import { parseResource, toolNameProblem, type Resource } from "./resource.js";
 
-/** A rule as written in the configuration file. */
-export interface PolicyRuleConfig {
-  name?: string;
-  /** Exact resource, e.g. "GET /health" or "tool:get_health". */
-  resource?: string;
-  /** Exact path; combine with `methods`/`host`. */
-  path?: string;
-  /** Path prefix on segment boundaries: "/api/kafka" covers "/api/kafka/x", not "/api/kafkax". */
-  path_prefix?: string;
-  methods?: string[];
-  host?: string;
-  /** Tool name, or "*" for every tool. */
-  tool?: string;
-  scope?: string;
-  public?: boolean;
-  /** A credential may pass here once only (per-request tokens, see JWT credentials). */
-  single_use?: boolean;
-}
-
-export interface PolicyConfig {
-  rules?: PolicyRuleConfig[];
-  /** Scope for resources no rule covers; without it they are denied (no_policy). */
-  default_scope?: string;
-}
+export type { PolicyConfig, PolicyRuleConfig };
 
 /** What a matched rule asks of the request. */
 export interface Requirement {

@@ -13,7 +13,7 @@ describe("DCR and OAuth settings", () => {
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
   });
-  it("default to 90-day staleness, 10-minute flows, a 30 s ID token leeway, plain secrets and the main Redis prefix", () => {
+  it("default to 90-day staleness, 10-minute flows, a 30 s ID token leeway, plain secrets, no allowed issuers and the main Redis prefix", () => {
     const config = loadConfig({ REDIS_URL: "redis://127.0.0.1:6379", PORTCULLIS_REDIS_PREFIX: "{p}:" });
     expect(config.redis?.dcrPrefix).toBe("{p}:");
     expect(config.dcr).toEqual({ staleAfterMs: 90 * 24 * 3600 * 1000, encryptionKey: undefined, leaseTtlMs: 30_000, awaitMaxMs: 60_000, awaitPollMs: 100 });
@@ -42,7 +42,7 @@ describe("DCR and OAuth settings", () => {
 
   it("refuse an allowed issuer that is not an https URL, naming its place in the list", () => {
     for (const value of ["https://idp.example.com,http://idp.example.com", "https://idp.example.com,https://idp.example.com/?tenant=1"]) {
-      expect(() => loadConfig({ PORTCULLIS_OAUTH_ALLOWED_ISSUERS: value })).toThrow(/^oauth\.allowed_issuers\[1\]: must be an https issuer URL/);
+      expect(() => loadConfig({ PORTCULLIS_OAUTH_ALLOWED_ISSUERS: value })).toThrow(/^PORTCULLIS_OAUTH_ALLOWED_ISSUERS\[1\]: must be an https issuer URL/);
     }
     expect(() => loadConfig({ PORTCULLIS_OAUTH_DEV_ALLOW_PRIVATE_UPSTREAMS: "yes" })).toThrow(/PORTCULLIS_OAUTH_DEV_ALLOW_PRIVATE_UPSTREAMS/);
   });

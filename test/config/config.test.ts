@@ -34,7 +34,12 @@ describe("loadConfig", () => {
   it("uses the documented defaults when nothing is set", () => {
     expect(loadConfig({})).toEqual({
       listen: { host: "127.0.0.1", port: 8080 },
-      http: { maxConcurrentStreams: 128, requestReadTimeoutMs: 10_000, requestBufferMaxBytes: 64 * 1024 * 1024 },
+      http: {
+        maxConcurrentStreams: 128,
+        requestReadTimeoutMs: 10_000,
+        requestBufferMaxBytes: 64 * 1024 * 1024,
+        requestBufferMaxBytesPerConnection: 4 * 1024 * 1024,
+      },
       dataDir: "./data",
       dataDirLockStaleMs: 10_000,
       redis: undefined,
@@ -46,7 +51,7 @@ describe("loadConfig", () => {
       logLevel: "info",
       lastUsedIntervalMs: 60_000,
       shutdownGraceMs: 10_000,
-      dcr: { staleAfterMs: 90 * 24 * 3600 * 1000, leaseTtlMs: 30_000, awaitMaxMs: 60_000, awaitPollMs: 100 },
+      dcr: { staleAfterMs: 90 * 24 * 3600 * 1000, encryptionKey: undefined, leaseTtlMs: 30_000, awaitMaxMs: 60_000, awaitPollMs: 100 },
       oauth: {
         stateTtlMs: 600_000,
         httpTimeoutMs: 5000,
@@ -73,8 +78,11 @@ describe("loadConfig", () => {
         removeAuthorization: false,
         realm: "portcullis",
         omitForbiddenChallenge: false,
+        resourceMetadataUrl: undefined,
       },
+      protectedResource: undefined,
       metricsEnabled: true,
+      warnings: [],
     });
   });
 
@@ -164,29 +172,30 @@ metrics: { enabled: false }
     ["a zero timeout", { REDIS_URL: "redis://x", PORTCULLIS_REDIS_TIMEOUT_MS: "0" }, "PORTCULLIS_REDIS_TIMEOUT_MS"],
     ["a fractional interval", { PORTCULLIS_LAST_USED_INTERVAL_MS: "1.5" }, "PORTCULLIS_LAST_USED_INTERVAL_MS"],
     ["a lock stale time below the 2 s floor", { PORTCULLIS_DATA_DIR_LOCK_STALE_MS: "1999" }, "PORTCULLIS_DATA_DIR_LOCK_STALE_MS"],
-    ["a lock stale time in the file below the floor", { PORTCULLIS_CONFIG: configFile("data_dir_lock_stale_ms: 500\n") }, "PORTCULLIS_DATA_DIR_LOCK_STALE_MS"],
+    ["a lock stale time in the file below the floor", { PORTCULLIS_CONFIG: configFile("data_dir_lock_stale_ms: 500\n") }, "data_dir_lock_stale_ms"],
     ["a grace period that is no number", { PORTCULLIS_SHUTDOWN_GRACE_MS: "soon" }, "PORTCULLIS_SHUTDOWN_GRACE_MS"],
-    ["a short root token", { PORTCULLIS_ROOT_TOKENS: "short-root" }, "root_tokens[0]"],
-    ["an empty root token in the list", { PORTCULLIS_ROOT_TOKENS: `${ROOT_A},` }, "root_tokens[1]"],
+    ["a short root token", { PORTCULLIS_ROOT_TOKENS: "short-root" }, "PORTCULLIS_ROOT_TOKENS[0]"],
+    ["an empty root token in the list", { PORTCULLIS_ROOT_TOKENS: `${ROOT_A},` }, "PORTCULLIS_ROOT_TOKENS[1]"],
+    ["a short root token in the file", { PORTCULLIS_CONFIG: configFile('root_tokens: [{ token: "short" }]\n') }, "root_tokens[0].token"],
     ["a missing configuration file", { PORTCULLIS_CONFIG: "/nonexistent/portcullis.yaml" }, "PORTCULLIS_CONFIG"],
     ["a configuration file that is a list", { PORTCULLIS_CONFIG: configFile("- a\n- b\n") }, "PORTCULLIS_CONFIG"],
     ["root_tokens that are no list", { PORTCULLIS_CONFIG: configFile(`root_tokens: "${ROOT_A}"\n`) }, "root_tokens"],
     ["a policy variable that is no YAML", { PORTCULLIS_POLICY: "rules: [" }, "PORTCULLIS_POLICY"],
     ["a metrics switch that is neither true nor false", { PORTCULLIS_METRICS_ENABLED: "off" }, "PORTCULLIS_METRICS_ENABLED"],
-    ["a metrics switch in the file that is text", { PORTCULLIS_CONFIG: configFile('metrics: { enabled: "no" }\n') }, "PORTCULLIS_METRICS_ENABLED"],
-    ["dev_allow_all: no in the file (text, not false)", { PORTCULLIS_CONFIG: configFile("dev_allow_all: no\n") }, "PORTCULLIS_DEV_ALLOW_ALL"],
-    ["dev_allow_all: off in the file", { PORTCULLIS_CONFIG: configFile("dev_allow_all: off\n") }, "PORTCULLIS_DEV_ALLOW_ALL"],
-    ["a dev_allow_all number other than 0 or 1", { PORTCULLIS_CONFIG: configFile("dev_allow_all: 2\n") }, "PORTCULLIS_DEV_ALLOW_ALL"],
+    ["a metrics switch in the file that is text", { PORTCULLIS_CONFIG: configFile('metrics: { enabled: "no" }\n') }, "metrics.enabled"],
+    ["dev_allow_all: no in the file (text, not false)", { PORTCULLIS_CONFIG: configFile("dev_allow_all: no\n") }, "dev_allow_all"],
+    ["dev_allow_all: off in the file", { PORTCULLIS_CONFIG: configFile("dev_allow_all: off\n") }, "dev_allow_all"],
+    ["a dev_allow_all number other than 0 or 1", { PORTCULLIS_CONFIG: configFile("dev_allow_all: 2\n") }, "dev_allow_all"],
     ["a dev-allow-all variable that is neither true nor false", { PORTCULLIS_DEV_ALLOW_ALL: "yes" }, "PORTCULLIS_DEV_ALLOW_ALL"],
-    ["an Envoy switch in the file that is text", { PORTCULLIS_CONFIG: configFile("envoy: { remove_authorization: no }\n") }, "PORTCULLIS_ENVOY_REMOVE_AUTHORIZATION"],
+    ["an Envoy switch in the file that is text", { PORTCULLIS_CONFIG: configFile("envoy: { remove_authorization: no }\n") }, "envoy.remove_authorization"],
     ["an Envoy switch variable that is neither true nor false", { PORTCULLIS_ENVOY_REMOVE_AUTHORIZATION: "on" }, "PORTCULLIS_ENVOY_REMOVE_AUTHORIZATION"],
     [
       "a challenge switch in the file that is text",
       { PORTCULLIS_CONFIG: configFile("envoy: { omit_forbidden_challenge: off }\n") },
-      "PORTCULLIS_ENVOY_OMIT_FORBIDDEN_CHALLENGE",
+      "envoy.omit_forbidden_challenge",
     ],
     ["a challenge switch variable that is neither true nor false", { PORTCULLIS_ENVOY_OMIT_FORBIDDEN_CHALLENGE: "no" }, "PORTCULLIS_ENVOY_OMIT_FORBIDDEN_CHALLENGE"],
-  ])("refuses %s, naming the setting", (_case, env, field) => {
+  ])("refuses %s, naming the setting as it was written (file key or variable)", (_case, env, field) => {
     expect(refusal(env).field).toBe(field);
   });
 

@@ -61,7 +61,7 @@ describe("Envoy and protected-resource settings", () => {
     [{ PORTCULLIS_ENVOY_RESOURCE_METADATA_URL: "/relative" }, /must be an absolute http\(s\) URL/],
     [{ PORTCULLIS_PROTECTED_RESOURCE: "authorization_servers: [https://a]" }, /protected_resource.resource: is required/],
     [{ PORTCULLIS_PROTECTED_RESOURCE: "{resource: 'ftp://x'}" }, /protected_resource.resource: must be an absolute http\(s\) URL/],
-    [{ PORTCULLIS_PROTECTED_RESOURCE: "{resource: 'https://x', scope_supported: [a]}" }, /scope_supported: is not an RFC 9728 metadata parameter/],
+    [{ PORTCULLIS_PROTECTED_RESOURCE: "{resource: 'https://x', scope_supported: [a]}" }, /scope_supported: unknown key \(did you mean scopes_supported\?\)/],
     [{ PORTCULLIS_PROTECTED_RESOURCE: "{resource: 'https://x', authorization_servers: 'https://a'}" }, /must be a list of strings/],
   ])("refuse %o", (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);

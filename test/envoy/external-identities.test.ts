@@ -38,7 +38,7 @@ describe("external identities never pose as Portcullis's own", () => {
       config: {
         jwt: {
           issuers: [{ issuer: idp.issuer, alias: "corp-idp", audiences: [AUDIENCE] }],
-          request_issuers: [{ issuer: ORCHESTRATOR, jwk: orchestratorKey.publicJwk }],
+          request_issuers: [{ issuer: ORCHESTRATOR, jwk: orchestratorKey.publicJwk, audiences: "any" }],
         },
       },
     });

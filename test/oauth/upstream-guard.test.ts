@@ -61,8 +61,8 @@ describe("StartAuthorization against upstreams that are not on the public intern
     const flow = createClients(development.url).oauthFlow;
     const started = await flow.startAuthorization(startRequest(provider.issuer), bearer(await development.rootToken()));
     expect(new URL(started.authorizationUrl).origin).toBe(provider.issuer);
-    expect(development.output()).toContain("DEV MODE: PORTCULLIS_OAUTH_DEV_ALLOW_PRIVATE_UPSTREAMS is set");
-    expect(production.output()).not.toContain("DEV MODE");
+    expect(development.output()).toContain("oauth.dev_allow_private_upstreams is on");
+    expect(production.output()).not.toContain("dev_allow_private_upstreams is on");
   });
 
   it.each(["localhost", "127.0.0.1", "[::1]", "[::ffff:127.0.0.1]"])(

@@ -66,7 +66,7 @@ export class JwtIssuers {
   config(): object {
     return {
       issuers: [{ issuer: this.idp.issuer, alias: JWT_ISSUER_ALIAS, audiences: [JWT_AUDIENCE], libraries_claim: "libs" }],
-      request_issuers: [{ issuer: REQUEST_ISSUER, jwk: this.keys.request.publicJwk, max_lifetime_s: 600 }],
+      request_issuers: [{ issuer: REQUEST_ISSUER, jwk: this.keys.request.publicJwk, audiences: "any", max_lifetime_s: 600 }],
     };
   }
 

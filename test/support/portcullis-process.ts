@@ -23,20 +23,39 @@ export interface StartOptions {
   dataDir?: string;
 }
 
-/** Starts `src/main.ts` as its own process on a free port and waits until it listens. */
-export async function startPortcullisProcess(options: StartOptions = {}): Promise<PortcullisProcess> {
-  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "portcullis-test-")));
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+function spawnPortcullis(dataDir: string, env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: REPO,
     env: {
       PATH: process.env.PATH ?? "",
       PORTCULLIS_LISTEN: "127.0.0.1:0",
       PORTCULLIS_DATA_DIR: dataDir,
       PORTCULLIS_LOG_LEVEL: "debug",
-      ...options.env,
+      ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
+}
+
+/** Runs `src/main.ts` with settings it is expected to refuse: its exit code and what it wrote to stderr. */
+export async function failedStart(env: Record<string, string>): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  const dataDir = await mkdtemp(join(tmpdir(), "portcullis-test-"));
+  const child = spawnPortcullis(dataDir, env);
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  const code = await new Promise<number | null>((resolve) => child.once("exit", (exitCode) => resolve(exitCode)));
+  clearTimeout(timer);
+  await rm(dataDir, { recursive: true, force: true });
+  return { code, stderr, stdout };
+}
+
+/** Starts `src/main.ts` as its own process on a free port and waits until it listens. */
+export async function startPortcullisProcess(options: StartOptions = {}): Promise<PortcullisProcess> {
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "portcullis-test-")));
+  const child = spawnPortcullis(dataDir, options.env);
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));

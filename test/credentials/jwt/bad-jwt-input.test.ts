@@ -27,7 +27,7 @@ describe("bad JWT input", () => {
     server = await startInProcess({
       PORTCULLIS_JWT_ISSUERS: JSON.stringify([{ issuer: idp.issuer, audiences: [AUDIENCE], leeway_s: 30 }]),
       PORTCULLIS_JWT_REQUEST_ISSUERS: JSON.stringify([
-        { issuer: REQUEST_ISSUER, jwk: { kty: "oct", k: REQUEST_SECRET.toString("base64url") }, max_lifetime_s: 600 },
+        { issuer: REQUEST_ISSUER, jwk: { kty: "oct", k: REQUEST_SECRET.toString("base64url") }, audiences: "any", max_lifetime_s: 600 },
       ]),
     });
     clients = createClients(server.url);

@@ -38,20 +38,15 @@ describe("JWTs from external OIDC issuers", () => {
     tenant.publish(keys.tenant);
     flaky.publish(keys.flaky);
     busy.publish(keys.busy);
-    // Every local IdP is on 127.0.0.1, so each needs an alias of its own.
-    const issuer = (provider: OidcProvider, alias: string, extra: object = {}) => ({
-      issuer: provider.issuer,
-      alias,
-      audiences: [AUDIENCE],
-      ...extra,
-    });
+    // Every provider listens on 127.0.0.1, so each needs an alias of its own.
+    const issuer = (provider: OidcProvider, alias: string, extra: object = {}) => ({ issuer: provider.issuer, alias, audiences: [AUDIENCE], ...extra });
     server = await startInProcess({
       PORTCULLIS_JWT_ISSUERS: JSON.stringify([
         issuer(main, "main", { libraries_claim: "libs" }),
         issuer(tenant, "tenant"),
         issuer(flaky, "flaky"),
         issuer(busy, "busy", { jwks_min_refresh_interval_s: 0 }),
-        { issuer: outside.issuer, alias: "outside", jwks_uri: outside.jwksUri },
+        { issuer: outside.issuer, alias: "outside", jwks_uri: outside.jwksUri, audiences: "any" },
         { issuer: "http://127.0.0.1:9/never-there", alias: "never-there", audiences: [AUDIENCE] },
         issuer(cognito, "cognito", { jwks_min_refresh_interval_s: 0 }),
       ]),

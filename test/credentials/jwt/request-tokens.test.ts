@@ -28,7 +28,7 @@ describe("per-request tokens across two replicas on one Redis", () => {
     key = await generateTestKey("ES256", "orchestrator-1");
     replicas = await startReplicas(2, {
       PORTCULLIS_POLICY: POLICY,
-      PORTCULLIS_JWT_REQUEST_ISSUERS: JSON.stringify([{ issuer: ISSUER, jwk: key.publicJwk, max_lifetime_s: 600, leeway_s: 0 }]),
+      PORTCULLIS_JWT_REQUEST_ISSUERS: JSON.stringify([{ issuer: ISSUER, jwk: key.publicJwk, audiences: "any", max_lifetime_s: 600, leeway_s: 0 }]),
     });
     a = createClients(replicas.servers[0]!.url);
     b = createClients(replicas.servers[1]!.url);

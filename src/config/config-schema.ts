@@ -1,0 +1,88 @@
+import { Type, type Static } from "@sinclair/typebox";
+import { rootTokensSchema } from "../admin/root-token-settings.js";
+import { jwtSchema } from "../credentials/jwt/jwt-schema.js";
+import { envoySchema } from "../envoy/envoy-settings.js";
+import { httpSchema } from "../http/http-settings.js";
+import { protectedResourceSchema } from "../http/protected-resource.js";
+import { metricsSchema } from "../observability/metrics-settings.js";
+import { dcrSchema, oauthSchema } from "../oauth/oauth-settings.js";
+import { policySchema } from "../policy/policy-schema.js";
+import { DEFAULT_LOCK_STALE_MS, MIN_LOCK_STALE_MS } from "../store/embedded/data-dir-lock.js";
+import { redisSchema } from "../store/redis/redis-settings.js";
+import { annotations, positiveInteger, section, switchSetting, text } from "./schema-kit.js";
+
+export const TOP_LEVEL_DEFAULTS = {
+  listen: "127.0.0.1:8080",
+  data_dir: "./data",
+  log_level: "info",
+  last_used_interval_ms: 60_000,
+  shutdown_grace_ms: 10_000,
+};
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/**
+ * The whole configuration file, composed from the schema each section's
+ * owner keeps beside its code. docs/portcullis.schema.json is generated from
+ * it (npm run generate:config), and so is README's configuration reference.
+ */
+export const configFileSchema = section("Portcullis configuration (file named by PORTCULLIS_CONFIG; environment variables win).", {
+  listen: text({
+    env: "PORTCULLIS_LISTEN",
+    default: TOP_LEVEL_DEFAULTS.listen,
+    description: "listen address (`host:port`, `[v6]:port`, `:port` = all interfaces)",
+  }),
+  data_dir: text({ env: "PORTCULLIS_DATA_DIR", default: TOP_LEVEL_DEFAULTS.data_dir, description: "data directory (embedded store, `root.token`)" }),
+  data_dir_lock_stale_ms: Type.Integer({
+    minimum: MIN_LOCK_STALE_MS,
+    ...annotations(
+      {
+        env: "PORTCULLIS_DATA_DIR_LOCK_STALE_MS",
+        default: DEFAULT_LOCK_STALE_MS,
+        description: `embedded store: time (ms, ≥ ${MIN_LOCK_STALE_MS}) after which a data dir lock that is not refreshed counts as abandoned by a killed process ([details](#without-redis-the-embedded-store))`,
+      },
+      `must be a whole number, at least ${MIN_LOCK_STALE_MS}`,
+    ),
+  }),
+  redis: redisSchema,
+  token_pepper: text({
+    env: "PORTCULLIS_TOKEN_PEPPER",
+    defaultText: "none: SHA-256",
+    description: "pepper for HMAC-SHA-256 token hashes (same on every replica)",
+  }),
+  root_tokens: rootTokensSchema,
+  token_file: text({ env: "PORTCULLIS_TOKEN_FILE", defaultText: "none", description: "legacy token file to import at start" }),
+  policy: policySchema,
+  jwt: jwtSchema,
+  dev_allow_all: switchSetting({
+    env: "PORTCULLIS_DEV_ALLOW_ALL",
+    default: false,
+    description: "dev mode: allow everything (logged as a warning at every start)",
+  }),
+  log_level: Type.Union(
+    LOG_LEVELS.map((level) => Type.Literal(level)),
+    annotations(
+      { env: "PORTCULLIS_LOG_LEVEL", default: TOP_LEVEL_DEFAULTS.log_level, description: "log level (pino)" },
+      `must be one of ${LOG_LEVELS.join(", ")}`,
+    ),
+  ),
+  last_used_interval_ms: positiveInteger({
+    env: "PORTCULLIS_LAST_USED_INTERVAL_MS",
+    default: TOP_LEVEL_DEFAULTS.last_used_interval_ms,
+    description: "least time between two `last_used_at` writes per token (ms)",
+  }),
+  shutdown_grace_ms: positiveInteger({
+    env: "PORTCULLIS_SHUTDOWN_GRACE_MS",
+    default: TOP_LEVEL_DEFAULTS.shutdown_grace_ms,
+    description: "time in-flight calls get on SIGTERM/SIGINT (ms)",
+  }),
+  http: httpSchema,
+  dcr: dcrSchema,
+  oauth: oauthSchema,
+  envoy: envoySchema,
+  protected_resource: protectedResourceSchema,
+  metrics: metricsSchema,
+});
+
+/** The configuration file's shape (YAML or JSON), snake_case as written, derived from the schema. */
+export type ConfigFile = Static<typeof configFileSchema>;

@@ -1,0 +1,248 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { loadConfig } from "../../src/config.js";
+import { configFileSchema } from "../../src/config/config-schema.js";
+import { envSettings } from "../../src/config/env-settings.js";
+import { InvalidArgumentError } from "../../src/errors.js";
+import { EXAMPLE_CONFIG } from "../support/backends.js";
+import { startInProcess } from "../support/in-process.js";
+import { failedStart } from "../support/portcullis-process.js";
+
+const SECRET = "SECRET-root-token-never-to-be-echoed-0123456789";
+const KEY = Buffer.alloc(32, 7).toString("base64");
+
+const configDir = mkdtempSync(join(tmpdir(), "portcullis-strict-"));
+afterAll(() => rmSync(configDir, { recursive: true, force: true }));
+let configFiles = 0;
+
+function configFile(text: string): string {
+  const path = join(configDir, `portcullis-${++configFiles}.yaml`);
+  writeFileSync(path, text);
+  return path;
+}
+
+function refusal(env: Record<string, string>): InvalidArgumentError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) return error;
+    throw error;
+  }
+  throw new Error("expected loadConfig to refuse");
+}
+
+const ISSUER = '{ issuer: "https://idp.example", audiences: [api] }';
+
+describe("a configuration file with a key or value the schema does not know", () => {
+  it.each<[string, string, string, RegExp]>([
+    ["a misspelt top-level key", 'listn: "127.0.0.1:1"', "listn", /unknown key \(did you mean listen\?\)/],
+    ["redis: {ulr: ...}, which used to start on the embedded store", 'redis: { ulr: "redis://cache:6379" }', "redis.ulr", /did you mean url\?/],
+    ["a redis section without its url", 'redis: { prefix: "{p}:" }', "redis.url", /is required/],
+    ["a misspelt jwt key", "jwt: { issuer: [] }", "jwt.issuer", /did you mean issuers\?/],
+    ["jwt.issuers[].audience, which used to turn the aud check off", 'jwt: { issuers: [{ issuer: "https://idp.example", audience: [api] }] }', "jwt.issuers[0].audience", /unknown key \(did you mean audiences\?\)/],
+    ["an external issuer without audiences", 'jwt: { issuers: [{ issuer: "https://idp.example" }] }', "jwt.issuers[0].audiences", /is required/],
+    ["an empty audiences list", 'jwt: { issuers: [{ issuer: "https://idp.example", audiences: [] }] }', "jwt.issuers[0].audiences", /non-empty list/],
+    ["a misspelt per-request issuer key", 'jwt: { request_issuers: [{ issuer: o, jwk: { kty: oct, k: abc }, audiences: any, max_lifetime: 60 }] }', "jwt.request_issuers[0].max_lifetime", /did you mean max_lifetime_s\?/],
+    ["a misspelt team_tokens key", "jwt: { team_tokens: { ttl: 60 } }", "jwt.team_tokens.ttl", /did you mean ttl_s\?/],
+    ["a misspelt envoy key", "envoy: { identity_headers: { subjects: x-user } }", "envoy.identity_headers.subjects", /did you mean subject\?/],
+    ["a misspelt dcr key", `dcr: { encryption_keys: "${KEY}" }`, "dcr.encryption_keys", /did you mean encryption_key\?/],
+    ["a misspelt http key", "http: { max_concurrent_stream: 10 }", "http.max_concurrent_stream", /did you mean max_concurrent_streams\?/],
+    ["a misspelt metrics key", "metrics: { enable: false }", "metrics.enable", /did you mean enabled\?/],
+    ["a misspelt root token key", `root_tokens: [{ token: "${SECRET}", nmae: ops }]`, "root_tokens[0].nmae", /did you mean name\?/],
+    ["a misspelt policy rule key", "policy: { rules: [{ path: /a, scope: x, hosts: [a] }] }", "policy.rules[0].hosts", /did you mean host\?/],
+    ["a public rule with a scope", "policy: { rules: [{ path: /a, public: true, scope: x }] }", "policy.rules[0].scope", /a public rule takes no scope/],
+    ["a misspelt oauth key", "oauth: { allowed_issuer: [https://auth.example] }", "oauth.allowed_issuer", /did you mean allowed_issuers\?/],
+    ["an allowed issuer over plain http", "oauth: { allowed_issuers: [http://auth.example] }", "oauth.allowed_issuers[0]", /must be an https issuer URL/],
+    ["a misspelt protected_resource key", "protected_resource: { resource: https://api.example, scope_supported: [a] }", "protected_resource.scope_supported", /did you mean scopes_supported\?/],
+    ["a number where text belongs", "data_dir: 5", "data_dir", /must be a non-empty string/],
+    ["an unknown log level", "log_level: verbose", "log_level", /must be one of fatal, error, warn, info, debug, trace, silent/],
+  ])("refuses %s, naming the key's path", (_case, yaml, path, message) => {
+    const error = refusal({ PORTCULLIS_CONFIG: configFile(`${yaml}\n`) });
+    expect(error.field).toBe(path);
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toContain(SECRET);
+  });
+
+  it("never echoes a secret written as a key or where the wrong kind of value belongs", () => {
+    const asKey = refusal({ PORTCULLIS_CONFIG: configFile(`root_tokens: [{ "${SECRET}": ops }]\n`) });
+    expect(asKey.field).toBe("root_tokens[0]");
+    expect(asKey.message).toMatch(/holds an unknown key \(known keys: token, name\)/);
+    const shortPassword = "hunter2-secret";
+    const numbers = refusal({ PORTCULLIS_CONFIG: configFile(`redis: { url: "redis://x", password: [${shortPassword}] }\n`) });
+    expect(numbers.field).toBe("redis.password");
+    for (const error of [asKey, numbers]) expect(error.message).not.toMatch(/SECRET|hunter2/);
+  });
+
+  it.each<[string, Record<string, string>, string]>([
+    ["jwt.issuers[].audience", { PORTCULLIS_CONFIG: "AUDIENCE" }, "jwt.issuers[0].audience: unknown key (did you mean audiences?)"],
+    ["redis: {ulr: ...}", { PORTCULLIS_CONFIG: "ULR" }, "redis.ulr: unknown key (did you mean url?)"],
+    ["public with scope, from PORTCULLIS_POLICY", { PORTCULLIS_POLICY: "rules: [{ path: /a, public: true, scope: x }]" }, "PORTCULLIS_POLICY: policy.rules[0].scope: a public rule takes no scope"],
+  ])("stops the real process on %s with exit code 1 and one readable line", async (_case, env, line) => {
+    const files: Record<string, string> = {
+      AUDIENCE: configFile('jwt: { issuers: [{ issuer: "https://idp.example", audience: [api] }] }\n'),
+      ULR: configFile('redis: { ulr: "redis://cache:6379" }\n'),
+    };
+    const resolved = Object.fromEntries(Object.entries(env).map(([name, value]) => [name, files[value] ?? value]));
+    const { code, stderr, stdout } = await failedStart(resolved);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`portcullis: cannot start: ${line}`);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(stderr + stdout).not.toMatch(/\n\s+at /);
+    expect(stdout).not.toContain("portcullis listening");
+  }, 90_000);
+});
+
+describe("values from the environment", () => {
+  const ROOT_A = "root-token-a-0123456789abcdefghijklmnop";
+  const ROOT_B = "root-token-b-0123456789abcdefghijklmnop";
+  /** One value per variable, as the file holds it: adding a setting means adding it here. */
+  const SAMPLE: Record<string, unknown> = {
+    PORTCULLIS_LISTEN: "127.0.0.1:9999",
+    PORTCULLIS_DATA_DIR: "/var/lib/portcullis",
+    PORTCULLIS_DATA_DIR_LOCK_STALE_MS: 3000,
+    REDIS_URL: "rediss://cache:6380",
+    REDIS_USERNAME: "user",
+    REDIS_PASSWORD: "password",
+    PORTCULLIS_REDIS_PREFIX: "{x}:",
+    PORTCULLIS_DCR_REDIS_PREFIX: "thv:auth:{ns:x}:",
+    PORTCULLIS_REDIS_TIMEOUT_MS: 700,
+    PORTCULLIS_TOKEN_PEPPER: "pepper",
+    PORTCULLIS_ROOT_TOKENS: [ROOT_A, ROOT_B],
+    PORTCULLIS_TOKEN_FILE: "/etc/portcullis/tokens.tsv",
+    PORTCULLIS_POLICY: { rules: [{ path: "/a", methods: ["GET"], scope: "s" }], default_scope: "d" },
+    PORTCULLIS_JWT_ISSUERS: [{ issuer: "https://idp.example", audiences: ["api"], jwks_cache_ttl_s: 60 }],
+    PORTCULLIS_JWT_REQUEST_ISSUERS: [{ issuer: "orchestrator", jwk: { kty: "oct", k: KEY }, audiences: "any" }],
+    PORTCULLIS_TEAM_TOKEN_ISSUER: "team-issuer",
+    PORTCULLIS_TEAM_TOKEN_AUDIENCE: "team-audience",
+    PORTCULLIS_TEAM_TOKEN_TTL_S: 3600,
+    PORTCULLIS_TEAM_TOKEN_LEEWAY_S: 0,
+    PORTCULLIS_DEV_ALLOW_ALL: true,
+    PORTCULLIS_LOG_LEVEL: "warn",
+    PORTCULLIS_LAST_USED_INTERVAL_MS: 1000,
+    PORTCULLIS_SHUTDOWN_GRACE_MS: 500,
+    PORTCULLIS_HTTP_MAX_CONCURRENT_STREAMS: 16,
+    PORTCULLIS_HTTP_REQUEST_READ_TIMEOUT_MS: 2000,
+    PORTCULLIS_HTTP_REQUEST_BUFFER_MAX_BYTES: 8_388_608,
+    PORTCULLIS_HTTP_REQUEST_BUFFER_MAX_BYTES_PER_CONNECTION: 1_048_576,
+    PORTCULLIS_DCR_STALE_AFTER_S: 60,
+    PORTCULLIS_DCR_ENCRYPTION_KEY: KEY,
+    PORTCULLIS_DCR_LEASE_TTL_MS: 1000,
+    PORTCULLIS_DCR_AWAIT_MAX_MS: 2000,
+    PORTCULLIS_DCR_AWAIT_POLL_MS: 50,
+    PORTCULLIS_OAUTH_STATE_TTL_MS: 1000,
+    PORTCULLIS_OAUTH_HTTP_TIMEOUT_MS: 250,
+    PORTCULLIS_OAUTH_HTTP_MAX_BYTES: 4096,
+    PORTCULLIS_OAUTH_DISCOVERY_CACHE_MS: 1000,
+    PORTCULLIS_OAUTH_ID_TOKEN_LEEWAY_S: 0,
+    PORTCULLIS_OAUTH_ALLOWED_ISSUERS: ["https://a.example", "https://b.example/"],
+    PORTCULLIS_OAUTH_DEV_ALLOW_PRIVATE_UPSTREAMS: true,
+    PORTCULLIS_ENVOY_SUBJECT_HEADER: "x-user",
+    PORTCULLIS_ENVOY_TOKEN_ID_HEADER: "x-token",
+    PORTCULLIS_ENVOY_SCOPES_HEADER: "x-scopes",
+    PORTCULLIS_ENVOY_LIBRARIES_HEADER: "x-libs",
+    PORTCULLIS_ENVOY_CREDENTIAL_TYPE_HEADER: "x-kind",
+    PORTCULLIS_ENVOY_ISSUER_HEADER: "x-idp",
+    PORTCULLIS_ENVOY_REMOVE_AUTHORIZATION: true,
+    PORTCULLIS_ENVOY_REALM: "corp",
+    PORTCULLIS_ENVOY_RESOURCE_METADATA_URL: "https://api.example/.well-known/oauth-protected-resource",
+    PORTCULLIS_ENVOY_OMIT_FORBIDDEN_CHALLENGE: true,
+    PORTCULLIS_PROTECTED_RESOURCE: { resource: "https://api.example", scopes_supported: ["s"] },
+    PORTCULLIS_METRICS_ENABLED: false,
+  };
+
+  it("resolve exactly as the same values written in the file, for every setting", () => {
+    const settings = envSettings(configFileSchema);
+    expect(Object.keys(SAMPLE).sort()).toEqual(settings.map((setting) => setting.name).sort());
+    const file: Record<string, unknown> = {};
+    const env: Record<string, string> = {};
+    for (const { path, name, format } of settings) {
+      const value = SAMPLE[name];
+      let node = file;
+      for (const key of path.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+      node[path[path.length - 1]!] =
+        format === "root-tokens" ? (value as string[]).map((token, index) => ({ token, name: `env-root-${index + 1}` })) : value;
+      env[name] =
+        format === "json" || format === "yaml" ? JSON.stringify(value) : Array.isArray(value) ? value.join(",") : String(value);
+    }
+    const fromFile = loadConfig({ PORTCULLIS_CONFIG: configFile(stringify(file)) });
+    expect(loadConfig(env)).toEqual(fromFile);
+    expect(fromFile).toMatchObject({ devAllowAll: true, metricsEnabled: false, logLevel: "warn", oauth: { devAllowPrivateUpstreams: true } });
+  });
+
+  it("are refused with the variable's name, the same way as the file's", () => {
+    expect(refusal({ PORTCULLIS_LAST_USED_INTERVAL_MS: "1.5" }).message).toBe("PORTCULLIS_LAST_USED_INTERVAL_MS: must be a positive integer");
+    expect(refusal({ PORTCULLIS_CONFIG: configFile("last_used_interval_ms: 1.5\n") }).message).toBe("last_used_interval_ms: must be a positive integer");
+    expect(refusal({ PORTCULLIS_JWT_ISSUERS: '[{"issuer": "https://idp.example", "audience": ["api"]}]' }).message).toBe(
+      "PORTCULLIS_JWT_ISSUERS: jwt.issuers[0].audience: unknown key (did you mean audiences?)",
+    );
+    expect(refusal({ PORTCULLIS_OAUTH_ALLOWED_ISSUERS: "https://a.example,http://b.example" }).field).toBe("PORTCULLIS_OAUTH_ALLOWED_ISSUERS[1]");
+  });
+
+  it("every setting outside a list declares its environment variable", () => {
+    type Node = { properties?: Record<string, Node>; "x-env"?: string };
+    const undeclared: string[] = [];
+    const walk = (node: Node, path: string) => {
+      if (node["x-env"] !== undefined) return;
+      if (node.properties === undefined) undeclared.push(path);
+      for (const [key, child] of Object.entries(node.properties ?? {})) walk(child, path === "" ? key : `${path}.${key}`);
+    };
+    walk(configFileSchema as Node, "");
+    expect(undeclared).toEqual([]);
+  });
+
+  it("warns once about an unknown PORTCULLIS_ variable, suggesting the closest known one, and starts", async () => {
+    // The admin CLI's variables are known: an operator's shell may hold them.
+    const server = await startInProcess({ PORTCULLIS_SHUTDOWN_GRACE_MS: "100", PORTCULLIS_SHUTDOWN_GRACE: "100", PORTCULLIS_URL: "http://x" });
+    try {
+      const warnings = server
+        .output()
+        .split("\n")
+        .filter((line) => line.includes("unknown environment variable"));
+      expect(warnings).toHaveLength(1);
+      expect(JSON.parse(warnings[0]!)).toMatchObject({
+        level: 40,
+        msg: "config: unknown environment variable PORTCULLIS_SHUTDOWN_GRACE is ignored (did you mean PORTCULLIS_SHUTDOWN_GRACE_MS?)",
+      });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("warns at start about issuers whose audiences are any and about private OAuth upstreams", async () => {
+    const server = await startInProcess({
+      PORTCULLIS_JWT_REQUEST_ISSUERS: JSON.stringify([{ issuer: "orchestrator", jwk: { kty: "oct", k: KEY }, audiences: "any" }]),
+      PORTCULLIS_OAUTH_DEV_ALLOW_PRIVATE_UPSTREAMS: "true",
+    });
+    try {
+      expect(server.output()).toMatch(/"level":40,.*"msg":"config: JWT issuer \\"orchestrator\\" has audiences: any/);
+      expect(server.output()).toMatch(/"level":40,.*"msg":"config: oauth.dev_allow_private_upstreams is on/);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe("the example configuration in deploy/", () => {
+  it("loads as shipped", () => {
+    expect(loadConfig({ PORTCULLIS_CONFIG: EXAMPLE_CONFIG }).warnings).toEqual([]);
+  });
+
+  it("loads with every commented-out setting switched on", () => {
+    const settingLine = /^# ?(\s*(- )?[a-z_]+:( |$))/;
+    const full = readFileSync(EXAMPLE_CONFIG, "utf8")
+      .split("\n")
+      .map((line) => line.replace(settingLine, "$1"))
+      .join("\n");
+    expect(full).toContain("\nredis:\n");
+    const config = loadConfig({ PORTCULLIS_CONFIG: configFile(full) });
+    expect(config).toMatchObject({
+      redis: { url: "redis://127.0.0.1:6379" },
+      rootTokens: [{ name: "ops" }],
+      jwt: { issuers: [{ issuer: "https://idp.example.com", audiences: ["https://api.example.com"] }] },
+      oauth: { allowedIssuers: ["https://auth.example.com"] },
+    });
+  });
+});
