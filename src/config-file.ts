@@ -8,7 +8,12 @@ import { parseYamlQuietly } from "./config-values.js";
 /** The configuration file's shape (YAML or JSON), snake_case as written. */
 export interface ConfigFile {
   listen?: string;
-  http?: { max_concurrent_streams?: number; request_read_timeout_ms?: number; request_buffer_max_bytes?: number };
+  http?: {
+    max_concurrent_streams?: number;
+    request_read_timeout_ms?: number;
+    request_buffer_max_bytes?: number;
+    request_buffer_max_bytes_per_connection?: number;
+  };
   data_dir?: string;
   data_dir_lock_stale_ms?: number;
   redis?: {

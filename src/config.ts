@@ -13,7 +13,7 @@ import {
 import { parseJwtConfig, type JwtConfig } from "./credentials/jwt/issuer-config.js";
 import { envoySettings, type EnvoySettings } from "./envoy/envoy-settings.js";
 import { InvalidArgumentError } from "./errors.js";
-import { DEFAULT_BUFFER_MAX_BYTES } from "./http/grpc-unary.js";
+import { DEFAULT_BUFFER_MAX_BYTES, DEFAULT_BUFFER_MAX_BYTES_PER_CONNECTION } from "./http/grpc-unary.js";
 import { DEFAULT_LISTENER_LIMITS, type ListenerLimits } from "./http/listener.js";
 import { protectedResourceMetadata, type ProtectedResourceMetadata } from "./http/protected-resource.js";
 import type { PolicyConfig } from "./policy/policy.js";
@@ -60,6 +60,8 @@ export interface OAuthConfig {
 export interface HttpLimitsConfig extends ListenerLimits {
   /** Memory the lean gRPC path holds for request bodies at once, across every stream. */
   requestBufferMaxBytes: number;
+  /** The same, for the streams of one HTTP/2 connection. */
+  requestBufferMaxBytesPerConnection: number;
 }
 
 export interface Config {
@@ -134,6 +136,11 @@ export function loadConfig(env: Env): Config {
         DEFAULT_LISTENER_LIMITS.requestReadTimeoutMs,
       ),
       requestBufferMaxBytes: positive("PORTCULLIS_HTTP_REQUEST_BUFFER_MAX_BYTES", file.http?.request_buffer_max_bytes, DEFAULT_BUFFER_MAX_BYTES),
+      requestBufferMaxBytesPerConnection: positive(
+        "PORTCULLIS_HTTP_REQUEST_BUFFER_MAX_BYTES_PER_CONNECTION",
+        file.http?.request_buffer_max_bytes_per_connection,
+        DEFAULT_BUFFER_MAX_BYTES_PER_CONNECTION,
+      ),
     },
     dataDir: pick("PORTCULLIS_DATA_DIR", file.data_dir, String) ?? "./data",
     dataDirLockStaleMs,

@@ -38,6 +38,8 @@ export interface GrpcUnaryOptions {
 
 /** Default for `bufferMaxBytes`: room for dozens of Envoy CheckRequests at their 1 MiB limit, thousands of ordinary ones. */
 export const DEFAULT_BUFFER_MAX_BYTES = 64 * 1024 * 1024;
+/** Default for `bufferMaxBytesPerConnection`: a sixteenth of the process budget, four Check requests at their limit. */
+export const DEFAULT_BUFFER_MAX_BYTES_PER_CONNECTION = 4 * 1024 * 1024;
 
 const HEADER_BYTES = 5;
 const FLAG_COMPRESSED = 0b1;

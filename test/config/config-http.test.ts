@@ -12,16 +12,22 @@ async function configFile(text: string): Promise<string> {
 }
 
 describe("limits on what clients hold open (http settings)", () => {
-  it("default to 128 streams per connection, 10 s to send a request and 64 MiB of buffered request bytes", () => {
-    expect(loadConfig({}).http).toEqual({ maxConcurrentStreams: 128, requestReadTimeoutMs: 10_000, requestBufferMaxBytes: 64 * 1024 * 1024 });
+  it("default to 128 streams per connection, 10 s to send a request and 64 MiB of buffered request bytes, 4 MiB per connection", () => {
+    expect(loadConfig({}).http).toEqual({
+      maxConcurrentStreams: 128,
+      requestReadTimeoutMs: 10_000,
+      requestBufferMaxBytes: 64 * 1024 * 1024,
+      requestBufferMaxBytesPerConnection: 4 * 1024 * 1024,
+    });
   });
 
   it("come from the file, and environment variables win over it", async () => {
-    const file = await configFile("http: { max_concurrent_streams: 50, request_read_timeout_ms: 2000, request_buffer_max_bytes: 8388608 }\n");
+    const file = await configFile("http: { max_concurrent_streams: 50, request_read_timeout_ms: 2000, request_buffer_max_bytes: 8388608, request_buffer_max_bytes_per_connection: 524288 }\n");
     expect(loadConfig({ PORTCULLIS_CONFIG: file }).http).toEqual({
       maxConcurrentStreams: 50,
       requestReadTimeoutMs: 2000,
       requestBufferMaxBytes: 8 * 1024 * 1024,
+      requestBufferMaxBytesPerConnection: 512 * 1024,
     });
     expect(
       loadConfig({
@@ -29,14 +35,16 @@ describe("limits on what clients hold open (http settings)", () => {
         PORTCULLIS_HTTP_MAX_CONCURRENT_STREAMS: "16",
         PORTCULLIS_HTTP_REQUEST_READ_TIMEOUT_MS: "500",
         PORTCULLIS_HTTP_REQUEST_BUFFER_MAX_BYTES: "1048576",
+        PORTCULLIS_HTTP_REQUEST_BUFFER_MAX_BYTES_PER_CONNECTION: "65536",
       }).http,
-    ).toEqual({ maxConcurrentStreams: 16, requestReadTimeoutMs: 500, requestBufferMaxBytes: 1024 * 1024 });
+    ).toEqual({ maxConcurrentStreams: 16, requestReadTimeoutMs: 500, requestBufferMaxBytes: 1024 * 1024, requestBufferMaxBytesPerConnection: 65536 });
   });
 
   it.each([
     ["PORTCULLIS_HTTP_MAX_CONCURRENT_STREAMS", "http: { max_concurrent_streams: 0 }\n"],
     ["PORTCULLIS_HTTP_REQUEST_READ_TIMEOUT_MS", "http: { request_read_timeout_ms: 0 }\n"],
     ["PORTCULLIS_HTTP_REQUEST_BUFFER_MAX_BYTES", "http: { request_buffer_max_bytes: -1 }\n"],
+    ["PORTCULLIS_HTTP_REQUEST_BUFFER_MAX_BYTES_PER_CONNECTION", "http: { request_buffer_max_bytes_per_connection: 0 }\n"],
   ])("refuse a value for %s that is not a positive integer, from the environment as from the file", async (name, yaml) => {
     const refusedField = (env: Record<string, string>) => {
       try {

@@ -34,7 +34,7 @@ describe("loadConfig", () => {
   it("uses the documented defaults when nothing is set", () => {
     expect(loadConfig({})).toEqual({
       listen: { host: "127.0.0.1", port: 8080 },
-      http: { maxConcurrentStreams: 128, requestReadTimeoutMs: 10_000, requestBufferMaxBytes: 64 * 1024 * 1024 },
+      http: { maxConcurrentStreams: 128, requestReadTimeoutMs: 10_000, requestBufferMaxBytes: 64 * 1024 * 1024, requestBufferMaxBytesPerConnection: 4 * 1024 * 1024 },
       dataDir: "./data",
       dataDirLockStaleMs: 10_000,
       redis: undefined,
