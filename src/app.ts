@@ -162,6 +162,7 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
       {
         readMaxBytes: READ_MAX_BYTES,
         bufferMaxBytes: config.http.requestBufferMaxBytes,
+        bufferMaxBytesPerConnection: config.http.requestBufferMaxBytesPerConnection,
         toConnectError: (error) => toConnectError(error, log),
       },
       withProbes(() => store.ping(), observability.routes(withJwks(publishedKeys, withProtectedResource(config.protectedResource, connectHandler)))),
