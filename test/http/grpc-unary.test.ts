@@ -9,7 +9,6 @@ import { toConnectError } from "../../src/api/error-mapping.js";
 import { UnavailableError } from "../../src/errors.js";
 import { grpcUnaryRoute, withGrpcUnary } from "../../src/http/grpc-unary.js";
 import { DEFAULT_LISTENER_LIMITS, listen, type Listener } from "../../src/http/listener.js";
-import { grpcMessageValue } from "../../src/http/percent-encoding.js";
 import {
   AuthorizationService,
   AuthorizeRequestSchema,
@@ -109,10 +108,6 @@ describe("the lean gRPC unary path in front of connect-node", () => {
     expect([outage.trailersOnly, outage.status, outage.message]).toEqual([true, 14, "redis unavailable"]);
     const bug = await rawGrpcCall(url, AUTHORIZE_PATH, grpcFrame(request("fail:bug")));
     expect([bug.status, bug.message]).toEqual([13, "internal error"]);
-  });
-
-  it("percent-encodes grpc-message as gRPC asks", () => {
-    expect(grpcMessageValue("scope: größer 100%")).toBe("scope: gr%C3%B6%C3%9Fer 100%25");
   });
 
   it("leaves Connect, gRPC-Web and JSON over HTTP/1.1 to connect-node", async () => {
