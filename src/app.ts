@@ -109,8 +109,15 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
     const admin = {
       tokens: createTokenAdmin({
         requireRoot,
-        mintTeamToken: teamTokenMinter({ signingKeys: store.signingKeys, teams: store.teams, config: config.jwt.teamTokens, clock }),
+        mintTeamToken: teamTokenMinter({
+          signingKeys: store.signingKeys,
+          teams: store.teams,
+          tokens: store.tokens,
+          config: config.jwt.teamTokens,
+          clock,
+        }),
         tokens: store.tokens,
+        teams: store.teams,
         configTokens,
         hasher,
         clock,
