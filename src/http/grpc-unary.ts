@@ -117,6 +117,8 @@ function serve(
   const account = budget.account(session);
   /** What this stream's chunks keep alive, charged to its connection and the process. */
   let held = 0;
+  /** The memory block behind the last chunk kept, charged already. */
+  let paidFor: ArrayBufferLike | undefined;
   let refused = false;
   const release = () => {
     budget.release(account, held);
@@ -135,7 +137,7 @@ function serve(
     if (refused) return;
     if (received + chunk.length > limit) return refuse(`message is larger than ${readMaxBytes} bytes`);
     const kept = keep(chunk);
-    const cost = keptCost(kept);
+    const cost = keptCost(kept, paidFor);
     const over = budget.charge(account, cost);
     if (over === "connection") {
       return refuse(`connection busy: more than ${options.bufferMaxBytesPerConnection} bytes of its requests in flight`);
@@ -143,6 +145,7 @@ function serve(
     if (over === "process") return refuse(`server busy: more than ${options.bufferMaxBytes} bytes of requests in flight`);
     received += kept.length;
     held += cost;
+    paidFor = kept.buffer;
     chunks.push(kept);
   });
   stream.once("end", () => {

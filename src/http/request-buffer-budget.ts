@@ -12,6 +12,8 @@
  * chunk that is a small part of its read is copied out (see `keep`), and
  * every chunk is charged what it keeps alive: never more than
  * PINNED_READ_RATIO times its length, plus what the Buffer object costs.
+ * A stream's next chunk from a read it has already paid for costs only
+ * the latter, so a large body in 16 KiB frames counts about its own size.
  */
 
 /** A chunk kept as a slice may keep a read up to this many times its length alive; a smaller part is copied. */
@@ -92,7 +94,10 @@ export function keep(chunk: Buffer): Buffer {
   return copy;
 }
 
-/** What keeping `kept` (an answer of `keep`) costs: the memory block it keeps alive and its objects. */
-export function keptCost(kept: Buffer): number {
-  return kept.buffer.byteLength + CHUNK_OVERHEAD_BYTES;
+/**
+ * What keeping `kept` (an answer of `keep`) costs: the memory block it keeps
+ * alive, unless `paidFor` is that block already, and its objects.
+ */
+export function keptCost(kept: Buffer, paidFor: ArrayBufferLike | undefined): number {
+  return (kept.buffer === paidFor ? 0 : kept.buffer.byteLength) + CHUNK_OVERHEAD_BYTES;
 }

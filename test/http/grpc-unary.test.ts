@@ -234,6 +234,13 @@ describe("the lean gRPC path's memory bounds", () => {
     }
   });
 
+  it("counts a large body sent in 16 KiB frames about at its size, not at four whole reads a frame", async () => {
+    const url = await start({ readMaxBytes: 1024 * 1024, bufferMaxBytes: 64 * 1024 * 1024, bufferMaxBytesPerConnection: 1536 * 1024 });
+    const resource = "GET /large".padEnd(1024 * 1024 - 16, ".");
+    const reply = await rawGrpcCall(url, AUTHORIZE_PATH, grpcFrame(request(resource)));
+    expect([reply.status, reply.message]).toEqual([0, ""]);
+  });
+
   it("copies a few bytes out of a large socket read, so many streams holding one byte each do not fill the budget", async () => {
     // 100 streams of one byte each, written with one large frame: together one socket read of about 19 KB.
     const url = await start({ readMaxBytes: 64 * 1024, bufferMaxBytes: 100_000, bufferMaxBytesPerConnection: 100_000 });

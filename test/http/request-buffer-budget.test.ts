@@ -12,20 +12,28 @@ describe("what a request chunk is charged", () => {
     expect(kept).not.toBe(chunk);
     expect([...kept]).toEqual([7]);
     expect(kept.buffer.byteLength).toBe(1);
-    expect(keptCost(kept)).toBe(1 + CHUNK_OVERHEAD_BYTES);
+    expect(keptCost(kept, undefined)).toBe(1 + CHUNK_OVERHEAD_BYTES);
   });
 
   it("keeps a chunk that is a large part of its read as it is, charged at the whole read", () => {
     const chunk = sliceOfRead(20_000, 100, 16_384);
     expect(keep(chunk)).toBe(chunk);
-    expect(keptCost(chunk)).toBe(20_000 + CHUNK_OVERHEAD_BYTES);
+    expect(keptCost(chunk, undefined)).toBe(20_000 + CHUNK_OVERHEAD_BYTES);
+  });
+
+  it("charges a stream's next chunk from a read it has paid for already only for its objects", () => {
+    const read = Buffer.allocUnsafeSlow(64 * 1024);
+    const [first, second] = [keep(read.subarray(0, 16_384)), keep(read.subarray(16_384, 32_768))];
+    expect(keptCost(first, undefined)).toBe(64 * 1024 + CHUNK_OVERHEAD_BYTES);
+    expect(keptCost(second, first.buffer)).toBe(CHUNK_OVERHEAD_BYTES);
+    expect(keptCost(keep(Buffer.allocUnsafeSlow(20_000)), first.buffer)).toBe(20_000 + CHUNK_OVERHEAD_BYTES);
   });
 
   it("never charges a chunk more than four times its length plus the overhead", () => {
     for (const length of [1, 100, 16_383, 16_384, 16_385, 40_000, 65_536]) {
       const kept = keep(sliceOfRead(65_536, 0, length));
-      expect(keptCost(kept)).toBeLessThanOrEqual(4 * length + CHUNK_OVERHEAD_BYTES);
-      expect(keptCost(kept)).toBeGreaterThanOrEqual(length + CHUNK_OVERHEAD_BYTES);
+      expect(keptCost(kept, undefined)).toBeLessThanOrEqual(4 * length + CHUNK_OVERHEAD_BYTES);
+      expect(keptCost(kept, undefined)).toBeGreaterThanOrEqual(length + CHUNK_OVERHEAD_BYTES);
     }
   });
 });
