@@ -20,7 +20,12 @@ import { parseArgs } from "node:util";
 import { stringify } from "yaml";
 import { pino } from "pino";
 import { toConnectError } from "../src/api/error-mapping.js";
-import { DEFAULT_BUFFER_MAX_BYTES, grpcUnaryRoute, withGrpcUnary } from "../src/http/grpc-unary.js";
+import {
+  DEFAULT_BUFFER_MAX_BYTES,
+  DEFAULT_BUFFER_MAX_BYTES_PER_CONNECTION,
+  grpcUnaryRoute,
+  withGrpcUnary,
+} from "../src/http/grpc-unary.js";
 import { DEFAULT_LISTENER_LIMITS, listen, type Listener } from "../src/http/listener.js";
 import { CheckRequestSchema } from "../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { AuthorizationService, AuthorizeRequestSchema, AuthorizeResponseSchema } from "../gen/portcullis/v1/authorization_pb.js";
@@ -125,7 +130,12 @@ async function startLeanNoOp(): Promise<{ listener: Listener; url: string }> {
   const log = pino({ level: "silent" });
   const handler = withGrpcUnary(
     [grpcUnaryRoute(AuthorizationService.method.authorize, async () => reply)],
-    { readMaxBytes: 64 * 1024, bufferMaxBytes: DEFAULT_BUFFER_MAX_BYTES, toConnectError: (error) => toConnectError(error, log) },
+    {
+      readMaxBytes: 64 * 1024,
+      bufferMaxBytes: DEFAULT_BUFFER_MAX_BYTES,
+      bufferMaxBytesPerConnection: DEFAULT_BUFFER_MAX_BYTES_PER_CONNECTION,
+      toConnectError: (error) => toConnectError(error, log),
+    },
     (_request, response) => response.writeHead(404).end(),
   );
   const listener = await listen("127.0.0.1", 0, handler, DEFAULT_LISTENER_LIMITS);

@@ -25,6 +25,7 @@ import { SecretHasher } from "./credentials/opaque-token.js";
 import { opaqueVerifier } from "./credentials/opaque-verifier.js";
 import { DecisionEngine } from "./decision/engine.js";
 import { createEnvoyAuthorizationService, createEnvoyCheck } from "./envoy/envoy-check.js";
+import { withSpecGrpcMessage } from "./http/grpc-message-trailer.js";
 import { grpcUnaryRoute, withGrpcUnary } from "./http/grpc-unary.js";
 import { listen, type Listener } from "./http/listener.js";
 import { withJwks } from "./http/jwks-route.js";
@@ -112,8 +113,15 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
     const admin = {
       tokens: createTokenAdmin({
         requireRoot,
-        mintTeamToken: teamTokenMinter({ signingKeys: store.signingKeys, teams: store.teams, config: config.jwt.teamTokens, clock }),
+        mintTeamToken: teamTokenMinter({
+          signingKeys: store.signingKeys,
+          teams: store.teams,
+          tokens: store.tokens,
+          config: config.jwt.teamTokens,
+          clock,
+        }),
         tokens: store.tokens,
+        teams: store.teams,
         configTokens,
         hasher,
         clock,
@@ -172,9 +180,13 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
       {
         readMaxBytes: READ_MAX_BYTES,
         bufferMaxBytes: config.http.requestBufferMaxBytes,
+        bufferMaxBytesPerConnection: config.http.requestBufferMaxBytesPerConnection,
         toConnectError: (error) => toConnectError(error, log),
       },
-      withProbes(() => store.ping(), observability.routes(withJwks(publishedKeys, withProtectedResource(config.protectedResource, connectHandler)))),
+      withProbes(
+        () => store.ping(),
+        observability.routes(withJwks(publishedKeys, withProtectedResource(config.protectedResource, withSpecGrpcMessage(connectHandler)))),
+      ),
     );
     const listener = await listen(config.listen.host, config.listen.port, handler, config.http);
     log.info({ address: `${listener.address.address}:${listener.address.port}` }, "portcullis listening (h2c and HTTP/1.1)");

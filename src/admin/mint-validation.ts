@@ -11,6 +11,9 @@ export interface MintInput {
 }
 
 const MAX_TTL_MS = 10 * 365 * 24 * 3600 * 1000;
+/** The range google/protobuf/duration.proto documents: about ±10,000 years. */
+const MAX_DURATION_SECONDS = 315_576_000_000n;
+const MAX_DURATION_NANOS = 999_999_999;
 const PRINTABLE = /^[\x21-\x7e]+$/;
 const ADMIN_SCOPE_PREFIX = "auth:tokens";
 
@@ -34,6 +37,26 @@ export function validateMint(input: MintInput): MintInput {
     allowedLibraries: checkedList("allowed_libraries", input.allowedLibraries, 1000, 256),
     allowedTools: checkedList("allowed_tools", input.allowedTools, 1000, 256),
   };
+}
+
+/**
+ * A google.protobuf.Duration as whole milliseconds (a part below one is
+ * dropped), once it is one the proto allows: seconds and nanos within
+ * their documented ranges and not of opposite signs. Whether the TTL
+ * itself is acceptable is validateMint's to say.
+ */
+export function ttlMsOf(duration: { seconds: bigint; nanos: number }): number {
+  const { seconds, nanos } = duration;
+  if (seconds > MAX_DURATION_SECONDS || seconds < -MAX_DURATION_SECONDS) {
+    throw new InvalidArgumentError("ttl.seconds", "must be within ±315,576,000,000 (google.protobuf.Duration)");
+  }
+  if (!Number.isInteger(nanos) || nanos > MAX_DURATION_NANOS || nanos < -MAX_DURATION_NANOS) {
+    throw new InvalidArgumentError("ttl.nanos", "must be within ±999,999,999 (google.protobuf.Duration)");
+  }
+  if ((seconds > 0n && nanos < 0) || (seconds < 0n && nanos > 0)) {
+    throw new InvalidArgumentError("ttl", "seconds and nanos must not have opposite signs (google.protobuf.Duration)");
+  }
+  return Number(seconds) * 1000 + Math.trunc(nanos / 1_000_000);
 }
 
 /** A list of printable, space-free entries within limits, de-duplicated. */

@@ -2,7 +2,7 @@ import type { Clock } from "../clock.js";
 import type { Identity } from "../credentials/identity.js";
 import { generateSecret, isTokenId, tokenIdFromHash, type SecretHasher } from "../credentials/opaque-token.js";
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
-import type { StoredToken, TokenStore } from "../store/store.js";
+import type { StoredTeam, StoredToken, TeamStore, TokenStore } from "../store/store.js";
 import { validateMint, type MintInput } from "./mint-validation.js";
 import type { TeamTokenMinter } from "./team-token-mint.js";
 import { tokenView, type TokenView } from "./token-view.js";
@@ -11,6 +11,8 @@ export interface TokenAdminDeps {
   requireRoot: (authorization: string) => Promise<Identity>;
   mintTeamToken: TeamTokenMinter;
   tokens: TokenStore;
+  /** Team tokens are in force while their team says so; revoking one clears the team's active jti. */
+  teams: TeamStore;
   configTokens: ReadonlyMap<string, StoredToken>;
   hasher: SecretHasher;
   clock: Clock;
@@ -18,7 +20,11 @@ export interface TokenAdminDeps {
 
 const MINT_ATTEMPTS = 3;
 
-/** Token administration; every operation first proves the caller is root. */
+/**
+ * Token administration; every operation first proves the caller is root.
+ * Opaque and team tokens share one list of records (src/admin/token-view.ts
+ * says how a team token's record is shown).
+ */
 export function createTokenAdmin(deps: TokenAdminDeps) {
   const { requireRoot } = deps;
 
@@ -28,6 +34,12 @@ export function createTokenAdmin(deps: TokenAdminDeps) {
     const token = deps.configTokens.get(id) ?? (await deps.tokens.get(id));
     if (token === undefined) throw new NotFoundError(`token ${id} not found`);
     return token;
+  }
+
+  /** Takes a team token out of force on every replica; the team as it is afterwards. */
+  async function clearTeamToken(teamId: string, jti: string): Promise<StoredTeam | undefined> {
+    await deps.teams.clearJti(teamId, jti);
+    return deps.teams.get(teamId);
   }
 
   return {
@@ -65,14 +77,19 @@ export function createTokenAdmin(deps: TokenAdminDeps) {
 
     async list(authorization: string): Promise<TokenView[]> {
       await requireRoot(authorization);
-      const now = deps.clock();
       const stored = await deps.tokens.list();
-      return [...deps.configTokens.values(), ...stored].map((token) => tokenView(token, now));
+      const teams = stored.some((token) => token.teamId !== undefined)
+        ? new Map((await deps.teams.list()).map((team) => [team.id, team]))
+        : new Map<string, StoredTeam>();
+      const now = deps.clock();
+      return [...deps.configTokens.values(), ...stored].map((token) => tokenView(token, now, teams.get(token.teamId ?? "")));
     },
 
     async get(authorization: string, id: string): Promise<TokenView> {
       await requireRoot(authorization);
-      return tokenView(await find(id), deps.clock());
+      const token = await find(id);
+      const team = token.teamId === undefined ? undefined : await deps.teams.get(token.teamId);
+      return tokenView(token, deps.clock(), team);
     },
 
     async revoke(authorization: string, id: string): Promise<TokenView> {
@@ -82,10 +99,12 @@ export function createTokenAdmin(deps: TokenAdminDeps) {
       if (token.source === "config") {
         throw new FailedPreconditionError(`token ${id} comes from the configuration file; remove it there`);
       }
+      // The team's jti first: should the record's write then fail, the token is refused already and a retry completes.
+      const team = token.teamId === undefined ? undefined : await clearTeamToken(token.teamId, id);
       const now = deps.clock();
       const revoked = await deps.tokens.revoke(id, now);
       if (revoked === undefined) throw new NotFoundError(`token ${id} not found or already revoked`);
-      return tokenView(revoked, now);
+      return tokenView(revoked, now, team);
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { StoredToken } from "../store/store.js";
+import type { StoredTeam, StoredToken } from "../store/store.js";
 
 /**
  * What may be shown of a token: everything but the hash (and the secret,
@@ -7,8 +7,16 @@ import type { StoredToken } from "../store/store.js";
  */
 export type TokenView = Omit<StoredToken, "hash"> & { active: boolean };
 
-export function tokenView(token: StoredToken, now: number): TokenView {
+/**
+ * The view of `token` at `now`. A team token (one with a teamId) is shown
+ * with `team` as it is now: its libraries, and active only while it is the
+ * team's one valid token and the team is active.
+ */
+export function tokenView(token: StoredToken, now: number, team?: StoredTeam): TokenView {
   const { hash: _hash, ...shown } = token;
   const expired = token.expiresAt !== undefined && token.expiresAt <= now;
-  return { ...shown, active: token.revokedAt === undefined && !expired };
+  const active = token.revokedAt === undefined && !expired;
+  if (token.teamId === undefined) return { ...shown, active };
+  const inForce = team !== undefined && team.activeJti === token.id && team.deactivatedAt === undefined;
+  return { ...shown, allowedLibraries: team?.libraries ?? [], active: active && inForce };
 }

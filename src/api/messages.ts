@@ -19,7 +19,7 @@ import {
   type SigningKey,
 } from "../../gen/portcullis/v1/signing_keys_pb.js";
 import { TeamSchema, type Team } from "../../gen/portcullis/v1/teams_pb.js";
-import { Source, TokenRecordSchema, type TokenRecord } from "../../gen/portcullis/v1/token_admin_pb.js";
+import { Source, TokenKind, TokenRecordSchema, type TokenRecord } from "../../gen/portcullis/v1/token_admin_pb.js";
 
 const CREDENTIAL_TYPES: Record<DomainCredentialType, CredentialType> = {
   opaque: CredentialType.OPAQUE,
@@ -87,6 +87,8 @@ export function tokenRecord(view: TokenView): TokenRecord {
     lastUsedAt: time(view.lastUsedAt),
     revokedAt: time(view.revokedAt),
     active: view.active,
+    kind: view.teamId === undefined ? TokenKind.OPAQUE : TokenKind.TEAM_JWT,
+    teamId: view.teamId ?? "",
   });
 }
 

@@ -1,5 +1,5 @@
-import { durationMs } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
+import { ttlMsOf } from "../admin/mint-validation.js";
 import type { SigningKeyAdmin } from "../admin/signing-key-admin.js";
 import type { TeamAdmin } from "../admin/team-admin.js";
 import type { TokenAdmin } from "../admin/token-admin.js";
@@ -25,7 +25,7 @@ export function createTokenAdminService(admin: {
           name: request.name,
           allowedLibraries: request.allowedLibraries,
           allowedTools: request.allowedTools,
-          ttlMs: request.ttl === undefined ? undefined : durationMs(request.ttl),
+          ttlMs: request.ttl === undefined ? undefined : ttlMsOf(request.ttl),
         },
         teamJwt ? { teamJwt, teamId: request.teamId } : { teamJwt },
       );

@@ -10,6 +10,7 @@ import {
   MintTokenResponseSchema,
   RevokeTokenResponseSchema,
   TokenAdminService,
+  TokenKind,
 } from "../../gen/portcullis/v1/token_admin_pb.js";
 import { ADMIN_CLI_VARIABLES } from "./admin-cli-variables.js";
 
@@ -17,9 +18,11 @@ const USAGE = `Usage: npm run -s admin -- [options] <command>
 
 Commands:
   mint --scope S [--scope S ...] [--name N] [--library L ...] [--tool T ...] [--ttl 90s|15m|12h|30d]
-  list
+  mint --team TEAM_ID --scope S [--scope S ...] [--name N] [--ttl ...]
+                     a team JWT; it replaces the team's previous token
+  list               opaque and team tokens ("kind")
   get <token_id>
-  revoke <token_id>
+  revoke <token_id>  a team token: the team has no valid token until the next mint
   authorize <resource> [--required-scope S]   decide <resource> for the token below
 
 Options:
@@ -68,6 +71,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
       library: { type: "string", multiple: true },
       tool: { type: "string", multiple: true },
       ttl: { type: "string" },
+      team: { type: "string" },
       "required-scope": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -92,6 +96,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
         allowedLibraries: values.library ?? [],
         allowedTools: values.tool ?? [],
         ttl: values.ttl === undefined ? undefined : parseTtl(values.ttl),
+        ...(values.team === undefined ? {} : { kind: TokenKind.TEAM_JWT, teamId: values.team }),
       };
       return print(MintTokenResponseSchema, await admin.mintToken(request, call));
     }

@@ -37,6 +37,14 @@ export function tokenIdFromHash(secretHash: string): string {
   return ID_PREFIX + digest.slice(0, ID_LENGTH);
 }
 
+/**
+ * A random public id, for a token that has no secret kept here (a team
+ * token's jti): 128 bits, the same tok_ form as a derived id.
+ */
+export function randomTokenId(): string {
+  return ID_PREFIX + randomBytes(16).toString("base64url");
+}
+
 /** True for strings shaped like a public id (so a secret passed as an id is never echoed). */
 export function isTokenId(value: string): boolean {
   return value.length === ID_PREFIX.length + ID_LENGTH && value.startsWith(ID_PREFIX) && /^[A-Za-z0-9_-]+$/.test(value.slice(ID_PREFIX.length));

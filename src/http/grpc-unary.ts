@@ -5,6 +5,7 @@ import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import type { RequestHandler } from "./listener.js";
 import { respondGrpcError } from "./grpc-status.js";
+import { keep, keptCost, requestBufferBudget, type RequestBufferBudget } from "./request-buffer-budget.js";
 
 /** A unary method's descriptor, as generated (`Service.method.x`). */
 export interface UnaryMethod<I extends DescMessage, O extends DescMessage> {
@@ -32,12 +33,16 @@ export interface GrpcUnaryOptions {
    * not add up to more than this. A stream that would go over is refused.
    */
   bufferMaxBytes: number;
+  /** The same for the streams of one HTTP/2 connection, so one client cannot take the whole budget. */
+  bufferMaxBytesPerConnection: number;
   /** The one error table: whatever a call throws becomes a ConnectError (its code is the gRPC status). */
   toConnectError(error: unknown): ConnectError;
 }
 
 /** Default for `bufferMaxBytes`: room for dozens of Envoy CheckRequests at their 1 MiB limit, thousands of ordinary ones. */
 export const DEFAULT_BUFFER_MAX_BYTES = 64 * 1024 * 1024;
+/** Default for `bufferMaxBytesPerConnection`: a sixteenth of the process budget, four Check requests at their limit. */
+export const DEFAULT_BUFFER_MAX_BYTES_PER_CONNECTION = 4 * 1024 * 1024;
 
 const HEADER_BYTES = 5;
 const FLAG_COMPRESSED = 0b1;
@@ -75,21 +80,18 @@ export function grpcUnaryRoute<I extends DescMessage, O extends DescMessage>(
  */
 export function withGrpcUnary(routes: readonly GrpcUnaryRoute[], options: GrpcUnaryOptions, next: RequestHandler): RequestHandler {
   const byPath = new Map(routes.map((route) => [route.path, route]));
-  const buffered: ByteBudget = { held: 0, max: options.bufferMaxBytes };
+  const budget = requestBufferBudget({
+    maxBytes: options.bufferMaxBytes,
+    maxBytesPerConnection: options.bufferMaxBytesPerConnection,
+  });
   return (request, response) => {
     const route = request.httpVersionMajor === 2 && request.method === "POST" ? byPath.get(request.url ?? "") : undefined;
     if (route === undefined || !GRPC_CONTENT_TYPE.test(request.headers["content-type"] ?? "")) {
       return next(request, response);
     }
     const encoding = request.headers["grpc-encoding"];
-    serve(route, response as http2.Http2ServerResponse, typeof encoding === "string" ? encoding : "identity", options, buffered);
+    serve(route, response as http2.Http2ServerResponse, typeof encoding === "string" ? encoding : "identity", options, budget);
   };
-}
-
-/** Memory the lean path holds for request bodies, across all its streams. */
-interface ByteBudget {
-  held: number;
-  readonly max: number;
 }
 
 function serve(
@@ -97,7 +99,7 @@ function serve(
   response: http2.Http2ServerResponse,
   encoding: string,
   options: GrpcUnaryOptions,
-  buffered: ByteBudget,
+  budget: RequestBufferBudget,
 ): void {
   const stream = response.stream;
   if (encoding !== "identity" && encoding !== "gzip") {
@@ -109,16 +111,17 @@ function serve(
   const limit = HEADER_BYTES + readMaxBytes;
   const chunks: Buffer[] = [];
   let received = 0;
-  /**
-   * What this stream's chunks keep alive. A chunk is a slice of the socket
-   * read it arrived in, which may be many times its length and holds other
-   * streams' frames too; the whole read counts, so small slices cannot
-   * keep more memory than the budget allows.
-   */
+  const session = stream.session;
+  // Reset before its handler ran: nothing to read or answer.
+  if (session === undefined) return;
+  const account = budget.account(session);
+  /** What this stream's chunks keep alive, charged to its connection and the process. */
   let held = 0;
+  /** The memory block behind the last chunk kept, charged already. */
+  let paidFor: ArrayBufferLike | undefined;
   let refused = false;
   const release = () => {
-    buffered.held -= held;
+    budget.release(account, held);
     held = 0;
   };
   stream.once("close", release);
@@ -133,12 +136,17 @@ function serve(
   stream.on("data", (chunk: Buffer) => {
     if (refused) return;
     if (received + chunk.length > limit) return refuse(`message is larger than ${readMaxBytes} bytes`);
-    const cost = chunk.buffer.byteLength;
-    if (buffered.held + cost > buffered.max) return refuse(`server busy: more than ${buffered.max} bytes of requests in flight`);
-    received += chunk.length;
+    const kept = keep(chunk);
+    const cost = keptCost(kept, paidFor);
+    const over = budget.charge(account, cost);
+    if (over === "connection") {
+      return refuse(`connection busy: more than ${options.bufferMaxBytesPerConnection} bytes of its requests in flight`);
+    }
+    if (over === "process") return refuse(`server busy: more than ${options.bufferMaxBytes} bytes of requests in flight`);
+    received += kept.length;
     held += cost;
-    buffered.held += cost;
-    chunks.push(chunk);
+    paidFor = kept.buffer;
+    chunks.push(kept);
   });
   stream.once("end", () => {
     if (refused) return;

@@ -1,10 +1,7 @@
 import type { Static } from "@sinclair/typebox";
 import { positiveInteger, section } from "../config/schema-kit.js";
-import { DEFAULT_BUFFER_MAX_BYTES } from "./grpc-unary.js";
+import { DEFAULT_BUFFER_MAX_BYTES, DEFAULT_BUFFER_MAX_BYTES_PER_CONNECTION } from "./grpc-unary.js";
 import { DEFAULT_LISTENER_LIMITS, type ListenerLimits } from "./listener.js";
-
-/** 4 MiB: four of the largest CheckRequest accepted, so one client can never hold the whole shared budget. */
-export const DEFAULT_BUFFER_MAX_BYTES_PER_CONNECTION = 4 * 1024 * 1024;
 
 export const httpSchema = section("What one client may hold open before its requests are complete.", {
   max_concurrent_streams: positiveInteger({
@@ -23,12 +20,13 @@ export const httpSchema = section("What one client may hold open before its requ
     env: "PORTCULLIS_HTTP_REQUEST_BUFFER_MAX_BYTES",
     default: DEFAULT_BUFFER_MAX_BYTES,
     description:
-      "memory the lean gRPC path (`Check`, gRPC `Authorize`) may hold for request bodies at once, across all streams, until each call is answered; a stream that would go over gets `RESOURCE_EXHAUSTED`. Keep it well above 1 MiB, the largest `CheckRequest` accepted",
+      "memory the lean gRPC path (`Check`, gRPC `Authorize`) may hold for request bodies at once, across all streams, until each call is answered (counted as what the bytes keep alive: a chunk that is under a quarter of the socket read it arrived in is copied out, a larger one counts as its whole read, plus 384 bytes a chunk for its objects; so never less than the bytes, never more than four times them); a stream that would go over gets `RESOURCE_EXHAUSTED`. Keep it well above 1 MiB, the largest `CheckRequest` accepted",
   }),
   request_buffer_max_bytes_per_connection: positiveInteger({
     env: "PORTCULLIS_HTTP_REQUEST_BUFFER_MAX_BYTES_PER_CONNECTION",
     default: DEFAULT_BUFFER_MAX_BYTES_PER_CONNECTION,
-    description: "of `request_buffer_max_bytes`, the most one connection may hold at once, so that one client cannot starve the others",
+    description:
+      "the same, for the streams of one HTTP/2 connection, so that one client cannot take the whole budget from the others. Envoy sends many `Check` calls over one connection: keep it above the largest `CheckRequest` times the calls one connection carries at once",
   }),
 });
 

@@ -17,9 +17,13 @@ function percentEncode(text: string, kept: (code: number) => boolean): string {
 const PERCENT = 0x25;
 const COMMA = 0x2c;
 
-/** gRPC's grpc-message encoding: printable ASCII except "%" stays, every other byte is %XX. */
+/**
+ * gRPC's grpc-message encoding: printable ASCII except "%" stays, every
+ * other byte is %XX. A space at either end is %20 too: an HTTP/2 field value
+ * must not start or end with one (RFC 9113 §8.2.1), and clients drop it.
+ */
 export function grpcMessageValue(text: string): string {
-  return percentEncode(text, (code) => code >= 0x20 && code <= 0x7e && code !== PERCENT);
+  return percentEncode(text, (code) => code >= 0x20 && code <= 0x7e && code !== PERCENT).replace(/^ | $/g, "%20");
 }
 
 /**

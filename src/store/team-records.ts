@@ -35,6 +35,12 @@ export interface TeamStore {
    * `concurrentRotation`. Undefined when there is no such active team.
    */
   rotateJti(id: string, expected: string | undefined, jti: string): Promise<StoredTeam | undefined>;
+  /**
+   * Leaves the team without a valid token, at once for every replica,
+   * provided `jti` is still its active one (a token revoked after another
+   * replaced it changes nothing). True when this call cleared it.
+   */
+  clearJti(id: string, jti: string): Promise<boolean>;
 }
 
 /** What a rotation that lost the race to another one throws, on either backend. */

@@ -32,7 +32,7 @@ describeStoreContract("team-token minting", ({ store }) => {
     return team;
   }
   const minter = (signingKeys: SigningKeyStore = store().signingKeys) =>
-    teamTokenMinter({ signingKeys, teams: store().teams, config: CONFIG, clock: Date.now });
+    teamTokenMinter({ signingKeys, teams: store().teams, tokens: store().tokens, config: CONFIG, clock: Date.now });
 
   it("answers Aborted to the second of two mints that read the same team, so no caller holds a dead token", async () => {
     const team = await teamWithKey();
@@ -55,6 +55,12 @@ describeStoreContract("team-token minting", ({ store }) => {
     expect(refused[0]).toBeInstanceOf(AbortedError);
     expect(toConnectError(refused[0], pino({ level: "silent" })).code).toBe(Code.Aborted);
     expect((await store().teams.get(team.id))?.activeJti).toBe(minted[0]?.token.id);
+    // The loser's record was written before it lost: it is withdrawn, so no listed record stands for a token never handed out.
+    const records = (await store().tokens.list()).filter((token) => token.teamId === team.id);
+    const standing = records.filter((token) => token.revokedAt === undefined).map((token) => token.id);
+    expect(records).toHaveLength(3);
+    expect(standing).toContain(minted[0]?.token.id);
+    expect(standing).toHaveLength(2);
   });
 
   it("refuses to hand out a token whose signing key was retired while it was signed, leaving the previous token in force", async () => {

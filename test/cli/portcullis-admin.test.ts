@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXAMPLE_CONFIG } from "../support/backends.js";
+import { bearer, createClients } from "../support/clients.js";
 import { startPortcullisProcess, type PortcullisProcess } from "../support/portcullis-process.js";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
@@ -64,6 +65,27 @@ describe("the portcullis-admin CLI against a running server", () => {
     const again = await runCli(["revoke", minted.record.tokenId], env);
     expect(again.exitCode).toBe(1);
     expect(again.stderr).toMatch(/^portcullis-admin: NotFound: /);
+  });
+
+  it("mints a team token with --team, shows it with its kind, and revokes it like any other", async () => {
+    const clients = createClients(server.url);
+    const asRoot = bearer(await server.rootToken());
+    await clients.admin.createSigningKey({}, asRoot);
+    const teamId = (await clients.admin.createTeam({ name: "cli-team", libraries: ["lib-t"] }, asRoot)).team!.teamId;
+
+    const mint = await runCli(["mint", "--team", teamId, "--scope", "kafka:read"], env);
+    expect(mint).toMatchObject({ exitCode: 0, stderr: "" });
+    const minted = JSON.parse(mint.stdout) as { token: string; record: { tokenId: string } };
+    const expected = { tokenId: minted.record.tokenId, kind: "TOKEN_KIND_TEAM_JWT", teamId, allowedLibraries: ["lib-t"], active: true };
+    expect(minted.record).toMatchObject(expected);
+    const get = await runCli(["get", minted.record.tokenId], env);
+    expect(JSON.parse(get.stdout)).toMatchObject({ record: expected });
+    expect(get.stdout).not.toContain(minted.token);
+
+    const revoke = await runCli(["revoke", minted.record.tokenId], env);
+    expect(JSON.parse(revoke.stdout)).toMatchObject({ record: { ...expected, active: false } });
+    const authorize = await runCli(["authorize", "GET /api/kafka/topics"], { ...env, PORTCULLIS_ADMIN_TOKEN: minted.token });
+    expect(JSON.parse(authorize.stdout)).toMatchObject({ decision: "DECISION_DENY", reason: "token_revoked" });
   });
 
   it("reports a refused call with its code and exit status 1, never echoing the token", async () => {

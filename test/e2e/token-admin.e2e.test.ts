@@ -1,5 +1,7 @@
 import { toBinary, toJsonString, type MessageInitShape } from "@bufbuild/protobuf";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
+import { status } from "@grpc/grpc-js";
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Decision } from "../../gen/portcullis/v1/authorization_pb.js";
@@ -7,10 +9,13 @@ import {
   GetTokenResponseSchema,
   ListTokensResponseSchema,
   Source,
+  TokenAdminService,
+  TokenKind,
   type MintTokenRequestSchema,
 } from "../../gen/portcullis/v1/token_admin_pb.js";
 import { BACKENDS, EXAMPLE_CONFIG, startOnBackend } from "../support/backends.js";
 import { bearer, createClients, rejectionOf, type Clients } from "../support/clients.js";
+import { grpcJsUnary } from "../support/grpc-js-unary.js";
 import type { PortcullisProcess } from "../support/portcullis-process.js";
 
 /** The secret and every encoding of its stored hash that a leak could take. */
@@ -137,6 +142,18 @@ describe.each(BACKENDS)("TokenAdminService through a Connect client over HTTP/2 
     ["a zero ttl", { scopes: ["a"], ttl: { seconds: 0n } }, "ttl"],
     ["a negative ttl", { scopes: ["a"], ttl: { seconds: -60n } }, "ttl"],
     ["a ttl over ten years", { scopes: ["a"], ttl: { seconds: 400_000_000n } }, "ttl"],
+    ["a ttl under a millisecond", { scopes: ["a"], ttl: { nanos: 999_999 } }, "ttl"],
+    ["a ttl of positive seconds and negative nanos", { scopes: ["a"], ttl: { seconds: 60n, nanos: -1 } }, "ttl"],
+    ["a ttl of negative seconds and positive nanos", { scopes: ["a"], ttl: { seconds: -60n, nanos: 1 } }, "ttl"],
+    ["a ttl with nanos of a whole second", { scopes: ["a"], ttl: { seconds: 1n, nanos: 1_000_000_000 } }, "ttl.nanos"],
+    ["a ttl with nanos below -999,999,999", { scopes: ["a"], ttl: { seconds: -1n, nanos: -1_000_000_000 } }, "ttl.nanos"],
+    ["a ttl beyond the Duration range", { scopes: ["a"], ttl: { seconds: 315_576_000_001n } }, "ttl.seconds"],
+    ["a ttl below the Duration range", { scopes: ["a"], ttl: { seconds: -315_576_000_001n } }, "ttl.seconds"],
+    [
+      "a team token ttl of opposite signs",
+      { scopes: ["a"], kind: TokenKind.TEAM_JWT, teamId: "x", ttl: { seconds: 1n, nanos: -1 } },
+      "ttl",
+    ],
     ["a name with a control character", { scopes: ["a"], name: "a\nb" }, "name"],
     ["a tool with a space", { scopes: ["a"], allowedTools: ["two words"] }, "allowed_tools"],
     ["an empty library", { scopes: ["a"], allowedLibraries: [""] }, "allowed_libraries"],
@@ -144,6 +161,25 @@ describe.each(BACKENDS)("TokenAdminService through a Connect client over HTTP/2 
     const error = await rejectionOf(clients.admin.mintToken(request, asRoot()));
     expect(error.code).toBe(Code.InvalidArgument);
     expect(error.rawMessage.startsWith(`${field}: `)).toBe(true);
+  });
+
+  it("says which rule of google.protobuf.Duration a ttl breaks", async () => {
+    const error = await rejectionOf(clients.admin.mintToken({ scopes: ["a"], ttl: { seconds: 60n, nanos: -1 } }, asRoot()));
+    expect([error.code, error.rawMessage]).toEqual([
+      Code.InvalidArgument,
+      "ttl: seconds and nanos must not have opposite signs (google.protobuf.Duration)",
+    ]);
+  });
+
+  it("takes a ttl with a fraction of a second to the millisecond", async () => {
+    const minted = await mint({ scopes: ["kafka:read"], ttl: { seconds: 60n, nanos: 500_999_999 } });
+    const { createdAt, expiresAt } = minted.record!;
+    expect(timestampMs(expiresAt!) - timestampMs(createdAt!)).toBe(60_500);
+  });
+
+  it("reads as written in grpc-js, whose decoder keeps reserved escapes such as %3A", async () => {
+    const outcome = await grpcJsUnary(server.url, TokenAdminService.method.mintToken, { scopes: ["*"] }, asRoot().headers);
+    expect(outcome).toEqual({ code: status.INVALID_ARGUMENT, details: 'scopes: "*" cannot be minted' });
   });
 
   it("refuses to let a token revoke itself and keeps it working", async () => {

@@ -9,7 +9,6 @@ import { toConnectError } from "../../src/api/error-mapping.js";
 import { UnavailableError } from "../../src/errors.js";
 import { grpcUnaryRoute, withGrpcUnary } from "../../src/http/grpc-unary.js";
 import { DEFAULT_LISTENER_LIMITS, listen, type Listener } from "../../src/http/listener.js";
-import { grpcMessageValue } from "../../src/http/percent-encoding.js";
 import {
   AuthorizationService,
   AuthorizeRequestSchema,
@@ -18,7 +17,8 @@ import {
   type AuthorizeRequest,
   type AuthorizeResponse,
 } from "../../gen/portcullis/v1/authorization_pb.js";
-import { grpcFrame, openRawGrpcStream, rawGrpcCall } from "../support/raw-grpc.js";
+import { eventually } from "../support/eventually.js";
+import { grpcFrame, openRawGrpcStream, rawGrpcCall, type RawGrpcStream } from "../support/raw-grpc.js";
 
 const AUTHORIZE_PATH = "/portcullis.v1.AuthorizationService/Authorize";
 
@@ -45,7 +45,12 @@ describe("the lean gRPC unary path in front of connect-node", () => {
     });
     const handler = withGrpcUnary(
       [grpcUnaryRoute(AuthorizationService.method.authorize, echoAuthorize)],
-      { readMaxBytes: 1024, bufferMaxBytes: 1024 * 1024, toConnectError: (error) => toConnectError(error, log) },
+      {
+        readMaxBytes: 1024,
+        bufferMaxBytes: 1024 * 1024,
+        bufferMaxBytesPerConnection: 1024 * 1024,
+        toConnectError: (error) => toConnectError(error, log),
+      },
       (req, res) => {
         passedOn.push(`${req.httpVersion} ${req.headers["content-type"]}`);
         connect(req, res);
@@ -105,10 +110,6 @@ describe("the lean gRPC unary path in front of connect-node", () => {
     expect([bug.status, bug.message]).toEqual([13, "internal error"]);
   });
 
-  it("percent-encodes grpc-message as gRPC asks", () => {
-    expect(grpcMessageValue("scope: größer 100%")).toBe("scope: gr%C3%B6%C3%9Fer 100%25");
-  });
-
   it("leaves Connect, gRPC-Web and JSON over HTTP/1.1 to connect-node", async () => {
     const clients = [
       createConnectTransport({ baseUrl: url, httpVersion: "1.1", useBinaryFormat: false }),
@@ -136,7 +137,7 @@ describe("the lean gRPC path's memory bounds", () => {
   const log = pino({ level: "silent" });
   const listeners: Listener[] = [];
   /** A lean-path-only server: anything it would pass on fails the test. */
-  const start = async (limits: { readMaxBytes: number; bufferMaxBytes: number }) => {
+  const start = async (limits: { readMaxBytes: number; bufferMaxBytes: number; bufferMaxBytesPerConnection: number }) => {
     const handler = withGrpcUnary(
       [grpcUnaryRoute(AuthorizationService.method.authorize, echoAuthorize)],
       { ...limits, toConnectError: (error) => toConnectError(error, log) },
@@ -151,7 +152,7 @@ describe("the lean gRPC path's memory bounds", () => {
   });
 
   it("refuses a gzip bomb (under 64 KB inflating to 50 MB) with RESOURCE_EXHAUSTED, inflating no further than the limit", async () => {
-    const url = await start({ readMaxBytes: 1024 * 1024, bufferMaxBytes: 64 * 1024 * 1024 });
+    const url = await start({ readMaxBytes: 1024 * 1024, bufferMaxBytes: 64 * 1024 * 1024, bufferMaxBytesPerConnection: 4 * 1024 * 1024 });
     const bomb = gzipSync(Buffer.alloc(50 * 1024 * 1024), { level: 9 });
     expect(bomb.length).toBeLessThan(64 * 1024);
     const reply = await rawGrpcCall(url, AUTHORIZE_PATH, grpcFrame(bomb, 1), { "grpc-encoding": "gzip" });
@@ -159,8 +160,8 @@ describe("the lean gRPC path's memory bounds", () => {
   });
 
   it("holds no more unfinished request bytes than its budget: the stream that would pass it gets RESOURCE_EXHAUSTED", async () => {
-    const url = await start({ readMaxBytes: 16 * 1024, bufferMaxBytes: 35_000 });
-    // One connection each, so no socket read carries two streams' data (a read counts whole for every chunk in it).
+    const url = await start({ readMaxBytes: 16 * 1024, bufferMaxBytes: 35_000, bufferMaxBytesPerConnection: 35_000 });
+    // One connection each, so that no connection's own limit is what refuses.
     const sessions = Array.from({ length: 4 }, () => http2.connect(url));
     try {
       // Four bodies of 10,000 bytes, none finished: any three fit, the fourth does not, whichever arrives last.
@@ -181,10 +182,89 @@ describe("the lean gRPC path's memory bounds", () => {
   });
 
   it("counts a finished request's bytes only until it is answered", async () => {
-    const url = await start({ readMaxBytes: 16 * 1024, bufferMaxBytes: 35_000 });
+    const url = await start({ readMaxBytes: 16 * 1024, bufferMaxBytes: 35_000, bufferMaxBytesPerConnection: 35_000 });
     for (const resource of ["GET /one", "GET /two", "GET /three", "GET /four"]) {
       const reply = await rawGrpcCall(url, AUTHORIZE_PATH, grpcFrame(request(resource.padEnd(10_000, "."))));
       expect(reply.status).toBe(0);
+    }
+  });
+
+  it("holds no more for one connection than its own limit, while another connection is still served", async () => {
+    const url = await start({ readMaxBytes: 16 * 1024, bufferMaxBytes: 1024 * 1024, bufferMaxBytesPerConnection: 25_000 });
+    const greedy = http2.connect(url);
+    try {
+      // Three bodies of 10,000 bytes, none finished, on one connection: two fit its 25,000 bytes, the third does not.
+      const calls: RawGrpcStream[] = [];
+      for (let index = 0; index < 3; index++) {
+        const call = openRawGrpcStream(greedy, AUTHORIZE_PATH);
+        call.stream.write(grpcFrame(Buffer.alloc(12_000)).subarray(0, 10_000));
+        calls.push(call);
+        await new Promise((resolve) => greedy.ping(resolve));
+      }
+      const refused = await calls[2]!.reply;
+      expect([refused.trailersOnly, refused.status, refused.message]).toEqual([
+        true,
+        8,
+        "connection busy: more than 25000 bytes of its requests in flight",
+      ]);
+      const reply = await rawGrpcCall(url, AUTHORIZE_PATH, grpcFrame(request("GET /other".padEnd(10_000, "."))));
+      expect(reply.status).toBe(0);
+    } finally {
+      greedy.close();
+    }
+  });
+
+  it("gives back what a connection held when the connection goes, not only when its streams end", async () => {
+    const url = await start({ readMaxBytes: 16 * 1024, bufferMaxBytes: 35_000, bufferMaxBytesPerConnection: 25_000 });
+    const holding = [http2.connect(url), http2.connect(url)];
+    try {
+      // 10,000 + 10,000 bytes on the first connection, 10,000 on the second: the process budget is nearly full.
+      for (const session of [holding[0]!, holding[0]!, holding[1]!]) {
+        openRawGrpcStream(session, AUTHORIZE_PATH).stream.write(grpcFrame(Buffer.alloc(12_000)).subarray(0, 10_000));
+        await new Promise((resolve) => session.ping(resolve));
+      }
+      const body = grpcFrame(request("GET /late".padEnd(10_000, ".")));
+      const busy = await rawGrpcCall(url, AUTHORIZE_PATH, body);
+      expect([busy.status, busy.message]).toEqual([8, "server busy: more than 35000 bytes of requests in flight"]);
+
+      holding[0]!.destroy();
+      await eventually(async () => (await rawGrpcCall(url, AUTHORIZE_PATH, body)).status === 0, 5000);
+    } finally {
+      for (const session of holding) session.destroy();
+    }
+  });
+
+  it("counts a large body sent in 16 KiB frames about at its size, not at four whole reads a frame", async () => {
+    const url = await start({ readMaxBytes: 1024 * 1024, bufferMaxBytes: 64 * 1024 * 1024, bufferMaxBytesPerConnection: 1536 * 1024 });
+    const resource = "GET /large".padEnd(1024 * 1024 - 16, ".");
+    const reply = await rawGrpcCall(url, AUTHORIZE_PATH, grpcFrame(request(resource)));
+    expect([reply.status, reply.message]).toEqual([0, ""]);
+  });
+
+  it("copies a few bytes out of a large socket read, so many streams holding one byte each do not fill the budget", async () => {
+    // 100 streams of one byte each, written with one large frame: together one socket read of about 19 KB.
+    const url = await start({ readMaxBytes: 64 * 1024, bufferMaxBytes: 100_000, bufferMaxBytesPerConnection: 100_000 });
+    const session = http2.connect(url);
+    try {
+      await new Promise((resolve) => session.once("remoteSettings", resolve));
+      const calls = [openRawGrpcStream(session, AUTHORIZE_PATH)];
+      calls[0]!.stream.write(grpcFrame(Buffer.alloc(20_000)).subarray(0, 16_000));
+      for (let index = 0; index < 100; index++) {
+        const call = openRawGrpcStream(session, AUTHORIZE_PATH);
+        call.stream.write(Buffer.alloc(1));
+        calls.push(call);
+      }
+      await new Promise((resolve) => session.ping(resolve));
+      // Charged at the read once plus 100 copies of one byte, not 100 times the read: a whole request still fits.
+      const reply = await rawGrpcCall(url, AUTHORIZE_PATH, grpcFrame(request("GET /fits".padEnd(10_000, "."))));
+      expect(reply.status).toBe(0);
+      const answered = await Promise.race([
+        Promise.any(calls.map((call) => call.reply)),
+        new Promise((resolve) => setTimeout(resolve, 50, "none")),
+      ]);
+      expect(answered).toBe("none");
+    } finally {
+      session.destroy();
     }
   });
 });

@@ -71,6 +71,20 @@ describeStoreContract("team", ({ store, reopen }) => {
     expect((await store().teams.get(team.id))?.activeJti).toBe(won[0]);
   });
 
+  it("clears the active jti only while it is still the one named, and a rotation from none follows", async () => {
+    const team = aTeam();
+    await store().teams.insert(team);
+    await store().teams.rotateJti(team.id, undefined, "jti-1");
+    expect(await store().teams.clearJti(team.id, "jti-0")).toBe(false);
+    expect((await store().teams.get(team.id))?.activeJti).toBe("jti-1");
+    expect(await store().teams.clearJti(team.id, "jti-1")).toBe(true);
+    expect(await store().teams.get(team.id)).toEqual(team);
+    expect(await store().teams.clearJti(team.id, "jti-1")).toBe(false);
+    expect(await store().teams.clearJti(randomUUID(), "jti-1")).toBe(false);
+    expect((await store().teams.rotateJti(team.id, undefined, "jti-2"))?.activeJti).toBe("jti-2");
+    expect(await (await reopen()).teams.get(team.id)).toEqual({ ...team, activeJti: "jti-2" });
+  });
+
   it("keeps teams across a restart", async () => {
     const team = aTeam();
     await store().teams.insert(team);

@@ -16,7 +16,7 @@ import { teamTokenVerifier } from "./team-token-verifier.js";
  */
 export async function jwtCredentials(deps: {
   config: JwtConfig;
-  store: Pick<Store, "signingKeys" | "teams">;
+  store: Pick<Store, "signingKeys" | "teams" | "tokens">;
   ledger: JtiLedger;
   clock: Clock;
   log: Logger;
@@ -25,7 +25,14 @@ export async function jwtCredentials(deps: {
   const issuers = new Map<string, IssuerVerifier>();
   issuers.set(
     deps.config.teamTokens.issuer,
-    teamTokenVerifier({ config: deps.config.teamTokens, signingKeys: deps.store.signingKeys, teams: deps.store.teams, clock, log }),
+    teamTokenVerifier({
+      config: deps.config.teamTokens,
+      signingKeys: deps.store.signingKeys,
+      teams: deps.store.teams,
+      tokens: deps.store.tokens,
+      clock,
+      log,
+    }),
   );
   for (const config of deps.config.issuers) {
     const keys = createJwksKeySource({

@@ -1,7 +1,7 @@
 import type { CryptoKey } from "jose";
 import type { Logger } from "pino";
 import type { Clock } from "../../clock.js";
-import type { SigningKeyStore, TeamStore } from "../../store/store.js";
+import type { SigningKeyStore, TeamStore, TokenStore } from "../../store/store.js";
 import { isTeamId } from "../../store/team-records.js";
 import type { Verification } from "../identity.js";
 import { scopesOf, stringClaim, validUntil } from "./claims.js";
@@ -15,13 +15,15 @@ import { verifySignedJwt } from "./verify-signed-jwt.js";
 /**
  * Team tokens Portcullis issued. Key state, team state and the team's
  * current `jti` are read from the store on every request, so retiring a
- * key, deactivating a team or minting a new team token takes effect at
- * once on every replica; the libraries are the team's as of now.
+ * key, deactivating a team, minting a new team token or revoking one takes
+ * effect at once on every replica; the libraries are the team's as of now.
  */
 export function teamTokenVerifier(deps: {
   config: TeamTokenConfig;
   signingKeys: SigningKeyStore;
   teams: TeamStore;
+  /** Read only for a token that is no longer the team's, to tell revoked from replaced. */
+  tokens: TokenStore;
   clock: Clock;
   log: Logger;
 }): IssuerVerifier {
@@ -71,7 +73,11 @@ export function teamTokenVerifier(deps: {
       }
       if (team === undefined) return reject("unknown_team");
       if (team.deactivatedAt !== undefined) return reject("team_inactive");
-      if (team.activeJti !== jti) return reject("token_rotated");
+      if (team.activeJti !== jti) {
+        // Only a token that is no longer the team's costs this read.
+        const record = await deps.tokens.get(jti);
+        return reject(record?.revokedAt === undefined ? "token_rotated" : "token_revoked");
+      }
       return {
         identity: {
           subject: `${TEAM_SUBJECT_PREFIX}${team.id}`,

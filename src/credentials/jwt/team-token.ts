@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { SignJWT } from "jose";
 import type { StoredSigningKey } from "../../store/store.js";
 import type { TeamTokenConfig } from "./issuer-config.js";
@@ -15,16 +14,17 @@ export interface SignedTeamToken {
   expiresAt: number;
 }
 
-/** Signs a team token with `key`; `now` and the lifetime in ms. */
+/** Signs a team token with `key`; `now` and the lifetime in ms; `jti` is the id of its record. */
 export async function signTeamToken(input: {
   key: StoredSigningKey;
+  jti: string;
   teamId: string;
   scopes: readonly string[];
   config: TeamTokenConfig;
   now: number;
   ttlMs: number;
 }): Promise<SignedTeamToken> {
-  const jti = randomBytes(16).toString("base64url");
+  const { jti } = input;
   const issuedAt = Math.floor(input.now / 1000);
   const expiresAt = issuedAt + Math.ceil(input.ttlMs / 1000);
   const token = await new SignJWT({ typ: TEAM_TOKEN_TYPE, scope: input.scopes.join(" ") })

@@ -44,6 +44,14 @@ export function embeddedTeamStore(document: PersistentDocument<EmbeddedState>): 
         team.libraries = [...libraries];
       });
     },
+    clearJti(id, jti) {
+      return document.update((draft) => {
+        const team = draft.teams.get(id);
+        if (team?.activeJti !== jti) return unchanged(false);
+        delete team.activeJti;
+        return true;
+      });
+    },
     rotateJti(id, expected, jti) {
       return changeTeam(id, true, (team) => {
         if (team.activeJti !== expected) throw concurrentRotation(id);

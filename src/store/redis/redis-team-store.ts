@@ -11,6 +11,7 @@ const scripts = {
   insert: new RedisScript("insert-team.lua"),
   change: new RedisScript("change-team.lua"),
   rotateJti: new RedisScript("rotate-team-jti.lua"),
+  clearJti: new RedisScript("clear-team-jti.lua"),
 };
 
 type TeamData = Pick<StoredTeam, "id" | "name" | "createdAt">;
@@ -47,6 +48,9 @@ export function redisTeamStore(client: Redis, keys: RedisKeys): TeamStore {
     },
     deactivate: (id, at) => change(id, "deactivated_at", at, true),
     assignLibraries: (id, libraries) => change(id, "libraries", JSON.stringify(libraries), false),
+    async clearJti(id, jti) {
+      return (await redisCall(() => scripts.clearJti.run(client, [keys.team(id)], [jti]))) === 1;
+    },
     async rotateJti(id, expected, jti) {
       const reply = await redisCall(() => scripts.rotateJti.run(client, [keys.team(id)], [expected ?? "", jti]));
       if (reply === 0) throw concurrentRotation(id);

@@ -55,6 +55,18 @@ describe("team tokens across two replicas on one Redis", () => {
     expect((await a.admin.getTeam({ teamId }, asRoot)).team?.active).toBe(false);
   });
 
+  it("refuses a team token revoked on one replica at once on the other", async () => {
+    await a.admin.createSigningKey({ algorithm: SigningKeyAlgorithm.HS256 }, asRoot);
+    const { team } = await a.admin.createTeam({ name: "revoked", libraries: ["lib-r"] }, asRoot);
+    const minted = await a.admin.mintToken({ kind: TokenKind.TEAM_JWT, teamId: team!.teamId, scopes: ["kafka:read"] }, asRoot);
+    expect((await authorize(b, minted.token)).decision).toBe(Decision.ALLOW);
+
+    await a.admin.revokeToken({ tokenId: minted.record!.tokenId }, asRoot);
+    const denied = await authorize(b, minted.token);
+    expect([denied.decision, denied.reason]).toEqual([Decision.DENY, "token_revoked"]);
+    await expect(b.admin.revokeToken({ tokenId: minted.record!.tokenId }, asRoot)).rejects.toMatchObject({ code: Code.NotFound });
+  });
+
   it("publishes ES256 keys at /.well-known/jwks.json, verifies with a verify-only key and rejects a retired one", async () => {
     const { key } = await a.admin.createSigningKey({ algorithm: SigningKeyAlgorithm.ES256 }, asRoot);
     const { team } = await a.admin.createTeam({ name: "search", libraries: ["lib-s"] }, asRoot);

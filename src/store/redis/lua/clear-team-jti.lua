@@ -1,0 +1,9 @@
+-- KEYS[1] team hash; ARGV[1] the jti to clear
+-- Removes the team's active jti only while it is still ARGV[1], so a token
+-- that another one replaced meanwhile leaves the new one in force.
+-- Returns 1 when cleared, 0 otherwise.
+if redis.call('HGET', KEYS[1], 'active_jti') == ARGV[1] then
+  redis.call('HDEL', KEYS[1], 'active_jti')
+  return 1
+end
+return 0
