@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     globalSetup: ["./test/support/redis-global-setup.ts"],
+    // Kills every process a test helper spawned and the file's teardown did not stop.
+    setupFiles: ["./test/support/kill-spawned-setup.ts"],
     reporters: ["default", "./test/support/summary-reporter.ts"],
     pool: "forks",
     // Integration tests start server processes; two cores run two files at once at most.

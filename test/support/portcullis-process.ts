@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { tracked } from "./spawned-processes.js";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -24,7 +25,7 @@ export interface StartOptions {
 }
 
 function spawnPortcullis(dataDir: string, env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: REPO,
     env: {
       PATH: process.env.PATH ?? "",
@@ -35,6 +36,7 @@ function spawnPortcullis(dataDir: string, env: Record<string, string> = {}): Chi
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  return tracked(child);
 }
 
 /** Runs `src/main.ts` with settings it is expected to refuse: its exit code and what it wrote to stderr. */

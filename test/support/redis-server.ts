@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { tracked } from "./spawned-processes.js";
 
 /**
  * A redis-server of its own on a free port: the one the test run shares
@@ -31,10 +32,10 @@ export async function startOwnRedis(): Promise<OwnRedis> {
   let child: ChildProcess | undefined;
 
   async function start(): Promise<void> {
-    const started = spawn(
-      "redis-server",
-      ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "yes"],
-      { stdio: ["ignore", "pipe", "pipe"] },
+    const started = tracked(
+      spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "yes"], {
+        stdio: ["ignore", "pipe", "pipe"],
+      }),
     );
     child = started;
     let output = "";
