@@ -10,6 +10,13 @@ import { startPortcullisProcess, type PortcullisProcess } from "../support/portc
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 const BUF = `${REPO}node_modules/.bin/buf`;
+/**
+ * For the tests that start buf (and npx) once per call, as an operator's shell
+ * does: each start takes about half a second (through npx over one) on a quiet
+ * machine and ten times that on a loaded one. The README test runs five blocks
+ * in a row, each depending on the last, so they cannot be shared or overlapped.
+ */
+const SPAWNING_TIMEOUT_MS = 120_000;
 
 interface BufResult {
   exitCode: number;
@@ -97,7 +104,7 @@ describe("the running server driven by buf curl, plain HTTP/1.1 and probes", () 
       denial: "DENIAL_FORBIDDEN",
       reason: "insufficient_scope",
     });
-  });
+  }, SPAWNING_TIMEOUT_MS);
 
   it("runs the README's buf curl commands for mint, authorize, list and revoke as written", async () => {
     const [mintBlock, authorizeBlock, listBlock, revokeBlock, ...rest] = readmeBufCurlBlocks();
@@ -111,7 +118,7 @@ describe("the running server driven by buf curl, plain HTTP/1.1 and probes", () 
     const revoked = (await runReadmeBlock(revokeBlock!, server, pasted)) as { record: { revokedAt?: string } };
     expect(revoked.record.revokedAt).toBeDefined();
     expect(await runReadmeBlock(authorizeBlock!, server, pasted)).toMatchObject({ decision: "DECISION_DENY", reason: "token_revoked" });
-  });
+  }, SPAWNING_TIMEOUT_MS);
 
   it("reports a refused buf curl call with its gRPC code and a non-zero exit", async () => {
     const mint = await bufCurl(server.url, "portcullis.v1.TokenAdminService/MintToken", { scopes: ["*"] }, root);
