@@ -1,15 +1,8 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
-import { InvalidArgumentError } from "../../src/errors.js";
+import { configFileWriter, refusal } from "../support/config-files.js";
 
-async function configFile(text: string): Promise<string> {
-  const path = join(await mkdtemp(join(tmpdir(), "pcl-config-")), "config.yaml");
-  await writeFile(path, text);
-  return path;
-}
+const configFile = configFileWriter();
 
 describe("limits on what clients hold open (http settings)", () => {
   it("default to 128 streams per connection, 10 s to send a request and 64 MiB of buffered request bytes, 4 MiB of them per connection", () => {
@@ -21,8 +14,8 @@ describe("limits on what clients hold open (http settings)", () => {
     });
   });
 
-  it("come from the file, and environment variables win over it", async () => {
-    const file = await configFile(
+  it("come from the file, and environment variables win over it", () => {
+    const file = configFile(
       "http: { max_concurrent_streams: 50, request_read_timeout_ms: 2000, request_buffer_max_bytes: 8388608, request_buffer_max_bytes_per_connection: 65536 }\n",
     );
     expect(loadConfig({ PORTCULLIS_CONFIG: file }).http).toEqual({
@@ -51,17 +44,9 @@ describe("limits on what clients hold open (http settings)", () => {
       "http.request_buffer_max_bytes_per_connection",
       "http: { request_buffer_max_bytes_per_connection: 0 }\n",
     ],
-  ])("refuse a value for %s (%s) that is not a positive integer, from the environment as from the file", async (name, key, yaml) => {
-    const refusedField = (env: Record<string, string>) => {
-      try {
-        loadConfig(env);
-      } catch (error) {
-        return error instanceof InvalidArgumentError ? error.field : error;
-      }
-      return "accepted";
-    };
-    expect(refusedField({ [name]: "0" })).toBe(name);
-    expect(refusedField({ [name]: "1.5" })).toBe(name);
-    expect(refusedField({ PORTCULLIS_CONFIG: await configFile(yaml) })).toBe(key);
+  ])("refuse a value for %s (%s) that is not a positive integer, from the environment as from the file", (name, key, yaml) => {
+    expect(refusal({ [name]: "0" }).field).toBe(name);
+    expect(refusal({ [name]: "1.5" }).field).toBe(name);
+    expect(refusal({ PORTCULLIS_CONFIG: configFile(yaml) }).field).toBe(key);
   });
 });

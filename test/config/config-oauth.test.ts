@@ -1,18 +1,10 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { InvalidArgumentError } from "../../src/errors.js";
+import { configFileWriter, refusal } from "../support/config-files.js";
 
 describe("DCR and OAuth settings", () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "pcl-config-"));
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const configFile = configFileWriter();
   it("default to 90-day staleness, 10-minute flows, a 30 s ID token leeway, plain secrets, no allowed issuers and the main Redis prefix", () => {
     const config = loadConfig({ REDIS_URL: "redis://127.0.0.1:6379", PORTCULLIS_REDIS_PREFIX: "{p}:" });
     expect(config.redis?.dcrPrefix).toBe("{p}:");
@@ -28,9 +20,8 @@ describe("DCR and OAuth settings", () => {
     });
   });
 
-  it("take the allowed upstream issuers from the file or, comma-separated, the environment, less one trailing slash", async () => {
-    const file = join(dir, "allowed-issuers.yaml");
-    await writeFile(file, "oauth:\n  allowed_issuers: [https://idp.example.com/, https://login.example.org/tenant]\n  dev_allow_private_upstreams: true\n");
+  it("take the allowed upstream issuers from the file or, comma-separated, the environment, less one trailing slash", () => {
+    const file = configFile("oauth:\n  allowed_issuers: [https://idp.example.com/, https://login.example.org/tenant]\n  dev_allow_private_upstreams: true\n");
     expect(loadConfig({ PORTCULLIS_CONFIG: file }).oauth).toMatchObject({
       allowedIssuers: ["https://idp.example.com", "https://login.example.org/tenant"],
       devAllowPrivateUpstreams: true,
@@ -63,9 +54,8 @@ describe("DCR and OAuth settings", () => {
     expect([config.oauth.stateTtlMs, config.oauth.httpTimeoutMs]).toEqual([1000, 250]);
   });
 
-  it("take the ID token leeway from the file, the environment winning, and allow 0", async () => {
-    const file = join(dir, "leeway.yaml");
-    await writeFile(file, "oauth:\n  id_token_leeway_s: 5\n");
+  it("take the ID token leeway from the file, the environment winning, and allow 0", () => {
+    const file = configFile("oauth:\n  id_token_leeway_s: 5\n");
     expect(loadConfig({ PORTCULLIS_CONFIG: file }).oauth.idTokenLeewayS).toBe(5);
     expect(loadConfig({ PORTCULLIS_CONFIG: file, PORTCULLIS_OAUTH_ID_TOKEN_LEEWAY_S: "0" }).oauth.idTokenLeewayS).toBe(0);
   });
@@ -78,21 +68,12 @@ describe("DCR and OAuth settings", () => {
 
   it("refuse an encryption key that is not 32 bytes, without echoing it", () => {
     const short = Buffer.alloc(16, 2).toString("base64");
-    const failure = (() => {
-      try {
-        loadConfig({ PORTCULLIS_DCR_ENCRYPTION_KEY: short });
-      } catch (error) {
-        return error;
-      }
-    })();
-    expect(failure).toBeInstanceOf(InvalidArgumentError);
-    expect((failure as Error).message).not.toContain(short);
+    expect(refusal({ PORTCULLIS_DCR_ENCRYPTION_KEY: short }).message).not.toContain(short);
   });
 
-  it("refuse a zero timeout, from the environment as from the file", async () => {
+  it("refuse a zero timeout, from the environment as from the file", () => {
     expect(() => loadConfig({ PORTCULLIS_OAUTH_HTTP_TIMEOUT_MS: "0" })).toThrow(InvalidArgumentError);
-    const file = join(dir, "zero-timeout.yaml");
-    await writeFile(file, "oauth:\n  http_timeout_ms: 0\n");
+    const file = configFile("oauth:\n  http_timeout_ms: 0\n");
     expect(() => loadConfig({ PORTCULLIS_CONFIG: file })).toThrow(InvalidArgumentError);
   });
 });

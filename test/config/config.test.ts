@@ -1,34 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
-import { InvalidArgumentError } from "../../src/errors.js";
 import { Policy } from "../../src/policy/policy.js";
 import { EXAMPLE_CONFIG } from "../support/backends.js";
+import { configFileWriter, refusal } from "../support/config-files.js";
 
 const ROOT_A = "root-token-a-0123456789abcdefghijklmnop";
 const ROOT_B = "root-token-b-0123456789abcdefghijklmnop";
 
-const configDir = mkdtempSync(join(tmpdir(), "portcullis-config-"));
-afterAll(() => rmSync(configDir, { recursive: true, force: true }));
-let configFiles = 0;
-
-function configFile(text: string): string {
-  const path = join(configDir, `portcullis-${++configFiles}.yaml`);
-  writeFileSync(path, text);
-  return path;
-}
-
-function refusal(env: Record<string, string>): InvalidArgumentError {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof InvalidArgumentError) return error;
-    throw error;
-  }
-  throw new Error("expected loadConfig to refuse");
-}
+const configFile = configFileWriter();
 
 describe("loadConfig", () => {
   it("uses the documented defaults when nothing is set", () => {

@@ -1,38 +1,18 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { loadConfig } from "../../src/config.js";
 import { configFileSchema } from "../../src/config/config-schema.js";
 import { envSettings } from "../../src/config/env-settings.js";
-import { InvalidArgumentError } from "../../src/errors.js";
 import { EXAMPLE_CONFIG } from "../support/backends.js";
+import { configFileWriter, refusal } from "../support/config-files.js";
 import { startInProcess } from "../support/in-process.js";
 import { failedStart } from "../support/portcullis-process.js";
 
 const SECRET = "SECRET-root-token-never-to-be-echoed-0123456789";
 const KEY = Buffer.alloc(32, 7).toString("base64");
 
-const configDir = mkdtempSync(join(tmpdir(), "portcullis-strict-"));
-afterAll(() => rmSync(configDir, { recursive: true, force: true }));
-let configFiles = 0;
-
-function configFile(text: string): string {
-  const path = join(configDir, `portcullis-${++configFiles}.yaml`);
-  writeFileSync(path, text);
-  return path;
-}
-
-function refusal(env: Record<string, string>): InvalidArgumentError {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof InvalidArgumentError) return error;
-    throw error;
-  }
-  throw new Error("expected loadConfig to refuse");
-}
+const configFile = configFileWriter();
 
 const ISSUER = '{ issuer: "https://idp.example", audiences: [api] }';
 
