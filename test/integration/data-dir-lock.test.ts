@@ -85,7 +85,7 @@ describe("two servers on one embedded data dir", () => {
   it("stops with exit code 1 when its lock is taken away while it runs", async () => {
     dataDir = await mkdtemp(join(tmpdir(), "portcullis-lock-"));
     const server = await start();
-    const exited = once(server.child, "exit");
+    const exited = once(server.child, "close");
     await rm(join(dataDir, DATA_DIR_LOCK), { recursive: true });
 
     // Checked at each refresh, every STALE_MS / 2; the shutdown grace is generous.

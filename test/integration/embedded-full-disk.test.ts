@@ -6,6 +6,7 @@ import { Decision } from "../../gen/portcullis/v1/authorization_pb.js";
 import { generateSecret } from "../../src/credentials/opaque-token.js";
 import { EMBEDDED_DATA_FILE } from "../../src/store/embedded/embedded-store.js";
 import { bearer, createClients, decide, rejectionOf } from "../support/clients.js";
+import { eventually } from "../support/eventually.js";
 import { startPortcullisProcess, type PortcullisProcess } from "../support/portcullis-process.js";
 import { mountSmallDisk, smallDiskUnavailable, type SmallDisk } from "../support/small-disk.js";
 
@@ -53,7 +54,8 @@ describe.skipIf(unavailable !== undefined)("a server whose data dir fills up (a 
     await clients.admin.revokeToken({ tokenId: stolen.record!.tokenId }, root);
     expect(await decide(clients, stolen.token, "orders:read")).toEqual({ decision: Decision.DENY, reason: "token_revoked" });
     expect(await decide(clients, kept.token, "orders:read")).toEqual({ decision: Decision.ALLOW, reason: "ok" });
-    expect(server!.output()).toContain("spent the space reserve");
+    // The server's log reaches this process through a pipe, not necessarily before its answers.
+    await eventually(async () => server!.output().includes("spent the space reserve"), 20_000);
     expect(await readiness(server!)).toEqual([503, { status: "unavailable", reason: "store_write_failing" }]);
 
     // Restarted on a disk still full (whatever filled it takes the space that comes free),

@@ -15,7 +15,7 @@ import { guardedDispatcher } from "../../src/upstream/guarded-dispatcher.js";
 import { IssuerDiscovery } from "../../src/upstream/issuer-discovery.js";
 import { bearer, createClients, rejectionOf, type Clients } from "../support/clients.js";
 import { startInProcess, type InProcessPortcullis } from "../support/in-process.js";
-import { startOAuthProvider, type OAuthProvider } from "../support/oauth-provider.js";
+import { startClientFlow, startOAuthProvider, type OAuthProvider } from "../support/oauth-provider.js";
 import { TEST_REDIS_URL, testRedisPrefix } from "../support/redis.js";
 import { STORE_BACKENDS } from "../support/store-backends.js";
 
@@ -50,15 +50,7 @@ describe.each(SERVERS)("a pending flow on the $backend backend after a failed co
 
   /** A login at the provider: the state and code a browser brings back. */
   const login = async () => {
-    const started = await flow.startAuthorization(
-      {
-        upstreamIssuer: provider.issuer,
-        clientSource: { case: "client", value: { clientId: CLIENT.clientId, clientSecret: CLIENT.clientSecret } },
-        redirectUri: REDIRECT_URI,
-        scopes: ["openid"],
-      },
-      auth,
-    );
+    const started = await startClientFlow(flow, auth, provider, CLIENT, REDIRECT_URI);
     return provider.authorize(started.authorizationUrl);
   };
 

@@ -3,7 +3,7 @@ import type { JWTPayload } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, createClients, rejectionOf } from "../support/clients.js";
 import { startInProcess, type InProcessPortcullis } from "../support/in-process.js";
-import { startOAuthProvider, type OAuthProvider } from "../support/oauth-provider.js";
+import { startClientFlow, startOAuthProvider, type OAuthProvider } from "../support/oauth-provider.js";
 
 const CLIENT = { clientId: "confidential", clientSecret: "confidential-secret-value", authMethod: "client_secret_basic" } as const;
 const REDIRECT_URI = "http://127.0.0.1:9/oauth/callback";
@@ -13,15 +13,7 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 async function login(provider: OAuthProvider, server: InProcessPortcullis, claims: JWTPayload) {
   const flow = createClients(server.url).oauthFlow;
   const auth = bearer(await server.rootToken());
-  const started = await flow.startAuthorization(
-    {
-      upstreamIssuer: provider.issuer,
-      clientSource: { case: "client", value: { clientId: CLIENT.clientId, clientSecret: CLIENT.clientSecret } },
-      redirectUri: REDIRECT_URI,
-      scopes: ["openid"],
-    },
-    auth,
-  );
+  const started = await startClientFlow(flow, auth, provider, CLIENT, REDIRECT_URI);
   const { code, state } = await provider.authorize(started.authorizationUrl);
   provider.idTokenClaims = claims;
   try {

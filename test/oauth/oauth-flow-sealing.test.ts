@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EMBEDDED_DATA_FILE } from "../../src/store/embedded/embedded-store.js";
 import { bearer, createClients } from "../support/clients.js";
 import { startInProcess, type InProcessPortcullis } from "../support/in-process.js";
-import { startOAuthProvider, type OAuthProvider } from "../support/oauth-provider.js";
+import { startClientFlow, startOAuthProvider, type OAuthProvider } from "../support/oauth-provider.js";
 
 const CLIENT = { clientId: "confidential", clientSecret: "confidential-secret-value", authMethod: "client_secret_basic" } as const;
 
@@ -32,15 +32,7 @@ describe("a pending flow in the store of a deployment with an encryption key", (
   it("holds the PKCE verifier sealed and no client secret, and still completes", async () => {
     const flow = createClients(server.url).oauthFlow;
     const auth = bearer(await server.rootToken());
-    const started = await flow.startAuthorization(
-      {
-        upstreamIssuer: provider.issuer,
-        clientSource: { case: "client", value: { clientId: CLIENT.clientId, clientSecret: CLIENT.clientSecret } },
-        redirectUri: "http://127.0.0.1:9/oauth/callback",
-        scopes: ["openid"],
-      },
-      auth,
-    );
+    const started = await startClientFlow(flow, auth, provider, CLIENT, "http://127.0.0.1:9/oauth/callback");
     const file = await readFile(join(dataDir, EMBEDDED_DATA_FILE), "utf8");
     const [pending] = Object.values((JSON.parse(file) as { oauthStates: Record<string, { record: Record<string, unknown> }> }).oauthStates);
     expect(pending?.record.codeVerifier).toMatch(/^pcl-enc:v1:/);

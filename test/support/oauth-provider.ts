@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { JWTPayload } from "jose";
+import type { Clients } from "./clients.js";
 import { generateTestKey, OidcProvider, sendJson } from "./oidc-provider.js";
 
 export interface ProviderClient {
@@ -31,6 +32,26 @@ export interface OAuthProvider {
   pause(): Promise<void>;
   resume(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Starts a login through Portcullis at `provider` for one of its clients, the call carrying the client's secret. */
+export function startClientFlow(
+  flow: Clients["oauthFlow"],
+  auth: { headers: { authorization: string } },
+  provider: OAuthProvider,
+  client: { clientId: string; clientSecret: string },
+  redirectUri: string,
+  scopes = ["openid"],
+) {
+  return flow.startAuthorization(
+    {
+      upstreamIssuer: provider.issuer,
+      clientSource: { case: "client", value: { clientId: client.clientId, clientSecret: client.clientSecret } },
+      redirectUri,
+      scopes,
+    },
+    auth,
+  );
 }
 
 /**

@@ -48,7 +48,8 @@ export async function failedStart(env: Record<string, string>): Promise<{ code: 
   child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  const code = await new Promise<number | null>((resolve) => child.once("exit", (exitCode) => resolve(exitCode)));
+  // "close", not "exit": only then has everything it wrote been read.
+  const code = await new Promise<number | null>((resolve) => child.once("close", (exitCode) => resolve(exitCode)));
   clearTimeout(timer);
   await rm(dataDir, { recursive: true, force: true });
   return { code, stderr, stdout };
@@ -61,7 +62,8 @@ export async function startPortcullisProcess(options: StartOptions = {}): Promis
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  // "close", not "exit": only then has everything it wrote been read, so output() is complete after stop().
+  const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
 
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
