@@ -8,5 +8,5 @@ if [ -n "$(git status --porcelain -- gen)" ]; then
   git status --porcelain -- gen >&2
   exit 1
 fi
-# docs/portcullis.schema.json and README's configuration reference come from src/config/config-schema.ts.
+# docs/portcullis.schema.json and the configuration reference in docs/configuration.md come from src/config/config-schema.ts.
 npx tsx scripts/generate-config-reference.ts --check

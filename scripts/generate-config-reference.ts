@@ -1,5 +1,5 @@
 /**
- * Writes docs/portcullis.schema.json and README's configuration reference
+ * Writes docs/portcullis.schema.json and the table of docs/configuration.md
  * (between its config-reference markers) from the configuration schema in
  * src/config/config-schema.ts. With --check, writes nothing and fails when
  * either is out of date (run by `npm test` through check-generated.sh).
@@ -11,7 +11,7 @@ import { configFileSchema } from "../src/config/config-schema.js";
 type Node = Record<string, unknown> & { properties?: Record<string, Node>; items?: Node; required?: string[] };
 
 const SCHEMA_PATH = fileURLToPath(new URL("../docs/portcullis.schema.json", import.meta.url));
-const README_PATH = fileURLToPath(new URL("../README.md", import.meta.url));
+const REFERENCE_PATH = fileURLToPath(new URL("../docs/configuration.md", import.meta.url));
 const START = "<!-- config-reference:start: generated from src/config/config-schema.ts by `npm run generate:config`; do not edit by hand -->";
 const END = "<!-- config-reference:end -->";
 
@@ -56,16 +56,16 @@ const table = [
   ...rows(configFileSchema as unknown as Node, "", false),
 ].join("\n");
 
-const readme = readFileSync(README_PATH, "utf8");
-const start = readme.indexOf(START);
-const end = readme.indexOf(END);
-if (start < 0 || end < start) throw new Error(`README.md lacks the config-reference markers`);
-const readmeText = `${readme.slice(0, start + START.length)}\n${table}\n${readme.slice(end)}`;
+const reference = readFileSync(REFERENCE_PATH, "utf8");
+const start = reference.indexOf(START);
+const end = reference.indexOf(END);
+if (start < 0 || end < start) throw new Error(`docs/configuration.md lacks the config-reference markers`);
+const referenceText = `${reference.slice(0, start + START.length)}\n${table}\n${reference.slice(end)}`;
 
 if (process.argv.includes("--check")) {
   const stale = [
     [SCHEMA_PATH, schemaText],
-    [README_PATH, readmeText],
+    [REFERENCE_PATH, referenceText],
   ].filter(([path, text]) => readFileSync(path!, "utf8") !== text);
   if (stale.length > 0) {
     console.error(`out of date with src/config/config-schema.ts: ${stale.map(([path]) => path).join(", ")}; run 'npm run generate:config' and commit`);
@@ -73,5 +73,5 @@ if (process.argv.includes("--check")) {
   }
 } else {
   writeFileSync(SCHEMA_PATH, schemaText);
-  writeFileSync(README_PATH, readmeText);
+  writeFileSync(REFERENCE_PATH, referenceText);
 }

@@ -1,11 +1,11 @@
 import { rootTokens, type RootTokenConfig } from "./admin/root-token-settings.js";
 import { ADMIN_CLI_VARIABLES } from "./cli/admin-cli-variables.js";
 import { configFileSchema, TOP_LEVEL_DEFAULTS, type ConfigFile } from "./config/config-schema.js";
+import { parseListen } from "./config/config-values.js";
 import { envSettings, overlayEnvironment, unknownVariableWarnings, type Env } from "./config/env-settings.js";
 import { readConfigFile } from "./config/read-config-file.js";
 import { schemaChecker } from "./config/schema-check.js";
 import { isOn } from "./config/schema-kit.js";
-import { parseListen } from "./config-values.js";
 import { jwtWarnings, parseJwtConfig, type JwtConfig } from "./credentials/jwt/issuer-config.js";
 import { envoySettings, type EnvoySettings } from "./envoy/envoy-settings.js";
 import { InvalidArgumentError } from "./errors.js";
@@ -16,8 +16,6 @@ import { dcrConfig, oauthConfig, oauthWarnings, type DcrConfig, type OAuthConfig
 import type { PolicyConfig } from "./policy/policy.js";
 import { DEFAULT_LOCK_STALE_MS } from "./store/embedded/data-dir-lock.js";
 import { redisConfig, type RedisConfig } from "./store/redis/redis-settings.js";
-
-export type { DcrConfig, HttpLimitsConfig, OAuthConfig, RedisConfig, RootTokenConfig };
 
 export interface Config {
   listen: { host: string; port: number };

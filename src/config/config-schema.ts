@@ -24,7 +24,7 @@ const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"
 /**
  * The whole configuration file, composed from the schema each section's
  * owner keeps beside its code. docs/portcullis.schema.json is generated from
- * it (npm run generate:config), and so is README's configuration reference.
+ * it (npm run generate:config), and so is docs/configuration.md.
  */
 export const configFileSchema = section("Portcullis configuration (file named by PORTCULLIS_CONFIG; environment variables win).", {
   listen: text({
@@ -39,7 +39,7 @@ export const configFileSchema = section("Portcullis configuration (file named by
       {
         env: "PORTCULLIS_DATA_DIR_LOCK_STALE_MS",
         default: DEFAULT_LOCK_STALE_MS,
-        description: `embedded store: time (ms, ≥ ${MIN_LOCK_STALE_MS}) after which a data dir lock that is not refreshed counts as abandoned by a killed process ([details](#without-redis-the-embedded-store))`,
+        description: `embedded store: time (ms, ≥ ${MIN_LOCK_STALE_MS}) after which a data dir lock that is not refreshed counts as abandoned by a killed process ([details](storage.md#one-replica-the-data-dir-lock))`,
       },
       `must be a whole number, at least ${MIN_LOCK_STALE_MS}`,
     ),

@@ -1,6 +1,6 @@
 import type { TSchema } from "@sinclair/typebox";
-import { parseYamlQuietly } from "../config-values.js";
 import { InvalidArgumentError } from "../errors.js";
+import { parseYamlQuietly } from "./config-values.js";
 import { closestName, type PathLabel } from "./schema-check.js";
 import type { EnvFormat } from "./schema-kit.js";
 

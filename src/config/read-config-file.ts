@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { parseYamlQuietly } from "../config-values.js";
 import { InvalidArgumentError } from "../errors.js";
+import { parseYamlQuietly } from "./config-values.js";
 import { isMapping } from "./env-settings.js";
 
 /** The file named by PORTCULLIS_CONFIG, unchecked; an empty file is an empty mapping. */

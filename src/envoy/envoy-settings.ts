@@ -1,8 +1,8 @@
 import type { Static } from "@sinclair/typebox";
 import { isOn, section, switchSetting, text } from "../config/schema-kit.js";
 import { InvalidArgumentError } from "../errors.js";
-import type { ChallengeSettings } from "../http/bearer-challenge.js";
-import { httpUrl } from "../http/http-url.js";
+import { httpUrl } from "../http-semantics/http-url.js";
+import type { ChallengeSettings } from "./bearer-challenge.js";
 
 /** Names of the request headers that carry the verified identity to the upstream. */
 export interface IdentityHeaders {

@@ -1,7 +1,7 @@
 import type http2 from "node:http2";
+import { grpcMessageValue } from "../http-semantics/percent-encoding.js";
 import { GRPC_REQUEST_CONTENT_TYPE } from "./grpc-status.js";
 import type { RequestHandler } from "./listener.js";
-import { grpcMessageValue } from "./percent-encoding.js";
 
 /**
  * connect-node writes grpc-message with encodeURIComponent, which also

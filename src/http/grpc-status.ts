@@ -1,6 +1,6 @@
 import type { ConnectError } from "@connectrpc/connect";
 import type http2 from "node:http2";
-import { grpcMessageValue } from "./percent-encoding.js";
+import { grpcMessageValue } from "../http-semantics/percent-encoding.js";
 
 /** Any gRPC request, whatever its codec (`application/grpc`, `+proto`, `+json`); not gRPC-Web. */
 export const GRPC_REQUEST_CONTENT_TYPE = /^application\/grpc([+;]|$)/i;

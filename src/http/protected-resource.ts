@@ -1,6 +1,6 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { section } from "../config/schema-kit.js";
-import { httpUrl } from "./http-url.js";
+import { httpUrl } from "../http-semantics/http-url.js";
 import type { RequestHandler } from "./listener.js";
 
 const WELL_KNOWN = "/.well-known/oauth-protected-resource";

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Clock } from "../clock.js";
-import type { DcrConfig } from "../config.js";
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
 import { dcrSecretExpired } from "../store/dcr-expiry.js";
 import type { DcrAcquisition, DcrKey, DcrRecord, DcrStore } from "../store/store.js";
 import { canonicalDcrKey, encodeDcrKey, type DcrKeyInput } from "./dcr-key.js";
 import { validResolution, type DcrResolutionInput } from "./dcr-validation.js";
+import type { DcrConfig } from "./oauth-settings.js";
 import { randomToken } from "./pkce.js";
 import type { SecretSealer } from "./secret-sealer.js";
 

@@ -1,6 +1,6 @@
 import { CONTROL_CHARACTER } from "../control-characters.js";
 import { InvalidArgumentError } from "../errors.js";
-import { httpUrl } from "../http/http-url.js";
+import { httpUrl } from "../http-semantics/http-url.js";
 import type { DcrKey, DcrRecord } from "../store/store.js";
 import { checkedUpstreamUrl } from "../upstream/upstream-url.js";
 

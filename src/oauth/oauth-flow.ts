@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Clock } from "../clock.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
-import { checkedUri } from "../http/http-url.js";
+import { checkedUri } from "../http-semantics/http-url.js";
 import type { OAuthFlowRecord, OAuthStateStore } from "../store/store.js";
 import { UnreachableError, type HttpLimits } from "../upstream/bounded-fetch.js";
 import type { IssuerDiscovery } from "../upstream/issuer-discovery.js";

@@ -5,7 +5,7 @@ export const metricsSchema = section("Prometheus metrics.", {
   enabled: switchSetting({
     env: "PORTCULLIS_METRICS_ENABLED",
     default: true,
-    description: "Prometheus metrics at `GET /metrics` (see [Observability](#observability))",
+    description: "Prometheus metrics at `GET /metrics` (see [Observability](../README.md#observability))",
   }),
 });
 

@@ -32,7 +32,7 @@ export const policySchema = section(
     env: "PORTCULLIS_POLICY",
     envFormat: "yaml",
     defaultText: "none: every resource `no_policy`",
-    description: "route and tool rules, tried in order, and the default scope (see [Policy](#policy)); the variable holds YAML or JSON",
+    description: "route and tool rules, tried in order, and the default scope (see [Policy](../README.md#policy)); the variable holds YAML or JSON",
   },
   {
     rules: Type.Array({ ...ruleSchema, ...publicTakesNoScope }, { description: "rules, first match wins", "x-message": "must be a list" }),

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from "../errors.js";
-import { parsedUrl } from "../http/http-url.js";
+import { parsedUrl } from "../http-semantics/http-url.js";
 
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 

@@ -7,7 +7,7 @@ import { toConnectError } from "../../src/api/error-mapping.js";
 import { withSpecGrpcMessage } from "../../src/http/grpc-message-trailer.js";
 import { grpcUnaryRoute, withGrpcUnary } from "../../src/http/grpc-unary.js";
 import { DEFAULT_LISTENER_LIMITS, listen, type Listener } from "../../src/http/listener.js";
-import { grpcMessageValue } from "../../src/http/percent-encoding.js";
+import { grpcMessageValue } from "../../src/http-semantics/percent-encoding.js";
 import { AuthorizationService } from "../../gen/portcullis/v1/authorization_pb.js";
 import { grpcJsUnary } from "../support/grpc-js-unary.js";
 

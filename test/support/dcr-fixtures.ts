@@ -1,7 +1,7 @@
 import type { DcrKeyInput } from "../../src/oauth/dcr-key.js";
 import type { DcrResolutionInput } from "../../src/oauth/dcr-validation.js";
 
-/** The key of the interoperability example (README.md, "OAuth client state"). */
+/** The key of the interoperability example (docs/oauth-client-state.md, "Key"). */
 export const EXAMPLE_KEY: DcrKeyInput = {
   issuer: "https://thv.example.com",
   upstreamId: "https://idp.example.com",

@@ -577,7 +577,7 @@ export const AwaitOutcomeSchema: GenEnum<AwaitOutcome> = /*@__PURE__*/
  * authorization servers (RFC 7591 Dynamic Client Registration), shared by
  * every replica, and coordinates registration so that only one replica
  * registers per key. With Redis, entries use ToolHive's key layout and JSON
- * (README.md, "OAuth client state"), so ToolHive and Portcullis can share them.
+ * (docs/oauth-client-state.md), so ToolHive and Portcullis can share them.
  *
  * Calls need, in the call's own "Authorization: Bearer" header, a root
  * credential or a token with scope "dcr:read" (GetDcrResolution,

@@ -15,7 +15,7 @@ const scripts = {
 
 const SCAN_BATCH = 500;
 
-/** DCR entries in ToolHive's layout (README.md, "OAuth client state"), plus registration leases. */
+/** DCR entries in ToolHive's layout (docs/oauth-client-state.md), plus registration leases. */
 export function redisDcrStore(client: Redis, keys: RedisKeys): DcrStore {
   return {
     async get(key) {

@@ -9,7 +9,7 @@ import type { DcrKey } from "../store.js";
  *
  * DCR entries live under a prefix of their own, so that they can sit in
  * ToolHive's namespace (`thv:auth:{<namespace>:<name>}:`) with ToolHive's
- * exact key layout (README.md, "OAuth client state"); registration leases share that
+ * exact key layout (docs/oauth-client-state.md); registration leases share that
  * prefix (and so its slot) because a Put releases the lease atomically.
  */
 export const DEFAULT_REDIS_PREFIX = "{portcullis}:";

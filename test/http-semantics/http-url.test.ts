@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../../src/errors.js";
-import { checkedUri, httpUrl } from "../../src/http/http-url.js";
+import { checkedUri, httpUrl } from "../../src/http-semantics/http-url.js";
 
 describe("the one URL check every caller-given URL passes", () => {
   it.each([

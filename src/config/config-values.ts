@@ -1,5 +1,5 @@
 import { parse as parseYaml, YAMLError } from "yaml";
-import { InvalidArgumentError } from "./errors.js";
+import { InvalidArgumentError } from "../errors.js";
 
 /** Parsers for single configuration values; each names the setting it refuses, never echoing a secret. */
 
