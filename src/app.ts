@@ -7,11 +7,10 @@ import { errorMappingInterceptor, toConnectError } from "./api/error-mapping.js"
 import { createTokenAdminService } from "./api/token-admin-service.js";
 import { bootstrapRootToken } from "./admin/bootstrap.js";
 import { configRootTokens } from "./admin/config-tokens.js";
-import { rootGuard } from "./admin/root-check.js";
 import { createSigningKeyAdmin } from "./admin/signing-key-admin.js";
 import { createTeamAdmin } from "./admin/team-admin.js";
 import { teamTokenMinter } from "./admin/team-token-mint.js";
-import { createTokenAdmin } from "./admin/token-admin.js";
+import { createTokenAdmin, TOKEN_ADMINISTRATOR } from "./admin/token-admin.js";
 import { importTokenFile } from "./admin/token-file-import.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Config } from "./config.js";
@@ -23,6 +22,7 @@ import { JtiLedger } from "./credentials/jti-ledger.js";
 import { LastUsedTracker } from "./credentials/last-used-tracker.js";
 import { SecretHasher } from "./credentials/opaque-token.js";
 import { opaqueVerifier } from "./credentials/opaque-verifier.js";
+import { callerGate } from "./decision/caller-gate.js";
 import { DecisionEngine } from "./decision/engine.js";
 import { createEnvoyAuthorizationService, createEnvoyCheck } from "./envoy/envoy-check.js";
 import { withSpecGrpcMessage } from "./http/grpc-message-trailer.js";
@@ -109,7 +109,8 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
       log.warn("DEV MODE: PORTCULLIS_DEV_ALLOW_ALL is set, every request is ALLOWED. Never use this in production.");
     }
     const engine = new DecisionEngine(policy, authenticator, { allowAll: config.devAllowAll, singleUse: ledger });
-    const requireRoot = rootGuard(authenticator);
+    const adminCaller = callerGate(observability.decisions(engine, "token_admin"));
+    const requireRoot = (authorization: string) => adminCaller(authorization, TOKEN_ADMINISTRATOR);
     const admin = {
       tokens: createTokenAdmin({
         requireRoot,
@@ -159,13 +160,13 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
           AuthorizationService,
           createAuthorizationService({
             authorize,
-            authenticator: observability.credentialChecks(authenticator, "resolve_libraries"),
+            caller: callerGate(observability.decisions(engine, "resolve_libraries")),
           }),
         );
         router.service(EnvoyAuthorization, createEnvoyAuthorizationService(check));
         router.service(TokenAdminService, createTokenAdminService(admin));
-        router.service(DcrService, createDcrService({ dcr, authenticator }));
-        router.service(OAuthFlowService, createOAuthFlowService({ flow, authenticator }));
+        router.service(DcrService, createDcrService({ dcr, caller: callerGate(observability.decisions(engine, "dcr")) }));
+        router.service(OAuthFlowService, createOAuthFlowService({ flow, caller: callerGate(observability.decisions(engine, "oauth_flow")) }));
       },
     });
     const publishedKeys = async () =>

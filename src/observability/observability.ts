@@ -7,7 +7,7 @@ import { withMetrics } from "../http/metrics-route.js";
 import type { Store } from "../store/store.js";
 import { adminCallsInterceptor } from "./admin-calls-interceptor.js";
 import { decisionRecorder, type DecisionTransport } from "./decision-recorder.js";
-import { instrumentedCredentialCheck, instrumentedEngine, type CredentialCheck } from "./instrumented-engine.js";
+import { instrumentedEngine } from "./instrumented-engine.js";
 import { instrumentedStore } from "./instrumented-store.js";
 import { createMetrics } from "./metrics.js";
 
@@ -19,7 +19,6 @@ import { createMetrics } from "./metrics.js";
 export interface Observability {
   store(store: Store): Store;
   decisions(engine: Decider, transport: DecisionTransport): Decider;
-  credentialChecks(authenticator: CredentialCheck, transport: DecisionTransport): CredentialCheck;
   /** Goes first in the Connect interceptor list. */
   readonly interceptors: Interceptor[];
   /** Serves GET /metrics in front of `next`. */
@@ -31,8 +30,6 @@ export function createObservability(settings: { metricsEnabled: boolean; adminSe
   return {
     store: (store) => (metrics ? instrumentedStore(store, metrics) : store),
     decisions: (engine, transport) => instrumentedEngine(engine, decisionRecorder(transport, metrics, log)),
-    credentialChecks: (authenticator, transport) =>
-      instrumentedCredentialCheck(authenticator, decisionRecorder(transport, metrics, log)),
     interceptors: metrics ? [adminCallsInterceptor(metrics, settings.adminServices)] : [],
     routes: (next) => (metrics ? withMetrics(metrics.registry, next) : next),
   };

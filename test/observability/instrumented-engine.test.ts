@@ -4,7 +4,7 @@ import type { CredentialVerifier, Identity, Verification } from "../../src/crede
 import { DecisionEngine } from "../../src/decision/engine.js";
 import { UnavailableError } from "../../src/errors.js";
 import { decisionRecorder } from "../../src/observability/decision-recorder.js";
-import { instrumentedCredentialCheck, instrumentedEngine } from "../../src/observability/instrumented-engine.js";
+import { instrumentedEngine } from "../../src/observability/instrumented-engine.js";
 import { createMetrics, type Metrics } from "../../src/observability/metrics.js";
 import { Policy } from "../../src/policy/policy.js";
 import { captureLog } from "../support/captured-log.js";
@@ -137,15 +137,16 @@ describe("the instrumented decision engine", () => {
   });
 });
 
-describe("the instrumented credential check", () => {
+describe("the instrumented caller question", () => {
   it("counts a verified credential as allow ok and a rejection as deny with its reason, passing both through", async () => {
     const metrics = createMetrics();
     const captured = captureLog();
-    const check = instrumentedCredentialCheck(authenticator, decisionRecorder("resolve_libraries", metrics, captured.log));
+    const check = instrumentedEngine(engine, decisionRecorder("resolve_libraries", metrics, captured.log));
+    const ask = (authorization: string) => check.decideCaller({ authorization, requirement: { kind: "any_credential" } });
 
-    expect(await check.authenticate("Bearer reader-secret-0123456789")).toEqual({ identity: READER });
-    expect(await check.authenticate("Bearer not-a-known-secret-0123")).toEqual({ rejection: { reason: "unknown_token" } });
-    await expect(check.authenticate("outage-secret-0123456789")).rejects.toBeInstanceOf(UnavailableError);
+    expect(await ask("Bearer reader-secret-0123456789")).toMatchObject({ allowed: true, reason: "ok", identity: READER });
+    expect(await ask("Bearer not-a-known-secret-0123")).toMatchObject({ allowed: false, reason: "unknown_token" });
+    await expect(ask("outage-secret-0123456789")).rejects.toBeInstanceOf(UnavailableError);
 
     const all = await samples(metrics);
     const count = (decision: string, reason: string) =>
