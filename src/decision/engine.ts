@@ -21,6 +21,12 @@ export interface FirstUseRegistry {
   firstUse(ref: JtiRef, ruleName: string): Promise<boolean>;
 }
 
+/** The policy as the requirement phase asks it. */
+export type RequirementSource = Pick<Policy, "requirementFor" | "ruleNamed">;
+
+/** The identity phase's verifier: the Authenticator, or a stand-in. */
+export type CredentialCheck = Pick<Authenticator, "authenticate">;
+
 export interface DecisionEngineOptions {
   /** Development only: every decision that would deny allows instead. */
   allowAll?: boolean;
@@ -36,8 +42,8 @@ export interface DecisionEngineOptions {
  */
 export class DecisionEngine {
   constructor(
-    private readonly policy: Policy,
-    private readonly authenticator: Authenticator,
+    private readonly policy: RequirementSource,
+    private readonly authenticator: CredentialCheck,
     private readonly options: DecisionEngineOptions = {},
   ) {}
 

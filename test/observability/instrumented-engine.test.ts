@@ -160,4 +160,18 @@ describe("the instrumented caller question", () => {
     ]);
     expect(captured.text()).not.toMatch(/reader-secret|not-a-known-secret|outage-secret/);
   });
+
+  it("logs a caller question with its requirement and scope in place of a resource", async () => {
+    const metrics = createMetrics();
+    const captured = captureLog();
+    const decider = instrumentedEngine(engine, decisionRecorder("dcr", metrics, captured.log));
+    await decider.decideCaller({ authorization: "Bearer reader-secret-0123456789", requirement: { kind: "root_or_scope", scope: "dcr:write" } });
+
+    expect(captured.entries()).toEqual([
+      expect.objectContaining({ transport: "dcr", question: "caller", requirement: "root_or_scope", scope: "dcr:write", reason: "insufficient_scope" }),
+    ]);
+    expect(captured.entries()[0]).not.toHaveProperty("resource");
+    const all = await samples(metrics);
+    expect(sampleValue(all, decisions, { transport: "dcr", decision: "deny", reason: "insufficient_scope" })).toBe(1);
+  });
 });
