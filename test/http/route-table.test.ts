@@ -1,9 +1,13 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RequestHandler } from "../../src/http/listener.js";
 import { readOnlyRoute, routeTable, type Route } from "../../src/http/route-table.js";
 
-const answering = (text: string) => (_request: unknown, response: http.ServerResponse) => void response.end(text);
+const answering =
+  (text: string): RequestHandler =>
+  (_request, response) =>
+    void response.end(text);
 
 /** A route for POST requests to /first, to show that order decides between overlapping routes. */
 const postsToFirst: Route = {
