@@ -1,5 +1,6 @@
 import type { Clock } from "../clock.js";
 import type { Identity } from "../credentials/identity.js";
+import type { CallerRequirement } from "../decision/decision.js";
 import { generateSecret, isTokenId, tokenIdFromHash, type SecretHasher } from "../credentials/opaque-token.js";
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
 import type { StoredTeam, StoredToken, TeamStore, TokenStore } from "../store/store.js";
@@ -19,6 +20,9 @@ export interface TokenAdminDeps {
 }
 
 const MINT_ATTEMPTS = 3;
+
+/** Who may administer tokens, signing keys and teams: what `requireRoot` asks the engine. */
+export const TOKEN_ADMINISTRATOR: CallerRequirement = { kind: "root", purpose: "token administration" };
 
 /**
  * Token administration; every operation first proves the caller is root.

@@ -1,7 +1,6 @@
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { Authenticator } from "../credentials/authenticator.js";
+import type { CallerGate } from "../decision/caller-gate.js";
 import type { Decider } from "../decision/decision.js";
-import { UnauthenticatedError } from "../errors.js";
 import {
   AuthorizationService,
   type AuthorizeRequest,
@@ -26,15 +25,15 @@ export function createAuthorize(engine: Decider): AuthorizeCall {
 
 export function createAuthorizationService(deps: {
   authorize: AuthorizeCall;
-  authenticator: Pick<Authenticator, "authenticate">;
+  /** Asks the engine about ResolveLibraries' caller. */
+  caller: CallerGate;
 }): ServiceImpl<typeof AuthorizationService> {
   return {
     authorize: (request) => deps.authorize(request),
 
     async resolveLibraries(request) {
-      const verification = await deps.authenticator.authenticate(request.authorization);
-      if ("rejection" in verification) throw new UnauthenticatedError(verification.rejection.reason);
-      return { libraries: [...verification.identity.libraries] };
+      const identity = await deps.caller(request.authorization, { kind: "any_credential" });
+      return { libraries: [...identity.libraries] };
     },
   };
 }

@@ -1,7 +1,6 @@
 import { durationMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { requireRootOrScope } from "../admin/root-check.js";
-import type { Authenticator } from "../credentials/authenticator.js";
+import type { CallerGate } from "../decision/caller-gate.js";
 import type { DcrRegistry } from "../oauth/dcr-registry.js";
 import { AwaitOutcome, DcrService } from "../../gen/portcullis/v1/dcr_pb.js";
 import { callerCredential } from "./caller-credential.js";
@@ -16,9 +15,9 @@ const AWAIT_OUTCOMES = {
   timeout: AwaitOutcome.TIMEOUT,
 } as const;
 
-export function createDcrService(deps: { dcr: DcrRegistry; authenticator: Authenticator }): ServiceImpl<typeof DcrService> {
+export function createDcrService(deps: { dcr: DcrRegistry; caller: CallerGate }): ServiceImpl<typeof DcrService> {
   const allow = (context: HandlerContext, scope: string) =>
-    requireRootOrScope(deps.authenticator, callerCredential(context), scope);
+    deps.caller(callerCredential(context), { kind: "root_or_scope", scope });
   return {
     async getDcrResolution(request, context) {
       await allow(context, DCR_READ_SCOPE);

@@ -1,7 +1,8 @@
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { isRoot, requireRootOrScope } from "../admin/root-check.js";
-import type { Authenticator } from "../credentials/authenticator.js";
+import type { CallerGate } from "../decision/caller-gate.js";
+import type { CallerRequirement } from "../decision/decision.js";
+import { isRoot } from "../decision/root-credential.js";
 import type { OAuthFlow } from "../oauth/oauth-flow.js";
 import { OAuthFlowService } from "../../gen/portcullis/v1/oauth_flow_pb.js";
 import { callerCredential } from "./caller-credential.js";
@@ -9,10 +10,12 @@ import { dcrKeyInput } from "./dcr-messages.js";
 
 export const OAUTH_FLOW_SCOPE = "oauth:flow";
 
-export function createOAuthFlowService(deps: { flow: OAuthFlow; authenticator: Authenticator }): ServiceImpl<typeof OAuthFlowService> {
+const FLOW_CALLER: CallerRequirement = { kind: "root_or_scope", scope: OAUTH_FLOW_SCOPE };
+
+export function createOAuthFlowService(deps: { flow: OAuthFlow; caller: CallerGate }): ServiceImpl<typeof OAuthFlowService> {
   return {
     async startAuthorization(request, context) {
-      const caller = await requireRootOrScope(deps.authenticator, callerCredential(context), OAUTH_FLOW_SCOPE);
+      const caller = await deps.caller(callerCredential(context), FLOW_CALLER);
       const source = request.clientSource;
       const started = await deps.flow.start({
         upstreamIssuer: request.upstreamIssuer,
@@ -27,7 +30,7 @@ export function createOAuthFlowService(deps: { flow: OAuthFlow; authenticator: A
     },
 
     async completeAuthorization(request, context) {
-      await requireRootOrScope(deps.authenticator, callerCredential(context), OAUTH_FLOW_SCOPE);
+      await deps.caller(callerCredential(context), FLOW_CALLER);
       const completed = await deps.flow.complete({ state: request.state, code: request.code, clientSecret: request.clientSecret });
       return { ...completed, expiresIn: BigInt(completed.expiresIn) };
     },

@@ -17,20 +17,49 @@ export interface DecisionRequest {
 
 export type Denial = "unauthenticated" | "forbidden";
 
+export type Denied = { allowed: false; denial: Denial; reason: string; identity?: Identity; requiredScope?: string };
+
 /** A decision is data: a denial is a value with a reason, never an exception. */
-export type Decision =
-  | { allowed: true; reason: string; identity?: Identity; requiredScope?: string }
-  | { allowed: false; denial: Denial; reason: string; identity?: Identity; requiredScope?: string };
+export type Decision = { allowed: true; reason: string; identity?: Identity; requiredScope?: string } | Denied;
+
+/** The answer to a caller question: an allowed caller is always a verified one. */
+export type CallerDecision = { allowed: true; reason: string; identity: Identity; requiredScope?: string } | Denied;
 
 export function allow(reason: string, identity?: Identity, requiredScope?: string): Decision {
   return { allowed: true, reason, identity, requiredScope };
 }
 
-export function deny(denial: Denial, reason: string, identity?: Identity, requiredScope?: string): Decision {
+export function allowCaller(identity: Identity, requiredScope?: string): CallerDecision {
+  return { allowed: true, reason: "ok", identity, requiredScope };
+}
+
+export function deny(denial: Denial, reason: string, identity?: Identity, requiredScope?: string): Denied {
   return { allowed: false, denial, reason, identity, requiredScope };
+}
+
+/**
+ * What a caller of one of Portcullis's own APIs must be, rather than what a
+ * request may reach. A further kind (a certificate identity) joins this union.
+ */
+export type CallerRequirement =
+  /** Any verified credential (ResolveLibraries). */
+  | { kind: "any_credential" }
+  /** A root credential; `purpose` names what needs it in the refusal. */
+  | { kind: "root"; purpose: string }
+  /** A root credential, or one granted exactly `scope`: "*" of another source does not count. */
+  | { kind: "root_or_scope"; scope: string };
+
+/** The second question every API asks the engine: may this caller make this call. */
+export interface CallerQuestion {
+  /** Raw Authorization value of the caller. */
+  authorization: string;
+  requirement: CallerRequirement;
 }
 
 /** What transports depend on: the engine itself, or a decorator around it. */
 export interface Decider {
   decide(request: DecisionRequest): Promise<Decision>;
+  decideCaller(question: CallerQuestion): Promise<CallerDecision>;
 }
+
+export type CallerDecider = Pick<Decider, "decideCaller">;

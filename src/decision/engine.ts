@@ -3,12 +3,29 @@ import type { Identity, JtiRef } from "../credentials/identity.js";
 import type { Policy, Requirement } from "../policy/policy.js";
 import { parseResource, type Resource } from "../policy/resource.js";
 import { grantsScope } from "../policy/scopes.js";
-import { allow, deny, type Decision, type DecisionRequest } from "./decision.js";
+import {
+  allow,
+  allowCaller,
+  deny,
+  type CallerDecision,
+  type CallerQuestion,
+  type CallerRequirement,
+  type Decision,
+  type DecisionRequest,
+  type Denied,
+} from "./decision.js";
+import { isRoot } from "./root-credential.js";
 
 /** Tells the first presentation of a credential instance from every later one, across replicas. */
 export interface FirstUseRegistry {
   firstUse(ref: JtiRef, ruleName: string): Promise<boolean>;
 }
+
+/** The policy as the requirement phase asks it. */
+export type RequirementSource = Pick<Policy, "requirementFor" | "ruleNamed">;
+
+/** The identity phase's verifier: the Authenticator, or a stand-in. */
+export type CredentialCheck = Pick<Authenticator, "authenticate">;
 
 export interface DecisionEngineOptions {
   /** Development only: every decision that would deny allows instead. */
@@ -18,15 +35,15 @@ export interface DecisionEngineOptions {
 }
 
 /**
- * Decides one request in named phases: requirement (policy) → identity →
- * authorization. Free of transport code; throws only UnavailableError, when
- * a dependency cannot answer, so a caller can never mistake an outage for
- * a decision.
+ * Decides one request, or one caller of Portcullis's own APIs, in named
+ * phases: requirement → identity → authorization. Free of transport code;
+ * throws only UnavailableError, when a dependency cannot answer, so a caller
+ * can never mistake an outage for a decision.
  */
 export class DecisionEngine {
   constructor(
-    private readonly policy: Policy,
-    private readonly authenticator: Authenticator,
+    private readonly policy: RequirementSource,
+    private readonly authenticator: CredentialCheck,
     private readonly options: DecisionEngineOptions = {},
   ) {}
 
@@ -36,6 +53,19 @@ export class DecisionEngine {
     return decision;
   }
 
+  /**
+   * Development's allow-all never applies here: it opens the protected
+   * resources, not the administration of Portcullis itself.
+   */
+  async decideCaller(question: CallerQuestion): Promise<CallerDecision> {
+    const requirement = question.requirement;
+    const unmet = callerRequirementPhase(requirement);
+    if (unmet !== undefined) return unmet;
+    const identity = await this.identityPhase(question.authorization, requiredScopeOf(requirement));
+    if ("allowed" in identity) return identity;
+    return callerAuthorizationPhase(requirement, identity);
+  }
+
   private async decideStrictly(request: DecisionRequest): Promise<Decision> {
     const parsed = parseResource(request.resource, request.host);
     if ("reason" in parsed) return deny("forbidden", parsed.reason);
@@ -43,11 +73,16 @@ export class DecisionEngine {
     if ("allowed" in requirement) return requirement;
     if (requirement.public) return allow("public_resource");
 
-    const verification = await this.authenticator.authenticate(request.authorization);
-    if ("rejection" in verification) {
-      return deny("unauthenticated", verification.rejection.reason, undefined, requirement.scope);
-    }
-    return this.authorizationPhase(parsed.resource, requirement, verification.identity);
+    const identity = await this.identityPhase(request.authorization, requirement.scope);
+    if ("allowed" in identity) return identity;
+    return this.authorizationPhase(parsed.resource, requirement, identity);
+  }
+
+  /** The credential's identity, or the denial that passes its rejection through. */
+  private async identityPhase(authorization: string, requiredScope: string | undefined): Promise<Identity | Denied> {
+    const verification = await this.authenticator.authenticate(authorization);
+    if ("rejection" in verification) return deny("unauthenticated", verification.rejection.reason, undefined, requiredScope);
+    return verification.identity;
   }
 
   private requirementPhase(request: DecisionRequest, resource: Resource): Requirement | Decision {
@@ -83,5 +118,31 @@ export class DecisionEngine {
       }
     }
     return allow("ok", identity, scope);
+  }
+}
+
+/** A requirement no credential can meet is refused before any credential is looked at. */
+function callerRequirementPhase(requirement: CallerRequirement): Denied | undefined {
+  if (requirement.kind === "root_or_scope" && requirement.scope.trim() === "") return deny("forbidden", "no_required_scope");
+  return undefined;
+}
+
+function requiredScopeOf(requirement: CallerRequirement): string | undefined {
+  return requirement.kind === "root_or_scope" ? requirement.scope : undefined;
+}
+
+function callerAuthorizationPhase(requirement: CallerRequirement, identity: Identity): CallerDecision {
+  switch (requirement.kind) {
+    case "any_credential":
+      return allowCaller(identity);
+    case "root":
+      return isRoot(identity) ? allowCaller(identity) : deny("forbidden", "root_required", identity);
+    case "root_or_scope": {
+      // Exact: a "*" that is not root (a legacy token file's) administers nothing.
+      const granted = isRoot(identity) || identity.scopes.includes(requirement.scope);
+      return granted
+        ? allowCaller(identity, requirement.scope)
+        : deny("forbidden", "insufficient_scope", identity, requirement.scope);
+    }
   }
 }

@@ -25,6 +25,7 @@ export const REASON_CODES = {
   host_required: "deny",
   bad_host: "deny",
   single_use_requires_jti: "deny",
+  root_required: "deny",
   // JWT credentials (docs/jwt-credentials.md).
   unknown_issuer: "deny",
   unknown_key: "deny",

@@ -5,6 +5,7 @@ import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import type { RequestHandler } from "./listener.js";
 import { respondGrpcError } from "./grpc-status.js";
+import { routeTable, type Route } from "./route-table.js";
 import { keep, keptCost, requestBufferBudget, type RequestBufferBudget } from "./request-buffer-budget.js";
 
 /** A unary method's descriptor, as generated (`Service.method.x`). */
@@ -72,26 +73,36 @@ export function grpcUnaryRoute<I extends DescMessage, O extends DescMessage>(
 
 /**
  * Serves the given unary methods for gRPC over HTTP/2 straight on the
- * node:http2 stream and passes everything else (Connect, gRPC-Web, JSON,
- * HTTP/1.1, other paths) to `next`. connect-node allocates abort signals and
+ * node:http2 stream; the route matches nothing else (Connect, gRPC-Web,
+ * JSON, HTTP/1.1, other paths). connect-node allocates abort signals and
  * stream machinery per call, which caps a decision RPC at about a tenth of
  * what node:http2 carries (docs/transport-limits.md); the hot
  * decision methods are framed by hand here instead.
  */
-export function withGrpcUnary(routes: readonly GrpcUnaryRoute[], options: GrpcUnaryOptions, next: RequestHandler): RequestHandler {
+export function leanGrpcRoute(routes: readonly GrpcUnaryRoute[], options: GrpcUnaryOptions): Route {
   const byPath = new Map(routes.map((route) => [route.path, route]));
   const budget = requestBufferBudget({
     maxBytes: options.bufferMaxBytes,
     maxBytesPerConnection: options.bufferMaxBytesPerConnection,
   });
-  return (request, response) => {
-    const route = request.httpVersionMajor === 2 && request.method === "POST" ? byPath.get(request.url ?? "") : undefined;
-    if (route === undefined || !GRPC_CONTENT_TYPE.test(request.headers["content-type"] ?? "")) {
-      return next(request, response);
-    }
-    const encoding = request.headers["grpc-encoding"];
-    serve(route, response as http2.Http2ServerResponse, typeof encoding === "string" ? encoding : "identity", options, budget);
+  return {
+    matches: (request) =>
+      request.httpVersionMajor === 2 &&
+      request.method === "POST" &&
+      byPath.has(request.url ?? "") &&
+      GRPC_CONTENT_TYPE.test(request.headers["content-type"] ?? ""),
+    handle(request, response) {
+      const encoding = request.headers["grpc-encoding"];
+      // Matched just before, in the same turn: the path has a route.
+      const route = byPath.get(request.url ?? "")!;
+      serve(route, response as http2.Http2ServerResponse, typeof encoding === "string" ? encoding : "identity", options, budget);
+    },
   };
+}
+
+/** The lean path in front of one handler that serves everything else. */
+export function withGrpcUnary(routes: readonly GrpcUnaryRoute[], options: GrpcUnaryOptions, next: RequestHandler): RequestHandler {
+  return routeTable([leanGrpcRoute(routes, options)], next);
 }
 
 function serve(

@@ -1,19 +1,13 @@
-import type { RequestHandler } from "./listener.js";
+import { readOnlyRoute, type Route } from "./route-table.js";
 
 export const JWKS_PATH = "/.well-known/jwks.json";
 
 /**
  * Publishes the public keys of Portcullis's own ES256 signing keys at
- * /.well-known/jwks.json, so others can verify team tokens. Returns a
- * handler that answers that path and passes everything else on.
+ * /.well-known/jwks.json, so others can verify team tokens.
  */
-export function withJwks(publicKeys: () => Promise<object[]>, next: RequestHandler): RequestHandler {
-  return (request, response) => {
-    if (request.url?.split("?")[0] !== JWKS_PATH) return next(request, response);
-    if (request.method !== "GET" && request.method !== "HEAD") {
-      response.writeHead(405, { allow: "GET, HEAD" }).end();
-      return;
-    }
+export function jwksRoute(publicKeys: () => Promise<object[]>): Route {
+  return readOnlyRoute([JWKS_PATH], (request, response) => {
     publicKeys().then(
       (keys) => {
         // Short caching: a retired key must drop out of verifiers' caches soon.
@@ -25,5 +19,5 @@ export function withJwks(publicKeys: () => Promise<object[]>, next: RequestHandl
         response.end(request.method === "HEAD" ? "" : JSON.stringify({ error: "unavailable" }));
       },
     );
-  };
+  });
 }

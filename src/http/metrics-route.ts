@@ -1,17 +1,12 @@
 import type { Registry } from "prom-client";
-import type { RequestHandler } from "./listener.js";
+import { readOnlyRoute, type Route } from "./route-table.js";
 
 /**
  * Prometheus metrics at GET /metrics over plain HTTP, open like the probes
- * (labels never hold a secret or request text). Passes everything else on.
+ * (labels never hold a secret or request text).
  */
-export function withMetrics(registry: Registry, next: RequestHandler): RequestHandler {
-  return (request, response) => {
-    if (request.url?.split("?")[0] !== "/metrics") return next(request, response);
-    if (request.method !== "GET" && request.method !== "HEAD") {
-      response.writeHead(405, { allow: "GET, HEAD" }).end();
-      return;
-    }
+export function metricsRoute(registry: Registry): Route {
+  return readOnlyRoute(["/metrics"], (request, response) => {
     registry.metrics().then(
       (text) => {
         response.writeHead(200, { "content-type": registry.contentType, "cache-control": "no-store" });
@@ -19,5 +14,5 @@ export function withMetrics(registry: Registry, next: RequestHandler): RequestHa
       },
       () => response.writeHead(500).end(),
     );
-  };
+  });
 }

@@ -1,7 +1,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { section } from "../config/schema-kit.js";
 import { httpUrl } from "../http-semantics/http-url.js";
-import type { RequestHandler } from "./listener.js";
+import { readOnlyRoute, type Route } from "./route-table.js";
 
 const WELL_KNOWN = "/.well-known/oauth-protected-resource";
 
@@ -53,19 +53,13 @@ export function protectedResourceMetadata(field: string, value: ProtectedResourc
  * Serves the metadata at /.well-known/oauth-protected-resource and, for a
  * resource with a path, at the RFC 9728 §3.1 location with that path
  * appended, so MCP clients can discover the authorization server. Public,
- * like the probes; everything else goes to `next`.
+ * like the probes; no route when no metadata is configured.
  */
-export function withProtectedResource(metadata: ProtectedResourceMetadata | undefined, next: RequestHandler): RequestHandler {
-  if (metadata === undefined) return next;
+export function protectedResourceRoutes(metadata: ProtectedResourceMetadata | undefined): Route[] {
+  if (metadata === undefined) return [];
   const resourcePath = new URL(metadata.resource).pathname.replace(/\/$/, "");
-  const paths = new Set([WELL_KNOWN, `${WELL_KNOWN}${resourcePath}`]);
   const body = JSON.stringify(metadata);
-  return (request, response) => {
-    if (!paths.has(request.url?.split("?")[0] ?? "")) return next(request, response);
-    if (request.method !== "GET" && request.method !== "HEAD") {
-      response.writeHead(405, { allow: "GET, HEAD" }).end();
-      return;
-    }
+  const route = readOnlyRoute([WELL_KNOWN, `${WELL_KNOWN}${resourcePath}`], (request, response) => {
     response.writeHead(200, {
       "content-type": "application/json",
       "cache-control": "max-age=300",
@@ -73,5 +67,6 @@ export function withProtectedResource(metadata: ProtectedResourceMetadata | unde
       "access-control-allow-origin": "*",
     });
     response.end(request.method === "HEAD" ? "" : body);
-  };
+  });
+  return [route];
 }

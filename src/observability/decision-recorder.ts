@@ -1,12 +1,19 @@
 import type { Logger } from "pino";
-import type { Identity } from "../credentials/identity.js";
+import type { CallerRequirement, Decision } from "../decision/decision.js";
 import { reasonCodesOf } from "../decision/reason-codes.js";
 import { UnavailableError } from "../errors.js";
 import { stripQuery } from "../policy/resource.js";
 import type { Metrics } from "./metrics.js";
 
-/** Where a decision was asked for; a metric label, so a closed set. Add a transport here. */
-export type DecisionTransport = "authorize" | "resolve_libraries" | "envoy_check";
+/**
+ * Where a decision was asked for; a metric label, so a closed set. Add a
+ * transport here. Each asks one kind of question: a request (authorize,
+ * envoy_check) or a caller (the rest).
+ */
+export type DecisionTransport = "authorize" | "envoy_check" | "resolve_libraries" | "token_admin" | "dcr" | "oauth_flow";
+
+/** What the engine was asked, as the decision log names it. */
+export type Asked = { question: "request"; resource: string } | { question: "caller"; requirement: CallerRequirement };
 
 /** The label for a reason code missing from REASON_CODES: labels never take unlisted values. */
 const OTHER_REASON = "other";
@@ -17,9 +24,9 @@ const LOGGED_RESOURCE_LENGTH = 256;
 /** Counts, times and logs the decisions of one transport. */
 export interface DecisionRecorder {
   /** `started` is the performance.now() reading taken before deciding. */
-  decided(allowed: boolean, reason: string, identity: Identity | undefined, resource: string | undefined, started: number): void;
+  decided(asked: Asked, decision: Decision, started: number): void;
   /** Deciding threw (an outage, or a bug); the caller rethrows. */
-  failed(error: unknown, resource: string | undefined, started: number): void;
+  failed(asked: Asked, error: unknown, started: number): void;
 }
 
 type Inc = { inc(value?: number): void };
@@ -34,7 +41,7 @@ export function decisionRecorder(transport: DecisionTransport, metrics: Metrics 
     error: outcomeChild(metrics, transport, "error"),
   };
   return {
-    decided(allowed, reason, identity, resource, started) {
+    decided(asked, { allowed, reason, identity }, started) {
       const elapsedMs = performance.now() - started;
       if (counts && seconds) {
         const children = allowed ? counts.allow : counts.deny;
@@ -51,19 +58,19 @@ export function decisionRecorder(transport: DecisionTransport, metrics: Metrics 
           tokenId: identity?.tokenId,
           credentialType: identity?.credentialType,
           issuer: identity?.issuerAlias,
-          resource: loggedResource(resource),
+          ...askedFields(asked),
           latencyMs: roundedMs(elapsedMs),
         },
         "decision",
       );
     },
 
-    failed(error, resource, started) {
+    failed(asked, error, started) {
       const elapsedMs = performance.now() - started;
       const unavailable = error instanceof UnavailableError;
       seconds?.[unavailable ? "unavailable" : "error"].observe(elapsedMs / 1000);
       // Only fields of our own: the error's message or cause could quote request input.
-      const fields = { transport, resource: loggedResource(resource), latencyMs: roundedMs(elapsedMs) };
+      const fields = { transport, ...askedFields(asked), latencyMs: roundedMs(elapsedMs) };
       if (unavailable) log.warn({ ...fields, outcome: "unavailable" }, "no decision: a dependency is unavailable, the caller fails closed");
       else log.error({ ...fields, outcome: "error", errorType: errorType(error) }, "no decision: deciding failed");
     },
@@ -86,9 +93,13 @@ function outcomeChild(metrics: Metrics, transport: DecisionTransport, outcome: s
   return metrics.decisionSeconds.labels(transport, outcome);
 }
 
-/** Query strings can carry credentials (`?access_token=`): never logged. */
-function loggedResource(resource: string | undefined): string | undefined {
-  return resource === undefined ? undefined : stripQuery(resource).slice(0, LOGGED_RESOURCE_LENGTH);
+/** Query strings can carry credentials (`?access_token=`): never logged. Scopes of a requirement are the code's own. */
+function askedFields(asked: Asked): Record<string, string> {
+  if (asked.question === "request") {
+    return { question: "request", resource: stripQuery(asked.resource).slice(0, LOGGED_RESOURCE_LENGTH) };
+  }
+  const { requirement } = asked;
+  return { question: "caller", requirement: requirement.kind, ...(requirement.kind === "root_or_scope" ? { scope: requirement.scope } : {}) };
 }
 
 function errorType(error: unknown): string {

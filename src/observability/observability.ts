@@ -2,12 +2,12 @@ import type { DescService } from "@bufbuild/protobuf";
 import type { Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import type { Decider } from "../decision/decision.js";
-import type { RequestHandler } from "../http/listener.js";
-import { withMetrics } from "../http/metrics-route.js";
+import { metricsRoute } from "../http/metrics-route.js";
+import type { Route } from "../http/route-table.js";
 import type { Store } from "../store/store.js";
 import { adminCallsInterceptor } from "./admin-calls-interceptor.js";
 import { decisionRecorder, type DecisionTransport } from "./decision-recorder.js";
-import { instrumentedCredentialCheck, instrumentedEngine, type CredentialCheck } from "./instrumented-engine.js";
+import { instrumentedEngine } from "./instrumented-engine.js";
 import { instrumentedStore } from "./instrumented-store.js";
 import { createMetrics } from "./metrics.js";
 
@@ -19,11 +19,10 @@ import { createMetrics } from "./metrics.js";
 export interface Observability {
   store(store: Store): Store;
   decisions(engine: Decider, transport: DecisionTransport): Decider;
-  credentialChecks(authenticator: CredentialCheck, transport: DecisionTransport): CredentialCheck;
   /** Goes first in the Connect interceptor list. */
   readonly interceptors: Interceptor[];
-  /** Serves GET /metrics in front of `next`. */
-  routes(next: RequestHandler): RequestHandler;
+  /** GET /metrics, when metrics are on. */
+  readonly routes: Route[];
 }
 
 export function createObservability(settings: { metricsEnabled: boolean; adminServices: readonly DescService[] }, log: Logger): Observability {
@@ -31,9 +30,7 @@ export function createObservability(settings: { metricsEnabled: boolean; adminSe
   return {
     store: (store) => (metrics ? instrumentedStore(store, metrics) : store),
     decisions: (engine, transport) => instrumentedEngine(engine, decisionRecorder(transport, metrics, log)),
-    credentialChecks: (authenticator, transport) =>
-      instrumentedCredentialCheck(authenticator, decisionRecorder(transport, metrics, log)),
     interceptors: metrics ? [adminCallsInterceptor(metrics, settings.adminServices)] : [],
-    routes: (next) => (metrics ? withMetrics(metrics.registry, next) : next),
+    routes: metrics ? [metricsRoute(metrics.registry)] : [],
   };
 }

@@ -4,7 +4,7 @@ import type { CredentialVerifier, Identity, Verification } from "../../src/crede
 import { DecisionEngine } from "../../src/decision/engine.js";
 import { UnavailableError } from "../../src/errors.js";
 import { decisionRecorder } from "../../src/observability/decision-recorder.js";
-import { instrumentedCredentialCheck, instrumentedEngine } from "../../src/observability/instrumented-engine.js";
+import { instrumentedEngine } from "../../src/observability/instrumented-engine.js";
 import { createMetrics, type Metrics } from "../../src/observability/metrics.js";
 import { Policy } from "../../src/policy/policy.js";
 import { captureLog } from "../support/captured-log.js";
@@ -137,15 +137,16 @@ describe("the instrumented decision engine", () => {
   });
 });
 
-describe("the instrumented credential check", () => {
+describe("the instrumented caller question", () => {
   it("counts a verified credential as allow ok and a rejection as deny with its reason, passing both through", async () => {
     const metrics = createMetrics();
     const captured = captureLog();
-    const check = instrumentedCredentialCheck(authenticator, decisionRecorder("resolve_libraries", metrics, captured.log));
+    const check = instrumentedEngine(engine, decisionRecorder("resolve_libraries", metrics, captured.log));
+    const ask = (authorization: string) => check.decideCaller({ authorization, requirement: { kind: "any_credential" } });
 
-    expect(await check.authenticate("Bearer reader-secret-0123456789")).toEqual({ identity: READER });
-    expect(await check.authenticate("Bearer not-a-known-secret-0123")).toEqual({ rejection: { reason: "unknown_token" } });
-    await expect(check.authenticate("outage-secret-0123456789")).rejects.toBeInstanceOf(UnavailableError);
+    expect(await ask("Bearer reader-secret-0123456789")).toMatchObject({ allowed: true, reason: "ok", identity: READER });
+    expect(await ask("Bearer not-a-known-secret-0123")).toMatchObject({ allowed: false, reason: "unknown_token" });
+    await expect(ask("outage-secret-0123456789")).rejects.toBeInstanceOf(UnavailableError);
 
     const all = await samples(metrics);
     const count = (decision: string, reason: string) =>
@@ -158,5 +159,19 @@ describe("the instrumented credential check", () => {
       ["unavailable", undefined],
     ]);
     expect(captured.text()).not.toMatch(/reader-secret|not-a-known-secret|outage-secret/);
+  });
+
+  it("logs a caller question with its requirement and scope in place of a resource", async () => {
+    const metrics = createMetrics();
+    const captured = captureLog();
+    const decider = instrumentedEngine(engine, decisionRecorder("dcr", metrics, captured.log));
+    await decider.decideCaller({ authorization: "Bearer reader-secret-0123456789", requirement: { kind: "root_or_scope", scope: "dcr:write" } });
+
+    expect(captured.entries()).toEqual([
+      expect.objectContaining({ transport: "dcr", question: "caller", requirement: "root_or_scope", scope: "dcr:write", reason: "insufficient_scope" }),
+    ]);
+    expect(captured.entries()[0]).not.toHaveProperty("resource");
+    const all = await samples(metrics);
+    expect(sampleValue(all, decisions, { transport: "dcr", decision: "deny", reason: "insufficient_scope" })).toBe(1);
   });
 });

@@ -1,0 +1,42 @@
+import type { Logger } from "pino";
+import type { Clock } from "../clock.js";
+import type { Config } from "../config.js";
+import { jwksKeySourcePool } from "../credentials/jwt/jwks-key-source.js";
+import { createDcrRegistry } from "../oauth/dcr-registry.js";
+import { jwksIdTokenVerifier } from "../oauth/id-token-verifier.js";
+import { createOAuthFlow } from "../oauth/oauth-flow.js";
+import { envelopeSealer, plainSealer } from "../oauth/secret-sealer.js";
+import { upstreamAllowList } from "../oauth/upstream-allow-list.js";
+import type { Store } from "../store/store.js";
+import { upstreamAddressPolicy } from "../upstream/address-policy.js";
+import { guardedDispatcher } from "../upstream/guarded-dispatcher.js";
+import { IssuerDiscovery } from "../upstream/issuer-discovery.js";
+
+/** Shared DCR client state and the OAuth flows run against upstream authorization servers. */
+export function wireOAuth(config: Config, store: Store, clock: Clock, log: Logger) {
+  const sealer = config.dcr.encryptionKey === undefined ? plainSealer : envelopeSealer(config.dcr.encryptionKey);
+  const dcr = createDcrRegistry({ store: store.dcr, clock, sealer, settings: config.dcr });
+  const http = {
+    timeoutMs: config.oauth.httpTimeoutMs,
+    maxBytes: config.oauth.httpMaxBytes,
+    dispatcher: guardedDispatcher(upstreamAddressPolicy(config.oauth.devAllowPrivateUpstreams)),
+  };
+  const discovery = new IssuerDiscovery(http, config.oauth.discoveryCacheMs, clock);
+  const flow = createOAuthFlow({
+    dcr,
+    states: store.oauthStates,
+    discovery,
+    allowList: upstreamAllowList(config.oauth.allowedIssuers, discovery),
+    idTokens: jwksIdTokenVerifier(jwksKeySourcePool({ fetchLimits: http, clock, log }), clock, config.oauth.idTokenLeewayS),
+    sealer,
+    clock,
+    http,
+    stateTtlMs: config.oauth.stateTtlMs,
+  });
+  return {
+    dcr,
+    flow,
+    /** Closes the connections to upstream servers. */
+    close: () => http.dispatcher.destroy(),
+  };
+}
