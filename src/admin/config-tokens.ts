@@ -1,7 +1,7 @@
 import type { RootTokenConfig } from "../config.js";
 import { tokenIdFromHash, type SecretHasher } from "../credentials/opaque-token.js";
+import type { StoredToken } from "../model/token.js";
 import { WILDCARD_SCOPE } from "../policy/scopes.js";
-import type { StoredToken } from "../store/store.js";
 
 /** Root tokens named in configuration, held in memory by id and never stored. */
 export function configRootTokens(

@@ -1,6 +1,6 @@
 import type { Authenticator } from "../credentials/authenticator.js";
-import type { Identity } from "../credentials/identity.js";
 import { PermissionDeniedError, UnauthenticatedError } from "../errors.js";
+import type { Identity } from "../model/identity.js";
 import { WILDCARD_SCOPE } from "../policy/scopes.js";
 
 /** The identity behind a caller's Authorization value; Unauthenticated when there is none. */

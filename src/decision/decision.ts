@@ -1,4 +1,5 @@
-import type { Identity } from "../credentials/identity.js";
+import type { Identity } from "../model/identity.js";
+import type { ReasonCode } from "../model/reason-codes.js";
 import type { RequestHost } from "../policy/resource.js";
 
 /** The question every transport asks the engine. */
@@ -19,14 +20,14 @@ export type Denial = "unauthenticated" | "forbidden";
 
 /** A decision is data: a denial is a value with a reason, never an exception. */
 export type Decision =
-  | { allowed: true; reason: string; identity?: Identity; requiredScope?: string }
-  | { allowed: false; denial: Denial; reason: string; identity?: Identity; requiredScope?: string };
+  | { allowed: true; reason: ReasonCode; identity?: Identity; requiredScope?: string }
+  | { allowed: false; denial: Denial; reason: ReasonCode; identity?: Identity; requiredScope?: string };
 
-export function allow(reason: string, identity?: Identity, requiredScope?: string): Decision {
+export function allow(reason: ReasonCode, identity?: Identity, requiredScope?: string): Decision {
   return { allowed: true, reason, identity, requiredScope };
 }
 
-export function deny(denial: Denial, reason: string, identity?: Identity, requiredScope?: string): Decision {
+export function deny(denial: Denial, reason: ReasonCode, identity?: Identity, requiredScope?: string): Decision {
   return { allowed: false, denial, reason, identity, requiredScope };
 }
 

@@ -1,9 +1,9 @@
 import { create, type JsonObject, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
-import type { Identity } from "../credentials/identity.js";
 import type { Decision } from "../decision/decision.js";
 import { insufficientScopeChallenge, unauthenticatedChallenge } from "../http/bearer-challenge.js";
 import { identityHeaderList, identityHeaderValue } from "../http/percent-encoding.js";
+import type { Identity } from "../model/identity.js";
 import type { EnvoySettings } from "./envoy-settings.js";
 import { HeaderValueOption_HeaderAppendAction, type HeaderValueOptionSchema } from "../../gen/envoy/config/core/v3/base_pb.js";
 import { CheckResponseSchema, type CheckResponse, type OkHttpResponseSchema } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";

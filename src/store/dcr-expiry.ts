@@ -1,4 +1,4 @@
-import type { DcrRecord } from "./store.js";
+import type { DcrRecord } from "../model/dcr-record.js";
 
 /**
  * How long a written entry lives whose secret has already expired: short,
