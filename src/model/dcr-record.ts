@@ -19,3 +19,8 @@ export interface DcrRecord {
   clientSecretExpiresAt: number;
   createdAt: number;
 }
+
+/** A record whose client secret has expired is a miss. */
+export function dcrSecretExpired(record: DcrRecord, nowMs: number): boolean {
+  return record.clientSecretExpiresAt !== 0 && record.clientSecretExpiresAt * 1000 <= nowMs;
+}

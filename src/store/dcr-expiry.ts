@@ -16,8 +16,3 @@ export function dcrEvictionTtlMs(record: DcrRecord, nowMs: number): number | und
   const remaining = record.clientSecretExpiresAt * 1000 - nowMs;
   return remaining > 0 ? remaining : PAST_EXPIRY_TTL_MS;
 }
-
-/** A record whose client secret has expired is a miss. */
-export function dcrSecretExpired(record: DcrRecord, nowMs: number): boolean {
-  return record.clientSecretExpiresAt !== 0 && record.clientSecretExpiresAt * 1000 <= nowMs;
-}

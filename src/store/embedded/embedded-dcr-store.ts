@@ -1,5 +1,6 @@
 import { encodeDcrKey } from "../../model/dcr-key.js";
-import { dcrEvictionTtlMs, dcrSecretExpired } from "../dcr-expiry.js";
+import { dcrSecretExpired } from "../../model/dcr-record.js";
+import { dcrEvictionTtlMs } from "../dcr-expiry.js";
 import { leaseLost } from "../dcr-store.js";
 import type { DcrAcquisition, DcrStore } from "../store.js";
 import type { EmbeddedDcrEntry, EmbeddedState } from "./embedded-state.js";
