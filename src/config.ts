@@ -4,8 +4,8 @@ import { configFileSchema, TOP_LEVEL_DEFAULTS, type ConfigFile } from "./config/
 import { parseListen } from "./config/config-values.js";
 import { envSettings, overlayEnvironment, unknownVariableWarnings, type Env } from "./config/env-settings.js";
 import { readConfigFile } from "./config/read-config-file.js";
-import { schemaChecker } from "./config/schema-check.js";
-import { isOn } from "./config/schema-kit.js";
+import { schemaChecker } from "./settings-schema/schema-check.js";
+import { isOn } from "./settings-schema/schema-kit.js";
 import { jwtWarnings, parseJwtConfig, type JwtConfig } from "./credentials/jwt/issuer-config.js";
 import { envoySettings, type EnvoySettings } from "./envoy/envoy-settings.js";
 import { InvalidArgumentError } from "./errors.js";

@@ -1,6 +1,6 @@
 import { tokenIdFromHash, type SecretHasher } from "../credentials/opaque-token.js";
+import type { StoredToken } from "../model/token.js";
 import { WILDCARD_SCOPE } from "../policy/scopes.js";
-import type { StoredToken } from "../store/store.js";
 import type { RootTokenConfig } from "./root-token-settings.js";
 
 /** Root tokens named in configuration, held in memory by id and never stored. */

@@ -1,5 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
-import { annotations, section, text } from "../config/schema-kit.js";
+import { annotations, section, text } from "../settings-schema/schema-kit.js";
 
 const MIN_ROOT_TOKEN_LENGTH = 32;
 

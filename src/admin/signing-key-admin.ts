@@ -2,7 +2,8 @@ import type { Clock } from "../clock.js";
 import { isIssuedKeyId } from "../credentials/jwt/key-id.js";
 import { generateSigningKey } from "../credentials/jwt/signing-key-material.js";
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
-import type { SigningKeyAlgorithm, SigningKeyRecord, SigningKeyState, SigningKeyStore } from "../store/store.js";
+import type { SigningKeyAlgorithm, SigningKeyRecord, SigningKeyState } from "../model/signing-key.js";
+import type { SigningKeyStore } from "../store/store.js";
 
 /** What may be shown of a signing key: never its material. */
 export interface SigningKeyView {

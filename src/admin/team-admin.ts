@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../clock.js";
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
-import type { StoredTeam, TeamStore } from "../store/store.js";
-import { isTeamId } from "../store/team-records.js";
+import { isTeamId, type StoredTeam } from "../model/team.js";
+import type { TeamStore } from "../store/store.js";
 import { checkedList, checkedName } from "./mint-validation.js";
 
 /** A team id as given by a caller: a UUID, or InvalidArgumentError. */

@@ -1,9 +1,11 @@
 import type { Clock } from "../clock.js";
-import type { Identity } from "../credentials/identity.js";
 import type { CallerRequirement } from "../decision/decision.js";
 import { generateSecret, isTokenId, tokenIdFromHash, type SecretHasher } from "../credentials/opaque-token.js";
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
-import type { StoredTeam, StoredToken, TeamStore, TokenStore } from "../store/store.js";
+import type { Identity } from "../model/identity.js";
+import type { StoredTeam } from "../model/team.js";
+import type { StoredToken } from "../model/token.js";
+import type { TeamStore, TokenStore } from "../store/store.js";
 import { validateMint, type MintInput } from "./mint-validation.js";
 import type { TeamTokenMinter } from "./team-token-mint.js";
 import { tokenView, type TokenView } from "./token-view.js";

@@ -1,4 +1,5 @@
-import type { StoredTeam, StoredToken } from "../store/store.js";
+import type { StoredTeam } from "../model/team.js";
+import type { StoredToken } from "../model/token.js";
 
 /**
  * What may be shown of a token: everything but the hash (and the secret,

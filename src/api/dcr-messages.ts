@@ -1,8 +1,8 @@
 import { create } from "@bufbuild/protobuf";
-import type { DcrKeyInput } from "../oauth/dcr-key.js";
+import type { DcrKey as DomainDcrKey } from "../model/dcr-key.js";
+import type { DcrKeyInput } from "../oauth/dcr-key-input.js";
 import type { DcrEntry as DomainDcrEntry } from "../oauth/dcr-registry.js";
 import type { DcrResolutionInput } from "../oauth/dcr-validation.js";
-import type { DcrKey as DomainDcrKey } from "../store/store.js";
 import { DcrEntrySchema, DcrKeySchema, type DcrEntry, type DcrKey, type DcrResolution } from "../../gen/portcullis/v1/dcr_pb.js";
 
 export function dcrKeyInput(key: DcrKey | undefined): DcrKeyInput | undefined {

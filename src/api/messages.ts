@@ -2,9 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { SigningKeyView } from "../admin/signing-key-admin.js";
 import type { TokenView } from "../admin/token-view.js";
-import type { CredentialType as DomainCredentialType } from "../credentials/identity.js";
 import type { Decision as DomainDecision } from "../decision/decision.js";
-import type { SigningKeyAlgorithm as DomainAlgorithm, SigningKeyState as DomainKeyState, StoredTeam, TokenSource } from "../store/store.js";
 import {
   AuthorizeResponseSchema,
   CredentialType,
@@ -20,6 +18,10 @@ import {
 } from "../../gen/portcullis/v1/signing_keys_pb.js";
 import { TeamSchema, type Team } from "../../gen/portcullis/v1/teams_pb.js";
 import { Source, TokenKind, TokenRecordSchema, type TokenRecord } from "../../gen/portcullis/v1/token_admin_pb.js";
+import type { CredentialType as DomainCredentialType } from "../model/identity.js";
+import type { SigningKeyAlgorithm as DomainAlgorithm, SigningKeyState as DomainKeyState } from "../model/signing-key.js";
+import type { StoredTeam } from "../model/team.js";
+import type { TokenSource } from "../model/token.js";
 
 const CREDENTIAL_TYPES: Record<DomainCredentialType, CredentialType> = {
   opaque: CredentialType.OPAQUE,

@@ -9,7 +9,7 @@ import { dcrSchema, oauthSchema } from "../oauth/oauth-settings.js";
 import { policySchema } from "../policy/policy-schema.js";
 import { DEFAULT_LOCK_STALE_MS, MIN_LOCK_STALE_MS } from "../store/embedded/data-dir-lock.js";
 import { redisSchema } from "../store/redis/redis-settings.js";
-import { annotations, positiveInteger, section, switchSetting, text } from "./schema-kit.js";
+import { annotations, positiveInteger, section, switchSetting, text } from "../settings-schema/schema-kit.js";
 
 export const TOP_LEVEL_DEFAULTS = {
   listen: "127.0.0.1:8080",

@@ -1,8 +1,8 @@
 import type { TSchema } from "@sinclair/typebox";
 import { InvalidArgumentError } from "../errors.js";
 import { parseYamlQuietly } from "./config-values.js";
-import { closestName, type PathLabel } from "./schema-check.js";
-import type { EnvFormat } from "./schema-kit.js";
+import { closestName, type PathLabel } from "../settings-schema/schema-check.js";
+import type { EnvFormat } from "../settings-schema/schema-kit.js";
 
 export type Env = Record<string, string | undefined>;
 

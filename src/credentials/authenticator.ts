@@ -1,5 +1,5 @@
 import { extractBearer } from "./bearer.js";
-import type { CredentialVerifier, Verification } from "./identity.js";
+import type { CredentialVerifier, Verification } from "./credential-verifier.js";
 
 /**
  * The identity phase: turns an Authorization value into an identity or a

@@ -1,7 +1,8 @@
+import type { ReasonCode } from "../model/reason-codes.js";
 /** Longest Authorization value considered; longer input is refused unread. */
 export const MAX_AUTHORIZATION_LENGTH = 8192;
 
-export type BearerExtraction = { bearer: string } | { reason: string };
+export type BearerExtraction = { bearer: string } | { reason: ReasonCode };
 
 /** The bearer token alphabet (RFC 6750 b64token): every token Portcullis accepts is spelled in it. */
 export const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;

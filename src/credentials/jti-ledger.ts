@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Clock } from "../clock.js";
+import type { JtiRef } from "../model/identity.js";
 import type { JtiStore } from "../store/store.js";
-import type { JtiRef } from "./identity.js";
 
 /**
  * Replay and single-use state of credential instances (issuer + jti),

@@ -1,6 +1,8 @@
 import type { Clock } from "../clock.js";
-import type { StoredToken, TokenStore } from "../store/store.js";
-import type { CredentialVerifier, Identity, Verification } from "./identity.js";
+import type { Identity } from "../model/identity.js";
+import type { StoredToken } from "../model/token.js";
+import type { TokenStore } from "../store/store.js";
+import type { CredentialVerifier, Verification } from "./credential-verifier.js";
 import type { LastUsedTracker } from "./last-used-tracker.js";
 import { hashesEqual, tokenIdFromHash, type SecretHasher } from "./opaque-token.js";
 

@@ -1,4 +1,4 @@
-import type { Identity } from "../credentials/identity.js";
+import type { Identity } from "../model/identity.js";
 import { PermissionDeniedError, UnauthenticatedError } from "../errors.js";
 import type { CallerDecider, CallerRequirement } from "./decision.js";
 

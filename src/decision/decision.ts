@@ -1,4 +1,5 @@
-import type { Identity } from "../credentials/identity.js";
+import type { Identity } from "../model/identity.js";
+import type { ReasonCode } from "../model/reason-codes.js";
 import type { RequestHost } from "../policy/resource.js";
 
 /** The question every transport asks the engine. */
@@ -17,15 +18,15 @@ export interface DecisionRequest {
 
 export type Denial = "unauthenticated" | "forbidden";
 
-export type Denied = { allowed: false; denial: Denial; reason: string; identity?: Identity; requiredScope?: string };
+export type Denied = { allowed: false; denial: Denial; reason: ReasonCode; identity?: Identity; requiredScope?: string };
 
 /** A decision is data: a denial is a value with a reason, never an exception. */
-export type Decision = { allowed: true; reason: string; identity?: Identity; requiredScope?: string } | Denied;
+export type Decision = { allowed: true; reason: ReasonCode; identity?: Identity; requiredScope?: string } | Denied;
 
 /** The answer to a caller question: an allowed caller is always a verified one. */
-export type CallerDecision = { allowed: true; reason: string; identity: Identity; requiredScope?: string } | Denied;
+export type CallerDecision = { allowed: true; reason: ReasonCode; identity: Identity; requiredScope?: string } | Denied;
 
-export function allow(reason: string, identity?: Identity, requiredScope?: string): Decision {
+export function allow(reason: ReasonCode, identity?: Identity, requiredScope?: string): Decision {
   return { allowed: true, reason, identity, requiredScope };
 }
 
@@ -33,7 +34,7 @@ export function allowCaller(identity: Identity, requiredScope?: string): CallerD
   return { allowed: true, reason: "ok", identity, requiredScope };
 }
 
-export function deny(denial: Denial, reason: string, identity?: Identity, requiredScope?: string): Denied {
+export function deny(denial: Denial, reason: ReasonCode, identity?: Identity, requiredScope?: string): Denied {
   return { allowed: false, denial, reason, identity, requiredScope };
 }
 

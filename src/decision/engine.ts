@@ -1,5 +1,5 @@
 import type { Authenticator } from "../credentials/authenticator.js";
-import type { Identity, JtiRef } from "../credentials/identity.js";
+import type { Identity, JtiRef } from "../model/identity.js";
 import type { Policy, Requirement } from "../policy/policy.js";
 import { parseResource, type Resource } from "../policy/resource.js";
 import { grantsScope } from "../policy/scopes.js";

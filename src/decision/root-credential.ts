@@ -1,4 +1,4 @@
-import type { Identity } from "../credentials/identity.js";
+import type { Identity } from "../model/identity.js";
 import { WILDCARD_SCOPE } from "../policy/scopes.js";
 
 /**

@@ -1,8 +1,8 @@
 import { create, type JsonObject, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
-import type { Identity } from "../credentials/identity.js";
 import type { Decision } from "../decision/decision.js";
 import { identityHeaderList, identityHeaderValue } from "../http-semantics/percent-encoding.js";
+import type { Identity } from "../model/identity.js";
 import { insufficientScopeChallenge, unauthenticatedChallenge } from "./bearer-challenge.js";
 import type { EnvoySettings } from "./envoy-settings.js";
 import { HeaderValueOption_HeaderAppendAction, type HeaderValueOptionSchema } from "../../gen/envoy/config/core/v3/base_pb.js";

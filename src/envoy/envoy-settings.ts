@@ -1,5 +1,5 @@
 import type { Static } from "@sinclair/typebox";
-import { isOn, section, switchSetting, text } from "../config/schema-kit.js";
+import { isOn, section, switchSetting, text } from "../settings-schema/schema-kit.js";
 import { InvalidArgumentError } from "../errors.js";
 import { httpUrl } from "../http-semantics/http-url.js";
 import type { ChallengeSettings } from "./bearer-challenge.js";

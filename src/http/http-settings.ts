@@ -1,5 +1,5 @@
 import type { Static } from "@sinclair/typebox";
-import { positiveInteger, section } from "../config/schema-kit.js";
+import { positiveInteger, section } from "../settings-schema/schema-kit.js";
 import { DEFAULT_BUFFER_MAX_BYTES, DEFAULT_BUFFER_MAX_BYTES_PER_CONNECTION } from "./grpc-unary.js";
 import { DEFAULT_LISTENER_LIMITS, type ListenerLimits } from "./listener.js";
 

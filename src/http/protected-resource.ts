@@ -1,5 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
-import { section } from "../config/schema-kit.js";
+import { section } from "../settings-schema/schema-kit.js";
 import { httpUrl } from "../http-semantics/http-url.js";
 import { readOnlyRoute, type Route } from "./route-table.js";
 

@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Clock } from "../clock.js";
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
-import { dcrSecretExpired } from "../store/dcr-expiry.js";
-import type { DcrAcquisition, DcrKey, DcrRecord, DcrStore } from "../store/store.js";
-import { canonicalDcrKey, encodeDcrKey, type DcrKeyInput } from "./dcr-key.js";
+import { encodeDcrKey, type DcrKey } from "../model/dcr-key.js";
+import { dcrSecretExpired, type DcrRecord } from "../model/dcr-record.js";
+import type { DcrAcquisition, DcrStore } from "../store/store.js";
+import { canonicalDcrKey, type DcrKeyInput } from "./dcr-key-input.js";
 import { validResolution, type DcrResolutionInput } from "./dcr-validation.js";
 import type { DcrConfig } from "./oauth-settings.js";
 import { randomToken } from "./pkce.js";

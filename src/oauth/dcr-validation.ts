@@ -1,7 +1,8 @@
 import { CONTROL_CHARACTER } from "../control-characters.js";
 import { InvalidArgumentError } from "../errors.js";
 import { httpUrl } from "../http-semantics/http-url.js";
-import type { DcrKey, DcrRecord } from "../store/store.js";
+import type { DcrKey } from "../model/dcr-key.js";
+import type { DcrRecord } from "../model/dcr-record.js";
 import { checkedUpstreamUrl } from "../upstream/upstream-url.js";
 
 /** A resolution as callers give it (RFC 7591 names; times in Unix seconds, 0 unset). */

@@ -1,5 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
-import { annotations, isOn, positiveInteger, section, switchSetting, text, wholeNumber } from "../config/schema-kit.js";
+import { annotations, isOn, positiveInteger, section, switchSetting, text, wholeNumber } from "../settings-schema/schema-kit.js";
 import { InvalidArgumentError } from "../errors.js";
 import { isUpstreamIssuer } from "../upstream/upstream-url.js";
 import { comparableIssuer } from "./upstream-allow-list.js";

@@ -1,7 +1,8 @@
 import type { Logger } from "pino";
 import type { CallerRequirement, Decision } from "../decision/decision.js";
-import { reasonCodesOf } from "../decision/reason-codes.js";
 import { UnavailableError } from "../errors.js";
+import type { Identity } from "../model/identity.js";
+import { reasonCodesOf } from "../model/reason-codes.js";
 import { stripQuery } from "../policy/resource.js";
 import type { Metrics } from "./metrics.js";
 

@@ -1,5 +1,5 @@
 import type { Static } from "@sinclair/typebox";
-import { isOn, section, switchSetting } from "../config/schema-kit.js";
+import { isOn, section, switchSetting } from "../settings-schema/schema-kit.js";
 
 export const metricsSchema = section("Prometheus metrics.", {
   enabled: switchSetting({

@@ -1,6 +1,6 @@
 import { Type, type Static } from "@sinclair/typebox";
-import { schemaChecker } from "../config/schema-check.js";
-import { section } from "../config/schema-kit.js";
+import { schemaChecker } from "../settings-schema/schema-check.js";
+import { section } from "../settings-schema/schema-kit.js";
 
 const ruleText = (description: string) => Type.String({ description, "x-message": "must be a string" });
 const ruleSwitch = (description: string) => Type.Boolean({ description, "x-message": "must be true or false" });

@@ -1,4 +1,4 @@
-import type { DcrRecord } from "./store.js";
+import type { DcrRecord } from "../model/dcr-record.js";
 
 /**
  * How long a written entry lives whose secret has already expired: short,
@@ -15,9 +15,4 @@ export function dcrEvictionTtlMs(record: DcrRecord, nowMs: number): number | und
   if (record.clientSecretExpiresAt === 0) return undefined;
   const remaining = record.clientSecretExpiresAt * 1000 - nowMs;
   return remaining > 0 ? remaining : PAST_EXPIRY_TTL_MS;
-}
-
-/** A record whose client secret has expired is a miss. */
-export function dcrSecretExpired(record: DcrRecord, nowMs: number): boolean {
-  return record.clientSecretExpiresAt !== 0 && record.clientSecretExpiresAt * 1000 <= nowMs;
 }

@@ -1,25 +1,25 @@
-import type { DcrStore } from "./dcr-records.js";
-import type { JtiStore } from "./jti-records.js";
-import type { OAuthStateStore } from "./oauth-state-records.js";
-import type { SigningKeyStore } from "./signing-key-records.js";
-import type { TeamStore } from "./team-records.js";
-import type { TokenStore } from "./token-records.js";
+import type { DcrStore } from "./dcr-store.js";
+import type { JtiStore } from "./jti-store.js";
+import type { OAuthStateStore } from "./oauth-state-store.js";
+import type { SigningKeyStore } from "./signing-key-store.js";
+import type { TeamStore } from "./team-store.js";
+import type { TokenStore } from "./token-store.js";
 
-export type * from "./dcr-records.js";
-export type * from "./jti-records.js";
-export type * from "./oauth-state-records.js";
-export type * from "./signing-key-records.js";
-export type * from "./team-records.js";
-export type * from "./token-records.js";
+export type * from "./dcr-store.js";
+export type * from "./jti-store.js";
+export type * from "./oauth-state-store.js";
+export type * from "./signing-key-store.js";
+export type * from "./team-store.js";
+export type * from "./token-store.js";
 
 /**
  * The shared state every replica sees. One interface, two backends
  * (embedded file-backed, Redis), one contract suite per record kind
  * (test/store/).
  *
- * Each record kind is a sub-store of its own, with its types in its own
- * module (`*-records.ts`), so a new kind is a new member here and one file
- * per backend.
+ * Each record kind is a sub-store of its own, with its interface in its own
+ * module (`*-store.ts`) over the record types of src/model/, so a new kind
+ * is a new member here and one file per backend.
  *
  * Every method either completes or throws: UnavailableError when the backend
  * cannot be reached or a write could not be made durable (nothing changed),

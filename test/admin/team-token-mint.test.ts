@@ -7,7 +7,9 @@ import { toConnectError } from "../../src/api/error-mapping.js";
 import type { TeamTokenConfig } from "../../src/credentials/jwt/issuer-config.js";
 import { generateSigningKey } from "../../src/credentials/jwt/signing-key-material.js";
 import { AbortedError } from "../../src/errors.js";
-import type { SigningKeyRecord, SigningKeyStore, StoredTeam } from "../../src/store/store.js";
+import type { SigningKeyRecord } from "../../src/model/signing-key.js";
+import type { StoredTeam } from "../../src/model/team.js";
+import type { SigningKeyStore } from "../../src/store/store.js";
 import { describeStoreContract } from "../support/store-backends.js";
 
 const CONFIG: TeamTokenConfig = { issuer: "portcullis", audience: "portcullis", ttlS: 3600, leewayS: 30 };

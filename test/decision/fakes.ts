@@ -1,5 +1,6 @@
 import { Authenticator } from "../../src/credentials/authenticator.js";
-import type { CredentialVerifier, Identity, JtiRef, Verification } from "../../src/credentials/identity.js";
+import type { CredentialVerifier, Verification } from "../../src/credentials/credential-verifier.js";
+import type { Identity, JtiRef } from "../../src/model/identity.js";
 import type { FirstUseRegistry, RequirementSource } from "../../src/decision/engine.js";
 import type { PolicyRefusal, Requirement } from "../../src/policy/policy.js";
 import type { Resource } from "../../src/policy/resource.js";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Verification } from "../../src/credentials/identity.js";
+import type { Verification } from "../../src/credentials/credential-verifier.js";
+import type { ReasonCode } from "../../src/model/reason-codes.js";
 import { DecisionEngine } from "../../src/decision/engine.js";
 import { UnavailableError } from "../../src/errors.js";
 import { fakeFirstUse, fakePolicy, fakeVerifier, identity, requirement } from "./fakes.js";
@@ -105,7 +106,7 @@ describe("the requirement phase", () => {
 describe("the identity phase", () => {
   const guarded = fakePolicy(requirement("kafka:read")).policy;
 
-  it.each(["unknown_token", "token_revoked", "token_expired", "bad_signature", "wrong_audience", "team_inactive"])(
+  it.each<ReasonCode>(["unknown_token", "token_revoked", "token_expired", "bad_signature", "wrong_audience", "team_inactive"])(
     "passes the verifier's rejection %s through as an unauthenticated denial",
     async (reason) => {
       const engine = new DecisionEngine(guarded, verifier({ refused: () => ({ rejection: { reason } }) }).authenticator);

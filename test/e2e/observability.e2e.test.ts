@@ -1,7 +1,7 @@
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Decision } from "../../gen/portcullis/v1/authorization_pb.js";
-import { REASON_CODES } from "../../src/decision/reason-codes.js";
+import { REASON_CODES } from "../../src/model/reason-codes.js";
 import { EXAMPLE_CONFIG } from "../support/backends.js";
 import { bearer, createClients, rejectionOf } from "../support/clients.js";
 import { startPortcullisProcess, type PortcullisProcess } from "../support/portcullis-process.js";

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { Identity } from "../../src/credentials/identity.js";
 import { allow, deny } from "../../src/decision/decision.js";
 import { checkResponseOf } from "../../src/envoy/check-response.js";
 import type { EnvoySettings } from "../../src/envoy/envoy-settings.js";
+import type { Identity } from "../../src/model/identity.js";
 
 const SETTINGS: EnvoySettings = {
   identityHeaders: {

@@ -3,7 +3,7 @@ import { Code } from "@connectrpc/connect";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DcrKeySchema, type DcrKey } from "../../gen/portcullis/v1/dcr_pb.js";
-import { canonicalDcrKey } from "../../src/oauth/dcr-key.js";
+import { canonicalDcrKey } from "../../src/oauth/dcr-key-input.js";
 import { redisKeys } from "../../src/store/redis/redis-keys.js";
 import { bearer, createClients, rejectionOf, type Clients } from "../support/clients.js";
 import { nowSeconds } from "../support/dcr-fixtures.js";

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { Authenticator } from "../../src/credentials/authenticator.js";
-import type { CredentialVerifier, Identity, Verification } from "../../src/credentials/identity.js";
+import type { CredentialVerifier, Verification } from "../../src/credentials/credential-verifier.js";
 import { DecisionEngine } from "../../src/decision/engine.js";
 import { UnavailableError } from "../../src/errors.js";
+import type { Identity } from "../../src/model/identity.js";
+import type { ReasonCode } from "../../src/model/reason-codes.js";
 import { decisionRecorder } from "../../src/observability/decision-recorder.js";
 import { instrumentedEngine } from "../../src/observability/instrumented-engine.js";
 import { createMetrics, type Metrics } from "../../src/observability/metrics.js";
@@ -23,7 +25,8 @@ const READER: Identity = {
 /** Bearers the tests present, and what verifying each one gives. */
 const VERIFICATIONS: Record<string, () => Verification> = {
   "reader-secret-0123456789": () => ({ identity: READER }),
-  "stale-secret-0123456789": () => ({ rejection: { reason: "reason_nobody_listed" } }),
+  // The type system keeps such a code out of the source; the metric must still hold if one slips in at run time.
+  "stale-secret-0123456789": () => ({ rejection: { reason: "reason_nobody_listed" as ReasonCode } }),
   "outage-secret-0123456789": () => {
     // A cause that quotes the credential, as a careless dependency might.
     throw new UnavailableError("store unavailable", { cause: new Error("lookup of outage-secret-0123456789 failed") });

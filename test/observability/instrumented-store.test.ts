@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { AlreadyExistsError, UnavailableError } from "../../src/errors.js";
+import type { StoredToken } from "../../src/model/token.js";
 import { instrumentedStore } from "../../src/observability/instrumented-store.js";
 import { createMetrics, type Metrics } from "../../src/observability/metrics.js";
 import { openEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
-import type { StoredToken } from "../../src/store/store.js";
 import { parseSamples, sampleValue } from "../support/prometheus-text.js";
 
 function token(id: string): StoredToken {

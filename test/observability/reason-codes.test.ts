@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { REASON_CODES } from "../../src/decision/reason-codes.js";
+import { REASON_CODES } from "../../src/model/reason-codes.js";
 
 /** The rows of README's reason-code table: code and decision. */
 function documentedReasons(): [string, string][] {

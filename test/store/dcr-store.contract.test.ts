@@ -1,6 +1,6 @@
 import { beforeAll, expect, it } from "vitest";
 import { InvalidArgumentError, NotFoundError } from "../../src/errors.js";
-import { canonicalDcrKey, type DcrKeyInput } from "../../src/oauth/dcr-key.js";
+import { canonicalDcrKey, type DcrKeyInput } from "../../src/oauth/dcr-key-input.js";
 import type { DcrRegistry } from "../../src/oauth/dcr-registry.js";
 import { describeDcrContract } from "../support/dcr-backends.js";
 import { EXAMPLE_KEY, exampleResolution, nowSeconds } from "../support/dcr-fixtures.js";

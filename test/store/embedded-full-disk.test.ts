@@ -3,9 +3,10 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { UnavailableError } from "../../src/errors.js";
+import type { StoredToken } from "../../src/model/token.js";
 import { EMBEDDED_DATA_FILE, EMBEDDED_RESERVE_FILE, openEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
 import { MIN_RESERVE_BYTES } from "../../src/store/embedded/space-reserve.js";
-import type { Store, StoredToken } from "../../src/store/store.js";
+import type { Store } from "../../src/store/store.js";
 import { mountSmallDisk, smallDiskUnavailable, type SmallDisk } from "../support/small-disk.js";
 
 function aToken(createdAt: number, name = "full-disk"): StoredToken {

@@ -4,9 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { UnavailableError } from "../../src/errors.js";
+import type { StoredToken } from "../../src/model/token.js";
 import { DATA_DIR_LOCK } from "../../src/store/embedded/data-dir-lock.js";
 import { EMBEDDED_DATA_FILE, EMBEDDED_RESERVE_FILE, openEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
-import type { Store, StoredToken } from "../../src/store/store.js";
+import type { Store } from "../../src/store/store.js";
 import { eventually } from "../support/eventually.js";
 
 function aToken(createdAt: number): StoredToken {

@@ -3,9 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AlreadyExistsError } from "../../src/errors.js";
+import type { OAuthFlowRecord } from "../../src/model/oauth-flow-record.js";
 import { openEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
 import { openRedisStore } from "../../src/store/redis/redis-store.js";
-import type { OAuthFlowRecord, Store } from "../../src/store/store.js";
+import type { Store } from "../../src/store/store.js";
 import { TEST_REDIS_URL, testRedisPrefix } from "../support/redis.js";
 
 async function embedded(): Promise<{ store: Store; close(): Promise<void> }> {

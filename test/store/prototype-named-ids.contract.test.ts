@@ -1,6 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, expect, it } from "vitest";
-import type { OAuthFlowRecord, StoredSigningKey, StoredTeam, StoredToken } from "../../src/store/store.js";
+import type { OAuthFlowRecord } from "../../src/model/oauth-flow-record.js";
+import type { StoredSigningKey } from "../../src/model/signing-key.js";
+import type { StoredTeam } from "../../src/model/team.js";
+import type { StoredToken } from "../../src/model/token.js";
 import { describeStoreContract } from "../support/store-backends.js";
 
 /** Ids that name members every plain JavaScript object inherits; callers may send them (a forged JWT's kid or sub). */

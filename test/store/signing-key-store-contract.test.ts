@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { expect, it } from "vitest";
 import { AlreadyExistsError } from "../../src/errors.js";
-import type { StoredSigningKey } from "../../src/store/store.js";
+import type { StoredSigningKey } from "../../src/model/signing-key.js";
 import { describeStoreContract } from "../support/store-backends.js";
 
 function aKey(overrides: Partial<StoredSigningKey> = {}): StoredSigningKey {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { expect, it } from "vitest";
 import { AbortedError, AlreadyExistsError } from "../../src/errors.js";
-import type { StoredTeam } from "../../src/store/store.js";
+import type { StoredTeam } from "../../src/model/team.js";
 import { describeStoreContract } from "../support/store-backends.js";
 
 function aTeam(overrides: Partial<StoredTeam> = {}): StoredTeam {

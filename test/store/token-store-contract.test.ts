@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { expect, it } from "vitest";
 import { AlreadyExistsError } from "../../src/errors.js";
-import type { StoredToken } from "../../src/store/store.js";
+import type { StoredToken } from "../../src/model/token.js";
 import { describeStoreContract } from "../support/store-backends.js";
 
 function aToken(overrides: Partial<StoredToken> = {}): StoredToken {

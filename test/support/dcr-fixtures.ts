@@ -1,4 +1,4 @@
-import type { DcrKeyInput } from "../../src/oauth/dcr-key.js";
+import type { DcrKeyInput } from "../../src/oauth/dcr-key-input.js";
 import type { DcrResolutionInput } from "../../src/oauth/dcr-validation.js";
 
 /** The key of the interoperability example (docs/oauth-client-state.md, "Key"). */

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Clock } from "../../clock.js";
-import { externalId, type Identity, type Verification } from "../identity.js";
+import { externalId, type Identity } from "../../model/identity.js";
+import type { Verification } from "../credential-verifier.js";
 import { scopesOf, stringClaim, stringList, validUntil } from "./claims.js";
 import type { ExternalIssuerConfig } from "./issuer-config.js";
 import type { JwksKeySource } from "./jwks-key-source.js";

@@ -1,3 +1,4 @@
+import type { ReasonCode } from "../../model/reason-codes.js";
 import { OPAQUE_TOKEN_PREFIX } from "../opaque-token.js";
 
 /** A compact JWS taken apart, nothing verified yet. */
@@ -6,7 +7,7 @@ export interface ParsedJws {
   payload: Record<string, unknown>;
 }
 
-export type JwsParse = ParsedJws | { reason: string };
+export type JwsParse = ParsedJws | { reason: ReasonCode };
 
 const SEGMENT = /^[A-Za-z0-9_-]*$/;
 

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Clock } from "../../clock.js";
 import type { Store } from "../../store/store.js";
-import type { CredentialVerifier } from "../identity.js";
+import type { CredentialVerifier } from "../credential-verifier.js";
 import type { JtiLedger } from "../jti-ledger.js";
 import { externalIssuerVerifier } from "./external-issuer-verifier.js";
 import type { JwtConfig } from "./issuer-config.js";

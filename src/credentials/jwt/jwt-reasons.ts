@@ -1,3 +1,4 @@
+import type { ReasonCode } from "../../model/reason-codes.js";
 import { errors } from "jose";
 
 /**
@@ -5,7 +6,7 @@ import { errors } from "jose";
  * failures are keyed `<code>:<claim>:<reason>` first, then `<code>:<claim>`,
  * then by code alone.
  */
-const REASONS: Record<string, string> = {
+const REASONS: Record<string, ReasonCode> = {
   [errors.JWTExpired.code]: "token_expired",
   [`${errors.JWTClaimValidationFailed.code}:nbf:check_failed`]: "token_not_yet_valid",
   [`${errors.JWTClaimValidationFailed.code}:iat:check_failed`]: "iat_in_future",
@@ -26,7 +27,7 @@ const REASONS: Record<string, string> = {
 };
 
 /** Reason code for an error jose threw while verifying; undefined for anything that is not jose's. */
-export function reasonForJoseError(error: unknown): string | undefined {
+export function reasonForJoseError(error: unknown): ReasonCode | undefined {
   if (!(error instanceof errors.JOSEError)) return undefined;
   if (error instanceof errors.JWTClaimValidationFailed) {
     return (

@@ -1,5 +1,5 @@
 import { Type } from "@sinclair/typebox";
-import { annotations, positiveInteger, section, text, textList, wholeNumber } from "../../config/schema-kit.js";
+import { annotations, positiveInteger, section, text, textList, wholeNumber } from "../../settings-schema/schema-kit.js";
 
 export const ALIAS_PATTERN = /^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/;
 export const DEFAULT_ALGORITHMS = ["RS256", "PS256", "ES256", "EdDSA"];

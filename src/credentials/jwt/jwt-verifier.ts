@@ -1,4 +1,5 @@
-import type { CredentialVerifier, Verification } from "../identity.js";
+import type { ReasonCode } from "../../model/reason-codes.js";
+import type { CredentialVerifier, Verification } from "../credential-verifier.js";
 import { hasJwsShape, parseJws, type ParsedJws } from "./jws-shape.js";
 import { isKeyId } from "./key-id.js";
 
@@ -30,6 +31,6 @@ export function jwtVerifier(issuers: ReadonlyMap<string, IssuerVerifier>): Crede
   };
 }
 
-function reject(reason: string): Verification {
+function reject(reason: ReasonCode): Verification {
   return { rejection: { reason } };
 }

@@ -1,4 +1,4 @@
-import type { CredentialVerifier } from "../identity.js";
+import type { CredentialVerifier } from "../credential-verifier.js";
 import { looksLikeJwt, parseJws } from "./jws-shape.js";
 
 /**

@@ -2,7 +2,9 @@ import { importJWK, type CryptoKey } from "jose";
 import type { Logger } from "pino";
 import type { Clock } from "../../clock.js";
 import { InvalidArgumentError } from "../../errors.js";
-import { externalId, type Verification } from "../identity.js";
+import { externalId } from "../../model/identity.js";
+import type { ReasonCode } from "../../model/reason-codes.js";
+import type { Verification } from "../credential-verifier.js";
 import type { JtiLedger } from "../jti-ledger.js";
 import { scopesOf, stringClaim, stringList, validUntil } from "./claims.js";
 import type { RequestIssuerConfig } from "./issuer-config.js";
@@ -32,7 +34,7 @@ export async function requestTokenVerifier(deps: {
       throw new InvalidArgumentError(`${deps.field}.jwk`, `cannot be used for ${alg}`);
     }
   }
-  const reject = (reason: string): Verification => ({ rejection: { reason } });
+  const reject = (reason: ReasonCode): Verification => ({ rejection: { reason } });
   return {
     async verify(token, parsed): Promise<Verification> {
       const { alg, kid } = parsed.header;

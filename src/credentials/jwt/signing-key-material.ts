@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from "jose";
-import type { SigningKeyAlgorithm, StoredSigningKey } from "../../store/store.js";
+import type { SigningKeyAlgorithm, StoredSigningKey } from "../../model/signing-key.js";
 
 const HMAC_SECRET_BYTES = 32;
 

@@ -1,9 +1,10 @@
 import type { CryptoKey } from "jose";
 import type { Logger } from "pino";
 import type { Clock } from "../../clock.js";
+import type { ReasonCode } from "../../model/reason-codes.js";
+import { isTeamId } from "../../model/team.js";
 import type { SigningKeyStore, TeamStore, TokenStore } from "../../store/store.js";
-import { isTeamId } from "../../store/team-records.js";
-import type { Verification } from "../identity.js";
+import type { Verification } from "../credential-verifier.js";
 import { scopesOf, stringClaim, validUntil } from "./claims.js";
 import type { TeamTokenConfig } from "./issuer-config.js";
 import type { IssuerVerifier } from "./jwt-verifier.js";
@@ -30,7 +31,7 @@ export function teamTokenVerifier(deps: {
   const { config } = deps;
   // Key material never changes under a kid, so each is imported once.
   const imported = new Map<string, Promise<CryptoKey | Uint8Array>>();
-  const reject = (reason: string): Verification => ({ rejection: { reason } });
+  const reject = (reason: ReasonCode): Verification => ({ rejection: { reason } });
   return {
     async verify(token, parsed): Promise<Verification> {
       const { kid } = parsed.header;

@@ -1,5 +1,5 @@
 import { SignJWT } from "jose";
-import type { StoredSigningKey } from "../../store/store.js";
+import type { StoredSigningKey } from "../../model/signing-key.js";
 import type { TeamTokenConfig } from "./issuer-config.js";
 import { signingMaterial } from "./signing-key-material.js";
 

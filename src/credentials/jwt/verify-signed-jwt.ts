@@ -1,6 +1,7 @@
 import { jwtVerify, type JWTPayload, type JWTVerifyGetKey, type CryptoKey } from "jose";
 import type { Logger } from "pino";
 import { UnavailableError } from "../../errors.js";
+import type { ReasonCode } from "../../model/reason-codes.js";
 import { reasonForJoseError } from "./jwt-reasons.js";
 
 /** What one issuer demands of its tokens. */
@@ -15,7 +16,7 @@ export interface JwtExpectations {
   tokenTypes?: readonly string[];
 }
 
-export type SignedJwtOutcome = { payload: JWTPayload } | { reason: string };
+export type SignedJwtOutcome = { payload: JWTPayload } | { reason: ReasonCode };
 
 /**
  * Checks signature, `alg`, `iss`, `aud`, `exp`, `nbf`, `iat`, required

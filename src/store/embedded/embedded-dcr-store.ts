@@ -1,6 +1,7 @@
-import { encodeDcrKey } from "../../oauth/dcr-key.js";
-import { dcrEvictionTtlMs, dcrSecretExpired } from "../dcr-expiry.js";
-import { leaseLost } from "../dcr-records.js";
+import { encodeDcrKey } from "../../model/dcr-key.js";
+import { dcrSecretExpired } from "../../model/dcr-record.js";
+import { dcrEvictionTtlMs } from "../dcr-expiry.js";
+import { leaseLost } from "../dcr-store.js";
 import type { DcrAcquisition, DcrStore } from "../store.js";
 import type { EmbeddedDcrEntry, EmbeddedState } from "./embedded-state.js";
 import { unchanged, type PersistentDocument } from "./persistent-document.js";

@@ -1,5 +1,6 @@
 import { AlreadyExistsError } from "../../errors.js";
-import type { SigningKeyRecord, SigningKeyStore, StoredSigningKey } from "../store.js";
+import type { SigningKeyRecord, StoredSigningKey } from "../../model/signing-key.js";
+import type { SigningKeyStore } from "../store.js";
 import type { EmbeddedState } from "./embedded-state.js";
 import { REVOCATION, unchanged, type PersistentDocument } from "./persistent-document.js";
 

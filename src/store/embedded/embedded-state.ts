@@ -1,4 +1,8 @@
-import type { DcrRecord, OAuthFlowRecord, StoredSigningKey, StoredTeam, StoredToken } from "../store.js";
+import type { DcrRecord } from "../../model/dcr-record.js";
+import type { OAuthFlowRecord } from "../../model/oauth-flow-record.js";
+import type { StoredSigningKey } from "../../model/signing-key.js";
+import type { StoredTeam } from "../../model/team.js";
+import type { StoredToken } from "../../model/token.js";
 
 /** A DCR entry and when it is evicted (Unix ms; absent: kept until deleted). */
 export interface EmbeddedDcrEntry {
@@ -28,7 +32,7 @@ export interface EmbeddedState {
   teams: Map<string, StoredTeam>;
   /** id → value and the moment (ms) the record lapses; lapsed records are purged on write. */
   jti: Map<string, { value: number; until: number }>;
-  /** By the encoded DCR key (src/oauth/dcr-key.ts). */
+  /** By the encoded DCR key (src/model/dcr-key.ts). */
   dcr: Map<string, EmbeddedDcrEntry>;
   /** Lease id and expiry (Unix ms) by the encoded DCR key. */
   dcrLeases: Map<string, { leaseId: string; expiresAt: number }>;

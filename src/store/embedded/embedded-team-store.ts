@@ -1,6 +1,7 @@
 import { AlreadyExistsError } from "../../errors.js";
-import type { StoredTeam, TeamStore } from "../store.js";
-import { concurrentRotation } from "../team-records.js";
+import type { StoredTeam } from "../../model/team.js";
+import type { TeamStore } from "../store.js";
+import { concurrentRotation } from "../team-store.js";
 import type { EmbeddedState } from "./embedded-state.js";
 import { REVOCATION, unchanged, type PersistentDocument, type UpdateOptions } from "./persistent-document.js";
 

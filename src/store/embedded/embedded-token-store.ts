@@ -1,5 +1,6 @@
 import { AlreadyExistsError } from "../../errors.js";
-import type { StoredToken, TokenStore } from "../store.js";
+import type { StoredToken } from "../../model/token.js";
+import type { TokenStore } from "../store.js";
 import type { EmbeddedState } from "./embedded-state.js";
 import { REVOCATION, unchanged, type PersistentDocument } from "./persistent-document.js";
 

@@ -1,4 +1,4 @@
-import type { DcrRecord } from "../store.js";
+import type { DcrRecord } from "../../model/dcr-record.js";
 
 /**
  * ToolHive's JSON for a DCR entry (its `storedDCRCredentials`), field for

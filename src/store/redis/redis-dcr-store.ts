@@ -1,8 +1,10 @@
 import type { Redis } from "ioredis";
 import { FailedPreconditionError } from "../../errors.js";
+import type { DcrKey } from "../../model/dcr-key.js";
+import type { DcrRecord } from "../../model/dcr-record.js";
 import { dcrEvictionTtlMs } from "../dcr-expiry.js";
-import { leaseLost } from "../dcr-records.js";
-import type { DcrKey, DcrRecord, DcrStore } from "../store.js";
+import { leaseLost } from "../dcr-store.js";
+import type { DcrStore } from "../store.js";
 import { decodeDcrJson, encodeDcrJson } from "./dcr-json.js";
 import { redisCall } from "./redis-connection.js";
 import type { RedisKeys } from "./redis-keys.js";

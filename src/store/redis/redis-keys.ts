@@ -1,5 +1,4 @@
-import { encodeDcrKey } from "../../oauth/dcr-key.js";
-import type { DcrKey } from "../store.js";
+import { encodeDcrKey, type DcrKey } from "../../model/dcr-key.js";
 
 /**
  * Every Redis key Portcullis uses is built here. The default prefix carries

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import { AlreadyExistsError } from "../../errors.js";
-import type { OAuthFlowRecord, OAuthStateLookup, OAuthStateStore } from "../store.js";
+import type { OAuthFlowRecord } from "../../model/oauth-flow-record.js";
+import type { OAuthStateLookup, OAuthStateStore } from "../store.js";
 import { redisCall } from "./redis-connection.js";
 import type { RedisKeys } from "./redis-keys.js";
 import { RedisScript } from "./redis-script.js";

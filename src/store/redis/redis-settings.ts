@@ -1,5 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
-import { annotations, positiveInteger, section, text } from "../../config/schema-kit.js";
+import { annotations, positiveInteger, section, text } from "../../settings-schema/schema-kit.js";
 import { DEFAULT_REDIS_PREFIX } from "./redis-keys.js";
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 2000;

@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import { AlreadyExistsError } from "../../errors.js";
-import type { SigningKeyRecord, SigningKeyStore, StoredSigningKey } from "../store.js";
+import type { SigningKeyRecord, StoredSigningKey } from "../../model/signing-key.js";
+import type { SigningKeyStore } from "../store.js";
 import { redisCall } from "./redis-connection.js";
 import type { RedisKeys } from "./redis-keys.js";
 import { execAll, pairsToObject } from "./redis-replies.js";

@@ -1,7 +1,8 @@
 import type { Redis } from "ioredis";
 import { AlreadyExistsError } from "../../errors.js";
-import type { StoredTeam, TeamStore } from "../store.js";
-import { concurrentRotation } from "../team-records.js";
+import type { StoredTeam } from "../../model/team.js";
+import type { TeamStore } from "../store.js";
+import { concurrentRotation } from "../team-store.js";
 import { redisCall } from "./redis-connection.js";
 import type { RedisKeys } from "./redis-keys.js";
 import { execAll, pairsToObject } from "./redis-replies.js";

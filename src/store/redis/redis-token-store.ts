@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import { AlreadyExistsError } from "../../errors.js";
-import type { StoredToken, TokenStore } from "../store.js";
+import type { StoredToken } from "../../model/token.js";
+import type { TokenStore } from "../store.js";
 import { redisCall } from "./redis-connection.js";
 import type { RedisKeys } from "./redis-keys.js";
 import { execAll, pairsToObject } from "./redis-replies.js";

@@ -1,26 +1,4 @@
-import type { DcrKey } from "./dcr-records.js";
-
-/**
- * A pending authorization-code flow, keyed by the hash of its state. It
- * holds no client secret: Complete reads that again from the DCR entry
- * under `dcrKey`, or takes it from the caller.
- */
-export interface OAuthFlowRecord {
-  upstreamIssuer: string;
-  tokenEndpoint: string;
-  clientId: string;
-  /** Set when the client came from a DCR resolution. */
-  dcrKey?: DcrKey;
-  tokenEndpointAuthMethod: string;
-  redirectUri: string;
-  /** Plain, or sealed when encryption is on. */
-  codeVerifier: string;
-  nonce: string;
-  scopes: string[];
-  resource: string;
-  createdAt: number;
-  expiresAt: number;
-}
+import type { OAuthFlowRecord } from "../model/oauth-flow-record.js";
 
 export type OAuthStateLookup = { record: OAuthFlowRecord } | { used: true } | { unknown: true };
 

@@ -1,8 +1,9 @@
 /**
  * Every reason code a decision can carry, with the decision it comes with.
- * The README's reason-code table and docs/jwt-credentials.md document them; metrics label
- * with these codes only, so a new code has to be added here to be counted
- * by name (test/observability/reason-codes.test.ts keeps README and list in
+ * Decisions and credential rejections are typed with `ReasonCode`, so a
+ * code missing here does not compile. The README's reason-code table and
+ * docs/jwt-credentials.md document them; metrics label with these codes
+ * only (test/observability/reason-codes.test.ts keeps README and list in
  * step).
  */
 export const REASON_CODES = {

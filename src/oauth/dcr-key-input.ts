@@ -1,6 +1,6 @@
 import { CONTROL_CHARACTER } from "../control-characters.js";
 import { InvalidArgumentError } from "../errors.js";
-import type { DcrKey } from "../store/store.js";
+import type { DcrKey } from "../model/dcr-key.js";
 import { checkedScopes } from "./scope-list.js";
 import { SCOPES_HASH_PATTERN, scopesHash } from "./scopes-hash.js";
 
@@ -22,18 +22,6 @@ export function canonicalDcrKey(input: DcrKeyInput | undefined, field = "key"): 
     redirectUri: checkedPart(`${field}.redirect_uri`, input.redirectUri, 2048),
     scopesHash: canonicalScopesHash(input, field),
   };
-}
-
-/**
- * The length-prefixed form `<bytes>:<issuer>:<bytes>:<upstream_id>:<bytes>:<redirect_uri>:<scopes_hash>`
- * (UTF-8 byte counts), unambiguous although the parts may hold colons.
- * Redis keys use it verbatim, which is what makes them ToolHive's keys.
- */
-export function encodeDcrKey(key: DcrKey): string {
-  return [key.issuer, key.upstreamId, key.redirectUri]
-    .map((part) => `${Buffer.byteLength(part, "utf8")}:${part}`)
-    .concat(key.scopesHash)
-    .join(":");
 }
 
 function canonicalScopesHash(input: DcrKeyInput, field: string): string {

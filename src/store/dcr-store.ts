@@ -1,33 +1,6 @@
 import { AbortedError } from "../errors.js";
-
-/** Names one DCR registration (see src/oauth/dcr-key.ts for the canonical form). */
-export interface DcrKey {
-  issuer: string;
-  upstreamId: string;
-  redirectUri: string;
-  /** Canonical scope-set hash, 64 lowercase hex characters. */
-  scopesHash: string;
-}
-
-/**
- * A DCR resolution as stored. Times are Unix seconds, 0 meaning unset; a
- * `clientSecretExpiresAt` of 0 never expires. Secret fields hold whatever
- * the service layer gives (plain, or sealed when encryption is on).
- */
-export interface DcrRecord {
-  key: DcrKey;
-  providerName: string;
-  clientId: string;
-  clientSecret: string;
-  tokenEndpointAuthMethod: string;
-  registrationAccessToken: string;
-  registrationClientUri: string;
-  authorizationEndpoint: string;
-  tokenEndpoint: string;
-  clientIdIssuedAt: number;
-  clientSecretExpiresAt: number;
-  createdAt: number;
-}
+import type { DcrKey } from "../model/dcr-key.js";
+import type { DcrRecord } from "../model/dcr-record.js";
 
 export type DcrAcquisition =
   | { record: DcrRecord }

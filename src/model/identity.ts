@@ -1,4 +1,4 @@
-import type { TokenSource } from "../store/store.js";
+import type { TokenSource } from "./token.js";
 
 export type CredentialType = "opaque" | "jwt" | "team_token" | "request_token";
 
@@ -35,19 +35,4 @@ export interface JtiRef {
   issuer: string;
   jti: string;
   validUntil: number;
-}
-
-/** A credential was refused: `reason` is a stable code for the wire. */
-export interface CredentialRejection {
-  reason: string;
-}
-
-export type Verification = { identity: Identity } | { rejection: CredentialRejection };
-
-/** One kind of credential (opaque, JWT, ...). */
-export interface CredentialVerifier {
-  /** True when `bearer` has this verifier's shape; decided without I/O. */
-  accepts(bearer: string): boolean;
-  /** Throws UnavailableError when it cannot decide (store or IdP down). */
-  verify(bearer: string): Promise<Verification>;
 }

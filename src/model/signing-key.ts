@@ -18,18 +18,3 @@ export interface StoredSigningKey {
 export interface SigningKeyRecord extends StoredSigningKey {
   state: SigningKeyState;
 }
-
-export interface SigningKeyStore {
-  /**
-   * Stores `key` as the key that signs from now on; the key that signed so
-   * far is kept for verifying only. Atomic; AlreadyExistsError on a taken kid.
-   */
-  create(key: StoredSigningKey): Promise<void>;
-  get(kid: string): Promise<SigningKeyRecord | undefined>;
-  /** Every key, oldest first, ties by kid. */
-  list(): Promise<SigningKeyRecord[]>;
-  /** The key that signs now; undefined when there is none. */
-  active(): Promise<SigningKeyRecord | undefined>;
-  /** Retires a key; undefined when there is no such unretired key. Retiring the active key leaves none active. */
-  retire(kid: string, at: number): Promise<SigningKeyRecord | undefined>;
-}

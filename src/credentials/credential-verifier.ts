@@ -1,0 +1,17 @@
+import type { Identity } from "../model/identity.js";
+import type { ReasonCode } from "../model/reason-codes.js";
+
+/** A credential was refused: `reason` is a stable code for the wire. */
+export interface CredentialRejection {
+  reason: ReasonCode;
+}
+
+export type Verification = { identity: Identity } | { rejection: CredentialRejection };
+
+/** One kind of credential (opaque, JWT, ...). */
+export interface CredentialVerifier {
+  /** True when `bearer` has this verifier's shape; decided without I/O. */
+  accepts(bearer: string): boolean;
+  /** Throws UnavailableError when it cannot decide (store or IdP down). */
+  verify(bearer: string): Promise<Verification>;
+}
