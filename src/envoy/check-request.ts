@@ -23,7 +23,7 @@ export function decisionRequestOf(check: CheckRequest): DecisionRequest {
   return {
     authorization: http === undefined ? "" : (headerOf(http, "authorization") ?? ""),
     // A missing method or path fails resource parsing: a denial, never a guess.
-    resource: tool !== undefined ? `tool:${tool}` : `${http?.method ?? ""} ${http?.path ?? ""}`,
+    resource: tool !== undefined ? `tool:${tool}` : http === undefined ? " " : `${agreed(http, "method")} ${agreed(http, "path")}`,
     host: http === undefined ? undefined : hostSpellings(http),
     requiredScope: extensions[CONTEXT_EXTENSIONS.requiredScope],
     ruleName: extensions[CONTEXT_EXTENSIONS.rule],
@@ -38,6 +38,17 @@ export function decisionRequestOf(check: CheckRequest): DecisionRequest {
 function hostSpellings(http: AttributeContext_HttpRequest): string[] {
   const headers = [headerOf(http, ":authority"), headerOf(http, "host")];
   return [http.host, ...headers.filter((value) => value !== undefined)];
+}
+
+/**
+ * Envoy fills `method` and `path` from the `:method` and `:path` pseudo-headers
+ * it also sends; a CheckRequest where they differ comes from no real Envoy,
+ * and deciding on either one could let the upstream act on the other. Empty
+ * here, so the resource is refused (`bad_resource`).
+ */
+function agreed(http: AttributeContext_HttpRequest, attribute: "method" | "path"): string {
+  const header = headerOf(http, `:${attribute}`);
+  return header === undefined || header === http[attribute] ? http[attribute] : "";
 }
 
 /**

@@ -169,6 +169,20 @@ describe("hosts and paths read one way by Authorize and Envoy Check", () => {
     expect(outcomeOfCheck(agreeing)).toBe("allow:public_resource");
   });
 
+  it("denies a CheckRequest whose method or path disagrees with its :method or :path pseudo-header", async () => {
+    const disagreeing: HttpAttributes[] = [
+      { method: "GET", path: "/public/docs", headers: { ":path": "/api/libraries" } },
+      { method: "GET", path: "/public/docs", headers: { ":path": "/public/docs?x=1" } },
+      { method: "GET", path: "/public/docs", headers: { ":method": "POST" } },
+      { method: "GET", path: "/public/docs", headers: { ":method": "get" } },
+    ];
+    for (const attributes of disagreeing) {
+      expect([attributes, outcomeOfCheck(await envoy.check(attributes))]).toEqual([attributes, "forbidden:bad_resource"]);
+    }
+    const agreeing = await envoy.check({ method: "GET", path: "/public/docs", headers: { ":method": "GET", ":path": "/public/docs" } });
+    expect(outcomeOfCheck(agreeing)).toBe("allow:public_resource");
+  });
+
   it("never allows through either transport what another reading routes to a guarded target, and decides as the engine does", async () => {
     await fc.assert(
       fc.asyncProperty(requestArbitrary, async (request) => {
