@@ -8,6 +8,7 @@ import type { DecisionTransport } from "./observability/decision-recorder.js";
 import { createObservability } from "./observability/observability.js";
 import { Policy } from "./policy/policy.js";
 import { openStore } from "./store/open-store.js";
+import { startTracing, type RunningTracing, type TracingParts } from "./tracing/tracer-provider.js";
 import { wireAdministration } from "./wiring/administration.js";
 import { wireCredentials } from "./wiring/credentials.js";
 import { wireHttpHandler } from "./wiring/http-handler.js";
@@ -25,21 +26,40 @@ export interface RunningPortcullis {
   stop(): Promise<void>;
 }
 
+/** Parts a test may put in place of the configured ones. */
+export interface PortcullisParts {
+  /** Where spans go when tracing is on, instead of the OTLP exporter. */
+  tracing?: TracingParts;
+}
+
 /** Wires configuration into a running server, one part after the other. */
-export async function startPortcullis(config: Config, log: Logger, clock: Clock = systemClock): Promise<RunningPortcullis> {
+export async function startPortcullis(
+  config: Config,
+  log: Logger,
+  clock: Clock = systemClock,
+  parts: PortcullisParts = {},
+): Promise<RunningPortcullis> {
   for (const warning of config.warnings) log.warn(`config: ${warning}`);
   const policy = new Policy(config.policy);
-  const observability = createObservability({ metricsEnabled: config.metricsEnabled, adminServices: [TokenAdminService] }, log);
+  const tracer: RunningTracing | undefined = config.tracing && startTracing(config.tracing, log, parts.tracing);
+  if (config.tracing) log.info({ serviceName: config.tracing.serviceName }, "tracing: on");
+  const tracing = tracer?.tracing;
+  const observability = createObservability({ metricsEnabled: config.metricsEnabled, adminServices: [TokenAdminService], tracing }, log);
   let reportFailure!: (error: Error) => void;
   const failure = new Promise<Error>((settle) => (reportFailure = settle));
-  const store = observability.store(await openStore(config, reportFailure, (message) => log.warn(message)));
+  const store = observability.store(
+    await openStore(config, reportFailure, (message) => log.warn(message)).catch(async (error: unknown) => {
+      await tracer?.shutdown();
+      throw error;
+    }),
+  );
   if (store.backend === "embedded") {
     log.info({ dataDir: config.dataDir }, "store: embedded (data file); serves one replica only");
   } else {
     log.info({ prefix: config.redis?.prefix }, "store: redis; shared by every replica");
   }
   try {
-    const credentials = await wireCredentials(config, store, clock, log);
+    const credentials = await wireCredentials(config, store, clock, log, tracing);
     if (config.devAllowAll) {
       log.warn("DEV MODE: PORTCULLIS_DEV_ALLOW_ALL is set, every request is ALLOWED. Never use this in production.");
     }
@@ -57,10 +77,13 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
         await listener.close(config.shutdownGraceMs);
         await oauth.close();
         await store.close();
+        // Last: spans of the calls just finished are exported too.
+        await tracer?.shutdown();
       },
     };
   } catch (error) {
     await store.close();
+    await tracer?.shutdown();
     throw error;
   }
 }

@@ -16,6 +16,7 @@ import { dcrConfig, oauthConfig, oauthWarnings, type DcrConfig, type OAuthConfig
 import type { PolicyConfig } from "./policy/policy.js";
 import { DEFAULT_LOCK_STALE_MS } from "./store/embedded/data-dir-lock.js";
 import { redisConfig, type RedisConfig } from "./store/redis/redis-settings.js";
+import { tracingSettings, type TracingSettings } from "./tracing/tracing-settings.js";
 
 export interface Config {
   listen: { host: string; port: number };
@@ -40,6 +41,8 @@ export interface Config {
   protectedResource?: ProtectedResourceMetadata;
   /** Serve Prometheus metrics at GET /metrics. */
   metricsEnabled: boolean;
+  /** OpenTelemetry tracing, from the standard OTEL_* variables; off when absent. */
+  tracing?: TracingSettings;
   /** Settings that work but deserve a look (unchecked audiences, dev flags, unknown variables); logged at every start. */
   warnings: string[];
 }
@@ -67,6 +70,7 @@ export function loadConfig(env: Env): Config {
 function resolve(file: ConfigFile, env: Env, knownVariables: string[]): Config {
   const jwt = parseJwtConfig(file.jwt);
   const oauth = oauthConfig(file.oauth);
+  const tracing = tracingSettings(env);
   return {
     listen: parseListen("listen", file.listen ?? TOP_LEVEL_DEFAULTS.listen),
     http: httpLimits(file.http),
@@ -88,7 +92,9 @@ function resolve(file: ConfigFile, env: Env, knownVariables: string[]): Config {
     protectedResource:
       file.protected_resource === undefined ? undefined : protectedResourceMetadata("protected_resource", file.protected_resource),
     metricsEnabled: metricsEnabled(file.metrics),
+    tracing: tracing.tracing,
     warnings: [
+      ...tracing.warnings,
       ...jwtWarnings(jwt),
       ...oauthWarnings(oauth),
       ...unknownVariableWarnings(env, ["PORTCULLIS_CONFIG", ...Object.values(ADMIN_CLI_VARIABLES), ...knownVariables]),

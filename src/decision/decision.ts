@@ -1,6 +1,7 @@
 import type { Identity } from "../model/identity.js";
 import type { ReasonCode } from "../model/reason-codes.js";
 import type { RequestHost } from "../policy/resource.js";
+import type { TraceHeaders } from "../tracing/tracing.js";
 
 /** The question every transport asks the engine. */
 export interface DecisionRequest {
@@ -18,10 +19,13 @@ export interface DecisionRequest {
 
 export type Denial = "unauthenticated" | "forbidden";
 
-export type Denied = { allowed: false; denial: Denial; reason: ReasonCode; identity?: Identity; requiredScope?: string };
+export type Denied = { allowed: false; denial: Denial; reason: ReasonCode; identity?: Identity; requiredScope?: string; rule?: string };
 
-/** A decision is data: a denial is a value with a reason, never an exception. */
-export type Decision = { allowed: true; reason: ReasonCode; identity?: Identity; requiredScope?: string } | Denied;
+/**
+ * A decision is data: a denial is a value with a reason, never an exception.
+ * `rule` names the policy rule that decided (its `name`), when one did.
+ */
+export type Decision = { allowed: true; reason: ReasonCode; identity?: Identity; requiredScope?: string; rule?: string } | Denied;
 
 /** The answer to a caller question: an allowed caller is always a verified one. */
 export type CallerDecision = { allowed: true; reason: ReasonCode; identity: Identity; requiredScope?: string } | Denied;
@@ -59,7 +63,11 @@ export interface CallerQuestion {
 
 /** What transports depend on: the engine itself, or a decorator around it. */
 export interface Decider {
-  decide(request: DecisionRequest): Promise<Decision>;
+  /**
+   * `trace` is the call's headers a trace parent may be read from; the
+   * engine ignores it, a tracing decorator reads it when tracing is on.
+   */
+  decide(request: DecisionRequest, trace?: TraceHeaders): Promise<Decision>;
   decideCaller(question: CallerQuestion): Promise<CallerDecision>;
 }
 

@@ -1,4 +1,5 @@
 import type { DecisionRequest } from "../decision/decision.js";
+import type { TraceHeaders } from "../tracing/tracing.js";
 import type { AttributeContext_HttpRequest } from "../../gen/envoy/service/auth/v3/attribute_context_pb.js";
 import type { CheckRequest } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 
@@ -28,6 +29,20 @@ export function decisionRequestOf(check: CheckRequest): DecisionRequest {
     requiredScope: extensions[CONTEXT_EXTENSIONS.requiredScope],
     ruleName: extensions[CONTEXT_EXTENSIONS.rule],
   };
+}
+
+/**
+ * Where a Check's trace parent is read. The checked request's own
+ * `traceparent` (among the headers Envoy forwards in the CheckRequest) names
+ * the end user's request, the trace the gateway is part of, so it wins, with
+ * the `tracestate` beside it; without one, the Check call's own gRPC metadata
+ * (Envoy's ext_authz client span, when Envoy traces). One source is chosen
+ * whole: a `tracestate` never joins another source's `traceparent`.
+ */
+export function traceHeadersOf(check: CheckRequest, callHeaders: TraceHeaders | undefined): TraceHeaders | undefined {
+  const http = check.attributes?.request?.http;
+  if (http !== undefined && headerOf(http, "traceparent") !== undefined) return (name) => headerOf(http, name);
+  return callHeaders;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { fromBinary, toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { IncomingHttpHeaders } from "node:http";
 import http2 from "node:http2";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
@@ -17,12 +18,16 @@ export interface UnaryMethod<I extends DescMessage, O extends DescMessage> {
   readonly output: O;
 }
 
-/** One method served on the lean path: raw request message in, raw response message out. */
+/**
+ * One method served on the lean path: raw request message in, raw response
+ * message out. The call's headers (its gRPC metadata) go along untouched,
+ * for a handler that reads call metadata such as a trace parent.
+ */
 export interface GrpcUnaryRoute {
   readonly path: string;
   /** Replaces the default limit for this method's request message. */
   readonly readMaxBytes?: number;
-  call(message: Uint8Array): Promise<Uint8Array>;
+  call(message: Uint8Array, headers: IncomingHttpHeaders): Promise<Uint8Array>;
 }
 
 export interface GrpcUnaryOptions {
@@ -53,20 +58,20 @@ const gunzipAsync = promisify(gunzip);
 
 export function grpcUnaryRoute<I extends DescMessage, O extends DescMessage>(
   method: UnaryMethod<I, O>,
-  call: (request: MessageShape<I>) => Promise<MessageShape<O>>,
+  call: (request: MessageShape<I>, headers: IncomingHttpHeaders) => Promise<MessageShape<O>>,
   limits: { readMaxBytes?: number } = {},
 ): GrpcUnaryRoute {
   return {
     path: `/${method.parent.typeName}/${method.name}`,
     readMaxBytes: limits.readMaxBytes,
-    async call(message) {
+    async call(message, headers) {
       let request: MessageShape<I>;
       try {
         request = fromBinary(method.input, message);
       } catch {
         throw new ConnectError(`malformed ${method.input.typeName} message`, Code.InvalidArgument);
       }
-      return toBinary(method.output, await call(request));
+      return toBinary(method.output, await call(request, headers));
     },
   };
 }
@@ -95,7 +100,7 @@ export function leanGrpcRoute(routes: readonly GrpcUnaryRoute[], options: GrpcUn
       const encoding = request.headers["grpc-encoding"];
       // Matched just before, in the same turn: the path has a route.
       const route = byPath.get(request.url ?? "")!;
-      serve(route, response as http2.Http2ServerResponse, typeof encoding === "string" ? encoding : "identity", options, budget);
+      serve(route, response as http2.Http2ServerResponse, request.headers, typeof encoding === "string" ? encoding : "identity", options, budget);
     },
   };
 }
@@ -108,6 +113,7 @@ export function withGrpcUnary(routes: readonly GrpcUnaryRoute[], options: GrpcUn
 function serve(
   route: GrpcUnaryRoute,
   response: http2.Http2ServerResponse,
+  headers: IncomingHttpHeaders,
   encoding: string,
   options: GrpcUnaryOptions,
   budget: RequestBufferBudget,
@@ -163,7 +169,7 @@ function serve(
     if (refused) return;
     const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
     unframe(body, encoding === "gzip", readMaxBytes)
-      .then((message) => route.call(message))
+      .then((message) => route.call(message, headers))
       .then(
         (reply) => succeed(response, reply),
         (error: unknown) => fail(stream, options.toConnectError(error)),

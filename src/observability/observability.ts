@@ -5,16 +5,25 @@ import type { Decider } from "../decision/decision.js";
 import { metricsRoute } from "../http/metrics-route.js";
 import type { Route } from "../http/route-table.js";
 import type { Store } from "../store/store.js";
+import type { Tracing } from "../tracing/tracing.js";
 import { adminCallsInterceptor } from "./admin-calls-interceptor.js";
 import { decisionRecorder, type DecisionTransport } from "./decision-recorder.js";
 import { instrumentedEngine } from "./instrumented-engine.js";
 import { instrumentedStore } from "./instrumented-store.js";
 import { createMetrics } from "./metrics.js";
+import { tracedEngine, type DecisionSpanName } from "./traced-engine.js";
+
+/** The transports whose decisions are traced, with their span's name. */
+const DECISION_SPANS: Partial<Record<DecisionTransport, DecisionSpanName>> = {
+  authorize: "portcullis.authorize",
+  envoy_check: "portcullis.check",
+};
 
 /**
- * Metrics and decision logs, applied as decorators around the parts the
- * server is wired from, so those parts stay free of them. Decision logs are
- * written whether or not metrics are on.
+ * Metrics, decision logs and traces, applied as decorators around the parts
+ * the server is wired from, so those parts stay free of them. Decision logs
+ * are written whether or not metrics are on; without tracing no part is
+ * wrapped for it, so the untraced path is the path without tracing code.
  */
 export interface Observability {
   store(store: Store): Store;
@@ -25,11 +34,19 @@ export interface Observability {
   readonly routes: Route[];
 }
 
-export function createObservability(settings: { metricsEnabled: boolean; adminServices: readonly DescService[] }, log: Logger): Observability {
+export function createObservability(
+  settings: { metricsEnabled: boolean; adminServices: readonly DescService[]; tracing?: Tracing },
+  log: Logger,
+): Observability {
   const metrics = settings.metricsEnabled ? createMetrics() : undefined;
+  const tracing = settings.tracing;
+  const traced = (engine: Decider, transport: DecisionTransport) => {
+    const span = DECISION_SPANS[transport];
+    return tracing !== undefined && span !== undefined ? tracedEngine(engine, tracing, span) : engine;
+  };
   return {
-    store: (store) => (metrics ? instrumentedStore(store, metrics) : store),
-    decisions: (engine, transport) => instrumentedEngine(engine, decisionRecorder(transport, metrics, log)),
+    store: (store) => (metrics || tracing ? instrumentedStore(store, { metrics, tracing }) : store),
+    decisions: (engine, transport) => instrumentedEngine(traced(engine, transport), decisionRecorder(transport, metrics, log)),
     interceptors: metrics ? [adminCallsInterceptor(metrics, settings.adminServices)] : [],
     routes: metrics ? [metricsRoute(metrics.registry)] : [],
   };

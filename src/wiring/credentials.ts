@@ -12,13 +12,14 @@ import { LastUsedTracker } from "../credentials/last-used-tracker.js";
 import { SecretHasher } from "../credentials/opaque-token.js";
 import { opaqueVerifier } from "../credentials/opaque-verifier.js";
 import type { Store } from "../store/store.js";
+import type { Tracing } from "../tracing/tracing.js";
 
 /**
  * The credentials Portcullis accepts: root tokens from the configuration, an
  * imported token file or a bootstrapped root token, and the verifiers of the
  * identity phase.
  */
-export async function wireCredentials(config: Config, store: Store, clock: Clock, log: Logger) {
+export async function wireCredentials(config: Config, store: Store, clock: Clock, log: Logger, tracing?: Tracing) {
   const hasher = new SecretHasher(config.tokenPepper);
   const configTokens = configRootTokens(config.rootTokens, hasher, clock());
   if (config.tokenFile !== undefined) {
@@ -35,7 +36,7 @@ export async function wireCredentials(config: Config, store: Store, clock: Clock
   );
   const ledger = new JtiLedger(store.jti, clock);
   const authenticator = new Authenticator([
-    await jwtCredentials({ config: config.jwt, store, ledger, clock, log }),
+    await jwtCredentials({ config: config.jwt, store, ledger, clock, log, tracing }),
     // Takes every bearer the JWT verifier leaves, so it stays last.
     explainingMalformedJwt(opaqueVerifier({ tokens: store.tokens, configTokens, hasher, clock, lastUsed })),
   ]);

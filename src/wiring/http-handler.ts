@@ -52,7 +52,7 @@ export interface HttpParts {
 export function wireHttpHandler(parts: HttpParts): RequestHandler {
   const { config, decisions, observability, log } = parts;
   const authorize = createAuthorize(decisions("authorize"));
-  const check = createEnvoyCheck({ engine: decisions("envoy_check"), settings: config.envoy });
+  const check = createEnvoyCheck({ engine: decisions("envoy_check"), settings: config.envoy, traced: config.tracing !== undefined });
   const connect = connectNodeAdapter({
     readMaxBytes: READ_MAX_BYTES,
     interceptors: [...observability.interceptors, errorMappingInterceptor(log)],

@@ -25,7 +25,7 @@ describe("the instrumented store", () => {
   it("passes results and domain answers through without counting them as failures", async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "portcullis-obs-"));
     const metrics = createMetrics();
-    const store = instrumentedStore(await openEmbeddedStore(dataDir), metrics);
+    const store = instrumentedStore(await openEmbeddedStore(dataDir), { metrics });
     try {
       expect(store.backend).toBe("embedded");
       await store.tokens.insert(token("tok_a"));
@@ -44,7 +44,7 @@ describe("the instrumented store", () => {
   it("counts a write that cannot be made durable as unavailable, by backend and operation", async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "portcullis-obs-"));
     const metrics = createMetrics();
-    const store = instrumentedStore(await openEmbeddedStore(dataDir), metrics);
+    const store = instrumentedStore(await openEmbeddedStore(dataDir), { metrics });
     try {
       // Without its directory the data file cannot be written, even by root.
       await rm(dataDir, { recursive: true, force: true });
@@ -75,7 +75,7 @@ describe("the instrumented store", () => {
     const metrics = createMetrics();
     const dataDir = await mkdtemp(join(tmpdir(), "portcullis-obs-"));
     const base = await openEmbeddedStore(dataDir);
-    const store = instrumentedStore({ ...base, backend: "embedded", extra: sub } as typeof base, metrics) as typeof base & {
+    const store = instrumentedStore({ ...base, backend: "embedded", extra: sub } as typeof base, { metrics }) as typeof base & {
       extra: CountingSubStore;
     };
 

@@ -4,6 +4,7 @@ import { systemClock, type Clock } from "../../clock.js";
 import { UnavailableError } from "../../errors.js";
 import { endpointName, getJsonObject, type HttpLimits } from "../../upstream/bounded-fetch.js";
 import { IssuerDiscovery } from "../../upstream/issuer-discovery.js";
+import { SPAN_ATTRIBUTES, type Tracing } from "../../tracing/tracing.js";
 import { selectJwk, usableJwks } from "./jwk-selection.js";
 
 export interface JwksKeySourceOptions {
@@ -23,6 +24,8 @@ export interface JwksKeySourceOptions {
   fetchLimits?: HttpLimits;
   clock?: Clock;
   log?: Logger;
+  /** When tracing is on: each fetch (with its discovery) is a span under the decision that waited for it. */
+  tracing?: Tracing;
 }
 
 /**
@@ -88,6 +91,10 @@ export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySourc
     }
   }
 
+  const tracing = options.tracing;
+  const jwksSpan = { [SPAN_ATTRIBUTES.jwksEndpoint]: label ?? "" };
+  const fetchTraced = tracing === undefined ? fetchKeySet : () => tracing.child("portcullis.jwks fetch", "client", jwksSpan, fetchKeySet);
+
   /** Joins the fetch in flight, or starts one unless the last attempt was too recent. */
   function refresh(counted = true): Promise<void> {
     if (inflight !== undefined) return inflight;
@@ -95,7 +102,7 @@ export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySourc
     const interval = cached === undefined ? RETRY_WITHOUT_KEYS_MS : minRefreshIntervalMs;
     if (counted && now - lastAttemptAt < interval) return Promise.resolve();
     if (counted) lastAttemptAt = now;
-    inflight = fetchKeySet().finally(() => {
+    inflight = fetchTraced().finally(() => {
       inflight = undefined;
     });
     return inflight;

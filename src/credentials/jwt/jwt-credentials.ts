@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Clock } from "../../clock.js";
 import type { Store } from "../../store/store.js";
+import type { Tracing } from "../../tracing/tracing.js";
 import type { CredentialVerifier } from "../credential-verifier.js";
 import type { JtiLedger } from "../jti-ledger.js";
 import { externalIssuerVerifier } from "./external-issuer-verifier.js";
@@ -20,6 +21,7 @@ export async function jwtCredentials(deps: {
   ledger: JtiLedger;
   clock: Clock;
   log: Logger;
+  tracing?: Tracing;
 }): Promise<CredentialVerifier> {
   const { clock, log } = deps;
   const issuers = new Map<string, IssuerVerifier>();
@@ -44,6 +46,7 @@ export async function jwtCredentials(deps: {
       fetchLimits: { timeoutMs: config.jwksTimeoutMs, maxBytes: config.jwksMaxBytes },
       clock,
       log,
+      tracing: deps.tracing,
     });
     void keys.start();
     issuers.set(config.issuer, externalIssuerVerifier({ config, keys, clock, log }));
