@@ -34,14 +34,15 @@ export interface HttpAttributes {
 }
 
 export interface EnvoyClient {
-  check(request: HttpAttributes): Promise<WireCheckResponse>;
+  /** `metadata` is the Check call's own gRPC metadata, as Envoy's ext_authz client sends it (a traceparent when Envoy traces). */
+  check(request: HttpAttributes, metadata?: Record<string, string>): Promise<WireCheckResponse>;
   /** Sends a CheckRequest exactly as given (upstream field names). */
-  checkRaw(request: object): Promise<WireCheckResponse>;
+  checkRaw(request: object, metadata?: Record<string, string>): Promise<WireCheckResponse>;
   close(): void;
 }
 
 type CheckClient = grpc.Client & {
-  Check(request: object, callback: (error: grpc.ServiceError | null, response?: WireCheckResponse) => void): void;
+  Check(request: object, metadata: grpc.Metadata, callback: (error: grpc.ServiceError | null, response?: WireCheckResponse) => void): void;
 };
 
 /** A grpc-js client for envoy.service.auth.v3.Authorization built from the upstream protos, as Envoy's own would be. */
@@ -58,13 +59,16 @@ export function createEnvoyClient(baseUrl: string): EnvoyClient {
     envoy: { service: { auth: { v3: { Authorization: new (address: string, credentials: grpc.ChannelCredentials) => CheckClient } } } };
   };
   const client = new loaded.envoy.service.auth.v3.Authorization(new URL(baseUrl).host, grpc.credentials.createInsecure());
-  const checkRaw = (request: object) =>
-    new Promise<WireCheckResponse>((resolvePromise, reject) =>
-      client.Check(request, (error, response) => (error ? reject(error) : resolvePromise(response!))),
+  const checkRaw = (request: object, metadata: Record<string, string> = {}) => {
+    const sent = new grpc.Metadata();
+    for (const [key, value] of Object.entries(metadata)) sent.set(key, value);
+    return new Promise<WireCheckResponse>((resolvePromise, reject) =>
+      client.Check(request, sent, (error, response) => (error ? reject(error) : resolvePromise(response!))),
     );
+  };
   return {
     checkRaw,
-    check: (attributes) => checkRaw(checkRequest(attributes)),
+    check: (attributes, metadata) => checkRaw(checkRequest(attributes), metadata),
     close: () => client.close(),
   };
 }
