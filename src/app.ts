@@ -8,7 +8,7 @@ import type { DecisionTransport } from "./observability/decision-recorder.js";
 import { createObservability } from "./observability/observability.js";
 import { Policy } from "./policy/policy.js";
 import { openStore } from "./store/open-store.js";
-import { startTracing, type RunningTracing, type TracingParts } from "./tracing/tracer-provider.js";
+import type { RunningTracing, TracingParts } from "./tracing/tracer-provider.js";
 import { wireAdministration } from "./wiring/administration.js";
 import { wireCredentials } from "./wiring/credentials.js";
 import { wireHttpHandler } from "./wiring/http-handler.js";
@@ -41,7 +41,9 @@ export async function startPortcullis(
 ): Promise<RunningPortcullis> {
   for (const warning of config.warnings) log.warn(`config: ${warning}`);
   const policy = new Policy(config.policy);
-  const tracer: RunningTracing | undefined = config.tracing && startTracing(config.tracing, log, parts.tracing);
+  // Loaded only when on: an untraced server does not even load the OpenTelemetry SDK.
+  const tracer: RunningTracing | undefined =
+    config.tracing && (await import("./tracing/tracer-provider.js")).startTracing(config.tracing, log, parts.tracing);
   if (config.tracing) log.info({ serviceName: config.tracing.serviceName }, "tracing: on");
   const tracing = tracer?.tracing;
   const observability = createObservability({ metricsEnabled: config.metricsEnabled, adminServices: [TokenAdminService], tracing }, log);
