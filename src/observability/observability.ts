@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { Decider } from "../decision/decision.js";
 import { metricsRoute } from "../http/metrics-route.js";
 import type { Route } from "../http/route-table.js";
+import type { TlsReloadResult } from "../http/tls-reloader.js";
 import type { Store } from "../store/store.js";
 import { adminCallsInterceptor } from "./admin-calls-interceptor.js";
 import { decisionRecorder, type DecisionTransport } from "./decision-recorder.js";
@@ -23,6 +24,10 @@ export interface Observability {
   readonly interceptors: Interceptor[];
   /** GET /metrics, when metrics are on. */
   readonly routes: Route[];
+  /** Counts a reload of the listener's TLS files. */
+  tlsReloaded(result: TlsReloadResult): void;
+  /** Counts a call refused by caller identity; `service` is one the server routes. */
+  callerRefused(service: string): void;
 }
 
 export function createObservability(settings: { metricsEnabled: boolean; adminServices: readonly DescService[] }, log: Logger): Observability {
@@ -32,5 +37,7 @@ export function createObservability(settings: { metricsEnabled: boolean; adminSe
     decisions: (engine, transport) => instrumentedEngine(engine, decisionRecorder(transport, metrics, log)),
     interceptors: metrics ? [adminCallsInterceptor(metrics, settings.adminServices)] : [],
     routes: metrics ? [metricsRoute(metrics.registry)] : [],
+    tlsReloaded: (result) => metrics?.tlsReloads.labels(result).inc(),
+    callerRefused: (service) => metrics?.callerRefusals.labels(service).inc(),
   };
 }
