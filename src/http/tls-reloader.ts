@@ -54,6 +54,7 @@ export function tlsReloader(parts: TlsReloaderParts): TlsReloader {
       const credentials = await readTlsCredentials(files);
       if (credentials.digest === digest) {
         result = "unchanged";
+        log.debug("tls: files unchanged");
       } else {
         parts.apply(credentials.context);
         digest = credentials.digest;
