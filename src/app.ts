@@ -4,6 +4,8 @@ import type { Config } from "./config.js";
 import { callerGate } from "./decision/caller-gate.js";
 import { DecisionEngine } from "./decision/engine.js";
 import { listen, type Listener } from "./http/listener.js";
+import { readTlsCredentials } from "./http/tls-files.js";
+import { tlsReloader, type TlsReloadResult } from "./http/tls-reloader.js";
 import type { DecisionTransport } from "./observability/decision-recorder.js";
 import { createObservability } from "./observability/observability.js";
 import { Policy } from "./policy/policy.js";
@@ -22,6 +24,12 @@ export interface RunningPortcullis {
    * lost its data-dir lock and refuses writes); the owner should stop it.
    */
   readonly failure: Promise<Error>;
+  /**
+   * Reads the TLS certificate, key and client CA again (SIGHUP): new
+   * connections get them, established ones keep theirs, bad files leave the
+   * old ones in use. "no_tls" on a cleartext listener.
+   */
+  reloadTls(): Promise<TlsReloadResult | "no_tls">;
   /** Stops accepting, finishes in-flight calls, closes the store. */
   stop(): Promise<void>;
 }
@@ -40,6 +48,8 @@ export async function startPortcullis(
   parts: PortcullisParts = {},
 ): Promise<RunningPortcullis> {
   for (const warning of config.warnings) log.warn(`config: ${warning}`);
+  // Before anything opens: a certificate that cannot serve stops the start with the file's name.
+  const tlsCredentials = config.tls && (await readTlsCredentials(config.tls));
   const policy = new Policy(config.policy);
   // Loaded only when on: an untraced server does not even load the OpenTelemetry SDK.
   const tracer: RunningTracing | undefined =
@@ -70,12 +80,32 @@ export async function startPortcullis(
     const administration = wireAdministration(config, store, credentials, callerGate(decisions("token_admin")), clock);
     const oauth = wireOAuth(config, store, clock, log);
     const handler = wireHttpHandler({ config, decisions, administration, oauth, store, observability, log });
-    const listener = await listen(config.listen.host, config.listen.port, handler, config.http);
-    log.info({ address: `${listener.address.address}:${listener.address.port}` }, "portcullis listening (h2c and HTTP/1.1)");
+    const mutual = config.tls?.clientCaFile !== undefined;
+    const listener = await listen(
+      config.listen.host,
+      config.listen.port,
+      handler,
+      config.http,
+      tlsCredentials && { context: tlsCredentials.context, requireClientCertificate: mutual },
+    );
+    const reloader =
+      config.tls &&
+      tlsCredentials &&
+      tlsReloader({
+        files: config.tls,
+        initial: tlsCredentials,
+        apply: (context) => listener.setSecureContext(context),
+        log,
+        counted: (result) => observability.tlsReloaded(result),
+      });
+    const mode = tlsCredentials === undefined ? "h2c and HTTP/1.1" : `TLS${mutual ? " with client certificates" : ""}: HTTP/2 and HTTP/1.1 by ALPN`;
+    log.info({ address: `${listener.address.address}:${listener.address.port}` }, `portcullis listening (${mode})`);
     return {
       listener,
       failure,
+      reloadTls: async () => (reloader ? reloader.reload() : "no_tls"),
       async stop() {
+        reloader?.close();
         await listener.close(config.shutdownGraceMs);
         await oauth.close();
         await store.close();

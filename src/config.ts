@@ -1,7 +1,7 @@
 import { rootTokens, type RootTokenConfig } from "./admin/root-token-settings.js";
 import { ADMIN_CLI_VARIABLES } from "./cli/admin-cli-variables.js";
 import { configFileSchema, TOP_LEVEL_DEFAULTS, type ConfigFile } from "./config/config-schema.js";
-import { parseListen } from "./config/config-values.js";
+import { isLoopbackHost, parseListen } from "./config/config-values.js";
 import { envSettings, overlayEnvironment, unknownVariableWarnings, type Env } from "./config/env-settings.js";
 import { readConfigFile } from "./config/read-config-file.js";
 import { schemaChecker } from "./settings-schema/schema-check.js";
@@ -9,7 +9,10 @@ import { isOn } from "./settings-schema/schema-kit.js";
 import { jwtWarnings, parseJwtConfig, type JwtConfig } from "./credentials/jwt/issuer-config.js";
 import { envoySettings, type EnvoySettings } from "./envoy/envoy-settings.js";
 import { InvalidArgumentError } from "./errors.js";
+import { callerIdentityRules, type CallerIdentityRule } from "./http/caller-identity-settings.js";
 import { httpLimits, type HttpLimitsConfig } from "./http/http-settings.js";
+import type { TlsFiles } from "./http/tls-files.js";
+import { tlsFiles } from "./http/tls-settings.js";
 import { protectedResourceMetadata, type ProtectedResourceMetadata } from "./http/protected-resource.js";
 import { metricsEnabled } from "./observability/metrics-settings.js";
 import { dcrConfig, oauthConfig, oauthWarnings, type DcrConfig, type OAuthConfig } from "./oauth/oauth-settings.js";
@@ -20,6 +23,10 @@ import { tracingSettings, type TracingSettings } from "./tracing/tracing-setting
 
 export interface Config {
   listen: { host: string; port: number };
+  /** TLS on the port (mTLS with a client CA); absent: cleartext, which only loopback or allow_insecure permits. */
+  tls?: TlsFiles;
+  /** With mTLS: which client certificates may call which services; absent: any the client CA signed. */
+  callerIdentity?: CallerIdentityRule[];
   http: HttpLimitsConfig;
   dataDir: string;
   /** After this long without a refresh, a data dir lock counts as abandoned (a killed process's). */
@@ -71,8 +78,26 @@ function resolve(file: ConfigFile, env: Env, knownVariables: string[]): Config {
   const jwt = parseJwtConfig(file.jwt);
   const oauth = oauthConfig(file.oauth);
   const tracing = tracingSettings(env);
+  const listen = parseListen("listen", file.listen ?? TOP_LEVEL_DEFAULTS.listen);
+  const tls = tlsFiles(file.tls);
+  const callerIdentity = callerIdentityRules(file.caller_identity);
+  if (callerIdentity !== undefined && tls?.clientCaFile === undefined) {
+    throw new InvalidArgumentError(
+      "caller_identity",
+      "needs mTLS: set tls.cert_file, tls.key_file and tls.client_ca_file, so that every caller has a verified certificate to be judged by",
+    );
+  }
+  const cleartextOnNetwork = tls === undefined && !isLoopbackHost(listen.host);
+  if (cleartextOnNetwork && !isOn(file.allow_insecure, false)) {
+    throw new InvalidArgumentError(
+      "listen",
+      `${listen.host} is not a loopback address: configure tls (tls.cert_file, tls.key_file), or set allow_insecure: true to send bearer tokens over the network in cleartext`,
+    );
+  }
   return {
-    listen: parseListen("listen", file.listen ?? TOP_LEVEL_DEFAULTS.listen),
+    listen,
+    tls,
+    callerIdentity,
     http: httpLimits(file.http),
     dataDir: file.data_dir ?? TOP_LEVEL_DEFAULTS.data_dir,
     dataDirLockStaleMs: file.data_dir_lock_stale_ms ?? DEFAULT_LOCK_STALE_MS,
@@ -95,6 +120,9 @@ function resolve(file: ConfigFile, env: Env, knownVariables: string[]): Config {
     tracing: tracing.tracing,
     warnings: [
       ...tracing.warnings,
+      ...(cleartextOnNetwork
+        ? [`allow_insecure is on: listening in cleartext on ${listen.host}; bearer tokens cross the network unencrypted. Configure tls for production.`]
+        : []),
       ...jwtWarnings(jwt),
       ...oauthWarnings(oauth),
       ...unknownVariableWarnings(env, ["PORTCULLIS_CONFIG", ...Object.values(ADMIN_CLI_VARIABLES), ...knownVariables]),

@@ -25,6 +25,7 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => stop("SIGTERM", 0));
   process.on("SIGINT", () => stop("SIGINT", 0));
+  process.on("SIGHUP", () => void running.reloadTls());
   // Stops rather than staying up read-only: decisions from memory would miss
   // revocations another process now writes. Exits non-zero so a supervisor
   // restarts it: a new start takes the lock again or says who holds it.

@@ -2,8 +2,10 @@ import { Type, type Static } from "@sinclair/typebox";
 import { rootTokensSchema } from "../admin/root-token-settings.js";
 import { jwtSchema } from "../credentials/jwt/jwt-schema.js";
 import { envoySchema } from "../envoy/envoy-settings.js";
+import { callerIdentitySchema } from "../http/caller-identity-settings.js";
 import { httpSchema } from "../http/http-settings.js";
 import { protectedResourceSchema } from "../http/protected-resource.js";
+import { tlsSchema } from "../http/tls-settings.js";
 import { metricsSchema } from "../observability/metrics-settings.js";
 import { dcrSchema, oauthSchema } from "../oauth/oauth-settings.js";
 import { policySchema } from "../policy/policy-schema.js";
@@ -32,6 +34,14 @@ export const configFileSchema = section("Portcullis configuration (file named by
     default: TOP_LEVEL_DEFAULTS.listen,
     description: "listen address (`host:port`, `[v6]:port`, `:port` = all interfaces)",
   }),
+  allow_insecure: switchSetting({
+    env: "PORTCULLIS_ALLOW_INSECURE",
+    default: false,
+    description:
+      "listen in cleartext (h2c and HTTP/1.1) on an address other than loopback, without `tls`: bearer tokens then cross the network unencrypted (logged as a warning at every start). Without it such a start is refused",
+  }),
+  tls: tlsSchema,
+  caller_identity: callerIdentitySchema,
   data_dir: text({ env: "PORTCULLIS_DATA_DIR", default: TOP_LEVEL_DEFAULTS.data_dir, description: "data directory (embedded store, `root.token`)" }),
   data_dir_lock_stale_ms: Type.Integer({
     minimum: MIN_LOCK_STALE_MS,

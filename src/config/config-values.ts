@@ -1,3 +1,4 @@
+import ipaddr from "ipaddr.js";
 import { parse as parseYaml, YAMLError } from "yaml";
 import { InvalidArgumentError } from "../errors.js";
 
@@ -21,4 +22,15 @@ export function parseListen(field: string, value: string): { host: string; port:
   const port = Number(match?.[3]);
   if (match === null || port > 65535) throw new InvalidArgumentError(field, `expected host:port, got "${value}"`);
   return { host: match[1] ?? (match[2] || "0.0.0.0"), port };
+}
+
+/**
+ * Whether a listen host reaches this machine only: a loopback address
+ * (127.0.0.0/8, ::1, and ::ffff:127.x) or `localhost`. Any other name may
+ * resolve to an address others can reach, so it counts as not loopback.
+ */
+export function isLoopbackHost(host: string): boolean {
+  if (host.toLowerCase() === "localhost") return true;
+  if (!ipaddr.isValid(host)) return false;
+  return ipaddr.process(host).range() === "loopback";
 }

@@ -25,6 +25,8 @@ export interface UnaryMethod<I extends DescMessage, O extends DescMessage> {
  */
 export interface GrpcUnaryRoute {
   readonly path: string;
+  /** The full name of the method's service, `portcullis.v1.AuthorizationService`. */
+  readonly service: string;
   /** Replaces the default limit for this method's request message. */
   readonly readMaxBytes?: number;
   call(message: Uint8Array, headers: IncomingHttpHeaders): Promise<Uint8Array>;
@@ -43,6 +45,8 @@ export interface GrpcUnaryOptions {
   bufferMaxBytesPerConnection: number;
   /** The one error table: whatever a call throws becomes a ConnectError (its code is the gRPC status). */
   toConnectError(error: unknown): ConnectError;
+  /** Throws when this request's connection may not call `service` (caller identity); the call is then refused unread. */
+  admit?(request: http2.Http2ServerRequest, service: string): void;
 }
 
 /** Default for `bufferMaxBytes`: room for dozens of Envoy CheckRequests at their 1 MiB limit, thousands of ordinary ones. */
@@ -63,6 +67,7 @@ export function grpcUnaryRoute<I extends DescMessage, O extends DescMessage>(
 ): GrpcUnaryRoute {
   return {
     path: `/${method.parent.typeName}/${method.name}`,
+    service: method.parent.typeName,
     readMaxBytes: limits.readMaxBytes,
     async call(message, headers) {
       let request: MessageShape<I>;
@@ -100,6 +105,13 @@ export function leanGrpcRoute(routes: readonly GrpcUnaryRoute[], options: GrpcUn
       const encoding = request.headers["grpc-encoding"];
       // Matched just before, in the same turn: the path has a route.
       const route = byPath.get(request.url ?? "")!;
+      if (options.admit !== undefined) {
+        try {
+          options.admit(request as http2.Http2ServerRequest, route.service);
+        } catch (error) {
+          return refuseUnread((response as http2.Http2ServerResponse).stream, options.toConnectError(error));
+        }
+      }
       serve(route, response as http2.Http2ServerResponse, request.headers, typeof encoding === "string" ? encoding : "identity", options, budget);
     },
   };
@@ -120,9 +132,7 @@ function serve(
 ): void {
   const stream = response.stream;
   if (encoding !== "identity" && encoding !== "gzip") {
-    // Read nothing: the call is refused as a whole.
-    stream.resume();
-    return fail(stream, new ConnectError(`unknown compression "${encoding}": supported are ${ACCEPT_ENCODING}`, Code.Unimplemented));
+    return refuseUnread(stream, new ConnectError(`unknown compression "${encoding}": supported are ${ACCEPT_ENCODING}`, Code.Unimplemented));
   }
   const readMaxBytes = route.readMaxBytes ?? options.readMaxBytes;
   const limit = HEADER_BYTES + readMaxBytes;
@@ -208,6 +218,12 @@ function succeed(response: http2.Http2ServerResponse, message: Uint8Array): void
   response.writeHead(200, { "content-type": "application/grpc", "grpc-accept-encoding": ACCEPT_ENCODING });
   response.addTrailers({ "grpc-status": "0" });
   response.end(frame);
+}
+
+/** Reads nothing: the call is refused as a whole. */
+function refuseUnread(stream: http2.ServerHttp2Stream, error: ConnectError): void {
+  stream.resume();
+  fail(stream, error);
 }
 
 function fail(stream: http2.ServerHttp2Stream, error: ConnectError): void {

@@ -1,6 +1,7 @@
 import http from "node:http";
 import http2 from "node:http2";
 import net, { type AddressInfo, type Socket } from "node:net";
+import tls from "node:tls";
 import { enforceRequestDeadline } from "./request-deadline.js";
 
 export type RequestHandler = (
@@ -33,20 +34,44 @@ export interface ListenerLimits {
 
 export const DEFAULT_LISTENER_LIMITS: ListenerLimits = { maxConcurrentStreams: 128, requestReadTimeoutMs: 10_000 };
 
+/**
+ * TLS on the port: the certificate and key (and, for mTLS, the CA client
+ * certificates must chain to), and whether a client must present one.
+ */
+export interface ListenerTls {
+  /** cert, key, ca, minVersion: everything the context is built from (a later setSecureContext replaces all of it). */
+  context: tls.SecureContextOptions;
+  /** mTLS: a client without a certificate the context's CA signed is refused during the handshake. */
+  requireClientCertificate: boolean;
+}
+
 export interface Listener {
   readonly address: AddressInfo;
+  /** Whether the port speaks TLS (else h2c and HTTP/1.1 in cleartext). */
+  readonly secure: boolean;
+  /**
+   * New credentials for connections accepted from now on; established ones
+   * keep the context they were made with. Only on a TLS listener.
+   */
+  setSecureContext(context: tls.SecureContextOptions): void;
   /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then cuts the rest. */
   close(graceMs: number): Promise<void>;
 }
 
 /**
- * One port for HTTP/2 cleartext with prior knowledge (Envoy, gRPC clients,
- * `buf curl --http2-prior-knowledge`) and HTTP/1.1 (curl, probes). The first
- * bytes decide; an HTTP/2 socket is handed to node:http2 without being
- * resumed, so it stays on the native HTTP/2 path (see
- * docs/transport-limits.md).
+ * One port for HTTP/2 and HTTP/1.1. In cleartext (h2c with prior knowledge
+ * for Envoy, gRPC clients and `buf curl --http2-prior-knowledge`; HTTP/1.1
+ * for curl and probes) the first bytes decide; over TLS, ALPN does (`h2`, or
+ * `http/1.1`/none). Either way the socket is handed to node:http2 as it is,
+ * so the lean gRPC path stays native (see docs/transport-limits.md).
  */
-export async function listen(host: string, port: number, handler: RequestHandler, limits: ListenerLimits): Promise<Listener> {
+export async function listen(
+  host: string,
+  port: number,
+  handler: RequestHandler,
+  limits: ListenerLimits,
+  secure?: ListenerTls,
+): Promise<Listener> {
   const h2 = http2.createServer(
     {
       settings: { maxConcurrentStreams: limits.maxConcurrentStreams, maxHeaderListSize: MAX_HEADER_LIST_BYTES },
@@ -68,25 +93,58 @@ export async function listen(host: string, port: number, handler: RequestHandler
   // tracks connections after "listening": without it closeIdleConnections()
   // is a no-op and headersTimeout/requestTimeout are never enforced.
   h1.emit("listening");
-  const sockets = new Set<Socket>();
-  /** Connected, but not yet sent enough bytes to tell HTTP/2 from HTTP/1.1. */
-  const unrouted = new Set<Socket>();
+  /** Every accepted TCP connection, cut at the end of close(). */
+  const connections = new Set<Socket>();
+  /** Connections handed to h1 or h2 (over TLS: the TLS socket), while open: close() lets them finish. */
+  const routed = new Set<Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
+  let closing = false;
   h2.on("session", (session) => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
   });
-
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    unrouted.add(socket);
-    socket.once("close", () => {
-      sockets.delete(socket);
-      unrouted.delete(socket);
-    });
+  const route = (socket: Socket, protocol: "h1" | "h2") => {
+    // Shutting down: a connection that has not sent a request yet has nothing in flight.
+    if (closing) return socket.destroy();
+    routed.add(socket);
+    socket.once("close", () => routed.delete(socket));
+    if (protocol === "h2") {
+      h2.emit("connection", socket);
+    } else {
+      h1.emit("connection", socket);
+      // A sniffed socket was paused to put its first bytes back.
+      socket.resume();
+    }
+  };
+  const accept = (socket: Socket) => {
+    connections.add(socket);
+    socket.once("close", () => connections.delete(socket));
     socket.on("error", () => socket.destroy());
-    routeByPreface(socket, h2, h1, () => unrouted.delete(socket));
-  });
+  };
+
+  let server: net.Server;
+  let tlsServer: tls.Server | undefined;
+  if (secure === undefined) {
+    server = net.createServer((socket) => {
+      accept(socket);
+      routeByPreface(socket, route);
+    });
+  } else {
+    tlsServer = tls.createServer({
+      ...secure.context,
+      ALPNProtocols: ["h2", "http/1.1"],
+      requestCert: secure.requireClientCertificate,
+      rejectUnauthorized: secure.requireClientCertificate,
+      // A client that does not finish its handshake is dropped as one that sends nothing in cleartext.
+      handshakeTimeout: SNIFF_TIMEOUT_MS,
+    });
+    tlsServer.on("connection", accept);
+    tlsServer.on("secureConnection", (socket: tls.TLSSocket) => {
+      socket.on("error", () => socket.destroy());
+      route(socket, socket.alpnProtocol === "h2" ? "h2" : "h1");
+    });
+    server = tlsServer;
+  }
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {
@@ -97,27 +155,33 @@ export async function listen(host: string, port: number, handler: RequestHandler
 
   return {
     address: server.address() as AddressInfo,
+    secure: tlsServer !== undefined,
+    setSecureContext(context) {
+      if (tlsServer === undefined) throw new Error("a cleartext listener has no TLS context");
+      tlsServer.setSecureContext(context);
+    },
     async close(graceMs) {
+      closing = true;
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      // A connection that has not sent a request yet has nothing in flight.
-      for (const socket of unrouted) socket.destroy();
       for (const session of sessions) session.close();
       // Closes idle connections and stops h1's connection-checking timer.
       h1.close();
       // HTTP/1.1 keep-alive connections that become idle later are closed too.
       h1.on("request", (_request, response) => response.setHeader("connection", "close"));
       const deadline = Date.now() + graceMs;
-      while (sockets.size > 0 && Date.now() < deadline) {
+      while (routed.size > 0 && Date.now() < deadline) {
         h1.closeIdleConnections();
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
-      for (const socket of sockets) socket.destroy();
+      for (const socket of routed) socket.destroy();
+      // Including connections still sniffed or in their TLS handshake.
+      for (const socket of connections) socket.destroy();
       await stopped;
     },
   };
 }
 
-function routeByPreface(socket: Socket, h2: http2.Http2Server, h1: http.Server, routed: () => void): void {
+function routeByPreface(socket: Socket, route: (socket: Socket, protocol: "h1" | "h2") => void): void {
   let seen: Buffer = Buffer.alloc(0);
   const timer = setTimeout(() => socket.destroy(), SNIFF_TIMEOUT_MS);
   const onData = (chunk: Buffer) => {
@@ -125,17 +189,11 @@ function routeByPreface(socket: Socket, h2: http2.Http2Server, h1: http.Server, 
     const protocol = protocolOf(seen);
     if (protocol === undefined) return;
     clearTimeout(timer);
-    routed();
     socket.off("data", onData);
     socket.pause();
     socket.unshift(seen);
-    if (protocol === "h2") {
-      // node:http2 replays the buffered bytes itself; resuming here would lose them.
-      h2.emit("connection", socket);
-    } else {
-      h1.emit("connection", socket);
-      socket.resume();
-    }
+    // node:http2 replays the buffered bytes itself; resuming here would lose them.
+    route(socket, protocol);
   };
   socket.on("data", onData);
   socket.once("close", () => clearTimeout(timer));

@@ -27,6 +27,8 @@ export const REASON_CODES = {
   bad_host: "deny",
   single_use_requires_jti: "deny",
   root_required: "deny",
+  // A transport's refusal of the client certificate (caller identity, docs/tls.md); never an engine decision.
+  caller_not_allowed: "deny",
   // JWT credentials (docs/jwt-credentials.md).
   unknown_issuer: "deny",
   unknown_key: "deny",

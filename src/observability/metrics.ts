@@ -21,6 +21,10 @@ export interface Metrics {
   readonly storeErrors: Counter<"backend" | "operation" | "kind">;
   /** method (RPC name), code (Connect code, "ok" on success). */
   readonly adminCalls: Counter<"method" | "code">;
+  /** result (reloaded|unchanged|failed). */
+  readonly tlsReloads: Counter<"result">;
+  /** service (a service the server routes). */
+  readonly callerRefusals: Counter<"service">;
 }
 
 export function createMetrics(): Metrics {
@@ -52,6 +56,18 @@ export function createMetrics(): Metrics {
       name: "portcullis_admin_operations_total",
       help: "Token administration calls, by method and result code.",
       labelNames: ["method", "code"],
+      registers,
+    }),
+    tlsReloads: new Counter({
+      name: "portcullis_tls_reloads_total",
+      help: "Reloads of the TLS certificate, key and client CA, by result (reloaded, unchanged, failed: the old ones stay).",
+      labelNames: ["result"],
+      registers,
+    }),
+    callerRefusals: new Counter({
+      name: "portcullis_caller_identity_refusals_total",
+      help: "Calls refused because the client certificate may not call the service (caller_not_allowed), by service.",
+      labelNames: ["service"],
       registers,
     }),
   };

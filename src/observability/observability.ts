@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { Decider } from "../decision/decision.js";
 import { metricsRoute } from "../http/metrics-route.js";
 import type { Route } from "../http/route-table.js";
+import type { TlsReloadResult } from "../http/tls-reloader.js";
 import type { Store } from "../store/store.js";
 import type { Tracing } from "../tracing/tracing.js";
 import { adminCallsInterceptor } from "./admin-calls-interceptor.js";
@@ -32,6 +33,10 @@ export interface Observability {
   readonly interceptors: Interceptor[];
   /** GET /metrics, when metrics are on. */
   readonly routes: Route[];
+  /** Counts a reload of the listener's TLS files. */
+  tlsReloaded(result: TlsReloadResult): void;
+  /** Counts a call refused by caller identity; `service` is one the server routes. */
+  callerRefused(service: string): void;
 }
 
 export function createObservability(
@@ -49,5 +54,7 @@ export function createObservability(
     decisions: (engine, transport) => instrumentedEngine(traced(engine, transport), decisionRecorder(transport, metrics, log)),
     interceptors: metrics ? [adminCallsInterceptor(metrics, settings.adminServices)] : [],
     routes: metrics ? [metricsRoute(metrics.registry)] : [],
+    tlsReloaded: (result) => metrics?.tlsReloads.labels(result).inc(),
+    callerRefused: (service) => metrics?.callerRefusals.labels(service).inc(),
   };
 }

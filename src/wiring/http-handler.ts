@@ -1,3 +1,4 @@
+import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import { createAuthorizationService, createAuthorize } from "../api/authorization-service.js";
@@ -22,6 +23,8 @@ import type { DcrRegistry } from "../oauth/dcr-registry.js";
 import type { OAuthFlow } from "../oauth/oauth-flow.js";
 import type { Store } from "../store/store.js";
 import type { Administration } from "./administration.js";
+import { callerIdentityGate, callerIdentityInterceptor, type CallerIdentityGate } from "../http/caller-identity.js";
+import { peerIdentityKey, peerIdentityReader, type PeerIdentity } from "../http/peer-identity.js";
 import { Authorization as EnvoyAuthorization } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { AuthorizationService } from "../../gen/portcullis/v1/authorization_pb.js";
 import { DcrService } from "../../gen/portcullis/v1/dcr_pb.js";
@@ -48,14 +51,22 @@ export interface HttpParts {
   log: Logger;
 }
 
+/** Every RPC service the server routes (caller-identity rules may name these). */
+const SERVICES = [AuthorizationService, EnvoyAuthorization, TokenAdminService, DcrService, OAuthFlowService].map((service) => service.typeName);
+
 /** The RPC services and the public HTTP resources, as one route table. */
 export function wireHttpHandler(parts: HttpParts): RequestHandler {
   const { config, decisions, observability, log } = parts;
   const authorize = createAuthorize(decisions("authorize"));
   const check = createEnvoyCheck({ engine: decisions("envoy_check"), settings: config.envoy, traced: config.tracing !== undefined });
+  // Only mTLS verifies a peer; without it there is nothing to read per call.
+  const peerOf = config.tls?.clientCaFile === undefined ? undefined : peerIdentityReader();
+  const gate = peerOf && config.callerIdentity && wireCallerIdentity(config.callerIdentity, observability, log);
   const connect = connectNodeAdapter({
     readMaxBytes: READ_MAX_BYTES,
-    interceptors: [...observability.interceptors, errorMappingInterceptor(log)],
+    // The error mapping goes outside the gate, so its refusal reaches the caller as PermissionDenied.
+    interceptors: [...observability.interceptors, errorMappingInterceptor(log), ...(gate ? [callerIdentityInterceptor(gate)] : [])],
+    contextValues: peerOf && ((request) => createContextValues().set(peerIdentityKey, peerOf(request))),
     routes(router) {
       router.service(
         AuthorizationService,
@@ -83,6 +94,7 @@ export function wireHttpHandler(parts: HttpParts): RequestHandler {
           bufferMaxBytes: config.http.requestBufferMaxBytes,
           bufferMaxBytesPerConnection: config.http.requestBufferMaxBytesPerConnection,
           toConnectError: (error) => toConnectError(error, log),
+          admit: gate && peerOf && ((request, service) => gate(service, peerOf(request))),
         },
       ),
       probeRoute(() => parts.store.ping()),
@@ -93,4 +105,14 @@ export function wireHttpHandler(parts: HttpParts): RequestHandler {
     // Everything else is the Connect, gRPC and gRPC-Web API.
     withSpecGrpcMessage(connect),
   );
+}
+
+function wireCallerIdentity(rules: NonNullable<Config["callerIdentity"]>, observability: Observability, log: Logger): CallerIdentityGate {
+  return callerIdentityGate(rules, {
+    services: SERVICES,
+    refused(service: string, peer: PeerIdentity | undefined) {
+      observability.callerRefused(service);
+      log.info({ service, peer: peer?.names ?? [], fingerprint256: peer?.fingerprint256 }, "caller identity: call refused (caller_not_allowed)");
+    },
+  });
 }

@@ -43,6 +43,7 @@ describe("loadConfig", () => {
   it("reads every setting from the file, and environment variables win over it", () => {
     const file = configFile(`
 listen: "0.0.0.0:9000"
+allow_insecure: true
 data_dir: /var/lib/portcullis
 data_dir_lock_stale_ms: 30000
 redis: { url: "redis://file:6379", username: u, password: p, prefix: "{file}:", command_timeout_ms: 1500 }

@@ -81,6 +81,12 @@ describe("values from the environment", () => {
   /** One value per variable, as the file holds it: adding a setting means adding it here. */
   const SAMPLE: Record<string, unknown> = {
     PORTCULLIS_LISTEN: "127.0.0.1:9999",
+    PORTCULLIS_ALLOW_INSECURE: true,
+    PORTCULLIS_TLS_CERT_FILE: "/etc/portcullis/tls/tls.crt",
+    PORTCULLIS_TLS_KEY_FILE: "/etc/portcullis/tls/tls.key",
+    PORTCULLIS_TLS_CLIENT_CA_FILE: "/etc/portcullis/tls/ca.crt",
+    PORTCULLIS_TLS_MIN_VERSION: "TLSv1.3",
+    PORTCULLIS_CALLER_IDENTITY: { rules: [{ services: ["portcullis.v1.TokenAdminService"], identities: ["spiffe://example.org/ops", "dns:ops.example"] }] },
     PORTCULLIS_DATA_DIR: "/var/lib/portcullis",
     PORTCULLIS_DATA_DIR_LOCK_STALE_MS: 3000,
     REDIS_URL: "rediss://cache:6380",
@@ -89,6 +95,7 @@ describe("values from the environment", () => {
     PORTCULLIS_REDIS_PREFIX: "{x}:",
     PORTCULLIS_DCR_REDIS_PREFIX: "thv:auth:{ns:x}:",
     PORTCULLIS_REDIS_TIMEOUT_MS: 700,
+    PORTCULLIS_REDIS_TLS_CA_FILE: "/etc/portcullis/redis-ca.crt",
     PORTCULLIS_TOKEN_PEPPER: "pepper",
     PORTCULLIS_ROOT_TOKENS: [ROOT_A, ROOT_B],
     PORTCULLIS_TOKEN_FILE: "/etc/portcullis/tokens.tsv",

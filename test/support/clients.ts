@@ -1,5 +1,6 @@
 import { ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import type { SecureClientSessionOptions } from "node:http2";
 import { AuthorizationService, type Decision } from "../../gen/portcullis/v1/authorization_pb.js";
 import { DcrService } from "../../gen/portcullis/v1/dcr_pb.js";
 import { OAuthFlowService } from "../../gen/portcullis/v1/oauth_flow_pb.js";
@@ -12,9 +13,12 @@ export interface Clients {
   oauthFlow: Client<typeof OAuthFlowService>;
 }
 
-/** Connect clients speaking gRPC over HTTP/2 (prior knowledge), as gateways do. */
-export function createClients(baseUrl: string): Clients {
-  const transport = createGrpcTransport({ baseUrl });
+/**
+ * Connect clients speaking gRPC over HTTP/2, as gateways do: prior knowledge
+ * on http://, TLS on https:// (`tls` gives the CA and a client certificate).
+ */
+export function createClients(baseUrl: string, tls?: SecureClientSessionOptions): Clients {
+  const transport = createGrpcTransport({ baseUrl, ...(tls === undefined ? {} : { nodeOptions: tls }) });
   return {
     authorization: createClient(AuthorizationService, transport),
     admin: createClient(TokenAdminService, transport),

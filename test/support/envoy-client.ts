@@ -45,8 +45,12 @@ type CheckClient = grpc.Client & {
   Check(request: object, metadata: grpc.Metadata, callback: (error: grpc.ServiceError | null, response?: WireCheckResponse) => void): void;
 };
 
-/** A grpc-js client for envoy.service.auth.v3.Authorization built from the upstream protos, as Envoy's own would be. */
-export function createEnvoyClient(baseUrl: string): EnvoyClient {
+/**
+ * A grpc-js client for envoy.service.auth.v3.Authorization built from the
+ * upstream protos, as Envoy's own would be; in cleartext (h2c) unless given
+ * TLS credentials (`grpc.credentials.createSsl(ca, key, cert)`).
+ */
+export function createEnvoyClient(baseUrl: string, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()): EnvoyClient {
   const definition = loadSync("envoy/service/auth/v3/external_auth.proto", {
     includeDirs: ENVOY_PROTO_DIRS,
     keepCase: true,
@@ -58,7 +62,7 @@ export function createEnvoyClient(baseUrl: string): EnvoyClient {
   const loaded = grpc.loadPackageDefinition(definition) as unknown as {
     envoy: { service: { auth: { v3: { Authorization: new (address: string, credentials: grpc.ChannelCredentials) => CheckClient } } } };
   };
-  const client = new loaded.envoy.service.auth.v3.Authorization(new URL(baseUrl).host, grpc.credentials.createInsecure());
+  const client = new loaded.envoy.service.auth.v3.Authorization(new URL(baseUrl).host, credentials);
   const checkRaw = (request: object, metadata: Record<string, string> = {}) => {
     const sent = new grpc.Metadata();
     for (const [key, value] of Object.entries(metadata)) sent.set(key, value);

@@ -26,14 +26,27 @@ export interface OwnRedis {
   dispose(): Promise<void>;
 }
 
-export async function startOwnRedis(): Promise<OwnRedis> {
+/** Serve TLS only (`rediss://`), with this certificate; clients need not present one. */
+export interface OwnRedisTls {
+  cert: string;
+  key: string;
+  /** redis-server insists on a CA file even when it asks clients for no certificate. */
+  ca: string;
+}
+
+export async function startOwnRedis(options: { tls?: OwnRedisTls } = {}): Promise<OwnRedis> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), "portcullis-redis-"));
   let child: ChildProcess | undefined;
+  const { tls } = options;
+  const listening =
+    tls === undefined
+      ? ["--port", String(port)]
+      : ["--port", "0", "--tls-port", String(port), "--tls-cert-file", tls.cert, "--tls-key-file", tls.key, "--tls-ca-cert-file", tls.ca, "--tls-auth-clients", "no"];
 
   async function start(): Promise<void> {
     const started = tracked(
-      spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "yes"], {
+      spawn("redis-server", [...listening, "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "yes"], {
         stdio: ["ignore", "pipe", "pipe"],
       }),
     );
@@ -69,7 +82,7 @@ export async function startOwnRedis(): Promise<OwnRedis> {
 
   await start();
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `${tls === undefined ? "redis" : "rediss"}://127.0.0.1:${port}`,
     start,
     stop,
     freeze: () => child?.kill("SIGSTOP"),

@@ -1,5 +1,6 @@
-import { Redis } from "ioredis";
-import { UnavailableError } from "../../errors.js";
+import { Redis, type RedisOptions } from "ioredis";
+import { readFileSync } from "node:fs";
+import { InvalidArgumentError, UnavailableError } from "../../errors.js";
 
 export interface RedisSettings {
   url: string;
@@ -7,6 +8,8 @@ export interface RedisSettings {
   password?: string;
   /** Upper bound for one command; a slower Redis counts as unavailable. */
   commandTimeoutMs: number;
+  /** `rediss://`: PEM file of the CAs the server's certificate must chain to. */
+  tlsCaFile?: string;
 }
 
 /**
@@ -16,6 +19,7 @@ export interface RedisSettings {
  */
 export async function connectRedis(settings: RedisSettings, startupTimeoutMs: number): Promise<Redis> {
   const client = new Redis(settings.url, {
+    ...redisTlsOptions(settings),
     username: settings.username,
     password: settings.password,
     enableOfflineQueue: false,
@@ -34,6 +38,22 @@ export async function connectRedis(settings: RedisSettings, startupTimeoutMs: nu
     throw error;
   }
   return client;
+}
+
+/**
+ * A `rediss://` URL alone makes ioredis verify the server against the
+ * system's CAs; a private CA replaces them. The host name (or IP) of the URL
+ * is still checked against the certificate.
+ */
+export function redisTlsOptions(settings: Pick<RedisSettings, "tlsCaFile">): Pick<RedisOptions, "tls"> {
+  if (settings.tlsCaFile === undefined) return {};
+  let ca: Buffer;
+  try {
+    ca = readFileSync(settings.tlsCaFile);
+  } catch (error) {
+    throw new InvalidArgumentError("redis.tls_ca_file", `cannot read ${settings.tlsCaFile} (${(error as NodeJS.ErrnoException).code ?? "unreadable"})`);
+  }
+  return { tls: { ca, rejectUnauthorized: true } };
 }
 
 function waitForReady(client: Redis, timeoutMs: number): Promise<void> {

@@ -1,4 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
+import { InvalidArgumentError } from "../../errors.js";
 import { annotations, positiveInteger, section, text } from "../../settings-schema/schema-kit.js";
 import { DEFAULT_REDIS_PREFIX } from "./redis-keys.js";
 
@@ -18,6 +19,11 @@ export const redisSchema = section(
       env: "PORTCULLIS_DCR_REDIS_PREFIX",
       defaultText: "the Redis key prefix",
       description: "prefix of DCR entries; ToolHive's (`thv:auth:{<ns>:<name>}:`) to share them with it",
+    }),
+    tls_ca_file: text({
+      env: "PORTCULLIS_REDIS_TLS_CA_FILE",
+      defaultText: "none: the system's CAs",
+      description: "PEM file of the CA certificates a `rediss://` server's certificate must chain to (a private CA); only with `rediss://`",
     }),
     command_timeout_ms: positiveInteger({
       env: "PORTCULLIS_REDIS_TIMEOUT_MS",
@@ -44,10 +50,16 @@ export interface RedisConfig {
   /** Prefix of DCR entries; ToolHive's (`thv:auth:{<ns>:<name>}:`) to share them with it. */
   dcrPrefix: string;
   commandTimeoutMs: number;
+  /** `rediss://` only: the server certificate must chain to a CA in this PEM file instead of the system's. */
+  tlsCaFile?: string;
 }
 
 export function redisConfig(file: Static<typeof redisSchema> | undefined): RedisConfig | undefined {
   if (file === undefined) return undefined;
+  if (file.tls_ca_file !== undefined && !/^rediss:/i.test(file.url)) {
+    // Taken silently, the CA would suggest an encrypted connection that is not there.
+    throw new InvalidArgumentError("redis.tls_ca_file", "needs a rediss:// url (TLS); redis.url is redis://");
+  }
   const prefix = file.prefix ?? DEFAULT_REDIS_PREFIX;
   return {
     url: file.url,
@@ -56,5 +68,6 @@ export function redisConfig(file: Static<typeof redisSchema> | undefined): Redis
     prefix,
     dcrPrefix: file.dcr_prefix ?? prefix,
     commandTimeoutMs: file.command_timeout_ms ?? DEFAULT_COMMAND_TIMEOUT_MS,
+    tlsCaFile: file.tls_ca_file,
   };
 }
