@@ -47,13 +47,16 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
     const decisions = (transport: DecisionTransport) => observability.decisions(engine, transport);
     const administration = wireAdministration(config, store, credentials, callerGate(decisions("token_admin")), clock);
     const oauth = wireOAuth(config, store, clock, log);
-    const handler = wireHttpHandler({ config, decisions, administration, oauth, store, observability, log });
+    const stopping = new AbortController();
+    const handler = wireHttpHandler({ config, decisions, administration, oauth, store, observability, log, stopping: stopping.signal });
     const listener = await listen(config.listen.host, config.listen.port, handler, config.http);
     log.info({ address: `${listener.address.address}:${listener.address.port}` }, "portcullis listening (h2c and HTTP/1.1)");
     return {
       listener,
       failure,
       async stop() {
+        // First, so health Watch streams say NOT_SERVING and end instead of holding the grace period.
+        stopping.abort();
         await listener.close(config.shutdownGraceMs);
         await oauth.close();
         await store.close();

@@ -38,6 +38,8 @@ export interface Config {
   envoy: EnvoySettings;
   /** RFC 9728 metadata served at /.well-known/oauth-protected-resource; off when absent. */
   protectedResource?: ProtectedResourceMetadata;
+  /** Serve gRPC server reflection (grpc.reflection.v1 and v1alpha). */
+  reflection: boolean;
   /** Serve Prometheus metrics at GET /metrics. */
   metricsEnabled: boolean;
   /** Settings that work but deserve a look (unchecked audiences, dev flags, unknown variables); logged at every start. */
@@ -87,6 +89,7 @@ function resolve(file: ConfigFile, env: Env, knownVariables: string[]): Config {
     envoy: envoySettings(file.envoy),
     protectedResource:
       file.protected_resource === undefined ? undefined : protectedResourceMetadata("protected_resource", file.protected_resource),
+    reflection: isOn(file.reflection, true),
     metricsEnabled: metricsEnabled(file.metrics),
     warnings: [
       ...jwtWarnings(jwt),
