@@ -1,4 +1,4 @@
-import { create, fromBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema, TimestampSchema } from "@bufbuild/protobuf/wkt";
 import { Code, createRouterTransport, createClient } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
@@ -6,18 +6,14 @@ import { createReflectionIndex } from "../../src/api/reflection-index.js";
 import { answerReflection, createReflectionServices } from "../../src/api/reflection-service.js";
 import { Authorization as EnvoyAuthorization } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
-import {
-  ServerReflection,
-  ServerReflectionRequestSchema,
-  type ServerReflectionRequest,
-} from "../../gen/grpc/reflection/v1/reflection_pb.js";
+import { ServerReflection, ServerReflectionRequestSchema } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ServerReflectionV1Alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { AuthorizationService } from "../../gen/portcullis/v1/authorization_pb.js";
 import { TokenAdminService } from "../../gen/portcullis/v1/token_admin_pb.js";
 
 const index = createReflectionIndex([AuthorizationService, TokenAdminService, EnvoyAuthorization, Health, ServerReflection]);
 
-function ask(messageRequest: ServerReflectionRequest["messageRequest"], sent = new Set<string>()) {
+function ask(messageRequest: MessageInitShape<typeof ServerReflectionRequestSchema>["messageRequest"], sent = new Set<string>()) {
   return answerReflection(index, create(ServerReflectionRequestSchema, { host: "h", messageRequest }), sent);
 }
 
