@@ -1,4 +1,4 @@
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import type { ServiceImpl } from "@connectrpc/connect";
 import { NotFoundError } from "../errors.js";
 import type { ReadinessMonitor } from "./readiness-monitor.js";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "../../gen/grpc/health/v1/health_pb.js";
@@ -23,6 +23,38 @@ export function createHealthService(deps: HealthDeps): ServiceImpl<typeof Health
   const current = async () => statusOf(await deps.readiness.isReady());
   const unknown = () => new NotFoundError("unknown service: the health service reports the server's own services only");
 
+  /** The current status, then each change, until `ended`; NOT_SERVING last when the server stops. */
+  async function* changes(ended: AbortSignal, callerLeft: () => boolean) {
+    let latest: Status | undefined;
+    let wake = () => {};
+    // Listening before the first answer, so no change between the two is lost.
+    const stopWatching = deps.readiness.watch((ready) => {
+      latest = statusOf(ready);
+      wake();
+    });
+    const onEnd = () => wake();
+    ended.addEventListener("abort", onEnd);
+    try {
+      let sent = await current();
+      yield { status: sent };
+      for (;;) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          if (ended.aborted || (latest !== undefined && latest !== sent)) resolve();
+        });
+        if (ended.aborted) break;
+        if (latest !== undefined && latest !== sent) {
+          sent = latest;
+          yield { status: sent };
+        }
+      }
+      if (!callerLeft() && sent !== Status.NOT_SERVING) yield { status: Status.NOT_SERVING };
+    } finally {
+      stopWatching();
+      ended.removeEventListener("abort", onEnd);
+    }
+  }
+
   return {
     async check(request) {
       if (!known.has(request.service)) throw unknown();
@@ -37,7 +69,7 @@ export function createHealthService(deps: HealthDeps): ServiceImpl<typeof Health
         await abortOf(ended);
         return;
       }
-      yield* watchStatus(deps, ended, statusOf, current, context);
+      yield* changes(ended, () => context.signal.aborted);
     },
 
     async list() {
@@ -45,44 +77,6 @@ export function createHealthService(deps: HealthDeps): ServiceImpl<typeof Health
       return { statuses: Object.fromEntries([...known].map((service) => [service, { status }])) };
     },
   };
-}
-
-/** The current status, then each change, until `ended`; NOT_SERVING last when the server stops. */
-async function* watchStatus(
-  deps: HealthDeps,
-  ended: AbortSignal,
-  statusOf: (ready: boolean) => Status,
-  current: () => Promise<Status>,
-  context: HandlerContext,
-) {
-  let latest: Status | undefined;
-  let wake = () => {};
-  // Listening before the first answer, so no change between the two is lost.
-  const stopWatching = deps.readiness.watch((ready) => {
-    latest = statusOf(ready);
-    wake();
-  });
-  const onEnd = () => wake();
-  ended.addEventListener("abort", onEnd);
-  try {
-    let sent = await current();
-    yield { status: sent };
-    for (;;) {
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        if (ended.aborted || (latest !== undefined && latest !== sent)) resolve();
-      });
-      if (ended.aborted) break;
-      if (latest !== undefined && latest !== sent) {
-        sent = latest;
-        yield { status: sent };
-      }
-    }
-    if (deps.stopping.aborted && !context.signal.aborted && sent !== Status.NOT_SERVING) yield { status: Status.NOT_SERVING };
-  } finally {
-    stopWatching();
-    ended.removeEventListener("abort", onEnd);
-  }
 }
 
 function abortOf(signal: AbortSignal): Promise<void> {
