@@ -79,7 +79,8 @@ export async function startPortcullis(
     const decisions = (transport: DecisionTransport) => observability.decisions(engine, transport);
     const administration = wireAdministration(config, store, credentials, callerGate(decisions("token_admin")), clock);
     const oauth = wireOAuth(config, store, clock, log);
-    const handler = wireHttpHandler({ config, decisions, administration, oauth, store, observability, log });
+    const stopping = new AbortController();
+    const handler = wireHttpHandler({ config, decisions, administration, oauth, store, observability, log, stopping: stopping.signal });
     const mutual = config.tls?.clientCaFile !== undefined;
     const listener = await listen(
       config.listen.host,
@@ -105,6 +106,8 @@ export async function startPortcullis(
       failure,
       reloadTls: async () => (reloader ? reloader.reload() : "no_tls"),
       async stop() {
+        // First, so health Watch streams say NOT_SERVING and end instead of holding the grace period.
+        stopping.abort();
         reloader?.close();
         await listener.close(config.shutdownGraceMs);
         await oauth.close();

@@ -46,6 +46,8 @@ export interface Config {
   envoy: EnvoySettings;
   /** RFC 9728 metadata served at /.well-known/oauth-protected-resource; off when absent. */
   protectedResource?: ProtectedResourceMetadata;
+  /** Serve gRPC server reflection (grpc.reflection.v1 and v1alpha). */
+  reflection: boolean;
   /** Serve Prometheus metrics at GET /metrics. */
   metricsEnabled: boolean;
   /** OpenTelemetry tracing, from the standard OTEL_* variables; off when absent. */
@@ -116,6 +118,7 @@ function resolve(file: ConfigFile, env: Env, knownVariables: string[]): Config {
     envoy: envoySettings(file.envoy),
     protectedResource:
       file.protected_resource === undefined ? undefined : protectedResourceMetadata("protected_resource", file.protected_resource),
+    reflection: isOn(file.reflection, true),
     metricsEnabled: metricsEnabled(file.metrics),
     tracing: tracing.tracing,
     warnings: [

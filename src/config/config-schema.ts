@@ -86,6 +86,11 @@ export const configFileSchema = section("Portcullis configuration (file named by
     default: TOP_LEVEL_DEFAULTS.shutdown_grace_ms,
     description: "time in-flight calls get on SIGTERM/SIGINT (ms)",
   }),
+  reflection: switchSetting({
+    env: "PORTCULLIS_REFLECTION",
+    default: true,
+    description: "gRPC server reflection (v1 and v1alpha), so `buf curl` and `grpcurl` need no schema ([details](health-and-reflection.md))",
+  }),
   http: httpSchema,
   dcr: dcrSchema,
   oauth: oauthSchema,

@@ -4,7 +4,11 @@ import type { Logger } from "pino";
 import { createAuthorizationService, createAuthorize } from "../api/authorization-service.js";
 import { createDcrService } from "../api/dcr-service.js";
 import { errorMappingInterceptor, toConnectError } from "../api/error-mapping.js";
+import { createHealthService } from "../api/health-service.js";
 import { createOAuthFlowService } from "../api/oauth-flow-service.js";
+import { createReadinessMonitor } from "../api/readiness-monitor.js";
+import { createReflectionIndex } from "../api/reflection-index.js";
+import { createReflectionServices } from "../api/reflection-service.js";
 import { createTokenAdminService } from "../api/token-admin-service.js";
 import type { Config } from "../config.js";
 import { callerGate } from "../decision/caller-gate.js";
@@ -26,6 +30,9 @@ import type { Administration } from "./administration.js";
 import { callerIdentityGate, callerIdentityInterceptor, type CallerIdentityGate } from "../http/caller-identity.js";
 import { peerIdentityKey, peerIdentityReader, type PeerIdentity } from "../http/peer-identity.js";
 import { Authorization as EnvoyAuthorization } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
+import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { ServerReflection } from "../../gen/grpc/reflection/v1/reflection_pb.js";
+import { ServerReflection as ServerReflectionV1Alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { AuthorizationService } from "../../gen/portcullis/v1/authorization_pb.js";
 import { DcrService } from "../../gen/portcullis/v1/dcr_pb.js";
 import { OAuthFlowService } from "../../gen/portcullis/v1/oauth_flow_pb.js";
@@ -39,6 +46,17 @@ const READ_MAX_BYTES = 64 * 1024;
  * with_request_body, part of the body: a larger limit for Check over gRPC.
  */
 const ENVOY_CHECK_READ_MAX_BYTES = 1024 * 1024;
+/**
+ * How often an open health Watch re-checks readiness (one store ping for
+ * all watchers), and how long a Check may answer from the last result.
+ */
+const HEALTH_POLL_MS = 1000;
+/**
+ * Portcullis's own services: each reported by the health service, listed by
+ * reflection, and nameable by caller-identity rules.
+ */
+const API_SERVICES = [AuthorizationService, EnvoyAuthorization, TokenAdminService, DcrService, OAuthFlowService];
+const API_SERVICE_NAMES = API_SERVICES.map((service) => service.typeName);
 
 export interface HttpParts {
   config: Config;
@@ -49,10 +67,9 @@ export interface HttpParts {
   store: Store;
   observability: Observability;
   log: Logger;
+  /** Aborted when the server begins to stop: health turns NOT_SERVING and its Watch streams end. */
+  stopping: AbortSignal;
 }
-
-/** Every RPC service the server routes (caller-identity rules may name these). */
-const SERVICES = [AuthorizationService, EnvoyAuthorization, TokenAdminService, DcrService, OAuthFlowService].map((service) => service.typeName);
 
 /** The RPC services and the public HTTP resources, as one route table. */
 export function wireHttpHandler(parts: HttpParts): RequestHandler {
@@ -62,6 +79,16 @@ export function wireHttpHandler(parts: HttpParts): RequestHandler {
   // Only mTLS verifies a peer; without it there is nothing to read per call.
   const peerOf = config.tls?.clientCaFile === undefined ? undefined : peerIdentityReader();
   const gate = peerOf && config.callerIdentity && wireCallerIdentity(config.callerIdentity, observability, log);
+  // One readiness for /readyz and grpc.health.v1, so the two never disagree.
+  const ready = () => parts.store.ping();
+  const health = createHealthService({
+    services: API_SERVICE_NAMES,
+    readiness: createReadinessMonitor(ready, { intervalMs: HEALTH_POLL_MS, cacheMs: HEALTH_POLL_MS }),
+    stopping: parts.stopping,
+  });
+  const reflection = config.reflection
+    ? createReflectionServices(createReflectionIndex([...API_SERVICES, Health, ServerReflection, ServerReflectionV1Alpha]))
+    : undefined;
   const connect = connectNodeAdapter({
     readMaxBytes: READ_MAX_BYTES,
     // The error mapping goes outside the gate, so its refusal reaches the caller as PermissionDenied.
@@ -76,6 +103,11 @@ export function wireHttpHandler(parts: HttpParts): RequestHandler {
       router.service(TokenAdminService, createTokenAdminService(parts.administration));
       router.service(DcrService, createDcrService({ dcr: parts.oauth.dcr, caller: callerGate(decisions("dcr")) }));
       router.service(OAuthFlowService, createOAuthFlowService({ flow: parts.oauth.flow, caller: callerGate(decisions("oauth_flow")) }));
+      router.service(Health, health);
+      if (reflection !== undefined) {
+        router.service(ServerReflection, reflection.v1);
+        router.service(ServerReflectionV1Alpha, reflection.v1alpha);
+      }
     },
   });
   const publishedKeys = async () =>
@@ -97,7 +129,7 @@ export function wireHttpHandler(parts: HttpParts): RequestHandler {
           admit: gate && peerOf && ((request, service) => gate(service, peerOf(request))),
         },
       ),
-      probeRoute(() => parts.store.ping()),
+      probeRoute(ready),
       ...observability.routes,
       jwksRoute(publishedKeys),
       ...protectedResourceRoutes(config.protectedResource),
@@ -109,7 +141,7 @@ export function wireHttpHandler(parts: HttpParts): RequestHandler {
 
 function wireCallerIdentity(rules: NonNullable<Config["callerIdentity"]>, observability: Observability, log: Logger): CallerIdentityGate {
   return callerIdentityGate(rules, {
-    services: SERVICES,
+    services: API_SERVICE_NAMES,
     refused(service: string, peer: PeerIdentity | undefined) {
       observability.callerRefused(service);
       log.info({ service, peer: peer?.names ?? [], fingerprint256: peer?.fingerprint256 }, "caller identity: call refused (caller_not_allowed)");

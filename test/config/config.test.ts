@@ -35,6 +35,7 @@ describe("loadConfig", () => {
       },
       envoy: expect.any(Object),
       protectedResource: undefined,
+      reflection: true,
       metricsEnabled: true,
       warnings: [],
     });
@@ -55,6 +56,7 @@ dev_allow_all: true
 log_level: warn
 last_used_interval_ms: 5000
 shutdown_grace_ms: 2000
+reflection: false
 metrics: { enabled: false }
 `);
     expect(loadConfig({ PORTCULLIS_CONFIG: file })).toMatchObject({
@@ -70,6 +72,7 @@ metrics: { enabled: false }
       logLevel: "warn",
       lastUsedIntervalMs: 5000,
       shutdownGraceMs: 2000,
+      reflection: false,
       metricsEnabled: false,
     });
     expect(
@@ -91,6 +94,7 @@ metrics: { enabled: false }
         PORTCULLIS_LOG_LEVEL: "debug",
         PORTCULLIS_LAST_USED_INTERVAL_MS: "1000",
         PORTCULLIS_SHUTDOWN_GRACE_MS: "500",
+        PORTCULLIS_REFLECTION: "true",
         PORTCULLIS_METRICS_ENABLED: "true",
       }),
     ).toMatchObject({
@@ -109,6 +113,7 @@ metrics: { enabled: false }
       logLevel: "debug",
       lastUsedIntervalMs: 1000,
       shutdownGraceMs: 500,
+      reflection: true,
       metricsEnabled: true,
     });
   });

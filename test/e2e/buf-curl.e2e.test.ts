@@ -6,10 +6,10 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXAMPLE_CONFIG } from "../support/backends.js";
+import { runBuf, type BufResult } from "../support/buf-cli.js";
 import { startPortcullisProcess, type PortcullisProcess } from "../support/portcullis-process.js";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
-const BUF = `${REPO}node_modules/.bin/buf`;
 /**
  * For the tests that start buf (and npx) once per call, as an operator's shell
  * does: each start takes about half a second (through npx over one) on a quiet
@@ -18,24 +18,12 @@ const BUF = `${REPO}node_modules/.bin/buf`;
  */
 const SPAWNING_TIMEOUT_MS = 120_000;
 
-interface BufResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** `buf curl` from node_modules, as the README tells operators to run it. */
 async function bufCurl(url: string, method: string, body: object, token?: string): Promise<BufResult> {
   const args = ["curl", "--schema", "proto", "--protocol", "grpc", "--http2-prior-knowledge"];
   if (token !== undefined) args.push("-H", `Authorization: Bearer ${token}`);
   args.push("-d", JSON.stringify(body), `${url}/${method}`);
-  try {
-    const { stdout, stderr } = await promisify(execFile)(BUF, args, { cwd: REPO });
-    return { exitCode: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { exitCode: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+  return runBuf(args);
 }
 
 /** The shell blocks of README.md's buf curl section, in order. */

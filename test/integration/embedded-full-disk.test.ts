@@ -1,7 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Code } from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { Decision } from "../../gen/portcullis/v1/authorization_pb.js";
 import { generateSecret } from "../../src/credentials/opaque-token.js";
 import { EMBEDDED_DATA_FILE } from "../../src/store/embedded/embedded-store.js";
@@ -10,8 +12,12 @@ import { eventually } from "../support/eventually.js";
 import { startPortcullisProcess, type PortcullisProcess } from "../support/portcullis-process.js";
 import { mountSmallDisk, smallDiskUnavailable, type SmallDisk } from "../support/small-disk.js";
 
+/** What /readyz answers; gRPC health must come to say the same (it may answer from a result up to a second old). */
 async function readiness(server: PortcullisProcess): Promise<[number, unknown]> {
   const response = await fetch(`${server.url}/readyz`);
+  const health = createClient(Health, createGrpcTransport({ baseUrl: server.url }));
+  const expected = response.status === 200 ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+  await eventually(async () => (await health.check({ service: "portcullis.v1.TokenAdminService" })).status === expected, 5000);
   return [response.status, await response.json()];
 }
 
@@ -35,7 +41,7 @@ describe.skipIf(unavailable !== undefined)("a server whose data dir fills up (a 
   });
 
   // Two server starts: on two busy cores each can take well over ten seconds, hence the long timeout.
-  it("refuses mints and fails /readyz, still revokes for good, and recovers once there is room", async () => {
+  it("refuses mints and fails /readyz and gRPC health, still revokes for good, and recovers once there is room", async () => {
     const clients = createClients((await start()).url);
     const root = bearer(rootToken);
     const kept = await clients.admin.mintToken({ scopes: ["orders:read"], name: "kept" }, root);
