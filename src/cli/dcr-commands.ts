@@ -8,7 +8,7 @@ import {
   type DcrEntry,
   type DcrKey,
 } from "../../gen/portcullis/v1/dcr_pb.js";
-import { UsageError, type Command, type CommandContext, type CommandGroup, type CommandInput, type OptionSpec } from "./cli-command.js";
+import { InputError, UsageError, type Command, type CommandContext, type CommandGroup, type CommandInput, type OptionSpec } from "./cli-command.js";
 import { renderFields, renderTable, resultOf, textOrDash, yesNo } from "./cli-output.js";
 
 const KEY_OPTIONS: Record<string, OptionSpec> = {
@@ -110,7 +110,7 @@ async function secretFrom(input: CommandInput, option: string, context: CommandC
   if (path === undefined) return "";
   // One trailing line break is the file's, not the secret's (echo, editors).
   const secret = (await context.readInput(path)).replace(/\r?\n$/, "");
-  if (secret === "") throw new UsageError(`--${option}: ${path === "-" ? "stdin" : path} is empty`, dcrCommands);
+  if (secret === "") throw new InputError(`--${option}: ${path === "-" ? "stdin" : path} is empty`);
   return secret;
 }
 
