@@ -111,8 +111,12 @@ function knownGroup(groups: readonly CommandGroup[], name: string): CommandGroup
 }
 
 /** A group with a command of its own name (authorize) is that command; any other takes a command word. */
+export function ownCommand(group: CommandGroup): Command | undefined {
+  return group.commands.find((command) => command.name === group.name);
+}
+
 function findCommand(group: CommandGroup, words: string[]): { command: Command; args: string[] } {
-  const own = group.commands.find((command) => command.name === group.name);
+  const own = ownCommand(group);
   if (own !== undefined) return { command: own, args: words };
   const [name, ...args] = words;
   if (name === undefined) throw new UsageError(`${group.name}: which command? (${group.commands.map((c) => c.name).join(", ")})`, group);

@@ -1,5 +1,5 @@
 import { ADMIN_CLI_VARIABLES } from "./admin-cli-variables.js";
-import { commandName } from "./cli-arguments.js";
+import { ownCommand } from "./cli-arguments.js";
 import type { CommandGroup } from "./cli-command.js";
 import { DEFAULT_TOKEN_FILE, DEFAULT_URL } from "./cli-connection.js";
 
@@ -35,13 +35,13 @@ ${OPTIONS}`;
 }
 
 export function groupUsage(group: CommandGroup): string {
-  const single = group.commands.length === 1 && group.commands[0]!.name === group.name;
+  const own = ownCommand(group);
   const commands = group.commands.map((command) => {
-    const synopsis = single ? command.synopsis : `${group.name} ${command.synopsis}`;
+    const synopsis = own !== undefined ? command.synopsis : `${group.name} ${command.synopsis}`;
     return `  ${synopsis}\n      ${command.summary}`;
   });
   const notes = (group.notes ?? []).map((line) => `${line}\n`).join("");
-  return `${usageLines(single ? commandName(group, group.commands[0]!) : `${group.name} <command> [arguments]`)}
+  return `${usageLines(own?.synopsis ?? `${group.name} <command> [arguments]`)}
 Commands:
 ${commands.join("\n")}
 ${notes === "" ? "" : `\n${notes}`}
