@@ -1,60 +1,23 @@
-import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundleAdminCli, recordFields, REPO, runProgram, tableRows, type BundledCli, type CliRunOptions } from "../support/admin-cli.js";
 import { EXAMPLE_CONFIG } from "../support/backends.js";
 import { bearer, createClients } from "../support/clients.js";
 import { startPortcullisProcess, type PortcullisProcess } from "../support/portcullis-process.js";
 
-const REPO = fileURLToPath(new URL("../..", import.meta.url));
-
-interface CliResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** How `npm run admin` starts the CLI: tsx compiling the TypeScript entry point on the fly. */
-const AS_NPM_RUNS_IT = ["--import", "tsx", "src/cli/portcullis-admin.ts"];
-
-/**
- * The same entry point bundled once per file: a start through tsx costs over a
- * second of CPU (several on a loaded machine), and this file starts the CLI
- * two dozen times.
- */
-async function bundleCli(dir: string): Promise<string[]> {
-  const outfile = join(dir, "portcullis-admin.mjs");
-  await build({ entryPoints: [join(REPO, "src/cli/portcullis-admin.ts")], bundle: true, platform: "node", format: "esm", outfile, logLevel: "error" });
-  return [outfile];
-}
-
-let bundled: string[];
-let bundleDir: string;
+let cli: BundledCli;
 beforeAll(async () => {
-  bundleDir = await mkdtemp(join(tmpdir(), "portcullis-admin-cli-"));
-  bundled = await bundleCli(bundleDir);
+  cli = await bundleAdminCli();
 });
 afterAll(async () => {
-  await rm(bundleDir, { recursive: true, force: true });
+  await cli?.cleanup();
 });
-
-function runCli(args: string[], env: Record<string, string>, entryPoint = bundled): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [...entryPoint, ...args],
-      { cwd: REPO, env: { PATH: process.env.PATH ?? "", ...env } },
-      (error, stdout, stderr) => resolve({ exitCode: error === null ? 0 : Number(error.code), stdout, stderr }),
-    );
-  });
-}
 
 describe("the portcullis-admin CLI against a running server", () => {
   let server: PortcullisProcess;
   let env: Record<string, string>;
+  const run = (args: string[], options: CliRunOptions = {}) => cli.run(args, { ...options, env: { ...env, ...options.env } });
 
   beforeAll(async () => {
     server = await startPortcullisProcess({ env: { PORTCULLIS_CONFIG: EXAMPLE_CONFIG } });
@@ -64,40 +27,58 @@ describe("the portcullis-admin CLI against a running server", () => {
     await server?.stop();
   });
 
-  it("runs as npm run admin starts it, through tsx", async () => {
-    const list = await runCli(["list"], env, AS_NPM_RUNS_IT);
+  it("runs as a newcomer runs it, through npm run admin", async () => {
+    const list = await runProgram("npm", ["run", "-s", "admin", "--", "teams", "list", "--json"], { env });
     expect(list).toMatchObject({ exitCode: 0, stderr: "" });
-    expect(JSON.parse(list.stdout)).toHaveProperty("tokens");
+    expect(Array.isArray((JSON.parse(list.stdout) as { teams: unknown }).teams)).toBe(true);
   });
 
-  it("mints, authorizes, lists, gets and revokes a token, printing JSON", async () => {
-    const mint = await runCli(
-      ["mint", "--scope", "kafka:read", "--scope", "tools:use", "--name", "cli", "--library", "lib-1", "--tool", "search", "--ttl", "2h"],
-      env,
+  it("mints, authorizes, lists, gets and revokes a token, printing JSON with --json", async () => {
+    const mint = await run(
+      ["mint", "--scope", "kafka:read", "--scope", "tools:use", "--name", "cli", "--library", "lib-1", "--tool", "search", "--ttl", "2h", "--json"],
     );
     expect(mint).toMatchObject({ exitCode: 0, stderr: "" });
     const minted = JSON.parse(mint.stdout) as { token: string; record: { tokenId: string; createdAt: string; expiresAt: string } };
     expect(minted.record).toMatchObject({ scopes: ["kafka:read", "tools:use"], name: "cli", allowedLibraries: ["lib-1"] });
     expect(Date.parse(minted.record.expiresAt) - Date.parse(minted.record.createdAt)).toBe(2 * 3600 * 1000);
 
-    const authorize = await runCli(["authorize", "GET /api/kafka/topics"], { ...env, PORTCULLIS_ADMIN_TOKEN: minted.token });
+    const authorize = await run(["authorize", "GET /api/kafka/topics", "--json"], { env: { PORTCULLIS_ADMIN_TOKEN: minted.token } });
+    expect(authorize.exitCode).toBe(0);
     expect(JSON.parse(authorize.stdout)).toMatchObject({ decision: "DECISION_ALLOW", reason: "ok", libraries: ["lib-1"] });
-    const narrowed = await runCli(["--token", minted.token, "authorize", "GET /api/kafka/topics", "--required-scope", "x"], env);
-    expect(JSON.parse(narrowed.stdout)).toMatchObject({ decision: "DECISION_DENY", reason: "insufficient_scope" });
 
-    const list = await runCli(["list"], env);
+    const list = await run(["tokens", "list", "--json"]);
     const ids = (JSON.parse(list.stdout) as { tokens: { tokenId: string }[] }).tokens.map((token) => token.tokenId);
     expect(ids).toContain(minted.record.tokenId);
     expect(list.stdout).not.toContain(minted.token);
 
-    const get = await runCli(["get", minted.record.tokenId], env);
+    const get = await run(["tokens", "get", minted.record.tokenId, "--json"]);
     expect(JSON.parse(get.stdout)).toMatchObject({ record: { tokenId: minted.record.tokenId, active: true } });
+    expect(get.stdout).not.toContain(minted.token);
 
-    const revoke = await runCli(["revoke", minted.record.tokenId], env);
+    const revoke = await run(["--json", "revoke", minted.record.tokenId]);
     expect(JSON.parse(revoke.stdout)).toMatchObject({ record: { tokenId: minted.record.tokenId, active: false } });
-    const again = await runCli(["revoke", minted.record.tokenId], env);
-    expect(again.exitCode).toBe(1);
-    expect(again.stderr).toMatch(/^portcullis-admin: NotFound: /);
+    const again = await run(["revoke", minted.record.tokenId]);
+    expect(again).toMatchObject({ exitCode: 1, stdout: "" });
+    expect(again.stderr).toMatch(/^portcullis-admin: NotFound: [^\n]+\n$/);
+  });
+
+  it("prints tokens as aligned tables, and the minted secret once, only in the mint's own output", async () => {
+    const mint = await run(["tokens", "mint", "--scope", "kafka:read", "--name", "table reader", "--library", "lib-1"]);
+    expect(mint).toMatchObject({ exitCode: 0, stderr: "" });
+    const secret = /shown this once only[^\n]*\n\n {2}(pcl_\S+)\n$/.exec(mint.stdout)?.[1];
+    expect(secret).toBeDefined();
+    expect(mint.stdout.split(secret!)).toHaveLength(2);
+    const record = recordFields(mint.stdout);
+    expect(record).toMatchObject({ kind: "opaque", name: "table reader", scopes: "kafka:read", libraries: "lib-1", active: "yes" });
+
+    const list = await run(["tokens", "list"]);
+    expect(list).toMatchObject({ exitCode: 0, stderr: "" });
+    const row = tableRows(list.stdout).find((candidate) => candidate["TOKEN ID"] === record["token id"]);
+    expect(row).toMatchObject({ KIND: "opaque", NAME: "table reader", SCOPES: "kafka:read", LIBRARIES: "lib-1", ACTIVE: "yes" });
+    expect(tableRows(list.stdout).find((candidate) => candidate.SOURCE === "bootstrap")).toMatchObject({ SCOPES: "*" });
+    const get = await run(["tokens", "get", record["token id"]!]);
+    expect(recordFields(get.stdout)).toMatchObject({ "token id": record["token id"], name: "table reader" });
+    expect(`${list.stdout}${get.stdout}`).not.toContain(secret);
   });
 
   it("mints a team token with --team, shows it with its kind, and revokes it like any other", async () => {
@@ -106,48 +87,120 @@ describe("the portcullis-admin CLI against a running server", () => {
     await clients.admin.createSigningKey({}, asRoot);
     const teamId = (await clients.admin.createTeam({ name: "cli-team", libraries: ["lib-t"] }, asRoot)).team!.teamId;
 
-    const mint = await runCli(["mint", "--team", teamId, "--scope", "kafka:read"], env);
+    const mint = await run(["mint", "--team", teamId, "--scope", "kafka:read", "--json"]);
     expect(mint).toMatchObject({ exitCode: 0, stderr: "" });
     const minted = JSON.parse(mint.stdout) as { token: string; record: { tokenId: string } };
     const expected = { tokenId: minted.record.tokenId, kind: "TOKEN_KIND_TEAM_JWT", teamId, allowedLibraries: ["lib-t"], active: true };
     expect(minted.record).toMatchObject(expected);
-    const get = await runCli(["get", minted.record.tokenId], env);
+    const get = await run(["get", minted.record.tokenId, "--json"]);
     expect(JSON.parse(get.stdout)).toMatchObject({ record: expected });
     expect(get.stdout).not.toContain(minted.token);
 
-    const revoke = await runCli(["revoke", minted.record.tokenId], env);
+    const revoke = await run(["revoke", minted.record.tokenId, "--json"]);
     expect(JSON.parse(revoke.stdout)).toMatchObject({ record: { ...expected, active: false } });
-    const authorize = await runCli(["authorize", "GET /api/kafka/topics"], { ...env, PORTCULLIS_ADMIN_TOKEN: minted.token });
+    const authorize = await run(["authorize", "GET /api/kafka/topics", "--json"], { env: { PORTCULLIS_ADMIN_TOKEN: minted.token } });
+    expect(authorize.exitCode).toBe(2);
     expect(JSON.parse(authorize.stdout)).toMatchObject({ decision: "DECISION_DENY", reason: "token_revoked" });
   });
 
-  it("reports a refused call with its code and exit status 1, never echoing the token", async () => {
-    const minted = JSON.parse((await runCli(["mint", "--scope", "kafka:read"], env)).stdout) as { token: string };
-    const refused = await runCli(["--token", minted.token, "list"], env);
-    expect(refused.exitCode).toBe(1);
+  it("exits 0 on ALLOW and 2 on DENY, printing the decision as a table or as JSON", async () => {
+    const clients = createClients(server.url);
+    const { token } = await clients.admin.mintToken({ scopes: ["kafka:read"] }, bearer(await server.rootToken()));
+    const allow = await run(["authorize", "GET /api/kafka/topics"], { env: { PORTCULLIS_ADMIN_TOKEN: token } });
+    expect(allow).toMatchObject({ exitCode: 0, stderr: "" });
+    expect(recordFields(allow.stdout)).toMatchObject({ decision: "allow", reason: "ok", credential: "opaque", scopes: "kafka:read" });
+
+    const narrowed = await run(["--token", token, "authorize", "GET /api/kafka/topics", "--required-scope", "x"]);
+    expect(narrowed).toMatchObject({ exitCode: 2, stderr: "" });
+    expect(recordFields(narrowed.stdout)).toMatchObject({ decision: "deny", reason: "insufficient_scope", "required scope": "x" });
+    const unknown = await run(["authorize", "GET /api/kafka/topics", "--json"], { env: { PORTCULLIS_ADMIN_TOKEN: "pcl_not_a_token" } });
+    expect(unknown).toMatchObject({ exitCode: 2, stderr: "" });
+    expect(JSON.parse(unknown.stdout)).toMatchObject({ decision: "DECISION_DENY", reason: "unknown_token" });
+  });
+
+  it("reports a refused call on one line naming its gRPC code, with exit status 1, never echoing the token", async () => {
+    const minted = JSON.parse((await run(["mint", "--scope", "kafka:read", "--json"])).stdout) as { token: string };
+    const refused = await run(["--token", minted.token, "teams", "list"]);
+    expect(refused).toMatchObject({ exitCode: 1, stdout: "" });
     expect(refused.stderr).toBe("portcullis-admin: PermissionDenied: token administration needs a root token\n");
-    const invalid = await runCli(["mint", "--scope", "auth:tokens:read"], env);
+    const invalid = await run(["mint", "--scope", "auth:tokens:read"]);
     expect(invalid.exitCode).toBe(1);
-    expect(invalid.stderr).toMatch(/^portcullis-admin: InvalidArgument: scopes: /);
+    expect(invalid.stderr).toMatch(/^portcullis-admin: InvalidArgument: scopes: [^\n]+\n$/);
+    const unreachable = await run(["keys", "list"], { env: { PORTCULLIS_URL: "http://127.0.0.1:1" } });
+    expect(unreachable.exitCode).toBe(1);
+    expect(unreachable.stderr).toMatch(/^portcullis-admin: Unavailable: [^\n]+\n$/);
+  });
+
+  it("says where it looked when there is no token to send", async () => {
+    const result = await run(["list"], { env: { PORTCULLIS_ADMIN_TOKEN_FILE: "/nonexistent/root.token" } });
+    expect(result).toMatchObject({ exitCode: 1, stdout: "" });
+    expect(result.stderr).toMatch(/^portcullis-admin: no token: [^\n]*\/nonexistent\/root\.token: ENOENT\)\n$/);
+  });
+});
+
+describe("the portcullis-admin CLI's usage", () => {
+  // No server: a usage mistake is found before anything is sent.
+  const env = { PORTCULLIS_URL: "http://127.0.0.1:1" };
+
+  it("names an unknown command and shows the usage, with exit status 64", async () => {
+    const result = await cli.run(["frobnicate"], { env });
+    expect(result).toMatchObject({ exitCode: 64, stdout: "" });
+    expect(result.stderr).toMatch(/^portcullis-admin: unknown command: frobnicate\n\nUsage: portcullis-admin /);
+    const inGroup = await cli.run(["teams", "frobnicate"], { env });
+    expect(inGroup.exitCode).toBe(64);
+    expect(inGroup.stderr).toMatch(/^portcullis-admin: unknown command: teams frobnicate\n/);
+    expect(inGroup.stderr).toContain("teams deactivate <team_id>");
   });
 
   it.each([
     ["no command", []],
-    ["an unknown command", ["frobnicate"]],
+    ["a group without its command", ["keys"]],
     ["an unknown option", ["list", "--verbose"]],
+    ["an option of another command", ["teams", "list", "--ttl", "1h"]],
     ["a missing token id", ["revoke"]],
     ["an argument list takes none of", ["list", "extra"]],
     ["a ttl it cannot read", ["mint", "--scope", "a", "--ttl", "soon"]],
-  ])("explains its usage with exit status 2 for %s", async (_case, args) => {
-    const result = await runCli(args, env);
-    expect(result.exitCode).toBe(2);
-    expect(result.stderr).toContain("Usage: npm run -s admin");
-    expect(result.stdout).toBe("");
+    ["an algorithm it does not know", ["keys", "create", "--algorithm", "rs256"]],
+    ["teams assign without libraries", ["teams", "assign", "t-1"]],
+    ["a DCR key without its scope set", ["dcr", "get", "--issuer", "https://a.example", "--upstream", "u", "--redirect-uri", "https://a.example/cb"]],
+    ["a client secret given on the command line", ["dcr", "put", "--client-secret", "s3cr3t"]],
+    ["a CA file for a cleartext URL", ["--ca-file", "/etc/hostname", "keys", "list"]],
+    ["a client certificate without its key", ["--url", "https://127.0.0.1:1", "--cert-file", "/etc/hostname", "keys", "list"]],
+  ])("explains its usage with exit status 64 for %s", async (_case, args) => {
+    const result = await cli.run(args, { env });
+    expect(result).toMatchObject({ exitCode: 64, stdout: "" });
+    expect(result.stderr).toContain("Usage: portcullis-admin [options]");
+    expect(result.stderr).not.toContain("s3cr3t");
+    expect(result.stderr).not.toMatch(/^\s+at .*:\d+:\d+\)?$/m);
   });
 
-  it("says where it looked when there is no token to send", async () => {
-    const result = await runCli(["list"], { PORTCULLIS_URL: server.url, PORTCULLIS_ADMIN_TOKEN_FILE: "/nonexistent/root.token" });
-    expect(result.exitCode).toBe(2);
-    expect(result.stderr).toContain("/nonexistent/root.token: ENOENT");
+  it("prints the overall help and each group's help on stdout with exit status 0", async () => {
+    const overall = await cli.run(["--help"], { env });
+    expect(overall).toMatchObject({ exitCode: 0, stderr: "" });
+    for (const group of ["tokens", "teams", "keys", "dcr", "authorize"]) expect(overall.stdout).toMatch(new RegExp(`^  ${group} `, "m"));
+    const dcr = await cli.run(["dcr", "--help"], { env });
+    expect(dcr).toMatchObject({ exitCode: 0, stderr: "" });
+    expect(dcr.stdout).toContain("dcr put --issuer URL");
+    expect(dcr.stdout).toContain("--client-secret-file PATH|-");
+    expect((await cli.run(["help", "keys"], { env })).stdout).toContain("keys retire <kid>");
+    expect((await cli.run(["teams", "create", "-h"], { env })).stdout).toContain("teams create --name NAME");
+  });
+
+  it("names the TLS file it cannot read, with exit status 1", async () => {
+    const result = await cli.run(["keys", "list"], {
+      env: { PORTCULLIS_URL: "https://127.0.0.1:1", PORTCULLIS_ADMIN_CA_FILE: "/nonexistent/ca.pem", PORTCULLIS_ADMIN_TOKEN: "pcl_x" },
+    });
+    expect(result).toMatchObject({ exitCode: 1, stdout: "" });
+    expect(result.stderr).toBe("portcullis-admin: --ca-file: cannot read /nonexistent/ca.pem (ENOENT)\n");
+  });
+
+  it("is the package's portcullis-admin bin once built: an executable script where the build puts the entry point", async () => {
+    const pkg = JSON.parse(await readFile(join(REPO, "package.json"), "utf8")) as { bin: Record<string, string>; scripts: Record<string, string> };
+    expect(pkg.bin["portcullis-admin"]).toBe("dist/src/cli/portcullis-admin.js");
+    // tsc (outDir dist, rootDir .) writes src/cli/portcullis-admin.ts there and keeps its first line.
+    const build = JSON.parse(await readFile(join(REPO, "tsconfig.json"), "utf8")) as { compilerOptions: { outDir: string; rootDir: string } };
+    expect(build.compilerOptions).toMatchObject({ outDir: "dist", rootDir: "." });
+    expect((await readFile(join(REPO, "src/cli/portcullis-admin.ts"), "utf8")).split("\n")[0]).toBe("#!/usr/bin/env node");
+    expect(pkg.scripts.build).toContain("chmod +x dist/src/cli/portcullis-admin.js");
   });
 });
