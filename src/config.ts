@@ -3,7 +3,7 @@ import { ADMIN_CLI_VARIABLES } from "./cli/admin-cli-variables.js";
 import { configFileSchema, TOP_LEVEL_DEFAULTS, type ConfigFile } from "./config/config-schema.js";
 import { parseListen } from "./config/config-values.js";
 import { envSettings, overlayEnvironment, unknownVariableWarnings, type Env } from "./config/env-settings.js";
-import { readConfigFile } from "./config/read-config-file.js";
+import { parseConfigSource, readConfigSource, type ConfigSource } from "./config/read-config-file.js";
 import { schemaChecker } from "./settings-schema/schema-check.js";
 import { isOn } from "./settings-schema/schema-kit.js";
 import { jwtWarnings, parseJwtConfig, type JwtConfig } from "./credentials/jwt/issuer-config.js";
@@ -16,6 +16,8 @@ import { dcrConfig, oauthConfig, oauthWarnings, type DcrConfig, type OAuthConfig
 import type { PolicyConfig } from "./policy/policy.js";
 import { DEFAULT_LOCK_STALE_MS } from "./store/embedded/data-dir-lock.js";
 import { redisConfig, type RedisConfig } from "./store/redis/redis-settings.js";
+
+export type { Env };
 
 export interface Config {
   listen: { host: string; port: number };
@@ -40,6 +42,8 @@ export interface Config {
   protectedResource?: ProtectedResourceMetadata;
   /** Serve Prometheus metrics at GET /metrics. */
   metricsEnabled: boolean;
+  /** Identifies the configuration file this was loaded from (see ConfigSource); served by /readyz and /metrics. */
+  configHash: string;
   /** Settings that work but deserve a look (unchecked audiences, dev flags, unknown variables); logged at every start. */
   warnings: string[];
 }
@@ -49,12 +53,11 @@ export interface Config {
  * variables, which win. Both go through the one schema (src/config/config-schema.ts):
  * an unknown key, or a value of the wrong kind, stops the start with the key's path.
  */
-export function loadConfig(env: Env): Config {
+export function loadConfig(env: Env, source: ConfigSource = configSourceOf(env)): Config {
   const settings = envSettings(configFileSchema);
-  const file = env.PORTCULLIS_CONFIG ? readConfigFile(env.PORTCULLIS_CONFIG) : {};
-  const { document, label } = overlayEnvironment(file, settings, env);
+  const { document, label } = overlayEnvironment(parseConfigSource(source), settings, env);
   try {
-    return resolve(schemaChecker(configFileSchema)(document, label), env, settings.map((setting) => setting.name));
+    return resolve(schemaChecker(configFileSchema)(document, label), env, settings.map((setting) => setting.name), source.hash);
   } catch (error) {
     // Resolvers name the file's paths; a value from a variable is named by the variable.
     if (error instanceof InvalidArgumentError && label(error.field) !== error.field) {
@@ -64,7 +67,12 @@ export function loadConfig(env: Env): Config {
   }
 }
 
-function resolve(file: ConfigFile, env: Env, knownVariables: string[]): Config {
+/** The file named by PORTCULLIS_CONFIG as it is now: a reload reads it, compares its hash, then loads it. */
+export function configSourceOf(env: Env): ConfigSource {
+  return readConfigSource(env.PORTCULLIS_CONFIG || undefined);
+}
+
+function resolve(file: ConfigFile, env: Env, knownVariables: string[], configHash: string): Config {
   const jwt = parseJwtConfig(file.jwt);
   const oauth = oauthConfig(file.oauth);
   return {
@@ -88,6 +96,7 @@ function resolve(file: ConfigFile, env: Env, knownVariables: string[]): Config {
     protectedResource:
       file.protected_resource === undefined ? undefined : protectedResourceMetadata("protected_resource", file.protected_resource),
     metricsEnabled: metricsEnabled(file.metrics),
+    configHash,
     warnings: [
       ...jwtWarnings(jwt),
       ...oauthWarnings(oauth),

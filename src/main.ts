@@ -1,12 +1,16 @@
-import { startPortcullis } from "./app.js";
+import { startPortcullis, type RunningPortcullis } from "./app.js";
 import { loadConfig } from "./config.js";
 import { PortcullisError } from "./errors.js";
 import { createLogger } from "./log.js";
+import type { Logger } from "pino";
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const log = createLogger(config.logLevel);
-  const running = await startPortcullis(config, log);
+  let running: RunningPortcullis | undefined;
+  // Installed before the start: Node's default for SIGHUP ends the process.
+  process.on("SIGHUP", () => reloadOnSignal(running, log));
+  running = await startPortcullis(config, log, undefined, process.env);
   let stopping = false;
   const stop = (cause: string, exitCode: number) => {
     if (stopping) return;
@@ -32,6 +36,15 @@ async function main(): Promise<void> {
     log.error(`${error.message}; refusing writes and stopping`);
     stop("failure", 1);
   });
+}
+
+/** SIGHUP reloads the configuration file and never ends the process; the reload logs its own outcome. */
+function reloadOnSignal(running: RunningPortcullis | undefined, log: Logger): void {
+  if (running === undefined) {
+    log.info("SIGHUP while starting: ignored; the configuration being started with is read already");
+    return;
+  }
+  void running.reload("signal");
 }
 
 main().catch((error: unknown) => {

@@ -23,6 +23,10 @@ export interface Observability {
   readonly interceptors: Interceptor[];
   /** GET /metrics, when metrics are on. */
   readonly routes: Route[];
+  /** The configuration in use is now the one with this hash (at start and after each reload). */
+  configLoaded(hash: string): void;
+  /** A reload was applied (success) or refused (failure); an unchanged file counts as neither. */
+  configReloaded(result: "success" | "failure"): void;
 }
 
 export function createObservability(settings: { metricsEnabled: boolean; adminServices: readonly DescService[] }, log: Logger): Observability {
@@ -32,5 +36,13 @@ export function createObservability(settings: { metricsEnabled: boolean; adminSe
     decisions: (engine, transport) => instrumentedEngine(engine, decisionRecorder(transport, metrics, log)),
     interceptors: metrics ? [adminCallsInterceptor(metrics, settings.adminServices)] : [],
     routes: metrics ? [metricsRoute(metrics.registry)] : [],
+    configLoaded(hash) {
+      // Info-style: only the hash in use has a series, so a dashboard sees one value per replica.
+      metrics?.configInfo.reset();
+      metrics?.configInfo.set({ hash }, 1);
+    },
+    configReloaded(result) {
+      metrics?.configReloads.inc({ result });
+    },
   };
 }

@@ -8,7 +8,7 @@ import { createTokenAdminService } from "../api/token-admin-service.js";
 import type { Config } from "../config.js";
 import { callerGate } from "../decision/caller-gate.js";
 import type { Decider } from "../decision/decision.js";
-import { createEnvoyAuthorizationService, createEnvoyCheck } from "../envoy/envoy-check.js";
+import { createEnvoyAuthorizationService, type EnvoyCheck } from "../envoy/envoy-check.js";
 import { withSpecGrpcMessage } from "../http/grpc-message-trailer.js";
 import { grpcUnaryRoute, leanGrpcRoute } from "../http/grpc-unary.js";
 import { jwksRoute } from "../http/jwks-route.js";
@@ -41,6 +41,10 @@ export interface HttpParts {
   config: Config;
   /** The engine as one transport asks it, recorded under that transport's name. */
   decisions(transport: DecisionTransport): Decider;
+  /** Envoy's Check with the configuration in place (engine and envoy settings of one configuration). */
+  check: EnvoyCheck;
+  /** The hash of the configuration in place, for /readyz. */
+  configHash(): string;
   administration: Administration;
   oauth: { dcr: DcrRegistry; flow: OAuthFlow };
   store: Store;
@@ -52,7 +56,7 @@ export interface HttpParts {
 export function wireHttpHandler(parts: HttpParts): RequestHandler {
   const { config, decisions, observability, log } = parts;
   const authorize = createAuthorize(decisions("authorize"));
-  const check = createEnvoyCheck({ engine: decisions("envoy_check"), settings: config.envoy });
+  const check = parts.check;
   const connect = connectNodeAdapter({
     readMaxBytes: READ_MAX_BYTES,
     interceptors: [...observability.interceptors, errorMappingInterceptor(log)],
@@ -85,7 +89,7 @@ export function wireHttpHandler(parts: HttpParts): RequestHandler {
           toConnectError: (error) => toConnectError(error, log),
         },
       ),
-      probeRoute(() => parts.store.ping()),
+      probeRoute(() => parts.store.ping(), parts.configHash),
       ...observability.routes,
       jwksRoute(publishedKeys),
       ...protectedResourceRoutes(config.protectedResource),

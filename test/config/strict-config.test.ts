@@ -148,7 +148,8 @@ describe("values from the environment", () => {
         format === "json" || format === "yaml" ? JSON.stringify(value) : Array.isArray(value) ? value.join(",") : String(value);
     }
     const fromFile = loadConfig({ PORTCULLIS_CONFIG: configFile(stringify(file)) });
-    expect(loadConfig(env)).toEqual(fromFile);
+    // Only the hash tells them apart: it names the file, and the variables come with no file.
+    expect({ ...loadConfig(env), configHash: fromFile.configHash }).toEqual(fromFile);
     expect(fromFile).toMatchObject({ devAllowAll: true, metricsEnabled: false, logLevel: "warn", oauth: { devAllowPrivateUpstreams: true } });
   });
 

@@ -20,7 +20,8 @@ export interface InProcessPortcullis {
 /** Starts Portcullis in this process from environment-style settings, logs captured; `clock` lets a test move time. */
 export async function startInProcess(env: Record<string, string>, clock: Clock = systemClock): Promise<InProcessPortcullis> {
   const dataDir = env.PORTCULLIS_DATA_DIR ?? (await mkdtemp(join(tmpdir(), "portcullis-test-")));
-  const config = loadConfig({ PORTCULLIS_LISTEN: "127.0.0.1:0", PORTCULLIS_DATA_DIR: dataDir, ...env });
+  const fullEnv = { PORTCULLIS_LISTEN: "127.0.0.1:0", PORTCULLIS_DATA_DIR: dataDir, ...env };
+  const config = loadConfig(fullEnv);
   let output = "";
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -32,7 +33,7 @@ export async function startInProcess(env: Record<string, string>, clock: Clock =
   const removeOwnDataDir = async () => {
     if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
   };
-  const running = await startPortcullis(config, pino({ level: "debug" }, sink), clock).catch(async (error: unknown) => {
+  const running = await startPortcullis(config, pino({ level: "debug" }, sink), clock, fullEnv).catch(async (error: unknown) => {
     await removeOwnDataDir();
     throw error;
   });
