@@ -88,7 +88,7 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
       log,
     });
     const configPath = reloadEnv?.PORTCULLIS_CONFIG;
-    const watcher = configPath ? watchConfigFile(configPath, () => void reload("file"), log) : undefined;
+    const watcher = configPath && config.watchConfig ? watchConfigFile(configPath, () => void reload("file"), log) : undefined;
     return {
       listener,
       failure,

@@ -35,6 +35,8 @@ export interface Config {
   logLevel: string;
   lastUsedIntervalMs: number;
   shutdownGraceMs: number;
+  /** Reload the configuration file when it changes, not only on SIGHUP. */
+  watchConfig: boolean;
   dcr: DcrConfig;
   oauth: OAuthConfig;
   envoy: EnvoySettings;
@@ -90,6 +92,7 @@ function resolve(file: ConfigFile, env: Env, knownVariables: string[], configHas
     logLevel: file.log_level ?? TOP_LEVEL_DEFAULTS.log_level,
     lastUsedIntervalMs: file.last_used_interval_ms ?? TOP_LEVEL_DEFAULTS.last_used_interval_ms,
     shutdownGraceMs: file.shutdown_grace_ms ?? TOP_LEVEL_DEFAULTS.shutdown_grace_ms,
+    watchConfig: isOn(file.watch_config, true),
     dcr: dcrConfig(file.dcr),
     oauth,
     envoy: envoySettings(file.envoy),

@@ -39,6 +39,8 @@ const LIVENESS: { [K in keyof Config]: Liveness } = {
   oauth: fixed("oauth"),
   protectedResource: fixed("protected_resource"),
   metricsEnabled: fixed("metrics"),
+  // The watcher is started with the server.
+  watchConfig: fixed("watch_config"),
 };
 
 /** The settings that differ between the two and cannot change while running, by their names in the file. */

@@ -69,7 +69,7 @@ export async function buildLiveParts(config: Config, deps: LivePartsDeps, previo
  * place once and is decided by that engine alone, however a reload swaps
  * them meanwhile.
  */
-export function liveEngine(live: Reloadable<LiveParts>): Decider {
+export function liveEngine(live: Reloadable<Pick<LiveParts, "engine">>): Decider {
   return {
     decide: (request) => live.current().engine.decide(request),
     decideCaller: (question) => live.current().engine.decideCaller(question),

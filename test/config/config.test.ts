@@ -36,6 +36,7 @@ describe("loadConfig", () => {
       envoy: expect.any(Object),
       protectedResource: undefined,
       metricsEnabled: true,
+      watchConfig: true,
       // SHA-256 of no bytes: without a file, nothing was read.
       configHash: "e3b0c44298fc1c14",
       warnings: [],
