@@ -1,8 +1,8 @@
+import type { Logger } from "pino";
 import { startPortcullis, type RunningPortcullis } from "./app.js";
 import { loadConfig } from "./config.js";
 import { PortcullisError } from "./errors.js";
 import { createLogger } from "./log.js";
-import type { Logger } from "pino";
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
