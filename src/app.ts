@@ -1,20 +1,23 @@
 import type { Logger } from "pino";
 import { systemClock, type Clock } from "./clock.js";
-import type { Config } from "./config.js";
+import type { Config, Env } from "./config.js";
 import { callerGate } from "./decision/caller-gate.js";
-import { DecisionEngine } from "./decision/engine.js";
-import { listen, type Listener } from "./http/listener.js";
+import type { Listener } from "./http/listener.js";
 import { readTlsCredentials } from "./http/tls-files.js";
-import { tlsReloader, type TlsReloadResult } from "./http/tls-reloader.js";
+import type { TlsReloadResult } from "./http/tls-reloader.js";
 import type { DecisionTransport } from "./observability/decision-recorder.js";
 import { createObservability } from "./observability/observability.js";
-import { Policy } from "./policy/policy.js";
 import { openStore } from "./store/open-store.js";
 import type { RunningTracing, TracingParts } from "./tracing/tracer-provider.js";
 import { wireAdministration } from "./wiring/administration.js";
+import { configReloader, type ReloadOutcome, type ReloadTrigger } from "./wiring/config-reload.js";
+import { watchConfigFile } from "./wiring/config-watch.js";
 import { wireCredentials } from "./wiring/credentials.js";
 import { wireHttpHandler } from "./wiring/http-handler.js";
+import { wireListener } from "./wiring/listener.js";
+import { buildLiveParts, liveCheck, liveEngine, type LiveParts } from "./wiring/live-parts.js";
 import { wireOAuth } from "./wiring/oauth.js";
+import { reloadable, type ReloadListener } from "./wiring/reloadable.js";
 import { TokenAdminService } from "../gen/portcullis/v1/token_admin_pb.js";
 
 export interface RunningPortcullis {
@@ -25,18 +28,32 @@ export interface RunningPortcullis {
    */
   readonly failure: Promise<Error>;
   /**
+   * Reads the configuration file again and, when it changed and is valid,
+   * swaps in its policy, issuers and other live settings between two
+   * decisions (docs/reload.md). Never throws: a refusal is logged, counted
+   * and answered, and the configuration in use stays.
+   */
+  reload(trigger?: ReloadTrigger): Promise<ReloadOutcome>;
+  /** Called after each successful reload (to flush what was cached under the previous configuration). */
+  onReloaded(listener: ReloadListener<LiveParts>): () => void;
+  /**
    * Reads the TLS certificate, key and client CA again (SIGHUP): new
    * connections get them, established ones keep theirs, bad files leave the
    * old ones in use. "no_tls" on a cleartext listener.
    */
   reloadTls(): Promise<TlsReloadResult | "no_tls">;
-  /** Stops accepting, finishes in-flight calls, closes the store. */
+  /** Ends waits at once (Unavailable), stops accepting, finishes in-flight calls, closes the store. */
   stop(): Promise<void>;
 }
 
-/** Parts a test may put in place of the configured ones. */
-export interface PortcullisParts {
-  /** Where spans go when tracing is on, instead of the OTLP exporter. */
+export interface StartOptions {
+  /**
+   * The variables `config` was loaded with: a reload loads the file they
+   * name with them again, and that file is watched. Without them the server
+   * cannot reload.
+   */
+  reloadEnv?: Env;
+  /** Where spans go when tracing is on, instead of the OTLP exporter (tests). */
   tracing?: TracingParts;
 }
 
@@ -45,20 +62,20 @@ export async function startPortcullis(
   config: Config,
   log: Logger,
   clock: Clock = systemClock,
-  parts: PortcullisParts = {},
+  options: StartOptions = {},
 ): Promise<RunningPortcullis> {
   for (const warning of config.warnings) log.warn(`config: ${warning}`);
   // Before anything opens: a certificate that cannot serve stops the start with the file's name.
   const tlsCredentials = config.tls && (await readTlsCredentials(config.tls));
-  const policy = new Policy(config.policy);
   // Loaded only when on: an untraced server does not even load the OpenTelemetry SDK.
   const tracer: RunningTracing | undefined =
-    config.tracing && (await import("./tracing/tracer-provider.js")).startTracing(config.tracing, log, parts.tracing);
+    config.tracing && (await import("./tracing/tracer-provider.js")).startTracing(config.tracing, log, options.tracing);
   if (config.tracing) log.info({ serviceName: config.tracing.serviceName }, "tracing: on");
   const tracing = tracer?.tracing;
   const observability = createObservability({ metricsEnabled: config.metricsEnabled, adminServices: [TokenAdminService], tracing }, log);
   let reportFailure!: (error: Error) => void;
   const failure = new Promise<Error>((settle) => (reportFailure = settle));
+  const stopping = new AbortController();
   const store = observability.store(
     await openStore(config, reportFailure, (message) => log.warn(message)).catch(async (error: unknown) => {
       await tracer?.shutdown();
@@ -71,45 +88,52 @@ export async function startPortcullis(
     log.info({ prefix: config.redis?.prefix }, "store: redis; shared by every replica");
   }
   try {
-    const credentials = await wireCredentials(config, store, clock, log, tracing);
+    const credentials = await wireCredentials(config, store, clock, log);
     if (config.devAllowAll) {
       log.warn("DEV MODE: PORTCULLIS_DEV_ALLOW_ALL is set, every request is ALLOWED. Never use this in production.");
     }
-    const engine = new DecisionEngine(policy, credentials.authenticator, { allowAll: config.devAllowAll, singleUse: credentials.ledger });
-    const decisions = (transport: DecisionTransport) => observability.decisions(engine, transport);
-    const administration = wireAdministration(config, store, credentials, callerGate(decisions("token_admin")), clock);
-    const oauth = wireOAuth(config, store, clock, log);
-    const stopping = new AbortController();
-    const handler = wireHttpHandler({ config, decisions, administration, oauth, store, observability, log, stopping: stopping.signal });
-    const mutual = config.tls?.clientCaFile !== undefined;
-    const listener = await listen(
-      config.listen.host,
-      config.listen.port,
-      handler,
-      config.http,
-      tlsCredentials && { context: tlsCredentials.context, requireClientCertificate: mutual },
+    const partsDeps = { store, credentials, observability, clock, log, tracing };
+    const live = reloadable(await buildLiveParts(config, partsDeps), (error) =>
+      log.error({ err: error }, "a listener of configuration reloads failed; the new configuration is in use"),
     );
-    const reloader =
-      config.tls &&
-      tlsCredentials &&
-      tlsReloader({
-        files: config.tls,
-        initial: tlsCredentials,
-        apply: (context) => listener.setSecureContext(context),
-        log,
-        counted: (result) => observability.tlsReloaded(result),
-      });
-    const mode = tlsCredentials === undefined ? "h2c and HTTP/1.1" : `TLS${mutual ? " with client certificates" : ""}: HTTP/2 and HTTP/1.1 by ALPN`;
-    log.info({ address: `${listener.address.address}:${listener.address.port}` }, `portcullis listening (${mode})`);
+    observability.configLoaded(config.configHash);
+    const decisions = (transport: DecisionTransport) => observability.decisions(liveEngine(live), transport);
+    const administration = wireAdministration(config, store, credentials, callerGate(decisions("token_admin")), clock);
+    const oauth = wireOAuth(config, store, clock, log, stopping.signal);
+    const handler = wireHttpHandler({
+      config,
+      decisions,
+      check: liveCheck(live),
+      configHash: () => live.current().config.configHash,
+      administration,
+      oauth,
+      store,
+      observability,
+      log,
+      stopping: stopping.signal,
+    });
+    const port = await wireListener(config, handler, tlsCredentials, observability, log);
+    const reload = reloaderFor(options.reloadEnv, {
+      live,
+      build: (next, previous) => buildLiveParts(next, partsDeps, previous),
+      applied: (next) => (log.level = next.logLevel),
+      observability,
+      log,
+    });
+    const configPath = options.reloadEnv?.PORTCULLIS_CONFIG;
+    const watcher = configPath && config.watchConfig ? watchConfigFile(configPath, () => void reload("file"), log) : undefined;
     return {
-      listener,
+      listener: port.listener,
       failure,
-      reloadTls: async () => (reloader ? reloader.reload() : "no_tls"),
+      reload: (trigger = "call") => (stopping.signal.aborted ? Promise.resolve(stoppedOutcome) : reload(trigger)),
+      onReloaded: (listener) => live.onReloaded(listener),
+      reloadTls: () => port.reloadTls(),
       async stop() {
-        // First, so health Watch streams say NOT_SERVING and end instead of holding the grace period.
+        // First: waits end with Unavailable and health Watch streams say NOT_SERVING, instead of holding the grace period.
         stopping.abort();
-        reloader?.close();
-        await listener.close(config.shutdownGraceMs);
+        watcher?.close();
+        port.close();
+        await port.listener.close(live.current().config.shutdownGraceMs);
         await oauth.close();
         await store.close();
         // Last: spans of the calls just finished are exported too.
@@ -121,4 +145,16 @@ export async function startPortcullis(
     await tracer?.shutdown();
     throw error;
   }
+}
+
+const stoppedOutcome: ReloadOutcome = { result: "failure", reason: "the server is stopping" };
+
+function reloaderFor(
+  env: Env | undefined,
+  deps: Omit<Parameters<typeof configReloader>[0], "env">,
+): (trigger: ReloadTrigger) => Promise<ReloadOutcome> {
+  if (env === undefined) {
+    return async () => ({ result: "failure", reason: "this server was started without a configuration source to reload" });
+  }
+  return configReloader({ ...deps, env });
 }

@@ -3,7 +3,7 @@ import { ADMIN_CLI_VARIABLES } from "./cli/admin-cli-variables.js";
 import { configFileSchema, TOP_LEVEL_DEFAULTS, type ConfigFile } from "./config/config-schema.js";
 import { isLoopbackHost, parseListen } from "./config/config-values.js";
 import { envSettings, overlayEnvironment, unknownVariableWarnings, type Env } from "./config/env-settings.js";
-import { readConfigFile } from "./config/read-config-file.js";
+import { parseConfigSource, readConfigSource, type ConfigSource } from "./config/read-config-file.js";
 import { schemaChecker } from "./settings-schema/schema-check.js";
 import { isOn } from "./settings-schema/schema-kit.js";
 import { jwtWarnings, parseJwtConfig, type JwtConfig } from "./credentials/jwt/issuer-config.js";
@@ -20,6 +20,8 @@ import type { PolicyConfig } from "./policy/policy.js";
 import { DEFAULT_LOCK_STALE_MS } from "./store/embedded/data-dir-lock.js";
 import { redisConfig, type RedisConfig } from "./store/redis/redis-settings.js";
 import { tracingSettings, type TracingSettings } from "./tracing/tracing-settings.js";
+
+export type { Env };
 
 export interface Config {
   listen: { host: string; port: number };
@@ -41,6 +43,8 @@ export interface Config {
   logLevel: string;
   lastUsedIntervalMs: number;
   shutdownGraceMs: number;
+  /** Reload the configuration file when it changes, not only on SIGHUP. */
+  watchConfig: boolean;
   dcr: DcrConfig;
   oauth: OAuthConfig;
   envoy: EnvoySettings;
@@ -52,6 +56,8 @@ export interface Config {
   metricsEnabled: boolean;
   /** OpenTelemetry tracing, from the standard OTEL_* variables; off when absent. */
   tracing?: TracingSettings;
+  /** Identifies the configuration file this was loaded from (see ConfigSource); served by /readyz and /metrics. */
+  configHash: string;
   /** Settings that work but deserve a look (unchecked audiences, dev flags, unknown variables); logged at every start. */
   warnings: string[];
 }
@@ -61,12 +67,11 @@ export interface Config {
  * variables, which win. Both go through the one schema (src/config/config-schema.ts):
  * an unknown key, or a value of the wrong kind, stops the start with the key's path.
  */
-export function loadConfig(env: Env): Config {
+export function loadConfig(env: Env, source: ConfigSource = configSourceOf(env)): Config {
   const settings = envSettings(configFileSchema);
-  const file = env.PORTCULLIS_CONFIG ? readConfigFile(env.PORTCULLIS_CONFIG) : {};
-  const { document, label } = overlayEnvironment(file, settings, env);
+  const { document, label } = overlayEnvironment(parseConfigSource(source), settings, env);
   try {
-    return resolve(schemaChecker(configFileSchema)(document, label), env, settings.map((setting) => setting.name));
+    return resolve(schemaChecker(configFileSchema)(document, label), env, settings.map((setting) => setting.name), source.hash);
   } catch (error) {
     // Resolvers name the file's paths; a value from a variable is named by the variable.
     if (error instanceof InvalidArgumentError && label(error.field) !== error.field) {
@@ -76,7 +81,12 @@ export function loadConfig(env: Env): Config {
   }
 }
 
-function resolve(file: ConfigFile, env: Env, knownVariables: string[]): Config {
+/** The file named by PORTCULLIS_CONFIG as it is now: a reload reads it, compares its hash, then loads it. */
+export function configSourceOf(env: Env): ConfigSource {
+  return readConfigSource(env.PORTCULLIS_CONFIG || undefined);
+}
+
+function resolve(file: ConfigFile, env: Env, knownVariables: string[], configHash: string): Config {
   const jwt = parseJwtConfig(file.jwt);
   const oauth = oauthConfig(file.oauth);
   const tracing = tracingSettings(env);
@@ -113,6 +123,7 @@ function resolve(file: ConfigFile, env: Env, knownVariables: string[]): Config {
     logLevel: file.log_level ?? TOP_LEVEL_DEFAULTS.log_level,
     lastUsedIntervalMs: file.last_used_interval_ms ?? TOP_LEVEL_DEFAULTS.last_used_interval_ms,
     shutdownGraceMs: file.shutdown_grace_ms ?? TOP_LEVEL_DEFAULTS.shutdown_grace_ms,
+    watchConfig: isOn(file.watch_config, true),
     dcr: dcrConfig(file.dcr),
     oauth,
     envoy: envoySettings(file.envoy),
@@ -121,6 +132,7 @@ function resolve(file: ConfigFile, env: Env, knownVariables: string[]): Config {
     reflection: isOn(file.reflection, true),
     metricsEnabled: metricsEnabled(file.metrics),
     tracing: tracing.tracing,
+    configHash,
     warnings: [
       ...tracing.warnings,
       ...(cleartextOnNetwork

@@ -81,6 +81,11 @@ export const configFileSchema = section("Portcullis configuration (file named by
     default: TOP_LEVEL_DEFAULTS.last_used_interval_ms,
     description: "least time between two `last_used_at` writes per token (ms)",
   }),
+  watch_config: switchSetting({
+    env: "PORTCULLIS_WATCH_CONFIG",
+    default: true,
+    description: "reload the configuration file when it changes (its directory is watched); SIGHUP reloads either way ([reload](reload.md))",
+  }),
   shutdown_grace_ms: positiveInteger({
     env: "PORTCULLIS_SHUTDOWN_GRACE_MS",
     default: TOP_LEVEL_DEFAULTS.shutdown_grace_ms,

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Clock } from "../clock.js";
-import { InvalidArgumentError, NotFoundError } from "../errors.js";
+import { InvalidArgumentError, NotFoundError, UnavailableError } from "../errors.js";
 import { encodeDcrKey, type DcrKey } from "../model/dcr-key.js";
 import { dcrSecretExpired, type DcrRecord } from "../model/dcr-record.js";
 import type { DcrAcquisition, DcrStore } from "../store/store.js";
@@ -32,6 +32,8 @@ export interface DcrRegistryDeps {
   clock: Clock;
   sealer: SecretSealer;
   settings: Pick<DcrConfig, "staleAfterMs" | "leaseTtlMs" | "awaitMaxMs" | "awaitPollMs">;
+  /** Aborted when the server shuts down: waits end at once with UnavailableError instead of holding the shutdown. */
+  stopping?: AbortSignal;
 }
 
 /**
@@ -120,7 +122,10 @@ export function createDcrRegistry(deps: DcrRegistryDeps) {
         throw new InvalidArgumentError("timeout", `must be positive and at most ${settings.awaitMaxMs} ms`);
       }
       const deadline = clock() + timeout;
+      const stopping = deps.stopping;
+      const wakeUp = stopping === undefined || signal === undefined ? (signal ?? stopping) : AbortSignal.any([signal, stopping]);
       for (;;) {
+        if (stopping?.aborted) throw shuttingDown();
         const entry = await find(key);
         if (entry !== undefined) return { outcome: "resolved", entry };
         if ((await store.leaseExpiry(key, clock())) === undefined) {
@@ -131,14 +136,20 @@ export function createDcrRegistry(deps: DcrRegistryDeps) {
         const left = deadline - clock();
         if (left <= 0) return { outcome: "timeout" };
         try {
-          await sleep(Math.min(settings.awaitPollMs, left), undefined, { signal });
+          await sleep(Math.min(settings.awaitPollMs, left), undefined, { signal: wakeUp });
         } catch {
+          if (stopping?.aborted) throw shuttingDown();
           // The caller went away; nobody reads the answer.
           return { outcome: "timeout" };
         }
       }
     },
   };
+}
+
+/** Unavailable, not a timeout: the caller asks again, and another replica (or this one restarted) answers. */
+function shuttingDown(): UnavailableError {
+  return new UnavailableError("Portcullis is shutting down; ask again");
 }
 
 export type DcrRegistry = ReturnType<typeof createDcrRegistry>;

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
 /**
  * Seconds. An in-memory decision takes well under a millisecond, a Redis
@@ -25,13 +25,17 @@ export interface Metrics {
   readonly tlsReloads: Counter<"result">;
   /** service (a service the server routes). */
   readonly callerRefusals: Counter<"service">;
+  /** result (success|failure): configuration reloads that changed something, or were refused. */
+  readonly configReloads: Counter<"result">;
+  /** hash (the loaded configuration file's): 1 for the configuration in use, the one series present. */
+  readonly configInfo: Gauge<"hash">;
 }
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  return {
+  const metrics: Metrics = {
     registry,
     decisions: new Counter({
       name: "portcullis_decisions_total",
@@ -70,5 +74,20 @@ export function createMetrics(): Metrics {
       labelNames: ["service"],
       registers,
     }),
+    configReloads: new Counter({
+      name: "portcullis_config_reload_total",
+      help: "Configuration reloads, by result: success (a changed file swapped in) or failure (refused, the old one kept).",
+      labelNames: ["result"],
+      registers,
+    }),
+    configInfo: new Gauge({
+      name: "portcullis_config_info",
+      help: "Always 1; its hash label names the configuration file in use (the first 16 hex digits of its SHA-256).",
+      labelNames: ["hash"],
+      registers,
+    }),
   };
+  // Both results are shown from the start, so a rate() over the failures has a series before the first one.
+  for (const result of ["success", "failure"] as const) metrics.configReloads.inc({ result }, 0);
+  return metrics;
 }

@@ -37,6 +37,10 @@ export interface Observability {
   tlsReloaded(result: TlsReloadResult): void;
   /** Counts a call refused by caller identity; `service` is one the server routes. */
   callerRefused(service: string): void;
+  /** The configuration in use is now the one with this hash (at start and after each reload). */
+  configLoaded(hash: string): void;
+  /** A reload was applied (success) or refused (failure); an unchanged file counts as neither. */
+  configReloaded(result: "success" | "failure"): void;
 }
 
 export function createObservability(
@@ -56,5 +60,13 @@ export function createObservability(
     routes: metrics ? [metricsRoute(metrics.registry)] : [],
     tlsReloaded: (result) => metrics?.tlsReloads.labels(result).inc(),
     callerRefused: (service) => metrics?.callerRefusals.labels(service).inc(),
+    configLoaded(hash) {
+      // Info-style: only the hash in use has a series, so a dashboard sees one value per replica.
+      metrics?.configInfo.reset();
+      metrics?.configInfo.set({ hash }, 1);
+    },
+    configReloaded(result) {
+      metrics?.configReloads.inc({ result });
+    },
   };
 }

@@ -6,20 +6,20 @@ import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import { Authenticator } from "../credentials/authenticator.js";
 import { JtiLedger } from "../credentials/jti-ledger.js";
-import { jwtCredentials } from "../credentials/jwt/jwt-credentials.js";
+import type { CredentialVerifier } from "../credentials/credential-verifier.js";
 import { explainingMalformedJwt } from "../credentials/jwt/malformed-jwt.js";
 import { LastUsedTracker } from "../credentials/last-used-tracker.js";
 import { SecretHasher } from "../credentials/opaque-token.js";
 import { opaqueVerifier } from "../credentials/opaque-verifier.js";
 import type { Store } from "../store/store.js";
-import type { Tracing } from "../tracing/tracing.js";
 
 /**
- * The credentials Portcullis accepts: root tokens from the configuration, an
- * imported token file or a bootstrapped root token, and the verifiers of the
- * identity phase.
+ * The credentials that stay for the life of the process: root tokens from
+ * the configuration, an imported token file or a bootstrapped root token,
+ * and the opaque verifier with its last-used tracker. The JWT issuers come
+ * with each configuration (src/wiring/live-parts.ts).
  */
-export async function wireCredentials(config: Config, store: Store, clock: Clock, log: Logger, tracing?: Tracing) {
+export async function wireCredentials(config: Config, store: Store, clock: Clock, log: Logger) {
   const hasher = new SecretHasher(config.tokenPepper);
   const configTokens = configRootTokens(config.rootTokens, hasher, clock());
   if (config.tokenFile !== undefined) {
@@ -35,12 +35,14 @@ export async function wireCredentials(config: Config, store: Store, clock: Clock
     (error) => log.warn({ err: error }, "could not record token use"),
   );
   const ledger = new JtiLedger(store.jti, clock);
-  const authenticator = new Authenticator([
-    await jwtCredentials({ config: config.jwt, store, ledger, clock, log, tracing }),
-    // Takes every bearer the JWT verifier leaves, so it stays last.
-    explainingMalformedJwt(opaqueVerifier({ tokens: store.tokens, configTokens, hasher, clock, lastUsed })),
-  ]);
-  return { hasher, configTokens, ledger, authenticator };
+  const opaque = explainingMalformedJwt(opaqueVerifier({ tokens: store.tokens, configTokens, hasher, clock, lastUsed }));
+  return { hasher, configTokens, ledger, opaque };
 }
 
 export type Credentials = Awaited<ReturnType<typeof wireCredentials>>;
+
+/** The identity phase's verifiers: this configuration's JWT issuers, then the opaque verifier. */
+export function authenticatorOf(jwt: CredentialVerifier, credentials: Credentials): Authenticator {
+  // The opaque verifier takes every bearer the JWT verifier leaves, so it stays last.
+  return new Authenticator([jwt, credentials.opaque]);
+}

@@ -13,7 +13,7 @@ import { createTokenAdminService } from "../api/token-admin-service.js";
 import type { Config } from "../config.js";
 import { callerGate } from "../decision/caller-gate.js";
 import type { Decider } from "../decision/decision.js";
-import { createEnvoyAuthorizationService, createEnvoyCheck } from "../envoy/envoy-check.js";
+import { createEnvoyAuthorizationService, type EnvoyCheck } from "../envoy/envoy-check.js";
 import { withSpecGrpcMessage } from "../http/grpc-message-trailer.js";
 import { grpcUnaryRoute, leanGrpcRoute } from "../http/grpc-unary.js";
 import { jwksRoute } from "../http/jwks-route.js";
@@ -62,6 +62,10 @@ export interface HttpParts {
   config: Config;
   /** The engine as one transport asks it, recorded under that transport's name. */
   decisions(transport: DecisionTransport): Decider;
+  /** Envoy's Check with the configuration in place (engine and envoy settings of one configuration). */
+  check: EnvoyCheck;
+  /** The hash of the configuration in place, for /readyz. */
+  configHash(): string;
   administration: Administration;
   oauth: { dcr: DcrRegistry; flow: OAuthFlow };
   store: Store;
@@ -75,7 +79,7 @@ export interface HttpParts {
 export function wireHttpHandler(parts: HttpParts): RequestHandler {
   const { config, decisions, observability, log } = parts;
   const authorize = createAuthorize(decisions("authorize"));
-  const check = createEnvoyCheck({ engine: decisions("envoy_check"), settings: config.envoy, traced: config.tracing !== undefined });
+  const check = parts.check;
   // Only mTLS verifies a peer; without it there is nothing to read per call.
   const peerOf = config.tls?.clientCaFile === undefined ? undefined : peerIdentityReader();
   const gate = peerOf && config.callerIdentity && wireCallerIdentity(config.callerIdentity, observability, log);
@@ -129,7 +133,7 @@ export function wireHttpHandler(parts: HttpParts): RequestHandler {
           admit: gate && peerOf && ((request, service) => gate(service, peerOf(request))),
         },
       ),
-      probeRoute(ready),
+      probeRoute(ready, parts.configHash),
       ...observability.routes,
       jwksRoute(publishedKeys),
       ...protectedResourceRoutes(config.protectedResource),

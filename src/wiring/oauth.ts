@@ -13,9 +13,10 @@ import { guardedDispatcher } from "../upstream/guarded-dispatcher.js";
 import { IssuerDiscovery } from "../upstream/issuer-discovery.js";
 
 /** Shared DCR client state and the OAuth flows run against upstream authorization servers. */
-export function wireOAuth(config: Config, store: Store, clock: Clock, log: Logger) {
+/** `stopping` is aborted when the server shuts down, ending DCR waits at once. */
+export function wireOAuth(config: Config, store: Store, clock: Clock, log: Logger, stopping: AbortSignal) {
   const sealer = config.dcr.encryptionKey === undefined ? plainSealer : envelopeSealer(config.dcr.encryptionKey);
-  const dcr = createDcrRegistry({ store: store.dcr, clock, sealer, settings: config.dcr });
+  const dcr = createDcrRegistry({ store: store.dcr, clock, sealer, settings: config.dcr, stopping });
   const http = {
     timeoutMs: config.oauth.httpTimeoutMs,
     maxBytes: config.oauth.httpMaxBytes,

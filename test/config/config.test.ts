@@ -37,6 +37,9 @@ describe("loadConfig", () => {
       protectedResource: undefined,
       reflection: true,
       metricsEnabled: true,
+      watchConfig: true,
+      // SHA-256 of no bytes: without a file, nothing was read.
+      configHash: "e3b0c44298fc1c14",
       warnings: [],
     });
   });

@@ -146,7 +146,7 @@ describe("the running server driven by buf curl, plain HTTP/1.1 and probes", () 
       expect(response.status).toBe(200);
       expect(response.headers.get("cache-control")).toBe("no-store");
     }
-    expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: "ready" });
+    expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: "ready", config: expect.any(String) });
     expect((await fetch(`${server.url}/healthz`, { method: "POST" })).status).toBe(405);
 
     const session = http2.connect(server.url);

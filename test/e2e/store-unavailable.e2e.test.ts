@@ -40,7 +40,7 @@ describe("a server whose Redis goes away", () => {
       Code.Unavailable,
     );
     const readiness = await fetch(`${server.url}/readyz`);
-    expect([readiness.status, await readiness.json()]).toEqual([503, { status: "unavailable" }]);
+    expect([readiness.status, await readiness.json()]).toEqual([503, { status: "unavailable", config: expect.any(String) }]);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     const publicDecision = await clients.authorization.authorize({ authorization: "", resource: "GET /health" });
     expect(publicDecision.decision).toBe(Decision.ALLOW);

@@ -46,7 +46,7 @@ describe.skipIf(unavailable !== undefined)("a server whose data dir fills up (a 
     const root = bearer(rootToken);
     const kept = await clients.admin.mintToken({ scopes: ["orders:read"], name: "kept" }, root);
     const stolen = await clients.admin.mintToken({ scopes: ["orders:read"], name: "stolen" }, root);
-    expect(await readiness(server!)).toEqual([200, { status: "ready" }]);
+    expect(await readiness(server!)).toEqual([200, { status: "ready", config: expect.any(String) }]);
     const dataFile = join(server!.dataDir, EMBEDDED_DATA_FILE);
 
     await disk.fill();
@@ -55,14 +55,14 @@ describe.skipIf(unavailable !== undefined)("a server whose data dir fills up (a 
       Code.Unavailable,
     );
     expect(await readFile(dataFile)).toEqual(fileBefore);
-    expect(await readiness(server!)).toEqual([503, { status: "unavailable", reason: "store_write_failing" }]);
+    expect(await readiness(server!)).toEqual([503, { status: "unavailable", reason: "store_write_failing", config: expect.any(String) }]);
 
     await clients.admin.revokeToken({ tokenId: stolen.record!.tokenId }, root);
     expect(await decide(clients, stolen.token, "orders:read")).toEqual({ decision: Decision.DENY, reason: "token_revoked" });
     expect(await decide(clients, kept.token, "orders:read")).toEqual({ decision: Decision.ALLOW, reason: "ok" });
     // The server's log reaches this process through a pipe, not necessarily before its answers.
     await eventually(async () => server!.output().includes("spent the space reserve"), 20_000);
-    expect(await readiness(server!)).toEqual([503, { status: "unavailable", reason: "store_write_failing" }]);
+    expect(await readiness(server!)).toEqual([503, { status: "unavailable", reason: "store_write_failing", config: expect.any(String) }]);
 
     // Restarted on a disk still full (whatever filled it takes the space that comes free),
     // it reads the revocation back from the file.
@@ -70,11 +70,11 @@ describe.skipIf(unavailable !== undefined)("a server whose data dir fills up (a 
     await disk.fill();
     const restarted = createClients((await start()).url);
     expect(await decide(restarted, stolen.token, "orders:read")).toEqual({ decision: Decision.DENY, reason: "token_revoked" });
-    expect(await readiness(server!)).toEqual([503, { status: "unavailable", reason: "store_write_failing" }]);
+    expect(await readiness(server!)).toEqual([503, { status: "unavailable", reason: "store_write_failing", config: expect.any(String) }]);
 
     await disk.free();
     const later = await restarted.admin.mintToken({ scopes: ["orders:read"], name: "later" }, root);
     expect(await decide(restarted, later.token, "orders:read")).toEqual({ decision: Decision.ALLOW, reason: "ok" });
-    expect(await readiness(server!)).toEqual([200, { status: "ready" }]);
+    expect(await readiness(server!)).toEqual([200, { status: "ready", config: expect.any(String) }]);
   }, 120_000);
 });

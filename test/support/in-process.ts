@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { pino } from "pino";
-import { startPortcullis, type PortcullisParts, type RunningPortcullis } from "../../src/app.js";
+import { startPortcullis, type StartOptions, type RunningPortcullis } from "../../src/app.js";
 import { systemClock, type Clock } from "../../src/clock.js";
 import { loadConfig } from "../../src/config.js";
 
@@ -19,12 +19,13 @@ export interface InProcessPortcullis {
 
 /**
  * Starts Portcullis in this process from environment-style settings, logs
- * captured; `clock` lets a test move time, `parts` replaces configured parts
- * (an in-memory span exporter).
+ * captured; `clock` lets a test move time, `options` replaces configured
+ * parts (an in-memory span exporter).
  */
-export async function startInProcess(env: Record<string, string>, clock: Clock = systemClock, parts: PortcullisParts = {}): Promise<InProcessPortcullis> {
+export async function startInProcess(env: Record<string, string>, clock: Clock = systemClock, options: StartOptions = {}): Promise<InProcessPortcullis> {
   const dataDir = env.PORTCULLIS_DATA_DIR ?? (await mkdtemp(join(tmpdir(), "portcullis-test-")));
-  const config = loadConfig({ PORTCULLIS_LISTEN: "127.0.0.1:0", PORTCULLIS_DATA_DIR: dataDir, ...env });
+  const fullEnv = { PORTCULLIS_LISTEN: "127.0.0.1:0", PORTCULLIS_DATA_DIR: dataDir, ...env };
+  const config = loadConfig(fullEnv);
   let output = "";
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -36,7 +37,7 @@ export async function startInProcess(env: Record<string, string>, clock: Clock =
   const removeOwnDataDir = async () => {
     if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
   };
-  const running = await startPortcullis(config, pino({ level: "debug" }, sink), clock, parts).catch(async (error: unknown) => {
+  const running = await startPortcullis(config, pino({ level: "debug" }, sink), clock, { ...options, reloadEnv: fullEnv }).catch(async (error: unknown) => {
     await removeOwnDataDir();
     throw error;
   });

@@ -1,0 +1,86 @@
+import type { Logger } from "pino";
+import type { Clock } from "../clock.js";
+import type { Config } from "../config.js";
+import type { Decider } from "../decision/decision.js";
+import { DecisionEngine } from "../decision/engine.js";
+import { jwtCredentials, keySourceSettings, startIssuerKeySource } from "../credentials/jwt/jwt-credentials.js";
+import type { JwksKeySource } from "../credentials/jwt/jwks-key-source.js";
+import { createEnvoyCheck, type EnvoyCheck } from "../envoy/envoy-check.js";
+import type { Observability } from "../observability/observability.js";
+import { Policy } from "../policy/policy.js";
+import type { Store } from "../store/store.js";
+import { authenticatorOf, type Credentials } from "./credentials.js";
+import type { Tracing } from "../tracing/tracing.js";
+import type { Reloadable } from "./reloadable.js";
+
+/**
+ * Everything one configuration decides with, built completely before it
+ * serves: a reload builds a new one beside the old and swaps it in whole.
+ */
+export interface LiveParts {
+  readonly config: Config;
+  /** The policy, this configuration's JWT issuers and the stable credentials, in one engine. */
+  readonly engine: DecisionEngine;
+  /** Envoy's Check on this engine, with this configuration's envoy settings. */
+  readonly check: EnvoyCheck;
+  /** The external issuers' key sources by their settings, for the next configuration to keep. */
+  readonly keySources: ReadonlyMap<string, JwksKeySource>;
+}
+
+export interface LivePartsDeps {
+  store: Store;
+  credentials: Credentials;
+  observability: Observability;
+  clock: Clock;
+  log: Logger;
+  /** Present when tracing is on: JWKS fetches get spans, Envoy Check reads trace headers. */
+  tracing?: Tracing;
+}
+
+/**
+ * Builds the parts of `config`. An issuer whose key-source settings equal
+ * one of `previous` keeps that key source, cached keys included, so a reload
+ * costs the IdPs nothing and never leaves their tokens without keys. Throws
+ * what building throws (an unusable request-issuer key, say), naming the field.
+ */
+export async function buildLiveParts(config: Config, deps: LivePartsDeps, previous?: LiveParts): Promise<LiveParts> {
+  const { store, credentials, clock, log, tracing } = deps;
+  const keySources = new Map<string, JwksKeySource>();
+  const jwt = await jwtCredentials({
+    config: config.jwt,
+    store,
+    ledger: credentials.ledger,
+    clock,
+    log,
+    tracing,
+    keySource(issuer) {
+      const settings = keySourceSettings(issuer);
+      const keys = previous?.keySources.get(settings) ?? startIssuerKeySource(issuer, clock, log, tracing);
+      keySources.set(settings, keys);
+      return keys;
+    },
+  });
+  const engine = new DecisionEngine(new Policy(config.policy), authenticatorOf(jwt, credentials), {
+    allowAll: config.devAllowAll,
+    singleUse: credentials.ledger,
+  });
+  const check = createEnvoyCheck({ engine: deps.observability.decisions(engine, "envoy_check"), settings: config.envoy, traced: tracing !== undefined });
+  return { config, engine, check, keySources };
+}
+
+/**
+ * The engine as every transport asks it: each question reads the parts in
+ * place once and is decided by that engine alone, however a reload swaps
+ * them meanwhile.
+ */
+export function liveEngine(live: Reloadable<Pick<LiveParts, "engine">>): Decider {
+  return {
+    decide: (request) => live.current().engine.decide(request),
+    decideCaller: (question) => live.current().engine.decideCaller(question),
+  };
+}
+
+/** Envoy's Check with the parts in place when the request came. */
+export function liveCheck(live: Reloadable<LiveParts>): EnvoyCheck {
+  return (request) => live.current().check(request);
+}
