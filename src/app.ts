@@ -56,6 +56,7 @@ export async function startPortcullis(config: Config, log: Logger, clock: Clock 
       async stop() {
         await listener.close(config.shutdownGraceMs);
         await oauth.close();
+        await credentials.stop();
         await store.close();
       },
     };

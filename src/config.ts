@@ -6,6 +6,7 @@ import { envSettings, overlayEnvironment, unknownVariableWarnings, type Env } fr
 import { readConfigFile } from "./config/read-config-file.js";
 import { schemaChecker } from "./settings-schema/schema-check.js";
 import { isOn } from "./settings-schema/schema-kit.js";
+import { cacheSettings, type CacheSettings } from "./credentials/cache/cache-settings.js";
 import { jwtWarnings, parseJwtConfig, type JwtConfig } from "./credentials/jwt/issuer-config.js";
 import { envoySettings, type EnvoySettings } from "./envoy/envoy-settings.js";
 import { InvalidArgumentError } from "./errors.js";
@@ -32,6 +33,8 @@ export interface Config {
   devAllowAll: boolean;
   logLevel: string;
   lastUsedIntervalMs: number;
+  /** The credential caches (docs/caching.md). */
+  cache: CacheSettings;
   shutdownGraceMs: number;
   dcr: DcrConfig;
   oauth: OAuthConfig;
@@ -81,6 +84,7 @@ function resolve(file: ConfigFile, env: Env, knownVariables: string[]): Config {
     devAllowAll: isOn(file.dev_allow_all, false),
     logLevel: file.log_level ?? TOP_LEVEL_DEFAULTS.log_level,
     lastUsedIntervalMs: file.last_used_interval_ms ?? TOP_LEVEL_DEFAULTS.last_used_interval_ms,
+    cache: cacheSettings(file.cache),
     shutdownGraceMs: file.shutdown_grace_ms ?? TOP_LEVEL_DEFAULTS.shutdown_grace_ms,
     dcr: dcrConfig(file.dcr),
     oauth,

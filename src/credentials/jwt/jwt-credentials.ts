@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { Clock } from "../../clock.js";
-import type { Store } from "../../store/store.js";
+import type { CredentialCaches } from "../cache/credential-caches.js";
 import type { CredentialVerifier } from "../credential-verifier.js";
 import type { JtiLedger } from "../jti-ledger.js";
 import { externalIssuerVerifier } from "./external-issuer-verifier.js";
@@ -16,7 +16,8 @@ import { teamTokenVerifier } from "./team-token-verifier.js";
  */
 export async function jwtCredentials(deps: {
   config: JwtConfig;
-  store: Pick<Store, "signingKeys" | "teams" | "tokens">;
+  /** The store's records as the verifiers read them, and the verified-JWT cache. */
+  caches: Pick<CredentialCaches, "signingKeys" | "teams" | "tokens" | "verifiedJwts">;
   ledger: JtiLedger;
   clock: Clock;
   log: Logger;
@@ -27,9 +28,10 @@ export async function jwtCredentials(deps: {
     deps.config.teamTokens.issuer,
     teamTokenVerifier({
       config: deps.config.teamTokens,
-      signingKeys: deps.store.signingKeys,
-      teams: deps.store.teams,
-      tokens: deps.store.tokens,
+      signingKeys: deps.caches.signingKeys,
+      teams: deps.caches.teams,
+      tokens: deps.caches.tokens,
+      verified: deps.caches.verifiedJwts,
       clock,
       log,
     }),
@@ -46,7 +48,7 @@ export async function jwtCredentials(deps: {
       log,
     });
     void keys.start();
-    issuers.set(config.issuer, externalIssuerVerifier({ config, keys, clock, log }));
+    issuers.set(config.issuer, externalIssuerVerifier({ config, keys, verified: deps.caches.verifiedJwts, clock, log }));
   }
   for (const [index, config] of deps.config.requestIssuers.entries()) {
     const field = `jwt.request_issuers[${index}]`;
