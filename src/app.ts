@@ -92,10 +92,12 @@ export async function startPortcullis(
     if (config.devAllowAll) {
       log.warn("DEV MODE: PORTCULLIS_DEV_ALLOW_ALL is set, every request is ALLOWED. Never use this in production.");
     }
-    const partsDeps = { store, credentials, observability, clock, log, tracing };
+    const partsDeps = { credentials, observability, clock, log, tracing };
     const live = reloadable(await buildLiveParts(config, partsDeps), (error) =>
       log.error({ err: error }, "a listener of configuration reloads failed; the new configuration is in use"),
     );
+    // Records and verified JWTs were cached under the previous issuers and policy.
+    live.onReloaded(() => credentials.caches.clear());
     observability.configLoaded(config.configHash);
     const decisions = (transport: DecisionTransport) => observability.decisions(liveEngine(live), transport);
     const administration = wireAdministration(config, store, credentials, callerGate(decisions("token_admin")), clock);
@@ -135,6 +137,7 @@ export async function startPortcullis(
         port.close();
         await port.listener.close(live.current().config.shutdownGraceMs);
         await oauth.close();
+        await credentials.stop();
         await store.close();
         // Last: spans of the calls just finished are exported too.
         await tracer?.shutdown();

@@ -6,6 +6,7 @@ import { envSettings, overlayEnvironment, unknownVariableWarnings, type Env } fr
 import { parseConfigSource, readConfigSource, type ConfigSource } from "./config/read-config-file.js";
 import { schemaChecker } from "./settings-schema/schema-check.js";
 import { isOn } from "./settings-schema/schema-kit.js";
+import { cacheSettings, type CacheSettings } from "./credentials/cache/cache-settings.js";
 import { jwtWarnings, parseJwtConfig, type JwtConfig } from "./credentials/jwt/issuer-config.js";
 import { envoySettings, type EnvoySettings } from "./envoy/envoy-settings.js";
 import { InvalidArgumentError } from "./errors.js";
@@ -42,6 +43,8 @@ export interface Config {
   devAllowAll: boolean;
   logLevel: string;
   lastUsedIntervalMs: number;
+  /** The credential caches (docs/caching.md). */
+  cache: CacheSettings;
   shutdownGraceMs: number;
   /** Reload the configuration file when it changes, not only on SIGHUP. */
   watchConfig: boolean;
@@ -122,6 +125,7 @@ function resolve(file: ConfigFile, env: Env, knownVariables: string[], configHas
     devAllowAll: isOn(file.dev_allow_all, false),
     logLevel: file.log_level ?? TOP_LEVEL_DEFAULTS.log_level,
     lastUsedIntervalMs: file.last_used_interval_ms ?? TOP_LEVEL_DEFAULTS.last_used_interval_ms,
+    cache: cacheSettings(file.cache),
     shutdownGraceMs: file.shutdown_grace_ms ?? TOP_LEVEL_DEFAULTS.shutdown_grace_ms,
     watchConfig: isOn(file.watch_config, true),
     dcr: dcrConfig(file.dcr),

@@ -1,5 +1,6 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { rootTokensSchema } from "../admin/root-token-settings.js";
+import { cacheSchema } from "../credentials/cache/cache-settings.js";
 import { jwtSchema } from "../credentials/jwt/jwt-schema.js";
 import { envoySchema } from "../envoy/envoy-settings.js";
 import { callerIdentitySchema } from "../http/caller-identity-settings.js";
@@ -79,13 +80,14 @@ export const configFileSchema = section("Portcullis configuration (file named by
   last_used_interval_ms: positiveInteger({
     env: "PORTCULLIS_LAST_USED_INTERVAL_MS",
     default: TOP_LEVEL_DEFAULTS.last_used_interval_ms,
-    description: "least time between two `last_used_at` writes per token (ms)",
+    description: "interval (ms) at which token uses are written to `last_used_at` (one write per used token)",
   }),
   watch_config: switchSetting({
     env: "PORTCULLIS_WATCH_CONFIG",
     default: true,
     description: "reload the configuration file when it changes (its directory is watched); SIGHUP reloads either way ([reload](reload.md))",
   }),
+  cache: cacheSchema,
   shutdown_grace_ms: positiveInteger({
     env: "PORTCULLIS_SHUTDOWN_GRACE_MS",
     default: TOP_LEVEL_DEFAULTS.shutdown_grace_ms,

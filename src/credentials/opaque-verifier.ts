@@ -1,7 +1,7 @@
 import type { Clock } from "../clock.js";
 import type { Identity } from "../model/identity.js";
 import type { StoredToken } from "../model/token.js";
-import type { TokenStore } from "../store/store.js";
+import type { TokenReader } from "./cache/cached-reads.js";
 import type { CredentialVerifier, Verification } from "./credential-verifier.js";
 import type { LastUsedTracker } from "./last-used-tracker.js";
 import { hashesEqual, tokenIdFromHash, type SecretHasher } from "./opaque-token.js";
@@ -12,7 +12,8 @@ import { hashesEqual, tokenIdFromHash, type SecretHasher } from "./opaque-token.
  * verifier claims, so it goes last.
  */
 export function opaqueVerifier(deps: {
-  tokens: TokenStore;
+  /** The store's tokens, read through the caches (docs/caching.md). */
+  tokens: TokenReader;
   configTokens: ReadonlyMap<string, StoredToken>;
   hasher: SecretHasher;
   clock: Clock;

@@ -1,4 +1,5 @@
 import type { DcrStore } from "./dcr-store.js";
+import type { InvalidationListener } from "./invalidation.js";
 import type { JtiStore } from "./jti-store.js";
 import type { OAuthStateStore } from "./oauth-state-store.js";
 import type { SigningKeyStore } from "./signing-key-store.js";
@@ -6,6 +7,7 @@ import type { TeamStore } from "./team-store.js";
 import type { TokenStore } from "./token-store.js";
 
 export type * from "./dcr-store.js";
+export type { Invalidation, InvalidationListener } from "./invalidation.js";
 export type * from "./jti-store.js";
 export type * from "./oauth-state-store.js";
 export type * from "./signing-key-store.js";
@@ -34,6 +36,12 @@ export interface Store {
   readonly jti: JtiStore;
   readonly dcr: DcrStore;
   readonly oauthStates: OAuthStateStore;
+  /**
+   * Tells `listener` of every change to a token, team or signing key once it
+   * is written (on any replica), and of the feed's health, starting with
+   * its health now. Answers the function that stops the telling.
+   */
+  watchInvalidations(listener: InvalidationListener): () => void;
   /** Resolves when the backend answers; throws UnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -5,6 +5,7 @@ import { importTokenFile } from "../admin/token-file-import.js";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import { Authenticator } from "../credentials/authenticator.js";
+import { credentialCaches } from "../credentials/cache/credential-caches.js";
 import { JtiLedger } from "../credentials/jti-ledger.js";
 import type { CredentialVerifier } from "../credentials/credential-verifier.js";
 import { explainingMalformedJwt } from "../credentials/jwt/malformed-jwt.js";
@@ -28,6 +29,15 @@ export async function wireCredentials(config: Config, store: Store, clock: Clock
   if (configTokens.size === 0) {
     await bootstrapRootToken({ tokens: store.tokens, hasher, clock, dataDir: config.dataDir, log });
   }
+  const caches = credentialCaches({
+    store,
+    settings: config.cache,
+    clock,
+    onHealth: (healthy, reason) =>
+      healthy
+        ? log.info({ reason }, "credential caches in use: invalidations are heard")
+        : log.warn({ reason }, "credential caches bypassed until invalidations are heard again; every decision reads the store"),
+  });
   const lastUsed = new LastUsedTracker(
     (id, at) => store.tokens.touch(id, at),
     clock,
@@ -35,8 +45,20 @@ export async function wireCredentials(config: Config, store: Store, clock: Clock
     (error) => log.warn({ err: error }, "could not record token use"),
   );
   const ledger = new JtiLedger(store.jti, clock);
-  const opaque = explainingMalformedJwt(opaqueVerifier({ tokens: store.tokens, configTokens, hasher, clock, lastUsed }));
-  return { hasher, configTokens, ledger, opaque };
+  const opaque = explainingMalformedJwt(opaqueVerifier({ tokens: caches.tokens, configTokens, hasher, clock, lastUsed }));
+  return {
+    hasher,
+    configTokens,
+    ledger,
+    opaque,
+    /** `caches.clear()` empties every credential cache (for a configuration reload). */
+    caches,
+    /** Writes the uses not yet recorded and stops listening; before the store closes. */
+    async stop() {
+      caches.stop();
+      await lastUsed.stop();
+    },
+  };
 }
 
 export type Credentials = Awaited<ReturnType<typeof wireCredentials>>;

@@ -8,7 +8,6 @@ import type { JwksKeySource } from "../credentials/jwt/jwks-key-source.js";
 import { createEnvoyCheck, type EnvoyCheck } from "../envoy/envoy-check.js";
 import type { Observability } from "../observability/observability.js";
 import { Policy } from "../policy/policy.js";
-import type { Store } from "../store/store.js";
 import { authenticatorOf, type Credentials } from "./credentials.js";
 import type { Tracing } from "../tracing/tracing.js";
 import type { Reloadable } from "./reloadable.js";
@@ -28,7 +27,6 @@ export interface LiveParts {
 }
 
 export interface LivePartsDeps {
-  store: Store;
   credentials: Credentials;
   observability: Observability;
   clock: Clock;
@@ -44,11 +42,11 @@ export interface LivePartsDeps {
  * what building throws (an unusable request-issuer key, say), naming the field.
  */
 export async function buildLiveParts(config: Config, deps: LivePartsDeps, previous?: LiveParts): Promise<LiveParts> {
-  const { store, credentials, clock, log, tracing } = deps;
+  const { credentials, clock, log, tracing } = deps;
   const keySources = new Map<string, JwksKeySource>();
   const jwt = await jwtCredentials({
     config: config.jwt,
-    store,
+    caches: credentials.caches,
     ledger: credentials.ledger,
     clock,
     log,

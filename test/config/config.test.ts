@@ -25,6 +25,7 @@ describe("loadConfig", () => {
       devAllowAll: false,
       logLevel: "info",
       lastUsedIntervalMs: 60_000,
+      cache: { enabled: true, maxEntries: 10_000, ttlMs: 30_000, negativeMaxEntries: 10_000, negativeTtlMs: 1000 },
       shutdownGraceMs: 10_000,
       dcr: expect.any(Object),
       oauth: expect.any(Object),

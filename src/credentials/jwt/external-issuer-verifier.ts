@@ -1,10 +1,14 @@
+import type { CryptoKey, JWSHeaderParameters } from "jose";
 import type { Logger } from "pino";
+import { UnavailableError } from "../../errors.js";
 import type { Clock } from "../../clock.js";
 import { externalId, type Identity } from "../../model/identity.js";
+import type { VerifiedJwtCache } from "../cache/verified-jwt-cache.js";
 import type { Verification } from "../credential-verifier.js";
 import { scopesOf, stringClaim, stringList, validUntil } from "./claims.js";
 import type { ExternalIssuerConfig } from "./issuer-config.js";
 import type { JwksKeySource } from "./jwks-key-source.js";
+import type { ParsedJws } from "./jws-shape.js";
 import type { IssuerVerifier } from "./jwt-verifier.js";
 import { verifySignedJwt } from "./verify-signed-jwt.js";
 
@@ -12,15 +16,35 @@ import { verifySignedJwt } from "./verify-signed-jwt.js";
 export function externalIssuerVerifier(deps: {
   config: ExternalIssuerConfig;
   keys: JwksKeySource;
+  /** Tokens whose signature and time claims passed already, while the IdP still offers the key that checked them. */
+  verified?: VerifiedJwtCache;
   clock: Clock;
   log: Logger;
 }): IssuerVerifier {
   const { config } = deps;
+  /**
+   * The issuer's key for this header now. An outage is thrown as ever;
+   * any other failure is left to the full verification, which names it.
+   */
+  async function currentKey(parsed: ParsedJws): Promise<CryptoKey | undefined> {
+    try {
+      return await deps.keys.getKey(parsed.header as JWSHeaderParameters);
+    } catch (error) {
+      if (error instanceof UnavailableError) throw error;
+      return undefined;
+    }
+  }
   return {
-    async verify(token): Promise<Verification> {
-      const outcome = await verifySignedJwt(token, deps.keys.getKey, config, deps.clock(), deps.log);
-      if ("reason" in outcome) return { rejection: { reason: outcome.reason } };
-      const { payload } = outcome;
+    async verify(token, parsed): Promise<Verification> {
+      // Looked up even for a token verified before: a withdrawn key or a key set past its staleness ends its entries.
+      const key = deps.verified === undefined ? undefined : await currentKey(parsed);
+      let payload = key === undefined ? undefined : deps.verified?.get(token, config.issuer, key);
+      if (payload === undefined) {
+        const outcome = await verifySignedJwt(token, key ?? deps.keys.getKey, config, deps.clock(), deps.log);
+        if ("reason" in outcome) return { rejection: { reason: outcome.reason } };
+        payload = outcome.payload;
+        if (key !== undefined) deps.verified?.keep(token, config.issuer, key, payload, validUntil(payload, config.leewayS));
+      }
       const sub = stringClaim(payload, config.subjectClaim);
       if (sub === undefined) return { rejection: { reason: "missing_claim" } };
       const scopes = scopesOf(payload, config.scopeClaims);

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Clock } from "../../clock.js";
-import type { Store } from "../../store/store.js";
 import type { Tracing } from "../../tracing/tracing.js";
+import type { CredentialCaches } from "../cache/credential-caches.js";
 import type { CredentialVerifier } from "../credential-verifier.js";
 import type { JtiLedger } from "../jti-ledger.js";
 import { externalIssuerVerifier } from "./external-issuer-verifier.js";
@@ -17,7 +17,8 @@ import { teamTokenVerifier } from "./team-token-verifier.js";
  */
 export async function jwtCredentials(deps: {
   config: JwtConfig;
-  store: Pick<Store, "signingKeys" | "teams" | "tokens">;
+  /** The store's records as the verifiers read them, and the verified-JWT cache. */
+  caches: Pick<CredentialCaches, "signingKeys" | "teams" | "tokens" | "verifiedJwts">;
   ledger: JtiLedger;
   clock: Clock;
   log: Logger;
@@ -31,16 +32,17 @@ export async function jwtCredentials(deps: {
     deps.config.teamTokens.issuer,
     teamTokenVerifier({
       config: deps.config.teamTokens,
-      signingKeys: deps.store.signingKeys,
-      teams: deps.store.teams,
-      tokens: deps.store.tokens,
+      signingKeys: deps.caches.signingKeys,
+      teams: deps.caches.teams,
+      tokens: deps.caches.tokens,
+      verified: deps.caches.verifiedJwts,
       clock,
       log,
     }),
   );
   const keySource = deps.keySource ?? ((config: ExternalIssuerConfig) => startIssuerKeySource(config, clock, log, deps.tracing));
   for (const config of deps.config.issuers) {
-    issuers.set(config.issuer, externalIssuerVerifier({ config, keys: keySource(config), clock, log }));
+    issuers.set(config.issuer, externalIssuerVerifier({ config, keys: keySource(config), verified: deps.caches.verifiedJwts, clock, log }));
   }
   for (const [index, config] of deps.config.requestIssuers.entries()) {
     const field = `jwt.request_issuers[${index}]`;

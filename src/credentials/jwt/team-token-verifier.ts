@@ -2,8 +2,10 @@ import type { CryptoKey } from "jose";
 import type { Logger } from "pino";
 import type { Clock } from "../../clock.js";
 import type { ReasonCode } from "../../model/reason-codes.js";
+import type { SigningKeyRecord } from "../../model/signing-key.js";
 import { isTeamId } from "../../model/team.js";
-import type { SigningKeyStore, TeamStore, TokenStore } from "../../store/store.js";
+import type { SigningKeyReader, TeamReader, TokenReader } from "../cache/cached-reads.js";
+import type { VerifiedJwtCache } from "../cache/verified-jwt-cache.js";
 import type { Verification } from "../credential-verifier.js";
 import { scopesOf, stringClaim, validUntil } from "./claims.js";
 import type { TeamTokenConfig } from "./issuer-config.js";
@@ -15,16 +17,20 @@ import { verifySignedJwt } from "./verify-signed-jwt.js";
 
 /**
  * Team tokens Portcullis issued. Key state, team state and the team's
- * current `jti` are read from the store on every request, so retiring a
+ * current `jti` are read on every request (through the caches, which every
+ * replica empties of a changed record: docs/caching.md), so retiring a
  * key, deactivating a team, minting a new team token or revoking one takes
- * effect at once on every replica; the libraries are the team's as of now.
+ * effect on every replica; the libraries are the team's as of now. Only the
+ * signature and time checks, which no store change affects, are
+ * remembered per token.
  */
 export function teamTokenVerifier(deps: {
   config: TeamTokenConfig;
-  signingKeys: SigningKeyStore;
-  teams: TeamStore;
+  signingKeys: SigningKeyReader;
+  teams: TeamReader;
   /** Read only for a token that is no longer the team's, to tell revoked from replaced. */
-  tokens: TokenStore;
+  tokens: TokenReader;
+  verified?: VerifiedJwtCache;
   clock: Clock;
   log: Logger;
 }): IssuerVerifier {
@@ -32,6 +38,21 @@ export function teamTokenVerifier(deps: {
   // Key material never changes under a kid, so each is imported once.
   const imported = new Map<string, Promise<CryptoKey | Uint8Array>>();
   const reject = (reason: ReasonCode): Verification => ({ rejection: { reason } });
+  /** The key that checks signatures of `key`, imported once; undefined (logged) when the stored key cannot be imported. */
+  async function materialOf(key: SigningKeyRecord): Promise<CryptoKey | Uint8Array | undefined> {
+    let material = imported.get(key.kid);
+    if (material === undefined) {
+      material = verificationMaterial(key);
+      imported.set(key.kid, material);
+    }
+    try {
+      return await material;
+    } catch (error) {
+      imported.delete(key.kid);
+      deps.log.error({ kid: key.kid, err: error }, "stored signing key cannot be imported; its tokens are denied");
+      return undefined;
+    }
+  }
   return {
     async verify(token, parsed): Promise<Verification> {
       const { kid } = parsed.header;
@@ -44,29 +65,22 @@ export function teamTokenVerifier(deps: {
       ]);
       if (key === undefined) return reject("unknown_key");
       if (key.state === "retired") return reject("key_retired");
-      let material = imported.get(kid);
-      if (material === undefined) {
-        material = verificationMaterial(key);
-        imported.set(kid, material);
+      const verificationKey = await materialOf(key);
+      if (verificationKey === undefined) return reject("unknown_key");
+      let payload = deps.verified?.get(token, config.issuer, verificationKey);
+      if (payload === undefined) {
+        const expected = {
+          issuer: config.issuer,
+          audiences: [config.audience],
+          algorithms: [key.algorithm],
+          leewayS: config.leewayS,
+          requiredClaims: ["sub", "jti", "iat", "exp"],
+        };
+        const outcome = await verifySignedJwt(token, verificationKey, expected, deps.clock(), deps.log);
+        if ("reason" in outcome) return reject(outcome.reason);
+        payload = outcome.payload;
+        deps.verified?.keep(token, config.issuer, verificationKey, payload, validUntil(payload, config.leewayS));
       }
-      let verificationKey: CryptoKey | Uint8Array;
-      try {
-        verificationKey = await material;
-      } catch (error) {
-        imported.delete(kid);
-        deps.log.error({ kid, err: error }, "stored signing key cannot be imported; its tokens are denied");
-        return reject("unknown_key");
-      }
-      const expected = {
-        issuer: config.issuer,
-        audiences: [config.audience],
-        algorithms: [key.algorithm],
-        leewayS: config.leewayS,
-        requiredClaims: ["sub", "jti", "iat", "exp"],
-      };
-      const outcome = await verifySignedJwt(token, verificationKey, expected, deps.clock(), deps.log);
-      if ("reason" in outcome) return reject(outcome.reason);
-      const { payload } = outcome;
       const jti = stringClaim(payload, "jti");
       const scopes = scopesOf(payload, ["scope"]);
       if (payload.typ !== TEAM_TOKEN_TYPE || claimedTeam === undefined || jti === undefined || scopes === undefined) {

@@ -1,21 +1,27 @@
 import { AlreadyExistsError } from "../../errors.js";
 import type { SigningKeyRecord, StoredSigningKey } from "../../model/signing-key.js";
+import type { InvalidationHub } from "../invalidation.js";
 import type { SigningKeyStore } from "../store.js";
 import type { EmbeddedState } from "./embedded-state.js";
 import { REVOCATION, unchanged, type PersistentDocument } from "./persistent-document.js";
 
-export function embeddedSigningKeyStore(document: PersistentDocument<EmbeddedState>): SigningKeyStore {
+/** Every change of a key's state is told to `invalidations` once it is durable. */
+export function embeddedSigningKeyStore(document: PersistentDocument<EmbeddedState>, invalidations: InvalidationHub): SigningKeyStore {
   const record = (state: Readonly<EmbeddedState>, key: StoredSigningKey): SigningKeyRecord => ({
     ...structuredClone(key),
     state: key.retiredAt !== undefined ? "retired" : state.activeSigningKid === key.kid ? "active" : "verify_only",
   });
   return {
-    create(key) {
-      return document.update((draft) => {
+    async create(key) {
+      // The key that signed so far becomes verify-only.
+      const demoted = await document.update((draft) => {
         if (draft.signingKeys.has(key.kid)) throw new AlreadyExistsError(`signing key ${key.kid} already exists`);
+        const previous = draft.activeSigningKid;
         draft.signingKeys.set(key.kid, structuredClone(key));
         draft.activeSigningKid = key.kid;
+        return previous;
       });
+      if (demoted !== undefined) invalidations.changed("signing_key", demoted);
     },
     async get(kid) {
       const state = document.current;
@@ -33,14 +39,16 @@ export function embeddedSigningKeyStore(document: PersistentDocument<EmbeddedSta
       const key = state.activeSigningKid === undefined ? undefined : state.signingKeys.get(state.activeSigningKid);
       return key === undefined ? undefined : record(state, key);
     },
-    retire(kid, at) {
-      return document.update((draft) => {
+    async retire(kid, at) {
+      const retired = await document.update((draft) => {
         const key = draft.signingKeys.get(kid);
         if (key === undefined || key.retiredAt !== undefined) return unchanged(undefined);
         key.retiredAt = at;
         if (draft.activeSigningKid === kid) delete draft.activeSigningKid;
         return record(draft, key);
       }, REVOCATION);
+      if (retired !== undefined) invalidations.changed("signing_key", kid);
+      return retired;
     },
   };
 }

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { InvalidationHub } from "../invalidation.js";
 import type { Store } from "../store.js";
 import { embeddedStateFrom, embeddedStateJson, emptyEmbeddedState, type EmbeddedState } from "./embedded-state.js";
 import { embeddedDcrStore } from "./embedded-dcr-store.js";
@@ -54,20 +55,24 @@ export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreO
     void document.seal(error.message);
     options.onLockLost?.(error);
   });
+  // Every write is this process's own, so every change is heard: the feed is healthy while the store is open.
+  const invalidations = new InvalidationHub({ healthy: true, reason: "embedded store: every change is made here" });
   return {
     backend: "embedded",
-    tokens: embeddedTokenStore(document),
+    tokens: embeddedTokenStore(document, invalidations),
     dcr: embeddedDcrStore(document),
     oauthStates: embeddedOAuthStateStore(document),
-    signingKeys: embeddedSigningKeyStore(document),
-    teams: embeddedTeamStore(document),
+    signingKeys: embeddedSigningKeyStore(document, invalidations),
+    teams: embeddedTeamStore(document, invalidations),
     jti: embeddedJtiStore(document),
+    watchInvalidations: (listener) => invalidations.watch(listener),
     ping() {
       return document.checkWrites();
     },
     async close() {
       await document.drain();
       await document.seal("the embedded store is closed");
+      invalidations.health(false, "store closed");
       await lock.release();
     },
   };

@@ -1,19 +1,24 @@
 import { AlreadyExistsError } from "../../errors.js";
 import type { StoredTeam } from "../../model/team.js";
+import type { InvalidationHub } from "../invalidation.js";
 import type { TeamStore } from "../store.js";
 import { concurrentRotation } from "../team-store.js";
 import type { EmbeddedState } from "./embedded-state.js";
 import { REVOCATION, unchanged, type PersistentDocument, type UpdateOptions } from "./persistent-document.js";
 
-export function embeddedTeamStore(document: PersistentDocument<EmbeddedState>): TeamStore {
+/** Every change is told to `invalidations` once it is durable. */
+export function embeddedTeamStore(document: PersistentDocument<EmbeddedState>, invalidations: InvalidationHub): TeamStore {
   /** Applies `change` to an existing team (active only, when asked) and answers the result. */
-  const changeTeam = (id: string, activeOnly: boolean, change: (team: StoredTeam) => void, options?: UpdateOptions) =>
-    document.update((draft) => {
+  const changeTeam = async (id: string, activeOnly: boolean, change: (team: StoredTeam) => void, options?: UpdateOptions) => {
+    const changed = await document.update((draft) => {
       const team = draft.teams.get(id);
       if (team === undefined || (activeOnly && team.deactivatedAt !== undefined)) return unchanged(undefined);
       change(team);
       return structuredClone(team);
     }, options);
+    if (changed !== undefined) invalidations.changed("team", id);
+    return changed;
+  };
   return {
     insert(team) {
       return document.update((draft) => {
@@ -45,13 +50,15 @@ export function embeddedTeamStore(document: PersistentDocument<EmbeddedState>): 
         team.libraries = [...libraries];
       });
     },
-    clearJti(id, jti) {
-      return document.update((draft) => {
+    async clearJti(id, jti) {
+      const cleared = await document.update((draft) => {
         const team = draft.teams.get(id);
         if (team?.activeJti !== jti) return unchanged(false);
         delete team.activeJti;
         return true;
       });
+      if (cleared) invalidations.changed("team", id);
+      return cleared;
     },
     rotateJti(id, expected, jti) {
       return changeTeam(id, true, (team) => {

@@ -1,16 +1,19 @@
 import { AlreadyExistsError } from "../../errors.js";
 import type { StoredToken } from "../../model/token.js";
+import type { InvalidationHub } from "../invalidation.js";
 import type { TokenStore } from "../store.js";
 import type { EmbeddedState } from "./embedded-state.js";
 import { REVOCATION, unchanged, type PersistentDocument } from "./persistent-document.js";
 
-export function embeddedTokenStore(document: PersistentDocument<EmbeddedState>): TokenStore {
+/** Every change that decides access is told to `invalidations` once it is durable (a use is not). */
+export function embeddedTokenStore(document: PersistentDocument<EmbeddedState>, invalidations: InvalidationHub): TokenStore {
   return {
-    insert(token) {
-      return document.update((draft) => {
+    async insert(token) {
+      await document.update((draft) => {
         if (draft.tokens.has(token.id)) throw new AlreadyExistsError(`token ${token.id} already exists`);
         draft.tokens.set(token.id, structuredClone(token));
       });
+      invalidations.changed("token", token.id);
     },
     async get(id) {
       const token = document.current.tokens.get(id);
@@ -19,13 +22,15 @@ export function embeddedTokenStore(document: PersistentDocument<EmbeddedState>):
     async list() {
       return [...document.current.tokens.values()].map((token) => structuredClone(token)).sort(oldestFirst);
     },
-    revoke(id, at) {
-      return document.update((draft) => {
+    async revoke(id, at) {
+      const revoked = await document.update((draft) => {
         const token = draft.tokens.get(id);
         if (token === undefined || token.revokedAt !== undefined) return unchanged(undefined);
         token.revokedAt = at;
         return structuredClone(token);
       }, REVOCATION);
+      if (revoked !== undefined) invalidations.changed("token", id);
+      return revoked;
     },
     async touch(id, at) {
       if (!document.current.tokens.has(id)) return;
@@ -35,14 +40,16 @@ export function embeddedTokenStore(document: PersistentDocument<EmbeddedState>):
         token.lastUsedAt = at;
       });
     },
-    claimBootstrap(token) {
-      return document.update((draft) => {
+    async claimBootstrap(token) {
+      const created = await document.update((draft) => {
         if (draft.bootstrapTokenId !== undefined) return unchanged(false);
         if (draft.tokens.has(token.id)) throw new AlreadyExistsError(`token ${token.id} already exists`);
         draft.tokens.set(token.id, structuredClone(token));
         draft.bootstrapTokenId = token.id;
         return true;
       });
+      if (created) invalidations.changed("token", token.id);
+      return created;
     },
   };
 }

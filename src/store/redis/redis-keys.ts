@@ -40,6 +40,12 @@ export interface RedisKeys {
   readonly teamIndex: string;
   /** String with a PX expiry: one jti record (id is a digest, see jti-ledger). */
   jti(id: string): string;
+  /**
+   * Pub/sub channel, not a key: every change that can take access away
+   * publishes `token:<id>`, `team:<id>` or `signing_key:<kid>` here, from
+   * inside the script that writes it (docs/caching.md).
+   */
+  readonly invalidations: string;
 }
 
 export function redisKeys(prefix: string, dcrPrefix: string = prefix): RedisKeys {
@@ -61,6 +67,7 @@ export function redisKeys(prefix: string, dcrPrefix: string = prefix): RedisKeys
     team: (id) => `${prefix}team:${id}`,
     teamIndex: `${prefix}teams`,
     jti: (id) => `${prefix}jti:${id}`,
+    invalidations: `${prefix}invalidations`,
   };
 }
 

@@ -3,6 +3,7 @@ import { AlreadyExistsError } from "../../errors.js";
 import type { SigningKeyRecord, StoredSigningKey } from "../../model/signing-key.js";
 import type { SigningKeyStore } from "../store.js";
 import { redisCall } from "./redis-connection.js";
+import { invalidationMessage } from "./redis-invalidations.js";
 import type { RedisKeys } from "./redis-keys.js";
 import { execAll, pairsToObject } from "./redis-replies.js";
 import { RedisScript } from "./redis-script.js";
@@ -29,7 +30,7 @@ export function redisSigningKeyStore(client: Redis, keys: RedisKeys): SigningKey
         scripts.create.run(
           client,
           [keys.signingKey(key.kid), keys.signingKeyIndex, keys.activeSigningKey],
-          [key.kid, JSON.stringify(key), key.createdAt],
+          [key.kid, JSON.stringify(key), key.createdAt, keys.invalidations, invalidationMessage("signing_key", "")],
         ),
       );
       if (created !== 1) throw new AlreadyExistsError(`signing key ${key.kid} already exists`);
@@ -46,7 +47,12 @@ export function redisSigningKeyStore(client: Redis, keys: RedisKeys): SigningKey
       return key?.state === "active" ? key : undefined;
     },
     async retire(kid, at) {
-      const reply = await redisCall(() => scripts.retire.run(client, [keys.signingKey(kid), keys.activeSigningKey], [kid, at]));
+      const reply = await redisCall(() => scripts.retire.run(client, [keys.signingKey(kid), keys.activeSigningKey], [
+          kid,
+          at,
+          keys.invalidations,
+          invalidationMessage("signing_key", kid),
+        ]));
       return reply === null ? undefined : fromFields(pairsToObject(reply as string[]), null);
     },
   };

@@ -1,6 +1,7 @@
 import type { Store } from "../store.js";
 import { connectRedis, redisCall, type RedisSettings } from "./redis-connection.js";
 import { redisDcrStore } from "./redis-dcr-store.js";
+import { openRedisInvalidations } from "./redis-invalidations.js";
 import { redisKeys } from "./redis-keys.js";
 import { redisOAuthStateStore } from "./redis-oauth-state-store.js";
 import { redisJtiStore } from "./redis-jti-store.js";
@@ -19,6 +20,7 @@ export interface RedisStoreSettings extends RedisSettings {
 export async function openRedisStore(settings: RedisStoreSettings): Promise<Store> {
   const client = await connectRedis(settings, settings.startupTimeoutMs);
   const keys = redisKeys(settings.prefix, settings.dcrPrefix);
+  const invalidations = openRedisInvalidations(settings, keys.invalidations);
   return {
     backend: "redis",
     tokens: redisTokenStore(client, keys),
@@ -27,10 +29,12 @@ export async function openRedisStore(settings: RedisStoreSettings): Promise<Stor
     signingKeys: redisSigningKeyStore(client, keys),
     teams: redisTeamStore(client, keys),
     jti: redisJtiStore(client, keys),
+    watchInvalidations: (listener) => invalidations.watch(listener),
     async ping() {
       await redisCall(() => client.ping());
     },
     async close() {
+      await invalidations.close();
       await client.quit().catch(() => client.disconnect());
     },
   };

@@ -3,6 +3,7 @@ import { AlreadyExistsError } from "../../errors.js";
 import type { StoredToken } from "../../model/token.js";
 import type { TokenStore } from "../store.js";
 import { redisCall } from "./redis-connection.js";
+import { invalidationMessage } from "./redis-invalidations.js";
 import type { RedisKeys } from "./redis-keys.js";
 import { execAll, pairsToObject } from "./redis-replies.js";
 import { RedisScript } from "./redis-script.js";
@@ -17,7 +18,8 @@ const scripts = {
 type TokenData = Omit<StoredToken, "revokedAt" | "lastUsedAt">;
 
 export function redisTokenStore(client: Redis, keys: RedisKeys): TokenStore {
-  const creationArgs = (token: StoredToken) => [token.id, JSON.stringify(immutablePart(token)), token.createdAt];
+  const announce = (id: string) => [keys.invalidations, invalidationMessage("token", id)];
+  const creationArgs = (token: StoredToken) => [token.id, JSON.stringify(immutablePart(token)), token.createdAt, ...announce(token.id)];
   return {
     async insert(token) {
       const created = await redisCall(() =>
@@ -38,7 +40,7 @@ export function redisTokenStore(client: Redis, keys: RedisKeys): TokenStore {
       return replies.flatMap((fields) => fromFields(fields as Record<string, string>) ?? []);
     },
     async revoke(id, at) {
-      const reply = await redisCall(() => scripts.revokeToken.run(client, [keys.token(id)], [at]));
+      const reply = await redisCall(() => scripts.revokeToken.run(client, [keys.token(id)], [at, ...announce(id)]));
       return reply === null ? undefined : fromFields(pairsToObject(reply as string[]));
     },
     async touch(id, at) {

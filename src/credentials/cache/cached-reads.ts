@@ -1,0 +1,76 @@
+import type { Clock } from "../../clock.js";
+import type { SigningKeyRecord } from "../../model/signing-key.js";
+import type { StoredTeam } from "../../model/team.js";
+import type { StoredToken } from "../../model/token.js";
+import type { SigningKeyStore, TeamStore, TokenStore } from "../../store/store.js";
+import type { CacheCoherence } from "./cache-coherence.js";
+import { CoherentCache, type CacheBounds } from "./coherent-cache.js";
+
+/** What the verifiers read of the store: one record by id. */
+export type TokenReader = Pick<TokenStore, "get">;
+export type TeamReader = Pick<TeamStore, "get">;
+export type SigningKeyReader = Pick<SigningKeyStore, "get">;
+
+/**
+ * The store's read side as the verifiers see it, through caches. A store
+ * error passes through and nothing is kept; a miss of a team or key is not
+ * kept (only a valid signature leads to those reads). An unknown token id is
+ * kept in a bounded cache of its own, briefly: it is the one answer a later
+ * write (a mint, an import) changes for the better.
+ */
+export function cachedReads(deps: {
+  store: { tokens: TokenReader; teams: TeamReader; signingKeys: SigningKeyReader };
+  coherence: CacheCoherence;
+  bounds: CacheBounds;
+  negative: CacheBounds;
+  clock: Clock;
+}) {
+  const { coherence, clock } = deps;
+  const tokens = new CoherentCache<Readonly<StoredToken>>(coherence, "token", deps.bounds, clock);
+  const unknownTokens = new CoherentCache<true>(coherence, "token", deps.negative, clock);
+  const teams = new CoherentCache<Readonly<StoredTeam>>(coherence, "team", deps.bounds, clock);
+  const signingKeys = new CoherentCache<Readonly<SigningKeyRecord>>(coherence, "signing_key", deps.bounds, clock);
+
+  /** An unexpired token is kept no longer than it is valid; a denial for good (revoked, expired) for the whole bound. */
+  const lifetimeOf = (token: StoredToken): number | undefined => {
+    if (token.revokedAt !== undefined || token.expiresAt === undefined) return undefined;
+    const left = token.expiresAt - clock();
+    return left > 0 ? left : undefined;
+  };
+
+  async function readThrough<V extends object>(
+    cache: CoherentCache<Readonly<V>>,
+    id: string,
+    read: () => Promise<V | undefined>,
+    lifetime: (value: V) => number | undefined = () => undefined,
+  ): Promise<Readonly<V> | undefined> {
+    const cached = cache.get(id);
+    if (cached !== undefined) return cached;
+    const ticket = coherence.ticket();
+    const value = await read();
+    if (value !== undefined) cache.keep(id, frozen(value), ticket, lifetime(value));
+    return value;
+  }
+
+  return {
+    tokens: {
+      async get(id) {
+        if (unknownTokens.get(id) !== undefined) return undefined;
+        const ticket = coherence.ticket();
+        const token = await readThrough(tokens, id, () => deps.store.tokens.get(id), lifetimeOf);
+        if (token === undefined) unknownTokens.keep(id, true, ticket);
+        return token;
+      },
+    } satisfies TokenReader,
+    teams: { get: (id) => readThrough(teams, id, () => deps.store.teams.get(id)) } satisfies TeamReader,
+    signingKeys: { get: (kid) => readThrough(signingKeys, kid, () => deps.store.signingKeys.get(kid)) } satisfies SigningKeyReader,
+    /** Entries held now, per cache. */
+    sizes: () => ({ tokens: tokens.size, unknownTokens: unknownTokens.size, teams: teams.size, signingKeys: signingKeys.size }),
+  };
+}
+
+/** A cached record is shared by every request that reads it, so none may change it (records nest one level: lists, a JWK). */
+function frozen<V extends object>(value: V): Readonly<V> {
+  for (const member of Object.values(value)) if (typeof member === "object" && member !== null) Object.freeze(member);
+  return Object.freeze(value);
+}

@@ -1,0 +1,56 @@
+import type { Clock } from "../../clock.js";
+import type { Store } from "../../store/store.js";
+import { CacheCoherence } from "./cache-coherence.js";
+import type { CacheSettings } from "./cache-settings.js";
+import { cachedReads, type SigningKeyReader, type TeamReader, type TokenReader } from "./cached-reads.js";
+import { VerifiedJwtCache } from "./verified-jwt-cache.js";
+
+/** What the verifiers read through, and the handle that empties it all. */
+export interface CredentialCaches {
+  readonly tokens: TokenReader;
+  readonly teams: TeamReader;
+  readonly signingKeys: SigningKeyReader;
+  /** Absent when caching is off. */
+  readonly verifiedJwts?: VerifiedJwtCache;
+  /** Empties every cache at once (a configuration reload calls it). */
+  clear(): void;
+  /** Entries held now, per cache (tests and diagnostics). */
+  sizes(): Record<string, number>;
+  /** Stops listening to the store's invalidations. */
+  stop(): void;
+}
+
+/**
+ * The credential caches over `store`, kept coherent by the store's
+ * invalidation feed (docs/caching.md); with caching off, the store itself.
+ */
+export function credentialCaches(deps: {
+  store: Pick<Store, "tokens" | "teams" | "signingKeys" | "watchInvalidations">;
+  settings: CacheSettings;
+  clock: Clock;
+  onHealth: (healthy: boolean, reason: string) => void;
+}): CredentialCaches {
+  const { store, settings, clock } = deps;
+  if (!settings.enabled) {
+    return { tokens: store.tokens, teams: store.teams, signingKeys: store.signingKeys, clear: () => undefined, sizes: () => ({}), stop: () => undefined };
+  }
+  const coherence = new CacheCoherence((listener) => store.watchInvalidations(listener), deps.onHealth);
+  const bounds = { maxEntries: settings.maxEntries, ttlMs: settings.ttlMs };
+  const reads = cachedReads({
+    store,
+    coherence,
+    bounds,
+    negative: { maxEntries: settings.negativeMaxEntries, ttlMs: settings.negativeTtlMs },
+    clock,
+  });
+  const verifiedJwts = new VerifiedJwtCache(coherence, bounds, clock);
+  return {
+    tokens: reads.tokens,
+    teams: reads.teams,
+    signingKeys: reads.signingKeys,
+    verifiedJwts,
+    clear: () => coherence.clear(),
+    sizes: () => ({ ...reads.sizes(), verifiedJwts: verifiedJwts.size }),
+    stop: () => coherence.stop(),
+  };
+}

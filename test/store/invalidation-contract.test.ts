@@ -1,0 +1,84 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { expect, it } from "vitest";
+import type { Invalidation, Store } from "../../src/store/store.js";
+import { eventually } from "../support/eventually.js";
+import { describeStoreContract } from "../support/store-backends.js";
+
+/** Everything `store` announces from now on, once its feed is healthy. */
+async function heard(store: Store): Promise<{ events: Invalidation[]; stop: () => void }> {
+  const events: Invalidation[] = [];
+  let healthy = false;
+  const stop = store.watchInvalidations((event) => {
+    if (event.kind === "health") healthy = event.healthy;
+    else events.push(event);
+  });
+  await eventually(async () => healthy, 5000);
+  return { events, stop };
+}
+
+const aToken = () => ({
+  id: `tok_${randomBytes(11).toString("hex")}`,
+  hash: randomBytes(32).toString("hex"),
+  scopes: ["kafka:read"],
+  name: "announced",
+  allowedLibraries: [],
+  allowedTools: [],
+  source: "minted" as const,
+  createdAt: 1_700_000_000_000,
+});
+
+const aKey = () => ({ kid: `kid-${randomBytes(6).toString("hex")}`, algorithm: "HS256" as const, secret: "c2VjcmV0", createdAt: 1 });
+
+describeStoreContract("invalidation", ({ store }) => {
+  it("announces every change that can take access away, by record kind and id, once it is written", async () => {
+    const { events, stop } = await heard(store());
+    const token = aToken();
+    const team = { id: randomUUID(), name: "payments", libraries: ["lib-1"], createdAt: 1 };
+    const first = aKey();
+    const second = aKey();
+
+    await store().tokens.insert(token);
+    await store().tokens.revoke(token.id, 2);
+    await store().teams.insert(team);
+    await store().teams.rotateJti(team.id, undefined, "tok_jti");
+    await store().teams.clearJti(team.id, "tok_jti");
+    await store().teams.assignLibraries(team.id, ["lib-2"]);
+    await store().teams.deactivate(team.id, 3);
+    await store().signingKeys.create(first);
+    await store().signingKeys.create(second);
+    await store().signingKeys.retire(second.kid, 4);
+
+    const expected: Invalidation[] = [
+      { kind: "token", id: token.id },
+      { kind: "token", id: token.id },
+      { kind: "team", id: team.id },
+      { kind: "team", id: team.id },
+      { kind: "team", id: team.id },
+      { kind: "team", id: team.id },
+      // Creating the second key demotes the first to verify-only.
+      { kind: "signing_key", id: first.kid },
+      { kind: "signing_key", id: second.kid },
+    ];
+    await eventually(async () => events.length >= expected.length, 5000);
+    expect(events).toEqual(expected);
+    stop();
+  });
+
+  it("announces nothing for a change that changed nothing, nor for a recorded use", async () => {
+    const token = aToken();
+    await store().tokens.insert(token);
+    await store().tokens.revoke(token.id, 2);
+    const { events, stop } = await heard(store());
+
+    expect(await store().tokens.revoke(token.id, 3)).toBeUndefined();
+    await store().tokens.touch(token.id, 4);
+    expect(await store().teams.deactivate(randomUUID(), 5)).toBeUndefined();
+    expect(await store().teams.clearJti(randomUUID(), "tok_none")).toBe(false);
+    // A marker change after them: once it is heard, anything announced before it was heard too.
+    const marker = aToken();
+    await store().tokens.insert(marker);
+    await eventually(async () => events.length > 0, 5000);
+    expect(events).toEqual([{ kind: "token", id: marker.id }]);
+    stop();
+  });
+});
