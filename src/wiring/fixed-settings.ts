@@ -29,6 +29,8 @@ const LIVENESS: { [K in keyof Config]: Liveness } = {
   // The caller-identity gate is part of the route table, built once.
   callerIdentity: fixed("caller_identity"),
   reflection: fixed("reflection"),
+  // The caches are built with the credentials, which live as long as the process.
+  cache: fixed("cache"),
   // From the OTEL_* variables, which a reload reads unchanged.
   tracing: fixed("tracing"),
   http: fixed("http"),
