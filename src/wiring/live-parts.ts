@@ -80,5 +80,5 @@ export function liveEngine(live: Reloadable<Pick<LiveParts, "engine">>): Decider
 
 /** Envoy's Check with the parts in place when the request came. */
 export function liveCheck(live: Reloadable<LiveParts>): EnvoyCheck {
-  return (request) => live.current().check(request);
+  return (request, headers) => live.current().check(request, headers);
 }
