@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { startPortcullisProcess, type PortcullisProcess } from "../test/support/portcullis-process.js";
 import { tracked } from "../test/support/spawned-processes.js";
+import { compileScript } from "./compiled-script.js";
 
 export interface ServerUnderTest {
   url: string;
@@ -17,8 +18,9 @@ export interface ServerUnderTest {
 }
 
 /** The raw no-op in a process of its own, so it gets a core the way the server does. */
-export async function startRawNoOp(): Promise<ServerUnderTest> {
-  const child = tracked(spawn(process.execPath, ["--import", "tsx", "bench/raw-no-op-server.ts"], { stdio: ["ignore", "pipe", "inherit"] }));
+export async function startRawNoOp(workDir: string): Promise<ServerUnderTest> {
+  const script = await compileScript("bench/raw-no-op-server.ts", workDir);
+  const child = tracked(spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "inherit"] }));
   const port = await new Promise<string>((resolve, reject) => {
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => {

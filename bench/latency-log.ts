@@ -47,6 +47,7 @@ export function summarizeLatencyLog(text: string): LatencySummary {
 /** Nearest-rank percentile of an ascending list: the smallest value with at least p% of the values at or below it. */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) throw new Error("percentile of no values");
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  // The epsilon keeps float error (99.9% of 1000 = 999.0000000000001) from skipping a rank.
+  const rank = Math.max(1, Math.ceil((p * sorted.length) / 100 - 1e-9));
   return sorted[Math.min(rank, sorted.length) - 1]!;
 }

@@ -52,7 +52,14 @@ export function h2loadVersion(): string | undefined {
   return result.status === 0 ? result.stdout.trim() : undefined;
 }
 
-export async function runLoad(generator: GeneratorName, target: LoadTarget, shape: LoadShape, workDir: string): Promise<LoadResult> {
+export interface LoadFiles {
+  /** Where request bodies and latency logs go for the run. */
+  workDir: string;
+  /** bench/load-client.ts compiled to plain JavaScript (bench/compiled-script.ts). */
+  loadClient: string;
+}
+
+export async function runLoad(generator: GeneratorName, target: LoadTarget, shape: LoadShape, { workDir, loadClient }: LoadFiles): Promise<LoadResult> {
   if (generator === "h2load" && (target.bodies.length !== 1 || target.freshToken !== undefined)) {
     throw new Error("h2load sends one fixed body; this target needs bench/load-client.ts");
   }
@@ -78,7 +85,7 @@ export async function runLoad(generator: GeneratorName, target: LoadTarget, shap
     `${target.url}${target.path}`,
   ];
   const [command, commandArgs] =
-    generator === "h2load" ? ["h2load", args] : [process.execPath, ["--import", "tsx", "bench/load-client.ts", ...args]];
+    generator === "h2load" ? ["h2load", args] : [process.execPath, [loadClient, ...args]];
   try {
     const { output, generatorCores } = await runSampled(command, commandArgs);
     const summary = parseLoadSummary(output);
@@ -111,8 +118,8 @@ function runSampled(command: string, commandArgs: string[]): Promise<{ output: s
     child.once("close", (code) => {
       clearInterval(sampler);
       if (code !== 0) return reject(new Error(`${command} exited with ${code}:\n${output}`));
-      // The first fifth is skipped: it holds the generator's own start-up (for the load client, loading tsx).
-      const first = samples[Math.floor(samples.length / 5)];
+      // The first sample is skipped: it holds the generator's own start-up.
+      const first = samples[Math.min(1, samples.length - 1)];
       const last = samples[samples.length - 1];
       const generatorCores = first && last && last.at > first.at ? (last.cpu - first.cpu) / ((last.at - first.at) / 1000) : 0;
       resolve({ output, generatorCores });

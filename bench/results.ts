@@ -14,6 +14,9 @@ export const SCENARIO_NAMES = [
   "authorize-connect-json",
 ] as const;
 
+/** Both generators run on one thread: this much of a core means the generator, not the server, may set the pace. */
+export const GENERATOR_SATURATED = 0.9;
+
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export interface LatencyAtRate {
@@ -35,6 +38,8 @@ export interface Measurement {
   rate: number;
   /** Cores the generator used during the throughput run (near 1.0: it may have been the limit). */
   generator_cores: number;
+  /** The generator used at least GENERATOR_SATURATED cores: its rate is a lower bound of the server's. */
+  generator_saturated: boolean;
   /** Cores the process under test used during the throughput run. */
   server_cores: number;
   cpu_seconds_per_10k: number;

@@ -19,12 +19,13 @@ import { killSpawned } from "../test/support/spawned-processes.js";
 import { benchConfig, mintOpaque, mintTeamJwt, startBenchIdp } from "./bench-credentials.js";
 import { redisServerVersion, startPortcullis, startRawNoOp, type ServerUnderTest } from "./bench-servers.js";
 import { formatSelfTime, topSelfTime, type CpuProfile } from "./cpu-profile.js";
-import { h2loadInstalled, h2loadVersion, runLoad, type GeneratorName, type LoadShape } from "./load-generator.js";
+import { compileScript } from "./compiled-script.js";
+import { h2loadInstalled, h2loadVersion, runLoad, type GeneratorName, type LoadFiles, type LoadShape } from "./load-generator.js";
 import { cpuSeconds, memoryStatus, resetPeakRss } from "./proc-stats.js";
 import { commandsDelta, readCommandstats } from "./redis-commandstats.js";
 import { measureRevocation } from "./revocation.js";
 import { benchmarksSection, replaceGeneratedSection, resultsTable, revocationLine } from "./results-markdown.js";
-import { SCENARIO_NAMES, withRatios, type BenchResults, type LatencyAtRate, type Measurement, type ScenarioName } from "./results.js";
+import { GENERATOR_SATURATED, SCENARIO_NAMES, withRatios, type BenchResults, type LatencyAtRate, type Measurement, type ScenarioName } from "./results.js";
 import { benchScenarios, rawNoOpScenario, type Host, type Scenario } from "./scenarios.js";
 import { countsDelta, decisionCounts, unexpectedDecisions } from "./server-decisions.js";
 
@@ -41,7 +42,7 @@ const { values: args } = parseArgs({
 
 /** Quick: CI and development (under a minute); full: the run BENCHMARKS.md records. */
 const SETTINGS = args.quick
-  ? { clients: 4, streams: 64, seconds: 1, warmup_requests: 2000, latency_seconds: 1, rates: [1000, 5000], distinct_tokens: 15_000, revocations: 20 }
+  ? { clients: 4, streams: 64, seconds: 1, warmup_requests: 2000, latency_seconds: 1, rates: [1000, 5000], distinct_tokens: 5_000, revocations: 20 }
   : { clients: 4, streams: 64, seconds: 10, warmup_requests: 20_000, latency_seconds: 10, rates: [1000, 5000], distinct_tokens: 1_000_000, revocations: 200 };
 
 interface HostProcess extends ServerUnderTest {
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
     const profileHost = profiled === undefined ? undefined : benchScenarios(PLACEHOLDER_CREDENTIALS).find((s) => s.name === profiled)!.host;
     const nodeArgs = (host: Host) => (host === profileHost ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []);
     const [raw, redisServer, embedded] = await Promise.all([
-      startRawNoOp(),
+      startRawNoOp(workDir),
       startPortcullis({ ...common, name: "redis", redisUrl: redis.url, nodeArgs: nodeArgs("redis") }),
       startPortcullis({ ...common, name: "embedded", nodeArgs: nodeArgs("embedded") }),
     ]);
@@ -81,6 +82,7 @@ async function main(): Promise<void> {
     hosts.redis = { ...redisServer, portcullis: true, redis: commandClient };
     hosts.embedded = { ...embedded, portcullis: true };
 
+    console.log(`servers up after ${((performance.now() - started) / 1000).toFixed(1)} s`);
     const credentials = {
       redisOpaque: (await mintOpaque(redisServer.url, rootToken, "bench")).token,
       embeddedOpaque: (await mintOpaque(embedded.url, rootToken, "bench")).token,
@@ -94,14 +96,19 @@ async function main(): Promise<void> {
     console.log(`generators: fixed bodies: ${generatorLabel(fixedGenerator)}; a body per request: ${generatorLabel("node-load-client")}`);
     console.log(`${args.quick ? "quick" : "full"} run: ${JSON.stringify(SETTINGS)}`);
 
+    const files = { workDir, loadClient: await compileScript("bench/load-client.ts", workDir) };
     const baselines: Record<string, Measurement> = {};
     for (const generator of baselineGenerators) {
-      baselines[generator] = await measure(rawNoOpScenario(generator === "node-load-client", credentials), hosts.raw, generator, workDir);
+      baselines[generator] = await measure(rawNoOpScenario(generator === "node-load-client", credentials), hosts.raw, generator, files);
+    }
+    if (baselines.h2load && baselines["node-load-client"]) {
+      const share = baselines["node-load-client"].rate / baselines.h2load.rate;
+      console.log(`generator check: the node load client reaches ${share.toFixed(2)}× h2load's rate on the raw no-op; scenarios it drives are compared with its own raw no-op`);
     }
     const results: BenchResults["scenarios"] = {};
     for (const scenario of scenarios) {
       const generator = generatorOf(scenario);
-      const measurement = await measure(scenario, hosts[scenario.host]!, generator, workDir);
+      const measurement = await measure(scenario, hosts[scenario.host]!, generator, files);
       results[scenario.name as ScenarioName] = withRatios(measurement, baselines[generator]!);
     }
 
@@ -171,7 +178,8 @@ function generatorLabel(generator: GeneratorName): string {
 }
 
 /** Warm-up (which also proves the scenario decides as it should), throughput run, then latency at each fixed rate. */
-async function measure(scenario: Scenario, host: HostProcess, generator: GeneratorName, workDir: string): Promise<Measurement> {
+async function measure(scenario: Scenario, host: HostProcess, generator: GeneratorName, files: LoadFiles): Promise<Measurement> {
+  const began = performance.now();
   const target = { ...scenario.target, url: host.url };
   const shape: LoadShape = { clients: SETTINGS.clients, streams: SETTINGS.streams };
   const decisions = async () => (host.portcullis ? decisionCounts(host.url) : undefined);
@@ -184,7 +192,7 @@ async function measure(scenario: Scenario, host: HostProcess, generator: Generat
   };
 
   const beforeWarmUp = await decisions();
-  const warmUp = await runLoad(generator, target, { ...shape, requests: SETTINGS.warmup_requests }, workDir);
+  const warmUp = await runLoad(generator, target, { ...shape, requests: SETTINGS.warmup_requests }, files);
   proveDecisions(beforeWarmUp, await decisions(), warmUp.summary.done, "warm-up");
 
   const perScenarioPeak = resetPeakRss(host.pid);
@@ -194,7 +202,7 @@ async function measure(scenario: Scenario, host: HostProcess, generator: Generat
   const wallBefore = performance.now();
   // Deny-unknown runs a fixed count: every request a token never seen, as many as the memory figure needs.
   const throughputShape = scenario.name === "authorize-deny-unknown" ? { ...shape, requests: SETTINGS.distinct_tokens } : { ...shape, seconds: SETTINGS.seconds };
-  const throughput = await runLoad(generator, target, throughputShape, workDir);
+  const throughput = await runLoad(generator, target, throughputShape, files);
   const cpu = cpuSeconds(host.pid) - cpuBefore;
   const wall = (performance.now() - wallBefore) / 1000;
   const memory = memoryStatus(host.pid);
@@ -206,7 +214,7 @@ async function measure(scenario: Scenario, host: HostProcess, generator: Generat
 
   const latency: Record<string, LatencyAtRate> = {};
   for (const rate of SETTINGS.rates) {
-    const run = await runLoad(generator, target, { ...shape, rate, seconds: SETTINGS.latency_seconds }, workDir);
+    const run = await runLoad(generator, target, { ...shape, rate, seconds: SETTINGS.latency_seconds }, files);
     const summary = run.latency!;
     latency[String(rate)] = {
       target_rate: rate,
@@ -225,6 +233,7 @@ async function measure(scenario: Scenario, host: HostProcess, generator: Generat
     seconds: throughput.summary.seconds,
     rate: throughput.summary.rate,
     generator_cores: throughput.generatorCores,
+    generator_saturated: throughput.generatorCores >= GENERATOR_SATURATED,
     server_cores: cpu / wall,
     cpu_seconds_per_10k: (cpu / done) * 10_000,
     peak_rss_bytes: memory.peakRssBytes,
@@ -237,8 +246,11 @@ async function measure(scenario: Scenario, host: HostProcess, generator: Generat
   };
   const latencyText = SETTINGS.rates.map((rate) => `p99 @${rate}/s ${latency[String(rate)]!.p99_ms.toFixed(2)} ms`).join(", ");
   console.log(
-    `${scenario.name}: ${Math.round(measurement.rate)} req/s, ${latencyText}, server ${measurement.server_cores.toFixed(2)} cores, generator ${measurement.generator_cores.toFixed(2)} cores`,
+    `${scenario.name}: ${Math.round(measurement.rate)} req/s, ${latencyText}, server ${measurement.server_cores.toFixed(2)} cores, generator ${measurement.generator_cores.toFixed(2)} cores (${((performance.now() - began) / 1000).toFixed(1)} s)`,
   );
+  if (measurement.generator_saturated) {
+    console.warn(`warning: ${scenario.name}: the generator used ${measurement.generator_cores.toFixed(2)} cores; it may have been the bottleneck`);
+  }
   return measurement;
 }
 
@@ -267,7 +279,7 @@ function describeMachine(): Record<string, string | number> {
   return {
     cpu: cpus[0]?.model ?? "unknown",
     cores: cpus.length,
-    mhz: cpus[0]?.speed ?? 0,
+    ...(cpus[0]?.speed ? { mhz: cpus[0].speed } : {}),
     memory_gib: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
