@@ -120,6 +120,7 @@ export function benchmarksSection(results: BenchResults): string {
   return [
     BEGIN_MARKER,
     "",
+    ...(results.mode === "quick" ? ["> A quick run (CI's settings): runs of a second, noisy figures. It shows the table's shape; it is not the record of the targets.", ""] : []),
     `**Run:** ${results.mode} run, ${results.generated_at}, commit \`${results.commit}\`.`,
     `**Machine:** ${machine}.`,
     `**Generators:** fixed bodies: ${results.generators.fixed_body}; a body per request: ${results.generators.per_request_body}. Highest generator CPU in a throughput run: ${fixed(generatorCores)} cores (near 1.00: the generator, not the server, may have been the limit).`,

@@ -11,6 +11,7 @@ import { execFileSync } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
@@ -106,9 +107,11 @@ async function main(): Promise<void> {
       console.log(`generator check: the node load client reaches ${share.toFixed(2)}× h2load's rate on the raw no-op; scenarios it drives are compared with its own raw no-op`);
     }
     const results: BenchResults["scenarios"] = {};
+    /** When the profiled scenario's measured runs began and ended (µs of the monotonic clock). */
+    const profileWindow = { fromUs: 0, toUs: Infinity };
     for (const scenario of scenarios) {
       const generator = generatorOf(scenario);
-      const measurement = await measure(scenario, hosts[scenario.host]!, generator, files);
+      const measurement = await measure(scenario, hosts[scenario.host]!, generator, files, scenario.name === profiled ? profileWindow : undefined);
       results[scenario.name as ScenarioName] = withRatios(measurement, baselines[generator]!);
     }
 
@@ -125,7 +128,7 @@ async function main(): Promise<void> {
 
     // Stopping the servers writes the CPU profile.
     for (const stop of stops.splice(0)) await stop();
-    const profile = profiled === undefined ? undefined : await summarizeProfile(profiled, profileDir);
+    const profile = profiled === undefined ? undefined : await summarizeProfile(profiled, profileDir, profileWindow);
 
     const output: BenchResults = {
       schema: 1,
@@ -178,7 +181,16 @@ function generatorLabel(generator: GeneratorName): string {
 }
 
 /** Warm-up (which also proves the scenario decides as it should), throughput run, then latency at each fixed rate. */
-async function measure(scenario: Scenario, host: HostProcess, generator: GeneratorName, files: LoadFiles): Promise<Measurement> {
+/** µs of the monotonic clock, which V8's profiler timestamps samples with. */
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
+async function measure(
+  scenario: Scenario,
+  host: HostProcess,
+  generator: GeneratorName,
+  files: LoadFiles,
+  measuredWindow?: { fromUs: number; toUs: number },
+): Promise<Measurement> {
   const began = performance.now();
   const target = { ...scenario.target, url: host.url };
   const shape: LoadShape = { clients: SETTINGS.clients, streams: SETTINGS.streams };
@@ -195,6 +207,7 @@ async function measure(scenario: Scenario, host: HostProcess, generator: Generat
   const warmUp = await runLoad(generator, target, { ...shape, requests: SETTINGS.warmup_requests }, files);
   proveDecisions(beforeWarmUp, await decisions(), warmUp.summary.done, "warm-up");
 
+  if (measuredWindow) measuredWindow.fromUs = monotonicUs();
   const perScenarioPeak = resetPeakRss(host.pid);
   const decisionsBefore = await decisions();
   const commandsBefore = host.redis && (await readCommandstats(host.redis));
@@ -226,6 +239,7 @@ async function measure(scenario: Scenario, host: HostProcess, generator: Generat
       max_ms: summary.maxMs,
     };
   }
+  if (measuredWindow) measuredWindow.toUs = monotonicUs();
   const measurement: Measurement = {
     description: scenario.description,
     generator: generatorLabel(generator),
@@ -254,7 +268,7 @@ async function measure(scenario: Scenario, host: HostProcess, generator: Generat
   return measurement;
 }
 
-async function summarizeProfile(scenario: string, profileDir: string): Promise<BenchResults["profile"]> {
+async function summarizeProfile(scenario: string, profileDir: string, window: { fromUs: number; toUs: number }): Promise<BenchResults["profile"]> {
   // Loader threads write small profiles of their own: the server's main thread is the largest.
   const files = await Promise.all((await readdir(profileDir)).map(async (name) => ({ name, size: (await stat(join(profileDir, name))).size })));
   const main = files.sort((a, b) => b.size - a.size)[0];
@@ -262,8 +276,9 @@ async function summarizeProfile(scenario: string, profileDir: string): Promise<B
   await mkdir("bench/profiles", { recursive: true });
   const file = `bench/profiles/${scenario}-${new Date().toISOString().replace(/[:.]/g, "-")}.cpuprofile`;
   await copyFile(join(profileDir, main.name), file);
-  const top = topSelfTime(JSON.parse(await readFile(file, "utf8")) as CpuProfile, 20);
-  console.log(`\nCPU profile of the server during ${scenario} (${file}; open in Chrome DevTools or speedscope), top self time:\n${formatSelfTime(top)}`);
+  // Only the measured runs: the server's start-up and the warm-up would crowd the top.
+  const top = topSelfTime(JSON.parse(await readFile(file, "utf8")) as CpuProfile, { top: 20, window, root: pathToFileURL(".").href + "/" });
+  console.log(`\nCPU profile of the server during ${scenario}'s measured runs (${file}; open in Chrome DevTools or speedscope), top self time:\n${formatSelfTime(top)}`);
   return { scenario, file, top: top.map((row) => ({ frame: row.frame, self_ms: row.selfMs, share: row.share })) };
 }
 

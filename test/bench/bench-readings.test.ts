@@ -88,6 +88,7 @@ describe("a CPU profile's top self time", () => {
   it("adds each sample's time to the function it landed in, largest first", () => {
     const frame = (functionName: string, url = "") => ({ functionName, url, lineNumber: 9 });
     const profile = {
+      startTime: 1_000_000,
       nodes: [
         { id: 1, callFrame: frame("(idle)") },
         { id: 2, callFrame: frame("decide", "file:///repo/src/decision/engine.ts") },
@@ -97,10 +98,24 @@ describe("a CPU profile's top self time", () => {
       // A sample lasts until the next one.
       timeDeltas: [0, 1000, 1500, 2000, 500],
     };
-    expect(topSelfTime(profile)).toEqual([
+    expect(topSelfTime(profile, { root: "file:///repo/" })).toEqual([
       { frame: "decide (src/decision/engine.ts:10)", selfMs: 2.5, share: 0.5 },
       { frame: "(idle)", selfMs: 2, share: 0.4 },
       { frame: "hgetall (ioredis/built/Redis.js:10)", selfMs: 0.5, share: 0.1 },
     ]);
+  });
+
+  it("counts only the samples taken inside a window of the monotonic clock", () => {
+    const profile = {
+      startTime: 1_000_000,
+      nodes: [
+        { id: 1, callFrame: { functionName: "startUp", url: "", lineNumber: 0 } },
+        { id: 2, callFrame: { functionName: "decide", url: "", lineNumber: 0 } },
+      ],
+      // Samples at 1.000, 1.001 (start-up), then 1.500 and 1.501 s (the scenario).
+      samples: [1, 1, 2, 2],
+      timeDeltas: [0, 1000, 499_000, 1000],
+    };
+    expect(topSelfTime(profile, { window: { fromUs: 1_400_000, toUs: 2_000_000 } }).map((row) => row.frame)).toEqual(["decide"]);
   });
 });
