@@ -43,7 +43,7 @@ const { values: args } = parseArgs({
 
 /** Quick: CI and development (under a minute); full: the run BENCHMARKS.md records. */
 const SETTINGS = args.quick
-  ? { clients: 4, streams: 64, seconds: 1, warmup_requests: 2000, latency_seconds: 1, rates: [1000, 5000], distinct_tokens: 5_000, revocations: 20 }
+  ? { clients: 4, streams: 64, seconds: 1, warmup_requests: 1000, latency_seconds: 1, rates: [1000, 5000], distinct_tokens: 5_000, revocations: 20 }
   : { clients: 4, streams: 64, seconds: 10, warmup_requests: 20_000, latency_seconds: 10, rates: [1000, 5000], distinct_tokens: 1_000_000, revocations: 200 };
 
 interface HostProcess extends ServerUnderTest {
