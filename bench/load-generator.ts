@@ -89,8 +89,8 @@ export async function runLoad(generator: GeneratorName, target: LoadTarget, shap
   try {
     const { output, generatorCores } = await runSampled(command, commandArgs);
     const summary = parseLoadSummary(output);
-    if (summary.done === 0 || summary.errored > 0 || summary.timeout > 0) {
-      throw new Error(`${target.path}: the load generator saw errors:\n${output}`);
+    if (summary.done === 0 || summary.failed > 0 || summary.errored > 0 || summary.timeout > 0) {
+      throw new Error(`${target.path}: requests failed:\n${output}`);
     }
     const latency = logPath === undefined ? undefined : summarizeLatencyLog(await readFile(logPath, "utf8"));
     return { summary, generatorCores, latency };

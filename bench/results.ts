@@ -83,7 +83,8 @@ export interface BenchResults {
   /** The raw no-op, by generator name. */
   baselines: Record<string, Measurement>;
   scenarios: Partial<Record<ScenarioName, ScenarioResult>>;
-  revocation: RevocationResult;
+  /** Absent from a profiled run, which measures one scenario only. */
+  revocation?: RevocationResult;
   profile?: { scenario: string; file: string; top: { frame: string; self_ms: number; share: number }[] };
 }
 

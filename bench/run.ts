@@ -27,7 +27,7 @@ import { commandsDelta, readCommandstats } from "./redis-commandstats.js";
 import { measureRevocation } from "./revocation.js";
 import { benchmarksSection, replaceGeneratedSection, resultsTable, revocationLine } from "./results-markdown.js";
 import { GENERATOR_SATURATED, SCENARIO_NAMES, withRatios, type BenchResults, type LatencyAtRate, type Measurement, type ScenarioName } from "./results.js";
-import { benchScenarios, rawNoOpScenario, type Host, type Scenario } from "./scenarios.js";
+import { benchScenarios, rawNoOpScenario, type Host, type Scenario, type ScenarioCredentials } from "./scenarios.js";
 import { countsDelta, decisionCounts, unexpectedDecisions } from "./server-decisions.js";
 
 const { values: args } = parseArgs({
@@ -41,10 +41,24 @@ const { values: args } = parseArgs({
   },
 });
 
+interface Settings {
+  clients: number;
+  streams: number;
+  /** One of the two: the throughput run's length, or its count of requests. */
+  throughput_seconds?: number;
+  throughput_requests?: number;
+  warmup_requests: number;
+  latency_seconds: number;
+  rates: number[];
+  distinct_tokens: number;
+  revocations: number;
+}
+
 /** Quick: CI and development (under a minute); full: the run BENCHMARKS.md records. */
-const SETTINGS = args.quick
-  ? { clients: 4, streams: 64, seconds: 1, warmup_requests: 1000, latency_seconds: 1, rates: [1000, 5000], distinct_tokens: 5_000, revocations: 20 }
-  : { clients: 4, streams: 64, seconds: 10, warmup_requests: 20_000, latency_seconds: 10, rates: [1000, 5000], distinct_tokens: 1_000_000, revocations: 200 };
+const SETTINGS: Settings = args.quick
+  ? // Counts rather than durations: on a crowded CI machine a one-second run may complete no request at all.
+    { clients: 4, streams: 64, throughput_requests: 4000, warmup_requests: 1000, latency_seconds: 1, rates: [1000, 5000], distinct_tokens: 5_000, revocations: 20 }
+  : { clients: 4, streams: 64, throughput_seconds: 10, warmup_requests: 20_000, latency_seconds: 10, rates: [1000, 5000], distinct_tokens: 1_000_000, revocations: 200 };
 
 interface HostProcess extends ServerUnderTest {
   /** Decision metrics and the Redis it uses, when it is a Portcullis server. */
@@ -70,7 +84,8 @@ async function main(): Promise<void> {
     stops.push(() => idp.stop());
     const rootToken = randomBytes(32).toString("base64url");
     const common = { redisPrefix: "{portcullis-bench}:", rootToken, config: benchConfig(idp), workDir };
-    const profileHost = profiled === undefined ? undefined : benchScenarios(PLACEHOLDER_CREDENTIALS).find((s) => s.name === profiled)!.host;
+    const scenarios = benchScenarios().filter((scenario) => selected.includes(scenario.name as ScenarioName));
+    const profileHost = scenarios.find((scenario) => scenario.name === profiled)?.host;
     const nodeArgs = (host: Host) => (host === profileHost ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []);
     const [raw, redisServer, embedded] = await Promise.all([
       startRawNoOp(workDir),
@@ -91,7 +106,6 @@ async function main(): Promise<void> {
       rs256: await signRs256(24 * 3600),
       teamJwt: await mintTeamJwt(redisServer.url, rootToken),
     };
-    const scenarios = benchScenarios(credentials).filter((scenario) => selected.includes(scenario.name as ScenarioName));
     const generatorOf = (scenario: Scenario): GeneratorName => (scenario.perRequestBodies ? "node-load-client" : fixedGenerator);
     const baselineGenerators = [...new Set([fixedGenerator, ...scenarios.map(generatorOf)])];
     console.log(`generators: fixed bodies: ${generatorLabel(fixedGenerator)}; a body per request: ${generatorLabel("node-load-client")}`);
@@ -100,7 +114,7 @@ async function main(): Promise<void> {
     const files = { workDir, loadClient: await compileScript("bench/load-client.ts", workDir) };
     const baselines: Record<string, Measurement> = {};
     for (const generator of baselineGenerators) {
-      baselines[generator] = await measure(rawNoOpScenario(generator === "node-load-client", credentials), hosts.raw, generator, files);
+      baselines[generator] = await measure(rawNoOpScenario(generator === "node-load-client"), hosts.raw, generator, files, credentials);
     }
     if (baselines.h2load && baselines["node-load-client"]) {
       const share = baselines["node-load-client"].rate / baselines.h2load.rate;
@@ -111,7 +125,7 @@ async function main(): Promise<void> {
     const profileWindow = { fromUs: 0, toUs: Infinity };
     for (const scenario of scenarios) {
       const generator = generatorOf(scenario);
-      const measurement = await measure(scenario, hosts[scenario.host]!, generator, files, scenario.name === profiled ? profileWindow : undefined);
+      const measurement = await measure(scenario, hosts[scenario.host]!, generator, files, credentials, scenario.name === profiled ? profileWindow : undefined);
       results[scenario.name as ScenarioName] = withRatios(measurement, baselines[generator]!);
     }
 
@@ -137,15 +151,15 @@ async function main(): Promise<void> {
       commit: commitDescription(),
       machine,
       generators: { fixed_body: generatorLabel(fixedGenerator), per_request_body: generatorLabel("node-load-client") },
-      settings: SETTINGS,
+      settings: { ...SETTINGS },
       baselines,
       scenarios: results,
-      revocation: revocation!,
+      ...(revocation === undefined ? {} : { revocation }),
       ...(profile === undefined ? {} : { profile }),
     };
     await writeFile(args.out!, `${JSON.stringify(output, null, 2)}\n`);
     console.log(`\n${resultsTable(output)}\n`);
-    if (revocation !== undefined) console.log(revocationLine(output));
+    console.log(revocationLine(output));
     if (args["write-markdown"]) await writeMarkdown(output);
     console.log(`wrote ${args.out} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   } finally {
@@ -153,9 +167,6 @@ async function main(): Promise<void> {
     await rm(workDir, { recursive: true, force: true });
   }
 }
-
-/** Credentials of the right shape, for reading scenario metadata before any server runs. */
-const PLACEHOLDER_CREDENTIALS = { redisOpaque: "x", embeddedOpaque: "x", rs256: "x", teamJwt: "x" };
 
 function selectScenarios(profiled: string | undefined): readonly ScenarioName[] {
   const wanted = profiled !== undefined ? [profiled] : args.scenarios?.split(",").map((name) => name.trim());
@@ -189,10 +200,11 @@ async function measure(
   host: HostProcess,
   generator: GeneratorName,
   files: LoadFiles,
+  credentials: ScenarioCredentials,
   measuredWindow?: { fromUs: number; toUs: number },
 ): Promise<Measurement> {
   const began = performance.now();
-  const target = { ...scenario.target, url: host.url };
+  const target = { ...scenario.target(credentials), url: host.url };
   const shape: LoadShape = { clients: SETTINGS.clients, streams: SETTINGS.streams };
   const decisions = async () => (host.portcullis ? decisionCounts(host.url) : undefined);
   const proveDecisions = (before: Awaited<ReturnType<typeof decisions>>, after: typeof before, requests: number, phase: string) => {
@@ -214,7 +226,10 @@ async function measure(
   const cpuBefore = cpuSeconds(host.pid);
   const wallBefore = performance.now();
   // Deny-unknown runs a fixed count: every request a token never seen, as many as the memory figure needs.
-  const throughputShape = scenario.name === "authorize-deny-unknown" ? { ...shape, requests: SETTINGS.distinct_tokens } : { ...shape, seconds: SETTINGS.seconds };
+  const throughputShape: LoadShape =
+    scenario.name === "authorize-deny-unknown"
+      ? { ...shape, requests: SETTINGS.distinct_tokens }
+      : { ...shape, seconds: SETTINGS.throughput_seconds, requests: SETTINGS.throughput_requests };
   const throughput = await runLoad(generator, target, throughputShape, files);
   const cpu = cpuSeconds(host.pid) - cpuBefore;
   const wall = (performance.now() - wallBefore) / 1000;
@@ -227,7 +242,8 @@ async function measure(
 
   const latency: Record<string, LatencyAtRate> = {};
   for (const rate of SETTINGS.rates) {
-    const run = await runLoad(generator, target, { ...shape, rate, seconds: SETTINGS.latency_seconds }, files);
+    // A count (the rate times the run's length): the run lasts as long as the server needs to answer them all.
+    const run = await runLoad(generator, target, { ...shape, rate, requests: rate * SETTINGS.latency_seconds }, files);
     const summary = run.latency!;
     latency[String(rate)] = {
       target_rate: rate,

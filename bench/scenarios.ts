@@ -18,7 +18,8 @@ export interface Scenario {
   host: Host;
   /** Needs a different body per request, which only bench/load-client.ts sends. */
   perRequestBodies: boolean;
-  target: Omit<LoadTarget, "url">;
+  /** What to send, once the credentials exist. */
+  target(credentials: ScenarioCredentials): Omit<LoadTarget, "url">;
   /** Share of the server's decisions that must be ALLOW (the rest DENY); undefined for the raw no-op. */
   allowShare?: number;
 }
@@ -50,18 +51,18 @@ function check(token: string): Uint8Array {
   );
 }
 
-export function rawNoOpScenario(perRequestBodies: boolean, credentials: ScenarioCredentials): Scenario {
+export function rawNoOpScenario(perRequestBodies: boolean): Scenario {
   return {
     name: "raw-noop",
     description: "raw node:http2 no-op, gRPC framed by hand (the baseline)",
     host: "raw",
     perRequestBodies,
     // The same bytes as authorize-redis-opaque, so the transport carries the same load.
-    target: { path: "/bench.v1.Noop/Ping", headers: GRPC, bodies: [grpcFrame(authorize(credentials.redisOpaque))] },
+    target: (credentials) => ({ path: "/bench.v1.Noop/Ping", headers: GRPC, bodies: [grpcFrame(authorize(credentials.redisOpaque))] }),
   };
 }
 
-export function benchScenarios(credentials: ScenarioCredentials): Scenario[] {
+export function benchScenarios(): Scenario[] {
   const grpcAuthorize = (token: string) => ({ path: AUTHORIZE, headers: GRPC, bodies: [grpcFrame(authorize(token))] });
   const unknown = grpcFrame(authorize(`pcl_${FRESH_TOKEN}`));
   return [
@@ -70,7 +71,7 @@ export function benchScenarios(credentials: ScenarioCredentials): Scenario[] {
       description: "Envoy Check, gRPC, opaque token, Redis store",
       host: "redis",
       perRequestBodies: false,
-      target: { path: CHECK, headers: GRPC, bodies: [grpcFrame(check(credentials.redisOpaque))] },
+      target: (credentials) => ({ path: CHECK, headers: GRPC, bodies: [grpcFrame(check(credentials.redisOpaque))] }),
       allowShare: 1,
     },
     {
@@ -78,7 +79,7 @@ export function benchScenarios(credentials: ScenarioCredentials): Scenario[] {
       description: "Authorize, gRPC, opaque token, Redis store",
       host: "redis",
       perRequestBodies: false,
-      target: grpcAuthorize(credentials.redisOpaque),
+      target: (credentials) => grpcAuthorize(credentials.redisOpaque),
       allowShare: 1,
     },
     {
@@ -86,7 +87,7 @@ export function benchScenarios(credentials: ScenarioCredentials): Scenario[] {
       description: "Authorize, gRPC, external RS256 JWT (warm JWKS), Redis store",
       host: "redis",
       perRequestBodies: false,
-      target: grpcAuthorize(credentials.rs256),
+      target: (credentials) => grpcAuthorize(credentials.rs256),
       allowShare: 1,
     },
     {
@@ -94,7 +95,7 @@ export function benchScenarios(credentials: ScenarioCredentials): Scenario[] {
       description: "Authorize, gRPC, team JWT minted through the API, Redis store",
       host: "redis",
       perRequestBodies: false,
-      target: grpcAuthorize(credentials.teamJwt),
+      target: (credentials) => grpcAuthorize(credentials.teamJwt),
       allowShare: 1,
     },
     {
@@ -102,7 +103,7 @@ export function benchScenarios(credentials: ScenarioCredentials): Scenario[] {
       description: "Authorize, gRPC, a fresh random opaque token per request (deny), Redis store",
       host: "redis",
       perRequestBodies: true,
-      target: { path: AUTHORIZE, headers: GRPC, bodies: [unknown], freshToken: FRESH_TOKEN },
+      target: () => ({ path: AUTHORIZE, headers: GRPC, bodies: [unknown], freshToken: FRESH_TOKEN }),
       allowShare: 0,
     },
     {
@@ -110,7 +111,12 @@ export function benchScenarios(credentials: ScenarioCredentials): Scenario[] {
       description: "Authorize, gRPC, 4 known opaque tokens to 1 fresh unknown one, Redis store",
       host: "redis",
       perRequestBodies: true,
-      target: { path: AUTHORIZE, headers: GRPC, bodies: [...Array(4).fill(grpcFrame(authorize(credentials.redisOpaque))), unknown], freshToken: FRESH_TOKEN },
+      target: (credentials) => ({
+        path: AUTHORIZE,
+        headers: GRPC,
+        bodies: [...Array<Buffer>(4).fill(grpcFrame(authorize(credentials.redisOpaque))), unknown],
+        freshToken: FRESH_TOKEN,
+      }),
       allowShare: 0.8,
     },
     {
@@ -118,7 +124,7 @@ export function benchScenarios(credentials: ScenarioCredentials): Scenario[] {
       description: "Envoy Check, gRPC, opaque token, embedded store (reference)",
       host: "embedded",
       perRequestBodies: false,
-      target: { path: CHECK, headers: GRPC, bodies: [grpcFrame(check(credentials.embeddedOpaque))] },
+      target: (credentials) => ({ path: CHECK, headers: GRPC, bodies: [grpcFrame(check(credentials.embeddedOpaque))] }),
       allowShare: 1,
     },
     {
@@ -126,11 +132,11 @@ export function benchScenarios(credentials: ScenarioCredentials): Scenario[] {
       description: "Authorize, Connect JSON over HTTP/2 (connect-node), opaque token, Redis store (reference)",
       host: "redis",
       perRequestBodies: false,
-      target: {
+      target: (credentials) => ({
         path: AUTHORIZE,
         headers: { "content-type": "application/json", "connect-protocol-version": "1" },
         bodies: [Buffer.from(JSON.stringify({ authorization: `Bearer ${credentials.redisOpaque}`, resource: BENCH_RESOURCE }))],
-      },
+      }),
       allowShare: 1,
     },
   ];
