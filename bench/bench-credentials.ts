@@ -3,7 +3,7 @@
  * them: opaque tokens and a team JWT minted through the admin API, an RS256
  * JWT signed by a real local IdP whose JWKS the server fetches.
  */
-import { bearer, createClients } from "../test/support/clients.js";
+import { bearer, type Clients } from "../test/support/clients.js";
 import { JWT_AUDIENCE, teamTokens } from "../test/support/jwt-fixture.js";
 import { generateTestKey, OidcProvider } from "../test/support/oidc-provider.js";
 
@@ -28,8 +28,7 @@ export async function startBenchIdp(): Promise<{ idp: OidcProvider; signRs256: (
   return { idp, signRs256 };
 }
 
-export async function mintOpaque(url: string, root: string, name: string): Promise<{ token: string; tokenId: string }> {
-  const { admin } = createClients(url);
+export async function mintOpaque(admin: Clients["admin"], root: string, name: string): Promise<{ token: string; tokenId: string }> {
   const minted = await admin.mintToken({ name, scopes: [BENCH_SCOPE] }, bearer(root));
   return { token: minted.token, tokenId: minted.record!.tokenId };
 }

@@ -21,7 +21,7 @@ export async function measureRevocation(replicaA: string, replicaB: string, root
   const elapsed: number[] = [];
   let timeouts = 0;
   for (let i = 0; i < revocations; i++) {
-    const { token, tokenId } = await mintOpaque(replicaA, root, `revocation-${i}`);
+    const { token, tokenId } = await mintOpaque(a.admin, root, `revocation-${i}`);
     // Twice: a first decision may fill a cache, the second is served from it.
     for (let warm = 0; warm < 2; warm++) {
       if ((await decideOnB(token)) !== Decision.ALLOW) throw new Error("replica B does not allow a token replica A just minted");
