@@ -1,215 +1,342 @@
 /**
- * Decision RPC throughput, measured in one run against a raw node:http2
- * no-op on the same machine (docs/transport-limits.md explains why
- * the raw no-op is the baseline). Load comes from h2load (Debian package
- * nghttp2-client) when installed, else from bench/load-client.ts; either way
- * a separate process with bounded concurrency. Prints req/s per round and
- * the ratio to the raw no-op. Nothing here is asserted: speed is reported.
+ * `npm run bench`: every scenario of issue 12 against a raw node:http2
+ * no-op measured in the same run, each server in its own process, load from
+ * a separate process. Prints a table and writes bench/results.json;
+ * BENCHMARKS.md explains every figure. Nothing here asserts a speed.
  *
- *   npm run bench [-- --seconds 5 --rounds 2 --clients 4 --streams 64]
+ *   npm run bench [-- --quick] [--generator auto|h2load|node-load-client]
+ *                 [--scenarios a,b] [--cpu-prof <scenario>] [--write-markdown]
  */
-import { create, toBinary } from "@bufbuild/protobuf";
-import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdtemp, writeFile } from "node:fs/promises";
-import http2 from "node:http2";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
+import { execFileSync } from "node:child_process";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import os from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { stringify } from "yaml";
-import { pino } from "pino";
-import { toConnectError } from "../src/api/error-mapping.js";
-import {
-  DEFAULT_BUFFER_MAX_BYTES,
-  DEFAULT_BUFFER_MAX_BYTES_PER_CONNECTION,
-  grpcUnaryRoute,
-  withGrpcUnary,
-} from "../src/http/grpc-unary.js";
-import { DEFAULT_LISTENER_LIMITS, listen, type Listener } from "../src/http/listener.js";
-import { CheckRequestSchema } from "../gen/envoy/service/auth/v3/external_auth_pb.js";
-import { AuthorizationService, AuthorizeRequestSchema, AuthorizeResponseSchema } from "../gen/portcullis/v1/authorization_pb.js";
-import { bearer, createClients } from "../test/support/clients.js";
-import { startPortcullisProcess } from "../test/support/portcullis-process.js";
-import { grpcFrame, rawGrpcCall } from "../test/support/raw-grpc.js";
+import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import { createClients } from "../test/support/clients.js";
+import { startOwnRedis } from "../test/support/redis-server.js";
+import { killSpawned } from "../test/support/spawned-processes.js";
+import { benchConfig, mintOpaque, mintTeamJwt, startBenchIdp } from "./bench-credentials.js";
+import { redisServerVersion, startPortcullis, startRawNoOp, type ServerUnderTest } from "./bench-servers.js";
+import { formatSelfTime, topSelfTime, type CpuProfile } from "./cpu-profile.js";
+import { compileScript } from "./compiled-script.js";
+import { h2loadInstalled, h2loadVersion, runLoad, type GeneratorName, type LoadFiles, type LoadShape } from "./load-generator.js";
+import { cpuSeconds, memoryStatus, resetPeakRss } from "./proc-stats.js";
+import { commandsDelta, readCommandstats } from "./redis-commandstats.js";
+import { measureRevocation } from "./revocation.js";
+import { benchmarksSection, replaceGeneratedSection, resultsTable, revocationLine } from "./results-markdown.js";
+import { GENERATOR_SATURATED, SCENARIO_NAMES, withRatios, type BenchResults, type LatencyAtRate, type Measurement, type ScenarioName } from "./results.js";
+import { benchScenarios, rawNoOpScenario, type Host, type Scenario, type ScenarioCredentials } from "./scenarios.js";
+import { countsDelta, decisionCounts, unexpectedDecisions } from "./server-decisions.js";
 
 const { values: args } = parseArgs({
   options: {
-    seconds: { type: "string", default: "5" },
-    rounds: { type: "string", default: "2" },
-    clients: { type: "string", default: "4" },
-    streams: { type: "string", default: "64" },
+    quick: { type: "boolean", default: false },
+    generator: { type: "string", default: "auto" },
+    scenarios: { type: "string" },
+    "cpu-prof": { type: "string" },
+    "write-markdown": { type: "boolean", default: false },
+    out: { type: "string", default: "bench/results.json" },
   },
 });
 
-interface Target {
-  name: string;
-  url: string;
-  path: string;
-  body: Uint8Array;
-  headers: Record<string, string>;
+interface Settings {
+  clients: number;
+  streams: number;
+  /** One of the two: the throughput run's length, or its count of requests. */
+  throughput_seconds?: number;
+  throughput_requests?: number;
+  warmup_requests: number;
+  latency_seconds: number;
+  rates: number[];
+  distinct_tokens: number;
+  revocations: number;
 }
 
-const GRPC = { "content-type": "application/grpc", te: "trailers" };
-const CONNECT = { "content-type": "application/proto", "connect-protocol-version": "1" };
+/** Quick: CI and development (under a minute); full: the run BENCHMARKS.md records. */
+const SETTINGS: Settings = args.quick
+  ? // Counts rather than durations: on a crowded CI machine a one-second run may complete no request at all.
+    { clients: 4, streams: 64, throughput_requests: 4000, warmup_requests: 1000, latency_seconds: 1, rates: [1000, 5000], distinct_tokens: 5_000, revocations: 20 }
+  : { clients: 4, streams: 64, throughput_seconds: 10, warmup_requests: 20_000, latency_seconds: 10, rates: [1000, 5000], distinct_tokens: 1_000_000, revocations: 200 };
+
+interface HostProcess extends ServerUnderTest {
+  /** Decision metrics and the Redis it uses, when it is a Portcullis server. */
+  portcullis: boolean;
+  redis?: Redis;
+}
 
 async function main(): Promise<void> {
-  const raw = await startRawNoOp();
-  const leanNoOp = await startLeanNoOp();
-  const root = `pcl_bench_${randomBytes(24).toString("hex")}`;
-  const dir = await mkdtemp(join(tmpdir(), "portcullis-bench-"));
-  const configPath = join(dir, "portcullis.yaml");
-  await writeFile(
-    configPath,
-    stringify({ policy: { rules: [{ name: "kafka-read", path_prefix: "/api/kafka", methods: ["GET"], scope: "kafka:read" }] } }),
-  );
-  const server = await startPortcullisProcess({
-    env: { PORTCULLIS_CONFIG: configPath, PORTCULLIS_ROOT_TOKENS: root, PORTCULLIS_LOG_LEVEL: "info" },
-  });
+  const started = performance.now();
+  await rm(args.out!, { force: true });
+  const fixedGenerator = chooseGenerator(args.generator!);
+  const profiled = args["cpu-prof"];
+  const selected = selectScenarios(profiled);
+  const workDir = await mkdtemp(join(os.tmpdir(), "portcullis-bench-"));
+  const profileDir = join(workDir, "cpu-profiles");
+  const machine = describeMachine();
+  const hosts: Partial<Record<Host, HostProcess>> = {};
+  const stops: (() => Promise<unknown>)[] = [];
   try {
-    const { admin } = createClients(server.url);
-    const minted = await admin.mintToken({ name: "bench", scopes: ["kafka:read"] }, bearer(root));
-    const authorization = `Bearer ${minted.token}`;
-    const check = toBinary(
-      CheckRequestSchema,
-      create(CheckRequestSchema, {
-        attributes: {
-          request: { http: { method: "GET", path: "/api/kafka/topics", host: "api.example.com", headers: { authorization } } },
-        },
-      }),
-    );
-    const authorize = toBinary(AuthorizeRequestSchema, create(AuthorizeRequestSchema, { authorization, resource: "GET /api/kafka/topics" }));
-    const targets: Target[] = [
-      { name: "raw node:http2 no-op (hand-framed gRPC)", url: raw.url, path: "/bench.v1.Noop/Ping", body: grpcFrame(authorize), headers: GRPC },
-      { name: "lean path no-op (grpc-unary.ts, listener.ts)", url: leanNoOp.url, path: "/portcullis.v1.AuthorizationService/Authorize", body: grpcFrame(authorize), headers: GRPC },
-      { name: "Envoy Check, gRPC, lean path", url: server.url, path: "/envoy.service.auth.v3.Authorization/Check", body: grpcFrame(check), headers: GRPC },
-      { name: "Authorize, gRPC, lean path", url: server.url, path: "/portcullis.v1.AuthorizationService/Authorize", body: grpcFrame(authorize), headers: GRPC },
-      { name: "Authorize, Connect proto over h2, connect-node", url: server.url, path: "/portcullis.v1.AuthorizationService/Authorize", body: authorize, headers: CONNECT },
-      { name: "Envoy Check, Connect proto over h2, connect-node", url: server.url, path: "/envoy.service.auth.v3.Authorization/Check", body: check, headers: CONNECT },
-    ];
-    await verifyAllowed(targets);
+    const redis = await startOwnRedis();
+    stops.push(() => redis.dispose());
+    const { idp, signRs256 } = await startBenchIdp();
+    stops.push(() => idp.stop());
+    const rootToken = randomBytes(32).toString("base64url");
+    const common = { redisPrefix: "{portcullis-bench}:", rootToken, config: benchConfig(idp), workDir };
+    const scenarios = benchScenarios().filter((scenario) => selected.includes(scenario.name as ScenarioName));
+    const profileHost = scenarios.find((scenario) => scenario.name === profiled)?.host;
+    const nodeArgs = (host: Host) => (host === profileHost ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []);
+    const [raw, redisServer, embedded] = await Promise.all([
+      startRawNoOp(workDir),
+      startPortcullis({ ...common, name: "redis", redisUrl: redis.url, nodeArgs: nodeArgs("redis") }),
+      startPortcullis({ ...common, name: "embedded", nodeArgs: nodeArgs("embedded") }),
+    ]);
+    const commandClient = new Redis(redis.url);
+    stops.unshift(() => raw.stop(), () => redisServer.stop(), () => embedded.stop(), async () => commandClient.disconnect());
+    hosts.raw = { ...raw, portcullis: false };
+    hosts.redis = { ...redisServer, portcullis: true, redis: commandClient };
+    hosts.embedded = { ...embedded, portcullis: true };
 
-    const load = hasH2load() ? "h2load" : "bench/load-client.ts";
-    const rounds = Number(args.rounds);
-    console.log(`load: ${load}, ${args.clients} connections x ${args.streams} streams, ${args.seconds}s per measurement, ${rounds} rounds`);
-    const results = new Map<string, number[]>(targets.map((target) => [target.name, []]));
-    for (let round = 1; round <= rounds; round++) {
-      for (const target of targets) {
-        const rate = await measure(target, dir);
-        results.get(target.name)!.push(rate);
-        console.log(`round ${round}: ${target.name}: ${Math.round(rate)} req/s`);
+    console.log(`servers up after ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    const credentials = {
+      redisOpaque: (await mintOpaque(createClients(redisServer.url).admin, rootToken, "bench")).token,
+      embeddedOpaque: (await mintOpaque(createClients(embedded.url).admin, rootToken, "bench")).token,
+      // Outlives the longest full run.
+      rs256: await signRs256(24 * 3600),
+      teamJwt: await mintTeamJwt(redisServer.url, rootToken),
+    };
+    const generatorOf = (scenario: Scenario): GeneratorName => (scenario.perRequestBodies ? "node-load-client" : fixedGenerator);
+    const baselineGenerators = [...new Set([fixedGenerator, ...scenarios.map(generatorOf)])];
+    console.log(`generators: fixed bodies: ${generatorLabel(fixedGenerator)}; a body per request: ${generatorLabel("node-load-client")}`);
+    console.log(`${args.quick ? "quick" : "full"} run: ${JSON.stringify(SETTINGS)}`);
+
+    const files = { workDir, loadClient: await compileScript("bench/load-client.ts", workDir) };
+    const baselines: Record<string, Measurement> = {};
+    for (const generator of baselineGenerators) {
+      baselines[generator] = await measure(rawNoOpScenario(generator === "node-load-client"), hosts.raw, generator, files, credentials);
+    }
+    if (baselines.h2load && baselines["node-load-client"]) {
+      const share = baselines["node-load-client"].rate / baselines.h2load.rate;
+      console.log(`generator check: the node load client reaches ${share.toFixed(2)}× h2load's rate on the raw no-op; scenarios it drives are compared with its own raw no-op`);
+    }
+    const results: BenchResults["scenarios"] = {};
+    /** When the profiled scenario's measured runs began and ended (µs of the monotonic clock). */
+    const profileWindow = { fromUs: 0, toUs: Infinity };
+    for (const scenario of scenarios) {
+      const generator = generatorOf(scenario);
+      const measurement = await measure(scenario, hosts[scenario.host]!, generator, files, credentials, scenario.name === profiled ? profileWindow : undefined);
+      results[scenario.name as ScenarioName] = withRatios(measurement, baselines[generator]!);
+    }
+
+    let revocation: BenchResults["revocation"] | undefined;
+    if (profiled === undefined) {
+      const replicaB = await startPortcullis({ ...common, name: "replica-b", redisUrl: redis.url });
+      try {
+        console.log(`revocation: ${SETTINGS.revocations} revocations on replica A, polled on replica B`);
+        revocation = await measureRevocation(redisServer.url, replicaB.url, rootToken, SETTINGS.revocations);
+      } finally {
+        await replicaB.stop();
       }
     }
-    report(results, targets[0]!.name);
+
+    // Stopping the servers writes the CPU profile.
+    for (const stop of stops.splice(0)) await stop();
+    const profile = profiled === undefined ? undefined : await summarizeProfile(profiled, profileDir, profileWindow);
+
+    const output: BenchResults = {
+      schema: 1,
+      mode: args.quick ? "quick" : "full",
+      generated_at: new Date().toISOString(),
+      commit: commitDescription(),
+      machine,
+      generators: { fixed_body: generatorLabel(fixedGenerator), per_request_body: generatorLabel("node-load-client") },
+      settings: { ...SETTINGS },
+      baselines,
+      scenarios: results,
+      ...(revocation === undefined ? {} : { revocation }),
+      ...(profile === undefined ? {} : { profile }),
+    };
+    await writeFile(args.out!, `${JSON.stringify(output, null, 2)}\n`);
+    console.log(`\n${resultsTable(output)}\n`);
+    console.log(revocationLine(output));
+    if (args["write-markdown"]) await writeMarkdown(output);
+    console.log(`wrote ${args.out} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   } finally {
-    await server.stop();
-    raw.server.close();
-    await leanNoOp.listener.close(1000);
+    for (const stop of stops) await stop().catch(() => undefined);
+    await rm(workDir, { recursive: true, force: true });
   }
 }
 
-/** The transport's ceiling: read the request, answer one empty message and grpc-status 0. */
-async function startRawNoOp(): Promise<{ server: http2.Http2Server; url: string }> {
-  const reply = grpcFrame(new Uint8Array());
-  const server = http2.createServer();
-  server.on("stream", (stream) => {
-    stream.on("data", () => undefined);
-    stream.on("end", () => {
-      stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
-      stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
-      stream.end(reply);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+function selectScenarios(profiled: string | undefined): readonly ScenarioName[] {
+  const wanted = profiled !== undefined ? [profiled] : args.scenarios?.split(",").map((name) => name.trim());
+  if (wanted === undefined) return SCENARIO_NAMES;
+  const unknown = wanted.filter((name) => !(SCENARIO_NAMES as readonly string[]).includes(name));
+  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(", ")}; the scenarios are ${SCENARIO_NAMES.join(", ")}`);
+  return wanted as ScenarioName[];
 }
 
-/** The lean path's own cost: Portcullis's listener and grpc-unary.ts around a method that does nothing. */
-async function startLeanNoOp(): Promise<{ listener: Listener; url: string }> {
-  const reply = create(AuthorizeResponseSchema);
-  const log = pino({ level: "silent" });
-  const handler = withGrpcUnary(
-    [grpcUnaryRoute(AuthorizationService.method.authorize, async () => reply)],
-    {
-      readMaxBytes: 64 * 1024,
-      bufferMaxBytes: DEFAULT_BUFFER_MAX_BYTES,
-      bufferMaxBytesPerConnection: DEFAULT_BUFFER_MAX_BYTES_PER_CONNECTION,
-      toConnectError: (error) => toConnectError(error, log),
-    },
-    (_request, response) => response.writeHead(404).end(),
+function chooseGenerator(choice: string): GeneratorName {
+  if (choice === "node-load-client") return choice;
+  if (choice === "h2load" || choice === "auto") {
+    if (h2loadInstalled()) return "h2load";
+    if (choice === "h2load") throw new Error("h2load is not installed (Debian: apt-get install nghttp2-client)");
+    console.log("h2load is not installed (Debian: apt-get install nghttp2-client); falling back to bench/load-client.ts");
+    return "node-load-client";
+  }
+  throw new Error(`--generator is auto, h2load or node-load-client, not ${choice}`);
+}
+
+function generatorLabel(generator: GeneratorName): string {
+  return generator === "h2load" ? (h2loadVersion() ?? "h2load") : `bench/load-client.ts (node ${process.version})`;
+}
+
+/** Warm-up (which also proves the scenario decides as it should), throughput run, then latency at each fixed rate. */
+/** µs of the monotonic clock, which V8's profiler timestamps samples with. */
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
+async function measure(
+  scenario: Scenario,
+  host: HostProcess,
+  generator: GeneratorName,
+  files: LoadFiles,
+  credentials: ScenarioCredentials,
+  measuredWindow?: { fromUs: number; toUs: number },
+): Promise<Measurement> {
+  const began = performance.now();
+  const target = { ...scenario.target(credentials), url: host.url };
+  const shape: LoadShape = { clients: SETTINGS.clients, streams: SETTINGS.streams };
+  const decisions = async () => (host.portcullis ? decisionCounts(host.url) : undefined);
+  const proveDecisions = (before: Awaited<ReturnType<typeof decisions>>, after: typeof before, requests: number, phase: string) => {
+    if (before === undefined || after === undefined || scenario.allowShare === undefined) return undefined;
+    const delta = countsDelta(before, after);
+    const problem = unexpectedDecisions(delta, scenario.allowShare, Math.floor(requests * 0.99));
+    if (problem !== undefined) throw new Error(`${scenario.name} (${phase}): ${problem}`);
+    return delta;
+  };
+
+  const beforeWarmUp = await decisions();
+  const warmUp = await runLoad(generator, target, { ...shape, requests: SETTINGS.warmup_requests }, files);
+  proveDecisions(beforeWarmUp, await decisions(), warmUp.summary.done, "warm-up");
+
+  if (measuredWindow) measuredWindow.fromUs = monotonicUs();
+  const perScenarioPeak = resetPeakRss(host.pid);
+  const decisionsBefore = await decisions();
+  const commandsBefore = host.redis && (await readCommandstats(host.redis));
+  const cpuBefore = cpuSeconds(host.pid);
+  const wallBefore = performance.now();
+  // Deny-unknown runs a fixed count: every request a token never seen, as many as the memory figure needs.
+  const throughputShape: LoadShape =
+    scenario.name === "authorize-deny-unknown"
+      ? { ...shape, requests: SETTINGS.distinct_tokens }
+      : { ...shape, seconds: SETTINGS.throughput_seconds, requests: SETTINGS.throughput_requests };
+  const throughput = await runLoad(generator, target, throughputShape, files);
+  const cpu = cpuSeconds(host.pid) - cpuBefore;
+  const wall = (performance.now() - wallBefore) / 1000;
+  const memory = memoryStatus(host.pid);
+  const commandsAfter = host.redis && (await readCommandstats(host.redis));
+  const decided = proveDecisions(decisionsBefore, await decisions(), throughput.summary.done, "throughput");
+  const done = throughput.summary.done;
+  const commands = commandsBefore && commandsAfter ? commandsDelta(commandsBefore, commandsAfter) : null;
+  const totalCommands = commands === null ? null : Object.values(commands).reduce((sum, calls) => sum + calls, 0);
+
+  const latency: Record<string, LatencyAtRate> = {};
+  for (const rate of SETTINGS.rates) {
+    // A count (the rate times the run's length): the run lasts as long as the server needs to answer them all.
+    const run = await runLoad(generator, target, { ...shape, rate, requests: rate * SETTINGS.latency_seconds }, files);
+    const summary = run.latency!;
+    latency[String(rate)] = {
+      target_rate: rate,
+      achieved_rate: summary.achievedRate,
+      requests: summary.count,
+      p50_ms: summary.p50Ms,
+      p99_ms: summary.p99Ms,
+      p999_ms: summary.p999Ms,
+      max_ms: summary.maxMs,
+    };
+  }
+  if (measuredWindow) measuredWindow.toUs = monotonicUs();
+  const measurement: Measurement = {
+    description: scenario.description,
+    generator: generatorLabel(generator),
+    requests: done,
+    seconds: throughput.summary.seconds,
+    rate: throughput.summary.rate,
+    generator_cores: throughput.generatorCores,
+    generator_saturated: throughput.generatorCores >= GENERATOR_SATURATED,
+    server_cores: cpu / wall,
+    cpu_seconds_per_10k: (cpu / done) * 10_000,
+    peak_rss_bytes: memory.peakRssBytes,
+    rss_after_bytes: memory.rssBytes,
+    peak_rss_per_scenario: perScenarioPeak,
+    redis_commands_per_decision: totalCommands === null ? null : totalCommands / done,
+    redis_commands: commands === null ? null : Object.fromEntries(Object.entries(commands).map(([command, calls]) => [command, calls / done])),
+    decisions: decided ?? null,
+    latency,
+  };
+  const latencyText = SETTINGS.rates.map((rate) => `p99 @${rate}/s ${latency[String(rate)]!.p99_ms.toFixed(2)} ms`).join(", ");
+  console.log(
+    `${scenario.name}: ${Math.round(measurement.rate)} req/s, ${latencyText}, server ${measurement.server_cores.toFixed(2)} cores, generator ${measurement.generator_cores.toFixed(2)} cores (${((performance.now() - began) / 1000).toFixed(1)} s)`,
   );
-  const listener = await listen("127.0.0.1", 0, handler, DEFAULT_LISTENER_LIMITS);
-  return { listener, url: `http://127.0.0.1:${listener.address.port}` };
+  if (measurement.generator_saturated) {
+    console.warn(`warning: ${scenario.name}: the generator used ${measurement.generator_cores.toFixed(2)} cores; it may have been the bottleneck`);
+  }
+  return measurement;
 }
 
-/** A benchmark of failures measures nothing: every target must answer one real request first. */
-async function verifyAllowed(targets: Target[]): Promise<void> {
-  for (const target of targets) {
-    if (target.headers["content-type"] === "application/grpc") {
-      const reply = await rawGrpcCall(target.url, target.path, target.body, target.headers);
-      if (reply.status !== 0) throw new Error(`${target.name}: grpc-status ${reply.status} ${reply.message}`);
-    } else {
-      const response = await fetchH2(target);
-      if (response !== 200) throw new Error(`${target.name}: HTTP ${response}`);
-    }
+async function summarizeProfile(scenario: string, profileDir: string, window: { fromUs: number; toUs: number }): Promise<BenchResults["profile"]> {
+  // Loader threads write small profiles of their own: the server's main thread is the largest.
+  const files = await Promise.all((await readdir(profileDir)).map(async (name) => ({ name, size: (await stat(join(profileDir, name))).size })));
+  const main = files.sort((a, b) => b.size - a.size)[0];
+  if (main === undefined) throw new Error("the profiled server wrote no .cpuprofile");
+  await mkdir("bench/profiles", { recursive: true });
+  const file = `bench/profiles/${scenario}-${new Date().toISOString().replace(/[:.]/g, "-")}.cpuprofile`;
+  await copyFile(join(profileDir, main.name), file);
+  // Only the measured runs: the server's start-up and the warm-up would crowd the top.
+  const top = topSelfTime(JSON.parse(await readFile(file, "utf8")) as CpuProfile, { top: 20, window, root: pathToFileURL(".").href + "/" });
+  console.log(`\nCPU profile of the server during ${scenario}'s measured runs (${file}; open in Chrome DevTools or speedscope), top self time:\n${formatSelfTime(top)}`);
+  return { scenario, file, top: top.map((row) => ({ frame: row.frame, self_ms: row.selfMs, share: row.share })) };
+}
+
+async function writeMarkdown(results: BenchResults): Promise<void> {
+  const document = await readFile("BENCHMARKS.md", "utf8");
+  await writeFile("BENCHMARKS.md", replaceGeneratedSection(document, benchmarksSection(results)));
+  await writeFile("bench/published-results.json", `${JSON.stringify(results, null, 2)}\n`);
+  console.log("updated BENCHMARKS.md and bench/published-results.json");
+}
+
+function describeMachine(): Record<string, string | number> {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model ?? "unknown",
+    cores: cpus.length,
+    ...(cpus[0]?.speed ? { mhz: cpus[0].speed } : {}),
+    memory_gib: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    redis: redisServerVersion() ?? "not installed",
+    load_average_at_start: os.loadavg().map((load) => load.toFixed(2)).join(" "),
+  };
+}
+
+function commitDescription(): string {
+  try {
+    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { encoding: "utf8" }).trim() !== "";
+    return dirty ? `${commit}-dirty` : commit;
+  } catch {
+    return "unknown";
   }
 }
 
-function fetchH2(target: Target): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const session = http2.connect(target.url);
-    session.on("error", reject);
-    const stream = session.request({ ":method": "POST", ":path": target.path, ...target.headers });
-    stream.on("response", (headers) => resolve(Number(headers[":status"])));
-    stream.on("close", () => session.close());
-    stream.resume();
-    stream.end(target.body);
-  });
-}
-
-function hasH2load(): boolean {
-  return spawnSync("h2load", ["--version"]).status === 0;
-}
-
-async function measure(target: Target, dir: string): Promise<number> {
-  const bodyPath = join(dir, "body.bin");
-  await writeFile(bodyPath, target.body);
-  const headerArgs = Object.entries(target.headers).flatMap(([name, value]) => ["-H", `${name}: ${value}`]);
-  const common = ["-c", args.clients!, "-m", args.streams!];
-  const [command, commandArgs] = hasH2load()
-    ? ["h2load", [...common, "-D", args.seconds!, "--warm-up-time", "1", "-d", bodyPath, ...headerArgs, `${target.url}${target.path}`]]
-    : [process.execPath, ["--import", "tsx", "bench/load-client.ts", ...common, "-D", args.seconds!, "-d", bodyPath, ...headerArgs, `${target.url}${target.path}`]];
-  const output = await run(command, commandArgs as string[]);
-  const rate = /finished in [\d.]+\w*, ([\d.]+) req\/s/.exec(output);
-  const failed = /requests: .* (\d+) failed, (\d+) errored/.exec(output);
-  if (rate === null) throw new Error(`${target.name}: no rate in load output:\n${output}`);
-  if (failed !== null && (failed[1] !== "0" || failed[2] !== "0")) throw new Error(`${target.name}: requests failed:\n${output}`);
-  return Number(rate[1]);
-}
-
-function run(command: string, commandArgs: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, commandArgs, { stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.once("error", reject);
-    child.once("exit", (code) => (code === 0 ? resolve(output) : reject(new Error(`${command} exited with ${code}:\n${output}`))));
-  });
-}
-
-function report(results: Map<string, number[]>, baseline: string): void {
-  const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
-  const base = mean(results.get(baseline)!);
-  console.log("\n| target | req/s per round | mean req/s | vs raw no-op |");
-  console.log("|---|---|---|---|");
-  for (const [name, rates] of results) {
-    const rounds = rates.map((rate) => Math.round(rate).toLocaleString("en-US")).join(" · ");
-    console.log(`| ${name} | ${rounds} | ${Math.round(mean(rates)).toLocaleString("en-US")} | ${(mean(rates) / base).toFixed(2)}× |`);
-  }
-}
-
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+process.on("exit", killSpawned);
+process.on("SIGINT", () => process.exit(130));
+// Explicit exits: an idle HTTP/2 session of a client must not keep a finished run waiting.
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

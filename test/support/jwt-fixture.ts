@@ -109,7 +109,7 @@ export class JwtIssuers {
 }
 
 /** A team with two team tokens minted one after the other: the second rotated the first out. */
-async function teamTokens(url: string, root: string): Promise<{ teamId: string; current: string; previous: string }> {
+export async function teamTokens(url: string, root: string): Promise<{ teamId: string; current: string; previous: string }> {
   const { admin } = createClients(url);
   const asRoot = bearer(root);
   await admin.createSigningKey({ algorithm: SigningKeyAlgorithm.HS256 }, asRoot);

@@ -22,10 +22,12 @@ export interface PortcullisProcess {
 export interface StartOptions {
   env?: Record<string, string>;
   dataDir?: string;
+  /** Flags for node itself (e.g. `--cpu-prof`, which NODE_OPTIONS does not take). */
+  nodeArgs?: string[];
 }
 
-function spawnPortcullis(dataDir: string, env: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+function spawnPortcullis(dataDir: string, env: Record<string, string> = {}, nodeArgs: string[] = []): ChildProcess {
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "src/main.ts"], {
     cwd: REPO,
     env: {
       PATH: process.env.PATH ?? "",
@@ -58,7 +60,7 @@ export async function failedStart(env: Record<string, string>): Promise<{ code: 
 /** Starts `src/main.ts` as its own process on a free port and waits until it listens. */
 export async function startPortcullisProcess(options: StartOptions = {}): Promise<PortcullisProcess> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "portcullis-test-")));
-  const child = spawnPortcullis(dataDir, options.env);
+  const child = spawnPortcullis(dataDir, options.env, options.nodeArgs);
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));

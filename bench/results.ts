@@ -1,0 +1,129 @@
+/**
+ * The shape of bench/results.json, the ratios to the raw no-op, and the
+ * check CI runs on a quick run: every scenario there, every ratio a finite
+ * positive number. No speed is asserted anywhere.
+ */
+export const SCENARIO_NAMES = [
+  "check-redis-opaque",
+  "authorize-redis-opaque",
+  "authorize-redis-jwt-rs256",
+  "authorize-redis-team-jwt",
+  "authorize-deny-unknown",
+  "authorize-mixed-80-20",
+  "check-embedded-opaque",
+  "authorize-connect-json",
+] as const;
+
+/** Both generators run on one thread: this much of a core means the generator, not the server, may set the pace. */
+export const GENERATOR_SATURATED = 0.9;
+
+export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+
+export interface LatencyAtRate {
+  target_rate: number;
+  achieved_rate: number;
+  requests: number;
+  p50_ms: number;
+  p99_ms: number;
+  p999_ms: number;
+  max_ms: number;
+}
+
+export interface Measurement {
+  description: string;
+  generator: string;
+  /** Throughput run. */
+  requests: number;
+  seconds: number;
+  rate: number;
+  /** Cores the generator used during the throughput run (near 1.0: it may have been the limit). */
+  generator_cores: number;
+  /** The generator used at least GENERATOR_SATURATED cores: its rate is a lower bound of the server's. */
+  generator_saturated: boolean;
+  /** Cores the process under test used during the throughput run. */
+  server_cores: number;
+  cpu_seconds_per_10k: number;
+  peak_rss_bytes: number;
+  rss_after_bytes: number;
+  /** Peak since the scenario began (false: since the process started, the kernel refused the reset). */
+  peak_rss_per_scenario: boolean;
+  /** INFO commandstats delta over the throughput run per decision; null without Redis. */
+  redis_commands_per_decision: number | null;
+  redis_commands: Record<string, number> | null;
+  /** Decisions the server counted during the throughput run (null for the raw no-op). */
+  decisions: { allow: number; deny: number; failed: number } | null;
+  latency: Record<string, LatencyAtRate>;
+}
+
+export interface ScenarioResult extends Measurement {
+  /** Against the raw no-op measured by the same generator in the same run. */
+  throughput_ratio: number;
+  /** p99 at the lowest fixed rate, against the raw no-op's at that rate. */
+  p99_ratio: number;
+  latency_ratios: Record<string, { p50_ratio: number; p99_ratio: number }>;
+}
+
+export interface RevocationResult {
+  revocations: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  /** Revocations B still allowed after the poll gave up (counted at the timeout in the figures). */
+  timeouts: number;
+}
+
+export interface BenchResults {
+  schema: 1;
+  mode: "quick" | "full";
+  generated_at: string;
+  commit: string;
+  machine: Record<string, string | number>;
+  generators: { fixed_body: string; per_request_body: string };
+  settings: Record<string, number | number[]>;
+  /** The raw no-op, by generator name. */
+  baselines: Record<string, Measurement>;
+  scenarios: Partial<Record<ScenarioName, ScenarioResult>>;
+  /** Absent from a profiled run, which measures one scenario only. */
+  revocation?: RevocationResult;
+  profile?: { scenario: string; file: string; top: { frame: string; self_ms: number; share: number }[] };
+}
+
+export function withRatios(measurement: Measurement, baseline: Measurement): ScenarioResult {
+  const rates = Object.keys(measurement.latency);
+  const latency_ratios = Object.fromEntries(
+    rates.map((rate) => {
+      const own = measurement.latency[rate]!;
+      const base = baseline.latency[rate];
+      return [rate, { p50_ratio: base ? own.p50_ms / base.p50_ms : NaN, p99_ratio: base ? own.p99_ms / base.p99_ms : NaN }];
+    }),
+  );
+  const lowest = rates.map(Number).sort((a, b) => a - b)[0];
+  return {
+    ...measurement,
+    throughput_ratio: measurement.rate / baseline.rate,
+    p99_ratio: lowest === undefined ? NaN : latency_ratios[String(lowest)]!.p99_ratio,
+    latency_ratios,
+  };
+}
+
+/** What is wrong with a results file for CI: missing scenarios, ratios that are not finite positive numbers. Empty when fine. */
+export function resultsProblems(results: BenchResults, expected: readonly string[] = SCENARIO_NAMES): string[] {
+  const problems: string[] = [];
+  const positive = (value: unknown) => typeof value === "number" && Number.isFinite(value) && value > 0;
+  for (const name of expected) {
+    const scenario = (results.scenarios as Record<string, ScenarioResult | undefined>)[name];
+    if (scenario === undefined) {
+      problems.push(`${name}: missing`);
+      continue;
+    }
+    if (!positive(scenario.throughput_ratio)) problems.push(`${name}: throughput_ratio is ${scenario.throughput_ratio}`);
+    if (!positive(scenario.p99_ratio)) problems.push(`${name}: p99_ratio is ${scenario.p99_ratio}`);
+    for (const [rate, ratios] of Object.entries(scenario.latency_ratios ?? {})) {
+      if (!positive(ratios.p50_ratio) || !positive(ratios.p99_ratio)) problems.push(`${name}: latency ratios at ${rate} req/s are ${JSON.stringify(ratios)}`);
+    }
+    if (Object.keys(scenario.latency_ratios ?? {}).length === 0) problems.push(`${name}: no latency at a fixed rate`);
+  }
+  const revocation = results.revocation;
+  if (revocation === undefined || !(revocation.revocations > 0) || !Number.isFinite(revocation.p99_ms)) problems.push("revocation: missing");
+  return problems;
+}

@@ -1,0 +1,116 @@
+import { describe, expect, it } from "vitest";
+import { BEGIN_MARKER, END_MARKER, benchmarksSection, replaceGeneratedSection, targetRows } from "../../bench/results-markdown.js";
+import { resultsProblems, SCENARIO_NAMES, withRatios, type BenchResults, type Measurement } from "../../bench/results.js";
+import { unexpectedDecisions } from "../../bench/server-decisions.js";
+
+function measurement(rate: number, p50: number, p99: number, commands: number | null = null): Measurement {
+  const latency = (target: number) => ({ target_rate: target, achieved_rate: target, requests: target, p50_ms: p50, p99_ms: p99, p999_ms: p99 * 2, max_ms: p99 * 3 });
+  return {
+    description: "test",
+    generator: "h2load",
+    requests: rate * 10,
+    seconds: 10,
+    rate,
+    generator_cores: 0.3,
+    generator_saturated: false,
+    server_cores: 1,
+    cpu_seconds_per_10k: 1,
+    peak_rss_bytes: 100 * 1024 * 1024,
+    rss_after_bytes: 90 * 1024 * 1024,
+    peak_rss_per_scenario: true,
+    redis_commands_per_decision: commands,
+    redis_commands: null,
+    decisions: null,
+    latency: { "1000": latency(1000), "5000": latency(5000) },
+  };
+}
+
+const raw = measurement(40_000, 0.5, 2);
+
+function results(): BenchResults {
+  return {
+    schema: 1,
+    mode: "quick",
+    generated_at: "2026-12-01T00:00:00.000Z",
+    commit: "abc1234",
+    machine: { cpu: "test", cores: 2 },
+    generators: { fixed_body: "h2load", per_request_body: "bench/load-client.ts" },
+    settings: { rates: [1000, 5000] },
+    baselines: { h2load: raw },
+    scenarios: Object.fromEntries(SCENARIO_NAMES.map((name) => [name, withRatios(measurement(30_000, 0.6, 3, 0), raw)])),
+    revocation: { revocations: 20, p50_ms: 5, p99_ms: 40, max_ms: 60, timeouts: 0 },
+  };
+}
+
+describe("ratios to the raw no-op", () => {
+  it("divide throughput by the raw rate, and latency by the raw latency at the same rate", () => {
+    const scenario = withRatios(measurement(28_000, 1, 5), raw);
+    expect(scenario.throughput_ratio).toBeCloseTo(0.7);
+    expect(scenario.latency_ratios["5000"]).toEqual({ p50_ratio: 2, p99_ratio: 2.5 });
+  });
+
+  it("take p99_ratio at the lowest fixed rate", () => {
+    const scenario = withRatios({ ...measurement(28_000, 1, 5), latency: { ...measurement(1, 1, 5).latency, "5000": { ...raw.latency["5000"]!, p99_ms: 100 } } }, raw);
+    expect(scenario.p99_ratio).toBe(2.5);
+  });
+});
+
+describe("the CI check of bench/results.json", () => {
+  it("finds nothing wrong when every scenario has finite positive ratios", () => {
+    expect(resultsProblems(results())).toEqual([]);
+  });
+
+  it("names a missing scenario", () => {
+    const missing = results();
+    delete missing.scenarios["authorize-deny-unknown"];
+    expect(resultsProblems(missing)).toEqual(["authorize-deny-unknown: missing"]);
+  });
+
+  it("names a ratio that is not a finite positive number, as JSON writes NaN (null)", () => {
+    const broken = results();
+    broken.scenarios["check-redis-opaque"]!.throughput_ratio = null as unknown as number;
+    broken.scenarios["authorize-redis-opaque"]!.p99_ratio = 0;
+    expect(resultsProblems(broken)).toEqual(["check-redis-opaque: throughput_ratio is null", "authorize-redis-opaque: p99_ratio is 0"]);
+  });
+
+  it("names a missing revocation measurement", () => {
+    const partial = results() as Partial<BenchResults>;
+    delete partial.revocation;
+    expect(resultsProblems(partial as BenchResults)).toEqual(["revocation: missing"]);
+  });
+});
+
+describe("BENCHMARKS.md from the results", () => {
+  it("marks each target met, or missed by how much", () => {
+    const slow = results();
+    slow.scenarios["check-redis-opaque"] = withRatios(measurement(20_000, 0.6, 5, 1.2), raw);
+    const rows = targetRows(slow).filter((row) => row.target.startsWith("check-redis-opaque"));
+    expect(rows.map((row) => row.verdict)).toEqual(["missed by 0.20×", "missed by p99 +0.50×", "missed by p99 +0.50×", "missed by 1.200"]);
+    expect(targetRows(results()).filter((row) => !row.verdict.startsWith("judge")).every((row) => row.verdict === "met")).toBe(true);
+  });
+
+  it("replaces only what lies between the markers", () => {
+    const document = `# Benchmarks\n\nprose before\n\n${BEGIN_MARKER}\nold table\n${END_MARKER}\n\nprose after\n`;
+    const updated = replaceGeneratedSection(document, benchmarksSection(results()));
+    expect(updated.startsWith("# Benchmarks\n\nprose before\n\n")).toBe(true);
+    expect(updated.endsWith("\n\nprose after\n")).toBe(true);
+    expect(updated).not.toContain("old table");
+    expect(updated).toContain("| authorize-redis-team-jwt | h2load | 30,000 | 0.75× |");
+  });
+
+  it("refuses a document without the markers", () => {
+    expect(() => replaceGeneratedSection("# Benchmarks\n", "table")).toThrow(/markers/);
+  });
+});
+
+describe("the decisions a scenario must produce", () => {
+  it("accept the expected share of allows", () => {
+    expect(unexpectedDecisions({ allow: 800, deny: 200, failed: 0 }, 0.8, 1000)).toBeUndefined();
+  });
+
+  it("refuse calls without a decision, too few decisions, and the wrong share", () => {
+    expect(unexpectedDecisions({ allow: 1000, deny: 0, failed: 3 }, 1, 1000)).toMatch(/3 calls got no decision/);
+    expect(unexpectedDecisions({ allow: 10, deny: 0, failed: 0 }, 1, 1000)).toMatch(/only 10 decisions/);
+    expect(unexpectedDecisions({ allow: 0, deny: 1000, failed: 0 }, 1, 1000)).toMatch(/0.0% allowed, expected 100%/);
+  });
+});
