@@ -5,6 +5,7 @@ import { callerGate } from "./decision/caller-gate.js";
 import { DecisionEngine } from "./decision/engine.js";
 import { listen, type Listener } from "./http/listener.js";
 import type { DecisionTransport } from "./observability/decision-recorder.js";
+import { decisionLogWarnings } from "./observability/log-settings.js";
 import { createObservability } from "./observability/observability.js";
 import { Policy } from "./policy/policy.js";
 import { openStore } from "./store/open-store.js";
@@ -29,7 +30,12 @@ export interface RunningPortcullis {
 export async function startPortcullis(config: Config, log: Logger, clock: Clock = systemClock): Promise<RunningPortcullis> {
   for (const warning of config.warnings) log.warn(`config: ${warning}`);
   const policy = new Policy(config.policy);
-  const observability = createObservability({ metricsEnabled: config.metricsEnabled, adminServices: [TokenAdminService] }, log);
+  const externalIssuers = config.jwt.issuers.length + config.jwt.requestIssuers.length;
+  for (const warning of decisionLogWarnings(config.decisionLog, externalIssuers)) log.warn(`decision log: ${warning}`);
+  const observability = createObservability(
+    { metricsEnabled: config.metricsEnabled, adminServices: [TokenAdminService], decisionLog: config.decisionLog },
+    log,
+  );
   let reportFailure!: (error: Error) => void;
   const failure = new Promise<Error>((settle) => (reportFailure = settle));
   const store = observability.store(await openStore(config, reportFailure, (message) => log.warn(message)));

@@ -11,6 +11,7 @@ import { envoySettings, type EnvoySettings } from "./envoy/envoy-settings.js";
 import { InvalidArgumentError } from "./errors.js";
 import { httpLimits, type HttpLimitsConfig } from "./http/http-settings.js";
 import { protectedResourceMetadata, type ProtectedResourceMetadata } from "./http/protected-resource.js";
+import { decisionLogSettings, type DecisionLogSettings } from "./observability/log-settings.js";
 import { metricsEnabled } from "./observability/metrics-settings.js";
 import { dcrConfig, oauthConfig, oauthWarnings, type DcrConfig, type OAuthConfig } from "./oauth/oauth-settings.js";
 import type { PolicyConfig } from "./policy/policy.js";
@@ -31,6 +32,8 @@ export interface Config {
   jwt: JwtConfig;
   devAllowAll: boolean;
   logLevel: string;
+  /** The decision log's subjects and sampling (the `log` section). */
+  decisionLog: DecisionLogSettings;
   lastUsedIntervalMs: number;
   shutdownGraceMs: number;
   dcr: DcrConfig;
@@ -67,6 +70,7 @@ export function loadConfig(env: Env): Config {
 function resolve(file: ConfigFile, env: Env, knownVariables: string[]): Config {
   const jwt = parseJwtConfig(file.jwt);
   const oauth = oauthConfig(file.oauth);
+  const decisionLog = decisionLogSettings(file.log);
   return {
     listen: parseListen("listen", file.listen ?? TOP_LEVEL_DEFAULTS.listen),
     http: httpLimits(file.http),
@@ -80,6 +84,7 @@ function resolve(file: ConfigFile, env: Env, knownVariables: string[]): Config {
     jwt,
     devAllowAll: isOn(file.dev_allow_all, false),
     logLevel: file.log_level ?? TOP_LEVEL_DEFAULTS.log_level,
+    decisionLog,
     lastUsedIntervalMs: file.last_used_interval_ms ?? TOP_LEVEL_DEFAULTS.last_used_interval_ms,
     shutdownGraceMs: file.shutdown_grace_ms ?? TOP_LEVEL_DEFAULTS.shutdown_grace_ms,
     dcr: dcrConfig(file.dcr),

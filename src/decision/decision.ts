@@ -18,10 +18,15 @@ export interface DecisionRequest {
 
 export type Denial = "unauthenticated" | "forbidden";
 
-export type Denied = { allowed: false; denial: Denial; reason: ReasonCode; identity?: Identity; requiredScope?: string };
+export type Denied = { allowed: false; denial: Denial; reason: ReasonCode; identity?: Identity; requiredScope?: string; rule?: string };
 
-/** A decision is data: a denial is a value with a reason, never an exception. */
-export type Decision = { allowed: true; reason: ReasonCode; identity?: Identity; requiredScope?: string } | Denied;
+/**
+ * A decision is data: a denial is a value with a reason, never an exception.
+ * `rule` names the policy rule the request was decided under (`default` for
+ * the default scope, `required_scope` for an explicit one); absent when the
+ * decision came before any rule was found.
+ */
+export type Decision = { allowed: true; reason: ReasonCode; identity?: Identity; requiredScope?: string; rule?: string } | Denied;
 
 /** The answer to a caller question: an allowed caller is always a verified one. */
 export type CallerDecision = { allowed: true; reason: ReasonCode; identity: Identity; requiredScope?: string } | Denied;

@@ -49,7 +49,7 @@ export class DecisionEngine {
 
   async decide(request: DecisionRequest): Promise<Decision> {
     const decision = await this.decideStrictly(request);
-    if (this.options.allowAll && !decision.allowed) return allow("dev_allow_all", decision.identity);
+    if (this.options.allowAll && !decision.allowed) return underRule(allow("dev_allow_all", decision.identity), decision.rule);
     return decision;
   }
 
@@ -71,11 +71,11 @@ export class DecisionEngine {
     if ("reason" in parsed) return deny("forbidden", parsed.reason);
     const requirement = this.requirementPhase(request, parsed.resource);
     if ("allowed" in requirement) return requirement;
-    if (requirement.public) return allow("public_resource");
+    if (requirement.public) return underRule(allow("public_resource"), requirement.ruleName);
 
     const identity = await this.identityPhase(request.authorization, requirement.scope);
-    if ("allowed" in identity) return identity;
-    return this.authorizationPhase(parsed.resource, requirement, identity);
+    if ("allowed" in identity) return underRule(identity, requirement.ruleName);
+    return underRule(await this.authorizationPhase(parsed.resource, requirement, identity), requirement.ruleName);
   }
 
   /** The credential's identity, or the denial that passes its rejection through. */
@@ -119,6 +119,11 @@ export class DecisionEngine {
     }
     return allow("ok", identity, scope);
   }
+}
+
+/** The decision, naming the rule it was made under (for the decision log). */
+function underRule<D extends Decision>(decision: D, rule: string | undefined): D {
+  return rule === undefined ? decision : { ...decision, rule };
 }
 
 /** A requirement no credential can meet is refused before any credential is looked at. */

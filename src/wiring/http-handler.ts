@@ -1,9 +1,11 @@
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
+import { auditInterceptor } from "../api/audit-interceptor.js";
 import { createAuthorizationService, createAuthorize } from "../api/authorization-service.js";
 import { createDcrService } from "../api/dcr-service.js";
 import { errorMappingInterceptor, toConnectError } from "../api/error-mapping.js";
 import { createOAuthFlowService } from "../api/oauth-flow-service.js";
+import { requestIdInterceptor, requestIdValues } from "../api/request-id.js";
 import { createTokenAdminService } from "../api/token-admin-service.js";
 import type { Config } from "../config.js";
 import { callerGate } from "../decision/caller-gate.js";
@@ -55,7 +57,13 @@ export function wireHttpHandler(parts: HttpParts): RequestHandler {
   const check = createEnvoyCheck({ engine: decisions("envoy_check"), settings: config.envoy });
   const connect = connectNodeAdapter({
     readMaxBytes: READ_MAX_BYTES,
-    interceptors: [...observability.interceptors, errorMappingInterceptor(log)],
+    contextValues: requestIdValues,
+    interceptors: [
+      requestIdInterceptor(),
+      ...observability.interceptors,
+      auditInterceptor(observability.audit, observability.callers),
+      errorMappingInterceptor(log),
+    ],
     routes(router) {
       router.service(
         AuthorizationService,

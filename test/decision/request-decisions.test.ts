@@ -116,6 +116,7 @@ describe("the identity phase", () => {
         reason,
         identity: undefined,
         requiredScope: "kafka:read",
+        rule: "needs-kafka:read",
       });
     },
   );
@@ -152,6 +153,7 @@ describe("the authorization phase", () => {
       reason: "insufficient_scope",
       identity: SEARCHER,
       requiredScope: "kafka:read",
+      rule: "needs-kafka:read",
     });
   });
 
