@@ -25,8 +25,8 @@ describe("the rule a decision names", () => {
     expect(await decide("GET /api/other")).toMatchObject({ allowed: false, reason: "insufficient_scope", rule: "default" });
   });
 
-  it("is required_scope when the request replaces the scope and no rule covers it", async () => {
-    expect(await decide("POST /api/other", { requiredScope: "kafka:read" })).toMatchObject({ allowed: true, rule: "required_scope" });
+  it("is still the covering rule when the request replaces that rule's scope", async () => {
+    expect(await decide("GET /api/kafka/topics", { requiredScope: "kafka:write" })).toMatchObject({ allowed: false, rule: "kafka-read" });
   });
 
   it("is absent when the request was refused before any rule was looked at, and kept by development's allow-all", async () => {
