@@ -35,7 +35,6 @@ export const logSchema = section("Decision log ([audit and decision logs](audit-
     ...annotations(
       {
         env: "PORTCULLIS_LOG_ALLOW_SAMPLE_RATE",
-        envFormat: "number",
         default: LOG_DEFAULTS.allow_sample_rate,
         description: "share of allows logged at `info` (0 to 1); denials are all logged, and at `debug` every allow is",
       },

@@ -24,6 +24,7 @@ describe("loadConfig", () => {
       policy: {},
       devAllowAll: false,
       logLevel: "info",
+      decisionLog: { subjects: "hash", allowSampleRate: 0 },
       lastUsedIntervalMs: 60_000,
       shutdownGraceMs: 10_000,
       dcr: expect.any(Object),
