@@ -6,7 +6,8 @@ import { dcrKeyMessage } from "../../src/api/dcr-messages.js";
 import { canonicalDcrKey } from "../../src/oauth/dcr-key-input.js";
 import { AUDIT_EVENTS } from "../../src/observability/audit-log.js";
 import { bearer, createClients, rejectionOf, type Clients } from "../support/clients.js";
-import { EXAMPLE_KEY, exampleResolution } from "../support/dcr-fixtures.js";
+import { EXAMPLE_KEY } from "../support/dcr-fixtures.js";
+import { eventually } from "../support/eventually.js";
 import { startPortcullisProcess, type PortcullisProcess } from "../support/portcullis-process.js";
 import { freePort } from "../support/redis-server.js";
 
@@ -27,6 +28,12 @@ function jsonLines(output: string): Line[] {
 }
 
 const auditLines = (output: string) => jsonLines(output).filter((line) => line.log === "audit");
+
+/** The audit lines after the first `before`, once `count` of them have reached the output. */
+async function auditLinesAfter(server: PortcullisProcess, before: number, count: number): Promise<Line[]> {
+  await eventually(async () => auditLines(server.output()).length >= before + count, 10_000);
+  return auditLines(server.output()).slice(before);
+}
 
 describe("the audit log of a server running with log_level: error", () => {
   let server: PortcullisProcess;
@@ -73,7 +80,16 @@ describe("the audit log of a server running with log_level: error", () => {
     await admin.deactivateTeam({ teamId }, asRoot);
     await admin.retireSigningKey({ kid: key!.kid }, asRoot);
     await dcr.putDcrResolution(
-      { key: dcrKeyMessage(DCR_KEY), resolution: exampleResolution({ clientSecret: CLIENT_SECRET, registrationAccessToken: REGISTRATION_TOKEN }) },
+      {
+        key: dcrKeyMessage(DCR_KEY),
+        resolution: {
+          clientId: "audit-client",
+          clientSecret: CLIENT_SECRET,
+          registrationAccessToken: REGISTRATION_TOKEN,
+          authorizationEndpoint: "https://idp.example.com/authorize",
+          tokenEndpoint: "https://idp.example.com/token",
+        },
+      },
       asRoot,
     );
     const acquired = await dcr.acquireRegistration({ key: dcrKeyMessage(LEASE_KEY) }, asRoot);
@@ -82,7 +98,7 @@ describe("the audit log of a server running with log_level: error", () => {
     await dcr.deleteDcrResolution({ key: dcrKeyMessage(DCR_KEY) }, asRoot);
 
     const caller = { tokenId: rootId };
-    const lines = auditLines(server.output()).slice(before);
+    const lines = await auditLinesAfter(server, before, 11);
     expect(lines.map((line) => line.event)).toEqual([
       "signing_key.create",
       "team.create",
@@ -139,7 +155,7 @@ describe("the audit log of a server running with log_level: error", () => {
     const pasted = await rejectionOf(admin.revokeToken({ tokenId: writer.token }, bearer(root)));
     expect(pasted.code).toBe(Code.InvalidArgument);
 
-    const lines = auditLines(server.output()).slice(before);
+    const lines = await auditLinesAfter(server, before, 4);
     expect(lines).toEqual([
       expect.objectContaining({
         event: "token.revoke",
