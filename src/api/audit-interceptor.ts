@@ -82,7 +82,7 @@ const AUDITED: AuditTable = new Map([
  */
 export function auditInterceptor(audit: AuditLog, callers: CallerScope): Interceptor {
   return (next) => async (request) => {
-    const method = request.stream ? undefined : AUDITED.get(request.method);
+    const method = AUDITED.get(request.method);
     if (method === undefined || request.stream) return next(request);
     const { caller, outcome } = await callers.within(() => next(request));
     const output = outcome.status === "fulfilled" && !outcome.value.stream ? outcome.value.message : undefined;
