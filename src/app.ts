@@ -6,6 +6,7 @@ import type { Listener } from "./http/listener.js";
 import { readTlsCredentials } from "./http/tls-files.js";
 import type { TlsReloadResult } from "./http/tls-reloader.js";
 import type { DecisionTransport } from "./observability/decision-recorder.js";
+import { decisionLogWarnings } from "./observability/log-settings.js";
 import { createObservability } from "./observability/observability.js";
 import { openStore } from "./store/open-store.js";
 import type { RunningTracing, TracingParts } from "./tracing/tracer-provider.js";
@@ -72,7 +73,12 @@ export async function startPortcullis(
     config.tracing && (await import("./tracing/tracer-provider.js")).startTracing(config.tracing, log, options.tracing);
   if (config.tracing) log.info({ serviceName: config.tracing.serviceName }, "tracing: on");
   const tracing = tracer?.tracing;
-  const observability = createObservability({ metricsEnabled: config.metricsEnabled, adminServices: [TokenAdminService], tracing }, log);
+  const externalIssuers = config.jwt.issuers.length + config.jwt.requestIssuers.length;
+  for (const warning of decisionLogWarnings(config.decisionLog, externalIssuers)) log.warn(`decision log: ${warning}`);
+  const observability = createObservability(
+    { metricsEnabled: config.metricsEnabled, adminServices: [TokenAdminService], decisionLog: config.decisionLog, tracing },
+    log,
+  );
   let reportFailure!: (error: Error) => void;
   const failure = new Promise<Error>((settle) => (reportFailure = settle));
   const stopping = new AbortController();

@@ -15,6 +15,7 @@ import { httpLimits, type HttpLimitsConfig } from "./http/http-settings.js";
 import type { TlsFiles } from "./http/tls-files.js";
 import { tlsFiles } from "./http/tls-settings.js";
 import { protectedResourceMetadata, type ProtectedResourceMetadata } from "./http/protected-resource.js";
+import { decisionLogSettings, type DecisionLogSettings } from "./observability/log-settings.js";
 import { metricsEnabled } from "./observability/metrics-settings.js";
 import { dcrConfig, oauthConfig, oauthWarnings, type DcrConfig, type OAuthConfig } from "./oauth/oauth-settings.js";
 import type { PolicyConfig } from "./policy/policy.js";
@@ -42,6 +43,8 @@ export interface Config {
   jwt: JwtConfig;
   devAllowAll: boolean;
   logLevel: string;
+  /** The decision log's subjects and sampling (the `log` section). */
+  decisionLog: DecisionLogSettings;
   lastUsedIntervalMs: number;
   /** The credential caches (docs/caching.md). */
   cache: CacheSettings;
@@ -109,6 +112,7 @@ function resolve(file: ConfigFile, env: Env, knownVariables: string[], configHas
       `${listen.host} is not a loopback address: configure tls (tls.cert_file, tls.key_file), or set allow_insecure: true to send bearer tokens over the network in cleartext`,
     );
   }
+  const decisionLog = decisionLogSettings(file.log);
   return {
     listen,
     tls,
@@ -124,6 +128,7 @@ function resolve(file: ConfigFile, env: Env, knownVariables: string[], configHas
     jwt,
     devAllowAll: isOn(file.dev_allow_all, false),
     logLevel: file.log_level ?? TOP_LEVEL_DEFAULTS.log_level,
+    decisionLog,
     lastUsedIntervalMs: file.last_used_interval_ms ?? TOP_LEVEL_DEFAULTS.last_used_interval_ms,
     cache: cacheSettings(file.cache),
     shutdownGraceMs: file.shutdown_grace_ms ?? TOP_LEVEL_DEFAULTS.shutdown_grace_ms,

@@ -7,6 +7,7 @@ import { callerIdentitySchema } from "../http/caller-identity-settings.js";
 import { httpSchema } from "../http/http-settings.js";
 import { protectedResourceSchema } from "../http/protected-resource.js";
 import { tlsSchema } from "../http/tls-settings.js";
+import { logSchema } from "../observability/log-settings.js";
 import { metricsSchema } from "../observability/metrics-settings.js";
 import { dcrSchema, oauthSchema } from "../oauth/oauth-settings.js";
 import { policySchema } from "../policy/policy-schema.js";
@@ -73,10 +74,15 @@ export const configFileSchema = section("Portcullis configuration (file named by
   log_level: Type.Union(
     LOG_LEVELS.map((level) => Type.Literal(level)),
     annotations(
-      { env: "PORTCULLIS_LOG_LEVEL", default: TOP_LEVEL_DEFAULTS.log_level, description: "log level (pino)" },
+      {
+        env: "PORTCULLIS_LOG_LEVEL",
+        default: TOP_LEVEL_DEFAULTS.log_level,
+        description: "log level (pino); the audit log is written at every level ([details](audit-and-decision-logs.md))",
+      },
       `must be one of ${LOG_LEVELS.join(", ")}`,
     ),
   ),
+  log: logSchema,
   last_used_interval_ms: positiveInteger({
     env: "PORTCULLIS_LAST_USED_INTERVAL_MS",
     default: TOP_LEVEL_DEFAULTS.last_used_interval_ms,

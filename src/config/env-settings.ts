@@ -20,7 +20,7 @@ export function envSettings(schema: TSchema): EnvSetting[] {
   const found: EnvSetting[] = [];
   const walk = (node: SchemaNode, path: string[]) => {
     if (typeof node["x-env"] === "string") {
-      const format = (node["x-env-format"] as EnvFormat | undefined) ?? (node.type === "integer" ? "number" : "text");
+      const format = (node["x-env-format"] as EnvFormat | undefined) ?? (node.type === "integer" || node.type === "number" ? "number" : "text");
       found.push({ path, name: node["x-env"], format });
     }
     for (const [key, child] of Object.entries((node.properties as Record<string, SchemaNode> | undefined) ?? {})) {
@@ -83,7 +83,8 @@ function envValue(name: string, format: EnvFormat, raw: string): unknown {
   switch (format) {
     case "number":
       // Anything else stays text, which the schema then refuses with the setting's own message.
-      return /^\s*[+-]?\d+\s*$/.test(raw) ? Number(raw) : raw;
+      // A decimal point is read too (a share such as 0.25); an integer setting's schema refuses a fraction.
+      return /^\s*[+-]?(\d+(\.\d+)?|\.\d+)\s*$/.test(raw) ? Number(raw) : raw;
     case "json":
       try {
         return JSON.parse(raw);

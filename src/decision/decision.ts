@@ -23,7 +23,9 @@ export type Denied = { allowed: false; denial: Denial; reason: ReasonCode; ident
 
 /**
  * A decision is data: a denial is a value with a reason, never an exception.
- * `rule` names the policy rule that decided (its `name`), when one did.
+ * `rule` names the policy rule the request was decided under (`default` for
+ * the default scope, `required_scope` for an explicit one); absent when the
+ * decision came before any rule was found.
  */
 export type Decision = { allowed: true; reason: ReasonCode; identity?: Identity; requiredScope?: string; rule?: string } | Denied;
 

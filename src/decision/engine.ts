@@ -16,12 +16,6 @@ import {
 } from "./decision.js";
 import { isRoot } from "./root-credential.js";
 
-/**
- * An explicit required scope's requirement: `ruleName` keys single-use state
- * even where no rule matched, `matchedRule` is the policy rule, if any.
- */
-type ScopeRequirement = Requirement & { matchedRule: string | undefined };
-
 /** Tells the first presentation of a credential instance from every later one, across replicas. */
 export interface FirstUseRegistry {
   firstUse(ref: JtiRef, ruleName: string): Promise<boolean>;
@@ -55,7 +49,7 @@ export class DecisionEngine {
 
   async decide(request: DecisionRequest): Promise<Decision> {
     const decision = await this.decideStrictly(request);
-    if (this.options.allowAll && !decision.allowed) return allow("dev_allow_all", decision.identity);
+    if (this.options.allowAll && !decision.allowed) return underRule(allow("dev_allow_all", decision.identity), decision.rule);
     return decision;
   }
 
@@ -77,17 +71,11 @@ export class DecisionEngine {
     if ("reason" in parsed) return deny("forbidden", parsed.reason);
     const requirement = this.requirementPhase(request, parsed.resource);
     if ("allowed" in requirement) return requirement;
-    const decision = await this.decideRequirement(parsed.resource, requirement, request.authorization);
-    // Each phase answers a new object: naming the rule on it changes no one else's.
-    decision.rule = "matchedRule" in requirement ? requirement.matchedRule : requirement.ruleName;
-    return decision;
-  }
+    if (requirement.public) return underRule(allow("public_resource"), requirement.ruleName);
 
-  private async decideRequirement(resource: Resource, requirement: Requirement, authorization: string): Promise<Decision> {
-    if (requirement.public) return allow("public_resource");
-    const identity = await this.identityPhase(authorization, requirement.scope);
-    if ("allowed" in identity) return identity;
-    return this.authorizationPhase(resource, requirement, identity);
+    const identity = await this.identityPhase(request.authorization, requirement.scope);
+    if ("allowed" in identity) return underRule(identity, requirement.ruleName);
+    return underRule(await this.authorizationPhase(parsed.resource, requirement, identity), requirement.ruleName);
   }
 
   /** The credential's identity, or the denial that passes its rejection through. */
@@ -97,7 +85,7 @@ export class DecisionEngine {
     return verification.identity;
   }
 
-  private requirementPhase(request: DecisionRequest, resource: Resource): Requirement | ScopeRequirement | Decision {
+  private requirementPhase(request: DecisionRequest, resource: Resource): Requirement | Decision {
     const rule =
       request.ruleName === undefined
         ? this.policy.requirementFor(resource)
@@ -106,13 +94,7 @@ export class DecisionEngine {
     const matched = rule !== undefined && "refusal" in rule ? undefined : rule;
     if (request.requiredScope !== undefined) {
       // An explicit scope replaces the rule's, and never makes a resource public.
-      return {
-        ruleName: matched?.ruleName ?? "required_scope",
-        matchedRule: matched?.ruleName,
-        public: false,
-        scope: request.requiredScope,
-        singleUse: matched?.singleUse ?? false,
-      };
+      return { ruleName: matched?.ruleName ?? "required_scope", public: false, scope: request.requiredScope, singleUse: matched?.singleUse ?? false };
     }
     if (rule !== undefined && "refusal" in rule) return deny("forbidden", rule.refusal);
     return matched ?? deny("forbidden", "no_policy");
@@ -137,6 +119,11 @@ export class DecisionEngine {
     }
     return allow("ok", identity, scope);
   }
+}
+
+/** The decision, naming the rule it was made under (for the decision log). */
+function underRule<D extends Decision>(decision: D, rule: string | undefined): D {
+  return rule === undefined ? decision : { ...decision, rule };
 }
 
 /** A requirement no credential can meet is refused before any credential is looked at. */

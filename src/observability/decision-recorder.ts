@@ -1,10 +1,11 @@
-import type { Logger } from "pino";
+import { randomUUID } from "node:crypto";
+import type { Level, Logger } from "pino";
 import type { CallerRequirement, Decision } from "../decision/decision.js";
 import { UnavailableError } from "../errors.js";
-import type { Identity } from "../model/identity.js";
 import { reasonCodesOf } from "../model/reason-codes.js";
-import { stripQuery } from "../policy/resource.js";
+import { stripQuery, type RequestHost } from "../policy/resource.js";
 import type { Metrics } from "./metrics.js";
+import type { PrincipalView } from "./principal-view.js";
 
 /**
  * Where a decision was asked for; a metric label, so a closed set. Add a
@@ -14,13 +15,20 @@ import type { Metrics } from "./metrics.js";
 export type DecisionTransport = "authorize" | "envoy_check" | "resolve_libraries" | "token_admin" | "dcr" | "oauth_flow";
 
 /** What the engine was asked, as the decision log names it. */
-export type Asked = { question: "request"; resource: string } | { question: "caller"; requirement: CallerRequirement };
+export type Asked = { question: "request"; resource: string; host?: RequestHost } | { question: "caller"; requirement: CallerRequirement };
+
+/** How decision lines are written: which allows reach `info`, and how a principal is shown. */
+export interface DecisionLogPolicy {
+  /** True for an allow to be logged at info; every other allow is logged at debug. */
+  sampleAllow(): boolean;
+  principal: PrincipalView;
+}
 
 /** The label for a reason code missing from REASON_CODES: labels never take unlisted values. */
 const OTHER_REASON = "other";
 
-/** Logged resources are cut here: they are request input of up to 8 KiB. */
-const LOGGED_RESOURCE_LENGTH = 256;
+/** Logged paths, tools and hosts are cut here: they are request input of up to 8 KiB. */
+const LOGGED_INPUT_LENGTH = 256;
 
 /** Counts, times and logs the decisions of one transport. */
 export interface DecisionRecorder {
@@ -32,7 +40,17 @@ export interface DecisionRecorder {
 
 type Inc = { inc(value?: number): void };
 
-export function decisionRecorder(transport: DecisionTransport, metrics: Metrics | undefined, log: Logger): DecisionRecorder {
+/**
+ * `log` is the decision log (lines marked `log: "decision"`): one line per
+ * decision, denials at info, allows at info when sampled and at debug
+ * otherwise, each self-contained so a log pipeline can ingest it as is.
+ */
+export function decisionRecorder(
+  transport: DecisionTransport,
+  metrics: Metrics | undefined,
+  log: Logger,
+  policy: DecisionLogPolicy,
+): DecisionRecorder {
   // Label children are resolved once here, not per decision.
   const counts = metrics && { allow: reasonChildren(metrics, transport, "allow"), deny: reasonChildren(metrics, transport, "deny") };
   const seconds = metrics && {
@@ -42,24 +60,26 @@ export function decisionRecorder(transport: DecisionTransport, metrics: Metrics 
     error: outcomeChild(metrics, transport, "error"),
   };
   return {
-    decided(asked, { allowed, reason, identity }, started) {
+    decided(asked, { allowed, reason, identity, rule }, started) {
       const elapsedMs = performance.now() - started;
       if (counts && seconds) {
         const children = allowed ? counts.allow : counts.deny;
         (children.get(reason) ?? children.get(OTHER_REASON)!).inc();
         (allowed ? seconds.allow : seconds.deny).observe(elapsedMs / 1000);
       }
-      // Asked before the log object is built, so a server logging at info allocates nothing for it.
-      if (!log.isLevelEnabled("debug")) return;
-      log.debug(
+      const level: Level = !allowed || policy.sampleAllow() ? "info" : "debug";
+      // Asked before the line is built, so an unsampled allow at info allocates nothing for it.
+      if (!log.isLevelEnabled(level)) return;
+      log[level](
         {
+          decisionId: randomUUID(),
+          timestamp: new Date().toISOString(),
           transport,
+          ...askedFields(asked),
+          ...(rule === undefined ? {} : { rule }),
           decision: allowed ? "allow" : "deny",
           reason,
-          tokenId: identity?.tokenId,
-          credentialType: identity?.credentialType,
-          issuer: identity?.issuerAlias,
-          ...askedFields(asked),
+          ...(identity === undefined ? {} : { credentialType: identity.credentialType, principal: policy.principal(identity) }),
           latencyMs: roundedMs(elapsedMs),
         },
         "decision",
@@ -94,13 +114,32 @@ function outcomeChild(metrics: Metrics, transport: DecisionTransport, outcome: s
   return metrics.decisionSeconds.labels(transport, outcome);
 }
 
-/** Query strings can carry credentials (`?access_token=`): never logged. Scopes of a requirement are the code's own. */
+/**
+ * Query strings can carry credentials (`?access_token=`): never logged. The
+ * resource as asked is kept beside its parts, which a pipeline can filter on.
+ * Scopes of a requirement are the code's own.
+ */
 function askedFields(asked: Asked): Record<string, string> {
   if (asked.question === "request") {
-    return { question: "request", resource: stripQuery(asked.resource).slice(0, LOGGED_RESOURCE_LENGTH) };
+    const resource = stripQuery(asked.resource).slice(0, LOGGED_INPUT_LENGTH);
+    const host = firstHost(asked.host);
+    return { question: "request", resource, ...resourceParts(resource), ...(host === undefined ? {} : { host }) };
   }
   const { requirement } = asked;
   return { question: "caller", requirement: requirement.kind, ...(requirement.kind === "root_or_scope" ? { scope: requirement.scope } : {}) };
+}
+
+/** `GET /x` as method and path, `tool:x` as tool; the engine's parser decides whether either is well formed. */
+function resourceParts(resource: string): Record<string, string> {
+  if (resource.startsWith("tool:")) return { tool: resource.slice("tool:".length) };
+  const space = resource.indexOf(" ");
+  return space === -1 ? {} : { method: resource.slice(0, space), path: resource.slice(space + 1) };
+}
+
+/** Several spellings that disagree are denied (bad_host) by the engine; the first is enough to find the line. */
+function firstHost(host: RequestHost | undefined): string | undefined {
+  const first = typeof host === "string" ? host : host?.find((spelling) => spelling !== "");
+  return first === undefined || first === "" ? undefined : first.slice(0, LOGGED_INPUT_LENGTH);
 }
 
 function errorType(error: unknown): string {

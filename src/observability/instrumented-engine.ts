@@ -19,7 +19,7 @@ export function instrumentedEngine(engine: Decider, recorder: DecisionRecorder):
     }
   }
   return {
-    decide: (request, trace) => recorded({ question: "request", resource: request.resource }, () => engine.decide(request, trace)),
+    decide: (request, trace) => recorded({ question: "request", resource: request.resource, host: request.host }, () => engine.decide(request, trace)),
     decideCaller: (question) =>
       recorded({ question: "caller", requirement: question.requirement }, () => engine.decideCaller(question)),
   };

@@ -31,6 +31,8 @@ const LIVENESS: { [K in keyof Config]: Liveness } = {
   reflection: fixed("reflection"),
   // The caches are built with the credentials, which live as long as the process.
   cache: fixed("cache"),
+  // The decision recorders, with their subject-hash key, are built once with the observability.
+  decisionLog: fixed("log"),
   // From the OTEL_* variables, which a reload reads unchanged.
   tracing: fixed("tracing"),
   http: fixed("http"),

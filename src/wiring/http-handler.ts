@@ -1,6 +1,6 @@
-import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
+import { auditInterceptor } from "../api/audit-interceptor.js";
 import { createAuthorizationService, createAuthorize } from "../api/authorization-service.js";
 import { createDcrService } from "../api/dcr-service.js";
 import { errorMappingInterceptor, toConnectError } from "../api/error-mapping.js";
@@ -9,6 +9,7 @@ import { createOAuthFlowService } from "../api/oauth-flow-service.js";
 import { createReadinessMonitor } from "../api/readiness-monitor.js";
 import { createReflectionIndex } from "../api/reflection-index.js";
 import { createReflectionServices } from "../api/reflection-service.js";
+import { requestIdInterceptor, requestIdValues } from "../api/request-id.js";
 import { createTokenAdminService } from "../api/token-admin-service.js";
 import type { Config } from "../config.js";
 import { callerGate } from "../decision/caller-gate.js";
@@ -95,9 +96,18 @@ export function wireHttpHandler(parts: HttpParts): RequestHandler {
     : undefined;
   const connect = connectNodeAdapter({
     readMaxBytes: READ_MAX_BYTES,
-    // The error mapping goes outside the gate, so its refusal reaches the caller as PermissionDenied.
-    interceptors: [...observability.interceptors, errorMappingInterceptor(log), ...(gate ? [callerIdentityInterceptor(gate)] : [])],
-    contextValues: peerOf && ((request) => createContextValues().set(peerIdentityKey, peerOf(request))),
+    contextValues: (request) => {
+      const values = requestIdValues(request);
+      return peerOf ? values.set(peerIdentityKey, peerOf(request)) : values;
+    },
+    interceptors: [
+      requestIdInterceptor(),
+      ...observability.interceptors,
+      auditInterceptor(observability.audit, observability.callers),
+      // The error mapping goes outside the gate, so its refusal reaches the caller as PermissionDenied.
+      errorMappingInterceptor(log),
+      ...(gate ? [callerIdentityInterceptor(gate)] : []),
+    ],
     routes(router) {
       router.service(
         AuthorizationService,

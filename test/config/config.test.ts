@@ -24,6 +24,7 @@ describe("loadConfig", () => {
       policy: {},
       devAllowAll: false,
       logLevel: "info",
+      decisionLog: { subjects: "hash", allowSampleRate: 0 },
       lastUsedIntervalMs: 60_000,
       cache: { enabled: true, maxEntries: 10_000, ttlMs: 30_000, negativeMaxEntries: 10_000, negativeTtlMs: 1000 },
       shutdownGraceMs: 10_000,

@@ -39,6 +39,10 @@ describe("a configuration file with a key or value the schema does not know", ()
     ["a misspelt protected_resource key", "protected_resource: { resource: https://api.example, scope_supported: [a] }", "protected_resource.scope_supported", /did you mean scopes_supported\?/],
     ["a number where text belongs", "data_dir: 5", "data_dir", /must be a non-empty string/],
     ["an unknown log level", "log_level: verbose", "log_level", /must be one of fatal, error, warn, info, debug, trace, silent/],
+    ["a misspelt log key", "log: { subject: plain }", "log.subject", /did you mean subjects\?/],
+    ["an unknown subject mode", "log: { subjects: clear }", "log.subjects", /must be one of plain, hash, omit/],
+    ["an allow sample rate above 1", "log: { allow_sample_rate: 2 }", "log.allow_sample_rate", /must be a number from 0 to 1/],
+    ["a subject hash key file that cannot be read", "log: { subject_hash_key_file: /nonexistent/key }", "log.subject_hash_key_file", /cannot be read/],
   ])("refuses %s, naming the key's path", (_case, yaml, path, message) => {
     const error = refusal({ PORTCULLIS_CONFIG: configFile(`${yaml}\n`) });
     expect(error.field).toBe(path);
@@ -108,6 +112,9 @@ describe("values from the environment", () => {
     PORTCULLIS_TEAM_TOKEN_LEEWAY_S: 0,
     PORTCULLIS_DEV_ALLOW_ALL: true,
     PORTCULLIS_LOG_LEVEL: "warn",
+    PORTCULLIS_LOG_SUBJECTS: "hash",
+    PORTCULLIS_LOG_SUBJECT_HASH_KEY_FILE: configFile(`${"k".repeat(40)}\n`),
+    PORTCULLIS_LOG_ALLOW_SAMPLE_RATE: 0.25,
     PORTCULLIS_LAST_USED_INTERVAL_MS: 1000,
     PORTCULLIS_CACHE_ENABLED: false,
     PORTCULLIS_CACHE_MAX_ENTRIES: 50,

@@ -91,8 +91,8 @@ describe("metrics and decision logs of a running server", () => {
     const allowed = allowedIn(entries);
     expect(allowed).toHaveLength(2);
     for (const entry of allowed) {
-      expect(entry).toMatchObject({ level: 20, decision: "allow", credentialType: "opaque", resource: "GET /api/kafka/topics" });
-      expect(entry.tokenId).toMatch(/^tok_/);
+      expect(entry).toMatchObject({ level: 20, log: "decision", decision: "allow", credentialType: "opaque", resource: "GET /api/kafka/topics" });
+      expect(entry.principal).toEqual({ tokenId: expect.stringMatching(/^tok_/) });
       expect(entry.latencyMs).toEqual(expect.any(Number));
     }
     expect(resolvesIn(entries)).toHaveLength(2);

@@ -5,9 +5,10 @@ import { DecisionEngine } from "../../src/decision/engine.js";
 import { UnavailableError } from "../../src/errors.js";
 import type { Identity } from "../../src/model/identity.js";
 import type { ReasonCode } from "../../src/model/reason-codes.js";
-import { decisionRecorder } from "../../src/observability/decision-recorder.js";
+import { decisionRecorder, type DecisionLogPolicy } from "../../src/observability/decision-recorder.js";
 import { instrumentedEngine } from "../../src/observability/instrumented-engine.js";
 import { createMetrics, type Metrics } from "../../src/observability/metrics.js";
+import { principalView } from "../../src/observability/principal-view.js";
 import { Policy } from "../../src/policy/policy.js";
 import { captureLog } from "../support/captured-log.js";
 import { parseSamples, sampleValue } from "../support/prometheus-text.js";
@@ -50,10 +51,13 @@ const policy = new Policy({
 const authenticator = new Authenticator([verifier]);
 const engine = new DecisionEngine(policy, authenticator);
 
+/** Allows unsampled: at info only denials are logged. */
+const UNSAMPLED: DecisionLogPolicy = { sampleAllow: () => false, principal: principalView("hash", Buffer.alloc(32, 7)) };
+
 function setup(level = "debug") {
   const metrics = createMetrics();
   const captured = captureLog(level);
-  const decider = instrumentedEngine(engine, decisionRecorder("authorize", metrics, captured.log));
+  const decider = instrumentedEngine(engine, decisionRecorder("authorize", metrics, captured.log, UNSAMPLED));
   return { metrics, captured, decider };
 }
 
@@ -98,7 +102,7 @@ describe("the instrumented decision engine", () => {
     expect(captured.entries()).toContainEqual(expect.objectContaining({ msg: "decision", reason: "reason_nobody_listed" }));
   });
 
-  it("logs one debug line per decision with token id, credential type and the resource without its query", async () => {
+  it("logs an unsampled allow at debug with token id, credential type, rule and the resource without its query", async () => {
     const { captured, decider } = setup();
     await decider.decide({ authorization: "Bearer reader-secret-0123456789", resource: "GET /api/kafka/topics?sig=query-secret" });
 
@@ -110,19 +114,26 @@ describe("the instrumented decision engine", () => {
       transport: "authorize",
       decision: "allow",
       reason: "ok",
-      tokenId: "tok_reader",
+      rule: "kafka-read",
+      principal: { tokenId: "tok_reader" },
       credentialType: "opaque",
       resource: "GET /api/kafka/topics",
+      method: "GET",
+      path: "/api/kafka/topics",
     });
     expect(line!.latencyMs).toEqual(expect.any(Number));
     expect(captured.text()).not.toContain("reader-secret-0123456789");
     expect(captured.text()).not.toContain("query-secret");
   });
 
-  it("writes no decision line when the log level is above debug", async () => {
+  it("writes no line for an unsampled allow when the log level is info, and every denial at info", async () => {
     const { captured, decider } = setup("info");
     await decider.decide({ authorization: "Bearer reader-secret-0123456789", resource: "GET /api/kafka/topics" });
     expect(captured.text()).toBe("");
+    await decider.decide({ authorization: "Bearer reader-secret-0123456789", resource: "POST /api/kafka/topics" });
+    expect(captured.entries()).toEqual([
+      expect.objectContaining({ level: 30, decision: "deny", reason: "insufficient_scope", rule: "kafka-write", method: "POST" }),
+    ]);
   });
 
   it("rethrows an outage, times it as unavailable and warns without quoting the credential or the error", async () => {
@@ -144,7 +155,7 @@ describe("the instrumented caller question", () => {
   it("counts a verified credential as allow ok and a rejection as deny with its reason, passing both through", async () => {
     const metrics = createMetrics();
     const captured = captureLog();
-    const check = instrumentedEngine(engine, decisionRecorder("resolve_libraries", metrics, captured.log));
+    const check = instrumentedEngine(engine, decisionRecorder("resolve_libraries", metrics, captured.log, UNSAMPLED));
     const ask = (authorization: string) => check.decideCaller({ authorization, requirement: { kind: "any_credential" } });
 
     expect(await ask("Bearer reader-secret-0123456789")).toMatchObject({ allowed: true, reason: "ok", identity: READER });
@@ -156,7 +167,7 @@ describe("the instrumented caller question", () => {
       sampleValue(all, decisions, { transport: "resolve_libraries", decision, reason });
     expect([count("allow", "ok"), count("deny", "unknown_token")]).toEqual([1, 1]);
     expect(sampleValue(all, latencyCount, { transport: "resolve_libraries", outcome: "unavailable" })).toBe(1);
-    expect(captured.entries().map((entry) => [entry.decision ?? entry.outcome, entry.tokenId])).toEqual([
+    expect(captured.entries().map((entry) => [entry.decision ?? entry.outcome, (entry.principal as { tokenId?: string } | undefined)?.tokenId])).toEqual([
       ["allow", "tok_reader"],
       ["deny", undefined],
       ["unavailable", undefined],
@@ -167,7 +178,7 @@ describe("the instrumented caller question", () => {
   it("logs a caller question with its requirement and scope in place of a resource", async () => {
     const metrics = createMetrics();
     const captured = captureLog();
-    const decider = instrumentedEngine(engine, decisionRecorder("dcr", metrics, captured.log));
+    const decider = instrumentedEngine(engine, decisionRecorder("dcr", metrics, captured.log, UNSAMPLED));
     await decider.decideCaller({ authorization: "Bearer reader-secret-0123456789", requirement: { kind: "root_or_scope", scope: "dcr:write" } });
 
     expect(captured.entries()).toEqual([

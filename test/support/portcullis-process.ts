@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { eventually } from "./eventually.js";
 import { tracked } from "./spawned-processes.js";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
@@ -24,6 +25,12 @@ export interface StartOptions {
   dataDir?: string;
   /** Flags for node itself (e.g. `--cpu-prof`, which NODE_OPTIONS does not take). */
   nodeArgs?: string[];
+  /**
+   * Listen on this port (from `freePort()`) and wait until `/healthz`
+   * answers, instead of for the start line: for a log level that does not
+   * print it.
+   */
+  port?: number;
 }
 
 function spawnPortcullis(dataDir: string, env: Record<string, string> = {}, nodeArgs: string[] = []): ChildProcess {
@@ -60,7 +67,8 @@ export async function failedStart(env: Record<string, string>): Promise<{ code: 
 /** Starts `src/main.ts` as its own process on a free port and waits until it listens. */
 export async function startPortcullisProcess(options: StartOptions = {}): Promise<PortcullisProcess> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "portcullis-test-")));
-  const child = spawnPortcullis(dataDir, options.env, options.nodeArgs);
+  const listenOn: Record<string, string> = options.port === undefined ? {} : { PORTCULLIS_LISTEN: `127.0.0.1:${options.port}` };
+  const child = spawnPortcullis(dataDir, { ...options.env, ...listenOn }, options.nodeArgs);
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -83,7 +91,14 @@ export async function startPortcullisProcess(options: StartOptions = {}): Promis
         resolve(match[1]!);
       }
     };
-    child.stdout?.on("data", check);
+    if (options.port === undefined) child.stdout?.on("data", check);
+    else {
+      const address = `127.0.0.1:${options.port}`;
+      void eventually(() => answers(`http://${address}/healthz`), 30_000).then(() => {
+        clearTimeout(timer);
+        resolve(address);
+      }, reject);
+    }
     exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`portcullis exited with ${code}:\n${output}`));
@@ -102,4 +117,12 @@ export async function startPortcullisProcess(options: StartOptions = {}): Promis
     rootToken: async () => (await readFile(join(dataDir, "root.token"), "utf8")).trim(),
     stop,
   };
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    return (await fetch(url)).ok;
+  } catch {
+    return false;
+  }
 }
