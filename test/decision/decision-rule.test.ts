@@ -29,6 +29,14 @@ describe("the rule a decision names", () => {
     expect(await decide("GET /api/kafka/topics", { requiredScope: "kafka:write" })).toMatchObject({ allowed: false, rule: "kafka-read" });
   });
 
+  it("is required_scope when no rule covers the resource and the request's own scope decided", async () => {
+    const uncovered = new DecisionEngine(new Policy({ rules: [] }), fakeVerifier({ reader: () => ({ identity: READER }) }).authenticator);
+    const decision = await uncovered.decide({ authorization: "Bearer reader", resource: "GET /elsewhere", requiredScope: "kafka:read" });
+    expect(decision).toMatchObject({ allowed: true, reason: "ok", rule: "required_scope" });
+    expect(await uncovered.decide({ authorization: "Bearer reader", resource: "GET /elsewhere" })).toMatchObject({ reason: "no_policy" });
+    expect(await uncovered.decide({ authorization: "Bearer reader", resource: "GET /elsewhere" })).not.toHaveProperty("rule");
+  });
+
   it("is absent when the request was refused before any rule was looked at, and kept by development's allow-all", async () => {
     expect(await decide("GET /a/../b")).not.toHaveProperty("rule");
     expect(await decide("GET /api/other", { allowAll: true })).toMatchObject({ reason: "dev_allow_all", rule: "default" });

@@ -25,7 +25,8 @@ function traceParent(): { header: string; traceId: string; spanId: string } {
 async function startTraced(env: Record<string, string>, exporter: InMemorySpanExporter) {
   const root = `pcl_root_${randomBytes(24).toString("hex")}`;
   const config = writeConfig(stringify({ policy: TEST_POLICY }));
-  const server = await startInProcess({ PORTCULLIS_CONFIG: config, PORTCULLIS_ROOT_TOKENS: root, ...env }, systemClock, {
+  // Caches off: each decision reads its token from the store, so every decision span has store children to show.
+  const server = await startInProcess({ PORTCULLIS_CONFIG: config, PORTCULLIS_ROOT_TOKENS: root, PORTCULLIS_CACHE_ENABLED: "false", ...env }, systemClock, {
     tracing: { spanProcessor: new SimpleSpanProcessor(exporter) },
   });
   return { server, tokens: await mintTestTokens(server.url, root).catch(async (error: unknown) => {
