@@ -142,6 +142,8 @@ describe("the audit log of a server running with log_level: error", () => {
     secrets.push(writer.token);
     const unknownBearer = `pcl_${"z".repeat(43)}`;
     secrets.push(unknownBearer);
+    // The writer's mint line reaches the output asynchronously: counted before the failures, not among them.
+    await eventually(async () => auditLines(server.output()).some((line) => line.event === "token.mint" && line.tokenId === writer.record!.tokenId), 10_000);
     const before = auditLines(server.output()).length;
 
     const notFound = await rejectionOf(admin.revokeToken({ tokenId: UNKNOWN_TOKEN_ID }, withRequestId(root, "revoke-unknown")));

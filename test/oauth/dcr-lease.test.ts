@@ -48,7 +48,8 @@ async function obtainClient(
   }
 }
 
-describe("the registration lease across two server processes", () => {
+// Each test starts two server processes; on a loaded machine that alone can take most of the default 30 s.
+describe("the registration lease across two server processes", { timeout: 60_000 }, () => {
   let replicas: Replicas | undefined;
   afterEach(async () => {
     await replicas?.stop();
