@@ -89,7 +89,18 @@ describe("the image, built by the Dockerfile's own steps in a scratch directory"
     expect(image.user!.gid).toBeGreaterThan(0);
     const dataDir = image.env.PORTCULLIS_DATA_DIR!;
     expect(dockerfile.volumes.map((volume) => join(image.root, volume))).toEqual([dataDir]);
-    if (asRoot) expect(statSync(dataDir).uid).toBe(image.user!.uid);
+    if (asRoot) {
+      expect(statSync(dataDir).uid).toBe(image.user!.uid);
+      // Everything else belongs to root and is writable by nobody else: the user can change nothing of the image.
+      const writableByUser = readdirSync(image.root, { recursive: true, encoding: "utf8" })
+        .map((path) => join(image.root, path))
+        .filter((path) => path !== dataDir && !path.startsWith(`${dataDir}/`))
+        .filter((path) => {
+          const { uid, mode } = statSync(path);
+          return uid !== 0 || (mode & 0o022) !== 0;
+        });
+      expect(writableByUser).toEqual([]);
+    }
     expect(dockerfile.exposedPorts).toEqual([Number(image.env.PORTCULLIS_LISTEN!.split(":").pop())]);
     expect(image.env.PORTCULLIS_LISTEN).toBe("0.0.0.0:8080");
     expect(dockerfile.stopSignal).toBe("SIGTERM");
