@@ -22,6 +22,8 @@ export interface TestPki {
   server(name: string, sans?: readonly string[]): CertificateFiles;
   /** A client certificate with these SANs, in openssl's syntax: `URI:spiffe://…`, `DNS:gw.example`. */
   client(name: string, sans: readonly string[]): CertificateFiles;
+  /** A certificate good for both ends, as cert-manager issues with usages `server auth` and `client auth`. */
+  serverAndClient(name: string, sans?: readonly string[]): CertificateFiles;
   /** The PEM text of a file this PKI wrote. */
   read(path: string): Buffer;
   /** Removes every file. */
@@ -52,7 +54,7 @@ export function createTestPki(label = "Portcullis test CA"): TestPki {
   );
   openssl(["req", "-x509", "-config", path("ca.cnf"), ...newEcKey(ca.key), "-out", ca.cert, "-days", "2"]);
 
-  const issue = (name: string, sans: readonly string[], usage: "serverAuth" | "clientAuth"): CertificateFiles => {
+  const issue = (name: string, sans: readonly string[], usage: "serverAuth" | "clientAuth" | "serverAuth,clientAuth"): CertificateFiles => {
     const files = { cert: path(`${name}.crt`), key: path(`${name}.key`) };
     const extensions = path(`${name}.ext`);
     writeFileSync(
@@ -79,6 +81,7 @@ export function createTestPki(label = "Portcullis test CA"): TestPki {
     ca,
     server: (name, sans = SERVER_SANS) => issue(name, sans, "serverAuth"),
     client: (name, sans) => issue(name, sans, "clientAuth"),
+    serverAndClient: (name, sans = SERVER_SANS) => issue(name, sans, "serverAuth,clientAuth"),
     read: (file) => readFileSync(file),
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };
