@@ -13,11 +13,11 @@ import { createTokenAdminService } from "../api/token-admin-service.js";
 import type { Config } from "../config.js";
 import { callerGate } from "../decision/caller-gate.js";
 import type { Decider } from "../decision/decision.js";
-import { createEnvoyAuthorizationService, createEnvoyCheck } from "../envoy/envoy-check.js";
+import { createEncodedEnvoyCheck, createEnvoyAuthorizationService, createEnvoyCheck } from "../envoy/envoy-check.js";
 import { withSpecGrpcMessage } from "../http/grpc-message-trailer.js";
-import { grpcUnaryRoute, leanGrpcRoute } from "../http/grpc-unary.js";
+import { grpcUnaryEncodedRoute, grpcUnaryRoute, leanGrpcStreams } from "../http/grpc-unary.js";
 import { jwksRoute } from "../http/jwks-route.js";
-import type { RequestHandler } from "../http/listener.js";
+import type { HttpHandlers } from "../http/listener.js";
 import { probeRoute } from "../http/probes.js";
 import { protectedResourceRoutes } from "../http/protected-resource.js";
 import { routeTable } from "../http/route-table.js";
@@ -71,11 +71,12 @@ export interface HttpParts {
   stopping: AbortSignal;
 }
 
-/** The RPC services and the public HTTP resources, as one route table. */
-export function wireHttpHandler(parts: HttpParts): RequestHandler {
+/** The RPC services and the public HTTP resources: the lean gRPC path on HTTP/2 streams, then one route table. */
+export function wireHttpHandler(parts: HttpParts): HttpHandlers {
   const { config, decisions, observability, log } = parts;
   const authorize = createAuthorize(decisions("authorize"));
-  const check = createEnvoyCheck({ engine: decisions("envoy_check"), settings: config.envoy, traced: config.tracing !== undefined });
+  const checkDeps = { engine: decisions("envoy_check"), settings: config.envoy, traced: config.tracing !== undefined };
+  const check = createEnvoyCheck(checkDeps);
   // Only mTLS verifies a peer; without it there is nothing to read per call.
   const peerOf = config.tls?.clientCaFile === undefined ? undefined : peerIdentityReader();
   const gate = peerOf && config.callerIdentity && wireCallerIdentity(config.callerIdentity, observability, log);
@@ -93,7 +94,7 @@ export function wireHttpHandler(parts: HttpParts): RequestHandler {
     readMaxBytes: READ_MAX_BYTES,
     // The error mapping goes outside the gate, so its refusal reaches the caller as PermissionDenied.
     interceptors: [...observability.interceptors, errorMappingInterceptor(log), ...(gate ? [callerIdentityInterceptor(gate)] : [])],
-    contextValues: peerOf && ((request) => createContextValues().set(peerIdentityKey, peerOf(request))),
+    contextValues: peerOf && ((request) => createContextValues().set(peerIdentityKey, peerOf.ofRequest(request))),
     routes(router) {
       router.service(
         AuthorizationService,
@@ -113,30 +114,27 @@ export function wireHttpHandler(parts: HttpParts): RequestHandler {
   const publishedKeys = async () =>
     (await parts.store.signingKeys.list()).flatMap((key) => (key.state !== "retired" && key.publicJwk ? [key.publicJwk] : []));
 
-  return routeTable(
-    [
-      // The per-request decision methods over gRPC on HTTP/2, first; connect-node serves every other way of calling them.
-      leanGrpcRoute(
-        [
-          grpcUnaryRoute(EnvoyAuthorization.method.check, check, { readMaxBytes: ENVOY_CHECK_READ_MAX_BYTES }),
-          grpcUnaryRoute(AuthorizationService.method.authorize, authorize),
-        ],
-        {
-          readMaxBytes: READ_MAX_BYTES,
-          bufferMaxBytes: config.http.requestBufferMaxBytes,
-          bufferMaxBytesPerConnection: config.http.requestBufferMaxBytesPerConnection,
-          toConnectError: (error) => toConnectError(error, log),
-          admit: gate && peerOf && ((request, service) => gate(service, peerOf(request))),
-        },
-      ),
-      probeRoute(ready),
-      ...observability.routes,
-      jwksRoute(publishedKeys),
-      ...protectedResourceRoutes(config.protectedResource),
-    ],
-    // Everything else is the Connect, gRPC and gRPC-Web API.
-    withSpecGrpcMessage(connect),
-  );
+  return {
+    // The per-request decision methods over gRPC on HTTP/2, on the raw stream; connect-node serves every other way of calling them.
+    stream: leanGrpcStreams(
+      [
+        grpcUnaryEncodedRoute(EnvoyAuthorization.method.check, createEncodedEnvoyCheck(checkDeps), { readMaxBytes: ENVOY_CHECK_READ_MAX_BYTES }),
+        grpcUnaryRoute(AuthorizationService.method.authorize, authorize),
+      ],
+      {
+        readMaxBytes: READ_MAX_BYTES,
+        bufferMaxBytes: config.http.requestBufferMaxBytes,
+        bufferMaxBytesPerConnection: config.http.requestBufferMaxBytesPerConnection,
+        toConnectError: (error) => toConnectError(error, log),
+        admit: gate && peerOf && ((stream, service) => gate(service, stream.session && peerOf.ofSession(stream.session))),
+      },
+    ),
+    request: routeTable(
+      [probeRoute(ready), ...observability.routes, jwksRoute(publishedKeys), ...protectedResourceRoutes(config.protectedResource)],
+      // Everything else is the Connect, gRPC and gRPC-Web API.
+      withSpecGrpcMessage(connect),
+    ),
+  };
 }
 
 function wireCallerIdentity(rules: NonNullable<Config["callerIdentity"]>, observability: Observability, log: Logger): CallerIdentityGate {
