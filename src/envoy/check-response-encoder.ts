@@ -67,7 +67,7 @@ export function checkResponseEncoder(settings: EnvoySettings): CheckResponseEnco
     }
     return encoded;
   };
-  const headerOption = (writer: BinaryWriter, key: Uint8Array, value: string) =>
+  const headerOption = (key: Uint8Array, value: string) =>
     writer
       .tag(HEADER_OPTION, WireType.LengthDelimited)
       .fork()
@@ -80,14 +80,15 @@ export function checkResponseEncoder(settings: EnvoySettings): CheckResponseEnco
       .raw(overwriteAction)
       .join();
 
-  return (decision) => {
-    const writer = new BinaryWriter();
+  // One writer for every call: encoding is synchronous, and its buffer, grown once, is reused (finish() copies out).
+  let writer = new BinaryWriter();
+  const encode = (decision: Decision) => {
     if (decision.allowed) {
       writer.raw(allowStatus).tag(CHECK_OK, WireType.LengthDelimited).fork();
       const values = identityHeaderValues(decision.identity);
       // Set headers first, then removed ones: Envoy applies them in that order, and checkResponseOf lists them so.
       for (let index = 0; index < values.length; index++) {
-        if (values[index] !== "") headerOption(writer, identityKeys[index]!, values[index]!);
+        if (values[index] !== "") headerOption(identityKeys[index]!, values[index]!);
       }
       for (let index = 0; index < values.length; index++) {
         if (values[index] === "") writer.raw(removals[index]!);
@@ -106,7 +107,7 @@ export function checkResponseEncoder(settings: EnvoySettings): CheckResponseEnco
         .string(decision.reason)
         .join();
       writer.tag(CHECK_DENIED, WireType.LengthDelimited).fork().raw(deniedPrefix(denied.httpStatus));
-      if (denied.challenge !== undefined) headerOption(writer, challengeKey, denied.challenge);
+      if (denied.challenge !== undefined) headerOption(challengeKey, denied.challenge);
       writer.tag(DENIED_BODY, WireType.LengthDelimited).string(denied.body).join();
     }
     // google.protobuf.Struct: map<string, Value> fields = 1; every value here is a string_value.
@@ -125,5 +126,14 @@ export function checkResponseEncoder(settings: EnvoySettings): CheckResponseEnco
     }
     writer.join();
     return writer.finish();
+  };
+  return (decision) => {
+    try {
+      return encode(decision);
+    } catch (error) {
+      // Half a message may be left in it.
+      writer = new BinaryWriter();
+      throw error;
+    }
   };
 }

@@ -2,10 +2,9 @@ import { fromBinary, toBinary, type DescMessage, type MessageShape } from "@bufb
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { IncomingHttpHeaders } from "node:http";
 import http2 from "node:http2";
-import { promisify } from "node:util";
-import { gunzip } from "node:zlib";
 import type { HttpHandlers, RequestHandler, StreamHandler } from "./listener.js";
 import { respondGrpcError } from "./grpc-status.js";
+import { FRAME_HEADER_BYTES, grpcFrame, unframe } from "./grpc-frame.js";
 import { grpcTimeoutMs } from "./grpc-timeout.js";
 import { keep, keptCost, requestBufferBudget, type RequestBufferBudget } from "./request-buffer-budget.js";
 
@@ -54,11 +53,8 @@ export const DEFAULT_BUFFER_MAX_BYTES = 64 * 1024 * 1024;
 /** Default for `bufferMaxBytesPerConnection`: a sixteenth of the process budget, four Check requests at their limit. */
 export const DEFAULT_BUFFER_MAX_BYTES_PER_CONNECTION = 4 * 1024 * 1024;
 
-const HEADER_BYTES = 5;
-const FLAG_COMPRESSED = 0b1;
 const GRPC_CONTENT_TYPE = /^application\/grpc(\+proto)?(;|$)/i;
 const ACCEPT_ENCODING = "identity,gzip";
-const gunzipAsync = promisify(gunzip);
 // node copies headers it is given, so one object serves every answer.
 const OK_HEADERS: http2.OutgoingHttpHeaders = { ":status": 200, "content-type": "application/grpc", "grpc-accept-encoding": ACCEPT_ENCODING };
 const OK_TRAILERS: http2.OutgoingHttpHeaders = { "grpc-status": "0" };
@@ -153,7 +149,7 @@ function serve(
     return refuseUnread(stream, error as ConnectError);
   }
   const readMaxBytes = route.readMaxBytes ?? options.readMaxBytes;
-  const limit = HEADER_BYTES + readMaxBytes;
+  const limit = FRAME_HEADER_BYTES + readMaxBytes;
   const chunks: Buffer[] = [];
   let received = 0;
   const session = stream.session;
@@ -181,15 +177,18 @@ function serve(
   const refuse = (message: string) => answerEarly(new ConnectError(message, Code.ResourceExhausted));
   /** When the call's deadline passes (performance.now()), if it has one; a timer can fire late, this cannot. */
   let deadline: number | undefined;
+  let timer: NodeJS.Timeout | undefined;
   if (timeoutMs !== undefined) {
     if (timeoutMs === 0) return answerEarly(deadlineExceeded(headers));
     deadline = performance.now() + timeoutMs;
-    const timer = setTimeout(() => {
+    timer = setTimeout(() => {
       if (!answered) answerEarly(deadlineExceeded(headers));
     }, timeoutMs);
-    stream.once("close", () => clearTimeout(timer));
   }
-  stream.once("close", release);
+  stream.once("close", () => {
+    clearTimeout(timer);
+    release();
+  });
   stream.on("data", (chunk: Buffer) => {
     if (answered) return;
     if (received + chunk.length > limit) return refuse(`message is larger than ${readMaxBytes} bytes`);
@@ -205,25 +204,40 @@ function serve(
     paidFor = kept.buffer;
     chunks.push(kept);
   });
+  const failWith = (error: unknown) => {
+    if (answered) return;
+    answered = true;
+    fail(stream, options.toConnectError(error));
+  };
+  const reply = (message: Uint8Array) => {
+    if (answered) return;
+    if (deadline !== undefined && performance.now() > deadline) return answerEarly(deadlineExceeded(headers));
+    answered = true;
+    succeed(stream, message);
+  };
+  const call = (message: Uint8Array) => {
+    // Past the deadline while the message inflated: the call is not even started.
+    if (answered) return;
+    let pending: Promise<Uint8Array>;
+    try {
+      pending = route.call(message, headers);
+    } catch (error) {
+      return failWith(error);
+    }
+    pending.then(reply, failWith);
+  };
   stream.once("end", () => {
     if (answered) return;
     const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
-    unframe(body, encoding === "gzip", readMaxBytes)
-      // Past the deadline while the message inflated: the call is not even started.
-      .then((message) => (answered ? undefined : route.call(message, headers)))
-      .then(
-        (reply) => {
-          if (reply === undefined || answered) return;
-          if (deadline !== undefined && performance.now() > deadline) return answerEarly(deadlineExceeded(headers));
-          answered = true;
-          succeed(stream, reply);
-        },
-        (error: unknown) => {
-          if (answered) return;
-          answered = true;
-          fail(stream, options.toConnectError(error));
-        },
-      );
+    let message: Uint8Array | Promise<Uint8Array>;
+    try {
+      message = unframe(body, encoding === "gzip", readMaxBytes);
+    } catch (error) {
+      return failWith(error);
+    }
+    // Most calls are not compressed: their message is at hand, without waiting for a microtask.
+    if (message instanceof Uint8Array) call(message);
+    else message.then(call, failWith);
   });
 }
 
@@ -231,37 +245,12 @@ function deadlineExceeded(headers: IncomingHttpHeaders): ConnectError {
   return new ConnectError(`deadline exceeded: no answer within grpc-timeout ${String(headers["grpc-timeout"])}`, Code.DeadlineExceeded);
 }
 
-/** The one message of a unary request, out of its length-prefixed frame. */
-async function unframe(body: Buffer, gzipped: boolean, readMaxBytes: number): Promise<Uint8Array> {
-  if (body.length === 0) throw new ConnectError("protocol error: missing request message", Code.Unimplemented);
-  if (body.length < HEADER_BYTES) throw new ConnectError("protocol error: incomplete message frame", Code.InvalidArgument);
-  const flags = body[0]!;
-  const length = body.readUInt32BE(1);
-  const end = HEADER_BYTES + length;
-  if ((flags & ~FLAG_COMPRESSED) !== 0) throw new ConnectError(`protocol error: unknown frame flags 0x${flags.toString(16)}`, Code.InvalidArgument);
-  if (body.length < end) throw new ConnectError(`protocol error: frame promised ${length} bytes, got ${body.length - HEADER_BYTES}`, Code.InvalidArgument);
-  if (body.length > end) throw new ConnectError("protocol error: more than one request message for a unary method", Code.Unimplemented);
-  const message = body.subarray(HEADER_BYTES, end);
-  if ((flags & FLAG_COMPRESSED) === 0) return message;
-  if (!gzipped) throw new ConnectError("protocol error: compressed message without grpc-encoding", Code.InvalidArgument);
-  try {
-    return await gunzipAsync(message, { maxOutputLength: readMaxBytes });
-  } catch (error) {
-    if (error instanceof RangeError) throw new ConnectError(`message is larger than ${readMaxBytes} bytes`, Code.ResourceExhausted);
-    throw new ConnectError("protocol error: message is not valid gzip", Code.InvalidArgument);
-  }
-}
-
 /** Headers, the one message, then grpc-status 0 in the trailers. */
 function succeed(stream: http2.ServerHttp2Stream, message: Uint8Array): void {
   if (stream.destroyed || stream.headersSent) return;
-  const frame = Buffer.allocUnsafe(HEADER_BYTES + message.length);
-  frame[0] = 0;
-  frame.writeUInt32BE(message.length, 1);
-  frame.set(message, HEADER_BYTES);
   stream.respond(OK_HEADERS, { waitForTrailers: true });
   stream.once("wantTrailers", () => stream.sendTrailers(OK_TRAILERS));
-  stream.end(frame);
+  stream.end(grpcFrame(message));
 }
 
 /** Reads nothing: the call is refused as a whole. */
