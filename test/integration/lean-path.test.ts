@@ -10,7 +10,7 @@ import { bearer, createClients } from "../support/clients.js";
 import { configFileWriter } from "../support/config-files.js";
 import { TEST_POLICY } from "../support/envoy-fixture.js";
 import { startInProcess, type InProcessPortcullis } from "../support/in-process.js";
-import { grpcFrame, openRawGrpcStream, type RawGrpcReply } from "../support/raw-grpc.js";
+import { grpcFrame, rawGrpcCallOn } from "../support/raw-grpc.js";
 import { startOwnRedis, type OwnRedis } from "../support/redis-server.js";
 
 const AUTHORIZE_PATH = "/portcullis.v1.AuthorizationService/Authorize";
@@ -29,13 +29,6 @@ const checkFrame = (authorization: string, path: string) =>
       create(CheckRequestSchema, { attributes: { request: { http: { method: "GET", path, headers: { authorization } } } } }),
     ),
   );
-
-/** One gRPC call framed by hand on a session the caller owns. */
-async function grpcOn(session: http2.ClientHttp2Session, path: string, body: Uint8Array, headers: http2.OutgoingHttpHeaders = {}): Promise<RawGrpcReply> {
-  const call = openRawGrpcStream(session, path, headers);
-  call.stream.end(body);
-  return call.reply;
-}
 
 /** A Connect unary call (binary) on the same session: status, content type and the unframed message. */
 function connectOn(session: http2.ClientHttp2Session, path: string, body: Uint8Array): Promise<{ status: number; contentType: string; body: Buffer }> {
@@ -79,7 +72,7 @@ describe("the lean gRPC path in a running server on Redis", () => {
   it("serves a lean call, a Connect call and a health check one after another on one HTTP/2 connection, each answered once", async () => {
     const session = http2.connect(server.url);
     try {
-      const lean = await grpcOn(session, AUTHORIZE_PATH, authorizeFrame(`Bearer ${reader}`, "GET /api/kafka/topics"));
+      const lean = await rawGrpcCallOn(session, AUTHORIZE_PATH, authorizeFrame(`Bearer ${reader}`, "GET /api/kafka/topics"));
       expect([lean.trailersOnly, lean.status]).toEqual([false, 0]);
       expect(fromBinary(AuthorizeResponseSchema, lean.body.subarray(5)).decision).toBe(Decision.ALLOW);
 
@@ -88,11 +81,11 @@ describe("the lean gRPC path in a running server on Redis", () => {
       expect([connect.status, connect.contentType]).toEqual([200, "application/proto"]);
       expect(fromBinary(AuthorizeResponseSchema, connect.body).reason).toBe("insufficient_scope");
 
-      const health = await grpcOn(session, HEALTH_PATH, grpcFrame(toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema))));
+      const health = await rawGrpcCallOn(session, HEALTH_PATH, grpcFrame(toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema))));
       expect(health.status).toBe(0);
       expect(fromBinary(HealthCheckResponseSchema, health.body.subarray(5)).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
 
-      const check = await grpcOn(session, CHECK_PATH, checkFrame(`Bearer ${reader}`, "/api/kafka/topics"));
+      const check = await rawGrpcCallOn(session, CHECK_PATH, checkFrame(`Bearer ${reader}`, "/api/kafka/topics"));
       expect([check.status, fromBinary(CheckResponseSchema, check.body.subarray(5)).status?.code]).toEqual([0, 0]);
       expect(session.closed || session.destroyed).toBe(false);
     } finally {
@@ -105,9 +98,9 @@ describe("the lean gRPC path in a running server on Redis", () => {
     try {
       const request = toBinary(AuthorizeRequestSchema, create(AuthorizeRequestSchema, { authorization: `Bearer ${reader}`, resource: "GET /api/kafka/x" }));
       const [lean, connect, health] = await Promise.all([
-        grpcOn(session, AUTHORIZE_PATH, authorizeFrame(`Bearer ${reader}`, "GET /api/kafka/x")),
+        rawGrpcCallOn(session, AUTHORIZE_PATH, authorizeFrame(`Bearer ${reader}`, "GET /api/kafka/x")),
         connectOn(session, AUTHORIZE_PATH, request),
-        grpcOn(session, HEALTH_PATH, grpcFrame(toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema)))),
+        rawGrpcCallOn(session, HEALTH_PATH, grpcFrame(toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema)))),
       ]);
       expect(fromBinary(AuthorizeResponseSchema, lean.body.subarray(5)).decision).toBe(Decision.ALLOW);
       expect(fromBinary(AuthorizeResponseSchema, connect.body).decision).toBe(Decision.ALLOW);
@@ -123,14 +116,14 @@ describe("the lean gRPC path in a running server on Redis", () => {
     try {
       await control.call("CLIENT", "PAUSE", String(REDIS_PAUSE_MS), "ALL");
       const [authorize, check] = await Promise.all([
-        grpcOn(session, AUTHORIZE_PATH, authorizeFrame(`Bearer ${reader}`, "GET /api/kafka/slow"), { "grpc-timeout": "200m" }),
-        grpcOn(session, CHECK_PATH, checkFrame(`Bearer ${reader}`, "/api/kafka/slow"), { "grpc-timeout": "200m" }),
+        rawGrpcCallOn(session, AUTHORIZE_PATH, authorizeFrame(`Bearer ${reader}`, "GET /api/kafka/slow"), { "grpc-timeout": "200m" }),
+        rawGrpcCallOn(session, CHECK_PATH, checkFrame(`Bearer ${reader}`, "/api/kafka/slow"), { "grpc-timeout": "200m" }),
       ]);
       for (const reply of [authorize, check]) {
         expect([reply.trailersOnly, reply.status, reply.body.length]).toEqual([true, DEADLINE_EXCEEDED, 0]);
       }
       // Once Redis answers, the same question within a deadline is decided (and allowed) as usual.
-      const later = await grpcOn(session, AUTHORIZE_PATH, authorizeFrame(`Bearer ${reader}`, "GET /api/kafka/slow"), { "grpc-timeout": "10S" });
+      const later = await rawGrpcCallOn(session, AUTHORIZE_PATH, authorizeFrame(`Bearer ${reader}`, "GET /api/kafka/slow"), { "grpc-timeout": "10S" });
       expect([later.status, fromBinary(AuthorizeResponseSchema, later.body.subarray(5)).decision]).toEqual([0, Decision.ALLOW]);
     } finally {
       session.close();
