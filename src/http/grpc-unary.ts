@@ -247,7 +247,7 @@ function deadlineExceeded(headers: IncomingHttpHeaders): ConnectError {
 
 /** Headers, the one message, then grpc-status 0 in the trailers. */
 function succeed(stream: http2.ServerHttp2Stream, message: Uint8Array): void {
-  if (stream.destroyed || stream.headersSent) return;
+  if (stream.destroyed || stream.closed || stream.headersSent) return;
   stream.respond(OK_HEADERS, { waitForTrailers: true });
   stream.once("wantTrailers", () => stream.sendTrailers(OK_TRAILERS));
   stream.end(grpcFrame(message));
