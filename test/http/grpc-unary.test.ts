@@ -126,6 +126,16 @@ describe("the lean gRPC unary path in front of connect-node", () => {
     ]);
   });
 
+  it("keeps serving after a client goes away with its requests half sent or whole but unanswered", async () => {
+    const session = http2.connect(url);
+    await new Promise((resolve) => session.once("remoteSettings", resolve));
+    for (let index = 0; index < 5; index++) openRawGrpcStream(session, AUTHORIZE_PATH).stream.write(grpcFrame(request("GET /cut")).subarray(0, 3));
+    for (let index = 0; index < 5; index++) openRawGrpcStream(session, AUTHORIZE_PATH).stream.end(grpcFrame(request("GET /whole")));
+    session.destroy();
+    const reply = await rawGrpcCall(url, AUTHORIZE_PATH, grpcFrame(request("GET /after")));
+    expect([reply.status, fromBinary(AuthorizeResponseSchema, reply.body.subarray(5)).reason]).toEqual([0, "GET /after"]);
+  });
+
   it("leaves paths it does not serve to the next handler", async () => {
     const reply = await rawGrpcCall(url, "/portcullis.v1.AuthorizationService/ResolveLibraries", grpcFrame(new Uint8Array()));
     expect(reply.status).toBe(0);
