@@ -108,9 +108,9 @@ export function leanGrpcStreams(routes: readonly GrpcUnaryRoute[], options: Grpc
   });
   return (stream, headers) => {
     const route = byPath.get(headers[":path"] ?? "");
-    // An Expect header is left to the compat API, which answers it as node does for every other request.
-    if (route === undefined || headers[":method"] !== "POST" || headers.expect !== undefined) return false;
-    if (!GRPC_CONTENT_TYPE.test(headers["content-type"] ?? "")) return false;
+    if (route === undefined || headers[":method"] !== "POST" || !GRPC_CONTENT_TYPE.test(headers["content-type"] ?? "")) return false;
+    // Any other expectation is left to the compat API, which refuses it (417) as node does for every request.
+    if (headers.expect !== undefined && headers.expect !== "100-continue") return false;
     // A client's RST_STREAM surfaces as an error event; unheard, it would end the process.
     stream.on("error", ignore);
     if (options.admit !== undefined) {
@@ -121,6 +121,8 @@ export function leanGrpcStreams(routes: readonly GrpcUnaryRoute[], options: Grpc
         return true;
       }
     }
+    // As node's compat API does before handing on the request: the client may send its body now.
+    if (headers.expect !== undefined) stream.additionalHeaders({ ":status": 100 });
     serve(route, stream, headers, options, budget);
     return true;
   };
