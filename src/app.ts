@@ -16,7 +16,7 @@ import { watchConfigFile } from "./wiring/config-watch.js";
 import { wireCredentials } from "./wiring/credentials.js";
 import { wireHttpHandler } from "./wiring/http-handler.js";
 import { wireListener } from "./wiring/listener.js";
-import { buildLiveParts, liveCheck, liveEngine, type LiveParts } from "./wiring/live-parts.js";
+import { buildLiveParts, liveCheck, liveEncodedCheck, liveEngine, type LiveParts } from "./wiring/live-parts.js";
 import { wireOAuth } from "./wiring/oauth.js";
 import { reloadable, type ReloadListener } from "./wiring/reloadable.js";
 import { TokenAdminService } from "../gen/portcullis/v1/token_admin_pb.js";
@@ -112,6 +112,7 @@ export async function startPortcullis(
       config,
       decisions,
       check: liveCheck(live),
+      encodedCheck: liveEncodedCheck(live),
       configHash: () => live.current().config.configHash,
       administration,
       oauth,

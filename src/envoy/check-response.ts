@@ -1,10 +1,10 @@
-import { create, type JsonObject, type MessageInitShape } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
-import type { Decision } from "../decision/decision.js";
+import type { Decision, Denied } from "../decision/decision.js";
 import { identityHeaderList, identityHeaderValue } from "../http-semantics/percent-encoding.js";
 import type { Identity } from "../model/identity.js";
 import { insufficientScopeChallenge, unauthenticatedChallenge } from "./bearer-challenge.js";
-import type { EnvoySettings } from "./envoy-settings.js";
+import type { EnvoySettings, IdentityHeaders } from "./envoy-settings.js";
 import { HeaderValueOption_HeaderAppendAction, type HeaderValueOptionSchema } from "../../gen/envoy/config/core/v3/base_pb.js";
 import { CheckResponseSchema, type CheckResponse, type OkHttpResponseSchema } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { StatusCode } from "../../gen/envoy/type/v3/http_status_pb.js";
@@ -23,28 +23,70 @@ export function checkResponseOf(decision: Decision, settings: EnvoySettings): Ch
       dynamicMetadata,
     });
   }
-  const unauthenticated = decision.denial === "unauthenticated";
-  const challenge = unauthenticated
-    ? unauthenticatedChallenge(settings, decision.reason)
-    : decision.reason === "insufficient_scope" && decision.requiredScope !== undefined && !settings.omitForbiddenChallenge
-      ? insufficientScopeChallenge(settings, decision.requiredScope)
-      : undefined;
+  const denied = deniedAnswer(decision, settings);
   return create(CheckResponseSchema, {
-    status: { code: unauthenticated ? Code.Unauthenticated : Code.PermissionDenied, message: decision.reason },
+    status: { code: denied.grpcCode, message: decision.reason },
     httpResponse: {
       case: "deniedResponse",
       value: {
-        status: { code: unauthenticated ? StatusCode.Unauthorized : StatusCode.Forbidden },
+        status: { code: denied.httpStatus },
         headers: [
-          overwrite("content-type", "application/json"),
-          overwrite("cache-control", "no-store"),
-          ...(challenge === undefined ? [] : [overwrite("www-authenticate", challenge)]),
+          ...DENIED_HEADERS.map(([name, value]) => overwrite(name, value)),
+          ...(denied.challenge === undefined ? [] : [overwrite("www-authenticate", denied.challenge)]),
         ],
-        body: JSON.stringify({ error: decision.reason }),
+        body: denied.body,
       },
     },
     dynamicMetadata,
   });
+}
+
+/** The identity headers, in this order: each one's name in the settings. */
+export const IDENTITY_HEADERS = ["subject", "tokenId", "scopes", "libraries", "credentialType", "issuer"] as const satisfies readonly (keyof IdentityHeaders)[];
+
+/**
+ * The value of each of IDENTITY_HEADERS for an allow, "" where the request
+ * has none (the header is then removed). Values come from credentials:
+ * encoded, never passed raw (README, "What Envoy gets back").
+ */
+export function identityHeaderValues(identity: Identity | undefined): string[] {
+  return [
+    identityHeaderValue(identity?.subject ?? ""),
+    identityHeaderValue(identity?.tokenId ?? ""),
+    identityHeaderList(identity?.scopes ?? []),
+    identityHeaderList(identity?.libraries ?? []),
+    identity?.credentialType ?? "",
+    identityHeaderValue(identity?.issuerAlias ?? ""),
+  ];
+}
+
+/** Headers of every denial Envoy sends to the client, before the challenge. */
+export const DENIED_HEADERS: readonly (readonly [string, string])[] = [
+  ["content-type", "application/json"],
+  ["cache-control", "no-store"],
+];
+
+/** What a denial says to Envoy (gRPC code) and, through Envoy, to the client. */
+export interface DeniedAnswer {
+  grpcCode: Code;
+  httpStatus: StatusCode;
+  /** The WWW-Authenticate value, if the denial carries one. */
+  challenge?: string;
+  body: string;
+}
+
+export function deniedAnswer(decision: Denied, settings: EnvoySettings): DeniedAnswer {
+  const unauthenticated = decision.denial === "unauthenticated";
+  return {
+    grpcCode: unauthenticated ? Code.Unauthenticated : Code.PermissionDenied,
+    httpStatus: unauthenticated ? StatusCode.Unauthorized : StatusCode.Forbidden,
+    challenge: unauthenticated
+      ? unauthenticatedChallenge(settings, decision.reason)
+      : decision.reason === "insufficient_scope" && decision.requiredScope !== undefined && !settings.omitForbiddenChallenge
+        ? insufficientScopeChallenge(settings, decision.requiredScope)
+        : undefined,
+    body: JSON.stringify({ error: decision.reason }),
+  };
 }
 
 /**
@@ -55,33 +97,22 @@ export function checkResponseOf(decision: Decision, settings: EnvoySettings): Ch
  * removed, so a client can never pass its own.
  */
 function okResponse(identity: Identity | undefined, settings: EnvoySettings): MessageInitShape<typeof OkHttpResponseSchema> {
-  const names = settings.identityHeaders;
-  // Values come from credentials: encoded, never passed raw (README, "What Envoy gets back").
-  const values: [string, string][] = [
-    [names.subject, identityHeaderValue(identity?.subject ?? "")],
-    [names.tokenId, identityHeaderValue(identity?.tokenId ?? "")],
-    [names.scopes, identityHeaderList(identity?.scopes ?? [])],
-    [names.libraries, identityHeaderList(identity?.libraries ?? [])],
-    [names.credentialType, identity?.credentialType ?? ""],
-    [names.issuer, identityHeaderValue(identity?.issuerAlias ?? "")],
-  ];
+  const values = identityHeaderValues(identity);
+  const names = IDENTITY_HEADERS.map((key) => settings.identityHeaders[key]);
   return {
-    headers: values.filter(([, value]) => value !== "").map(([name, value]) => overwrite(name, value)),
-    headersToRemove: [
-      ...values.filter(([, value]) => value === "").map(([name]) => name),
-      ...(settings.removeAuthorization ? ["authorization"] : []),
-    ],
+    headers: names.flatMap((name, index) => (values[index] === "" ? [] : [overwrite(name, values[index]!)])),
+    headersToRemove: [...names.filter((_name, index) => values[index] === ""), ...(settings.removeAuthorization ? ["authorization"] : [])],
   };
 }
 
-function overwrite(key: string, value: string): HeaderOption {
+export function overwrite(key: string, value: string): HeaderOption {
   // Without `append`, older Envoys (which know no append_action) overwrite too.
   return { header: { key, value }, appendAction: HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD };
 }
 
-/** Set by Envoy under `envoy.filters.http.ext_authz` for access logs; never a secret. */
-function accessLogMetadata(decision: Decision): JsonObject {
-  const metadata: JsonObject = { decision: decision.allowed ? "allow" : "deny", reason: decision.reason };
+/** Set by Envoy under `envoy.filters.http.ext_authz` for access logs; never a secret. Every value is a string. */
+export function accessLogMetadata(decision: Decision): Record<string, string> {
+  const metadata: Record<string, string> = { decision: decision.allowed ? "allow" : "deny", reason: decision.reason };
   if (!decision.allowed) metadata.denial = decision.denial;
   if (decision.requiredScope !== undefined) metadata.required_scope = decision.requiredScope;
   const identity = decision.identity;

@@ -1,13 +1,23 @@
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { Decider } from "../decision/decision.js";
+import type { Decider, Decision } from "../decision/decision.js";
 import type { TraceHeaders } from "../tracing/tracing.js";
 import { decisionRequestOf, traceHeadersOf } from "./check-request.js";
 import { checkResponseOf } from "./check-response.js";
+import { checkResponseEncoder } from "./check-response-encoder.js";
 import type { EnvoySettings } from "./envoy-settings.js";
 import { Authorization, type CheckRequest, type CheckResponse } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 
 /** `headers` are the Check call's own (gRPC metadata), a trace parent's second source. */
 export type EnvoyCheck = (request: CheckRequest, headers?: TraceHeaders) => Promise<CheckResponse>;
+/** The same Check answering the CheckResponse's bytes, for the lean gRPC path. */
+export type EncodedEnvoyCheck = (request: CheckRequest, headers?: TraceHeaders) => Promise<Uint8Array>;
+
+export interface EnvoyCheckDeps {
+  engine: Decider;
+  settings: EnvoySettings;
+  /** Tracing is on: look for the trace parent. Decided at wiring, so an untraced Check reads no header for it. */
+  traced?: boolean;
+}
 
 /**
  * Envoy's ext_authz Check on the shared decision engine. An engine that
@@ -15,15 +25,20 @@ export type EnvoyCheck = (request: CheckRequest, headers?: TraceHeaders) => Prom
  * (gRPC UNAVAILABLE): Envoy then follows its failure_mode_allow /
  * status_on_error path, whereas any CheckResponse would be a decision.
  */
-export function createEnvoyCheck(deps: {
-  engine: Decider;
-  settings: EnvoySettings;
-  /** Tracing is on: look for the trace parent. Decided at wiring, so an untraced Check reads no header for it. */
-  traced?: boolean;
-}): EnvoyCheck {
-  const { engine, settings, traced = false } = deps;
-  return async (request, headers) =>
-    checkResponseOf(await engine.decide(decisionRequestOf(request), traced ? traceHeadersOf(request, headers) : undefined), settings);
+export function createEnvoyCheck(deps: EnvoyCheckDeps): EnvoyCheck {
+  const decide = checkDecider(deps);
+  return async (request, headers) => checkResponseOf(await decide(request, headers), deps.settings);
+}
+
+/** The same Check, its answer encoded by `checkResponseEncoder`: the same message, cheaper to write. */
+export function createEncodedEnvoyCheck(deps: EnvoyCheckDeps): EncodedEnvoyCheck {
+  const decide = checkDecider(deps);
+  const encode = checkResponseEncoder(deps.settings);
+  return async (request, headers) => encode(await decide(request, headers));
+}
+
+function checkDecider({ engine, traced = false }: EnvoyCheckDeps): (request: CheckRequest, headers?: TraceHeaders) => Promise<Decision> {
+  return (request, headers) => engine.decide(decisionRequestOf(request), traced ? traceHeadersOf(request, headers) : undefined);
 }
 
 /** The same Check for connect-node: Connect, gRPC-Web and JSON clients, and gRPC the lean path does not take. */

@@ -11,7 +11,8 @@ export const GRPC_REQUEST_CONTENT_TYPE = /^application\/grpc([+;]|$)/i;
  * would send the headers and an empty trailer frame apart).
  */
 export function respondGrpcError(stream: http2.ServerHttp2Stream, error: ConnectError, headers: http2.OutgoingHttpHeaders = {}): void {
-  if (stream.destroyed || stream.headersSent) return;
+  // A stream the client reset is closed before it is destroyed; node throws on a write to either.
+  if (stream.destroyed || stream.closed || stream.headersSent) return;
   stream.respond(
     {
       ":status": 200,

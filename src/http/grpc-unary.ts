@@ -2,11 +2,10 @@ import { fromBinary, toBinary, type DescMessage, type MessageShape } from "@bufb
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { IncomingHttpHeaders } from "node:http";
 import http2 from "node:http2";
-import { promisify } from "node:util";
-import { gunzip } from "node:zlib";
-import type { RequestHandler } from "./listener.js";
+import type { HttpHandlers, RequestHandler, StreamHandler } from "./listener.js";
 import { respondGrpcError } from "./grpc-status.js";
-import { routeTable, type Route } from "./route-table.js";
+import { FRAME_HEADER_BYTES, grpcFrame, unframe } from "./grpc-frame.js";
+import { grpcTimeoutMs } from "./grpc-timeout.js";
 import { keep, keptCost, requestBufferBudget, type RequestBufferBudget } from "./request-buffer-budget.js";
 
 /** A unary method's descriptor, as generated (`Service.method.x`). */
@@ -45,8 +44,8 @@ export interface GrpcUnaryOptions {
   bufferMaxBytesPerConnection: number;
   /** The one error table: whatever a call throws becomes a ConnectError (its code is the gRPC status). */
   toConnectError(error: unknown): ConnectError;
-  /** Throws when this request's connection may not call `service` (caller identity); the call is then refused unread. */
-  admit?(request: http2.Http2ServerRequest, service: string): void;
+  /** Throws when this stream's connection may not call `service` (caller identity); the call is then refused unread. */
+  admit?(stream: http2.ServerHttp2Stream, service: string): void;
 }
 
 /** Default for `bufferMaxBytes`: room for dozens of Envoy CheckRequests at their 1 MiB limit, thousands of ordinary ones. */
@@ -54,88 +53,105 @@ export const DEFAULT_BUFFER_MAX_BYTES = 64 * 1024 * 1024;
 /** Default for `bufferMaxBytesPerConnection`: a sixteenth of the process budget, four Check requests at their limit. */
 export const DEFAULT_BUFFER_MAX_BYTES_PER_CONNECTION = 4 * 1024 * 1024;
 
-const HEADER_BYTES = 5;
-const FLAG_COMPRESSED = 0b1;
 const GRPC_CONTENT_TYPE = /^application\/grpc(\+proto)?(;|$)/i;
 const ACCEPT_ENCODING = "identity,gzip";
-const gunzipAsync = promisify(gunzip);
+// node copies headers it is given, so one object serves every answer.
+const OK_HEADERS: http2.OutgoingHttpHeaders = { ":status": 200, "content-type": "application/grpc", "grpc-accept-encoding": ACCEPT_ENCODING };
+const OK_TRAILERS: http2.OutgoingHttpHeaders = { "grpc-status": "0" };
+const ignore = () => undefined;
 
 export function grpcUnaryRoute<I extends DescMessage, O extends DescMessage>(
   method: UnaryMethod<I, O>,
   call: (request: MessageShape<I>, headers: IncomingHttpHeaders) => Promise<MessageShape<O>>,
   limits: { readMaxBytes?: number } = {},
 ): GrpcUnaryRoute {
+  return grpcUnaryEncodedRoute(method, async (request, headers) => toBinary(method.output, await call(request, headers)), limits);
+}
+
+/** The same for a handler that writes its response message's bytes itself (Envoy's CheckResponse, encoded cheaply). */
+export function grpcUnaryEncodedRoute<I extends DescMessage, O extends DescMessage>(
+  method: UnaryMethod<I, O>,
+  call: (request: MessageShape<I>, headers: IncomingHttpHeaders) => Promise<Uint8Array>,
+  limits: { readMaxBytes?: number } = {},
+): GrpcUnaryRoute {
   return {
     path: `/${method.parent.typeName}/${method.name}`,
     service: method.parent.typeName,
     readMaxBytes: limits.readMaxBytes,
-    async call(message, headers) {
+    call(message, headers) {
       let request: MessageShape<I>;
       try {
         request = fromBinary(method.input, message);
       } catch {
-        throw new ConnectError(`malformed ${method.input.typeName} message`, Code.InvalidArgument);
+        return Promise.reject(new ConnectError(`malformed ${method.input.typeName} message`, Code.InvalidArgument));
       }
-      return toBinary(method.output, await call(request, headers));
+      return call(request, headers);
     },
   };
 }
 
 /**
  * Serves the given unary methods for gRPC over HTTP/2 straight on the
- * node:http2 stream; the route matches nothing else (Connect, gRPC-Web,
- * JSON, HTTP/1.1, other paths). connect-node allocates abort signals and
- * stream machinery per call, which caps a decision RPC at about a tenth of
- * what node:http2 carries (docs/transport-limits.md); the hot
- * decision methods are framed by hand here instead.
+ * node:http2 stream, before node's compatibility API makes a request and a
+ * response of it; it takes nothing else (Connect, gRPC-Web, JSON, other
+ * paths), and HTTP/1.1 never reaches it. connect-node allocates abort
+ * signals and stream machinery per call, which caps a decision RPC at about
+ * a tenth of what node:http2 carries, and the compat objects cost another
+ * share (docs/transport-limits.md); the hot decision methods are framed by
+ * hand here instead.
  */
-export function leanGrpcRoute(routes: readonly GrpcUnaryRoute[], options: GrpcUnaryOptions): Route {
+export function leanGrpcStreams(routes: readonly GrpcUnaryRoute[], options: GrpcUnaryOptions): StreamHandler {
   const byPath = new Map(routes.map((route) => [route.path, route]));
   const budget = requestBufferBudget({
     maxBytes: options.bufferMaxBytes,
     maxBytesPerConnection: options.bufferMaxBytesPerConnection,
   });
-  return {
-    matches: (request) =>
-      request.httpVersionMajor === 2 &&
-      request.method === "POST" &&
-      byPath.has(request.url ?? "") &&
-      GRPC_CONTENT_TYPE.test(request.headers["content-type"] ?? ""),
-    handle(request, response) {
-      const encoding = request.headers["grpc-encoding"];
-      // Matched just before, in the same turn: the path has a route.
-      const route = byPath.get(request.url ?? "")!;
-      if (options.admit !== undefined) {
-        try {
-          options.admit(request as http2.Http2ServerRequest, route.service);
-        } catch (error) {
-          return refuseUnread((response as http2.Http2ServerResponse).stream, options.toConnectError(error));
-        }
+  return (stream, headers) => {
+    const route = byPath.get(headers[":path"] ?? "");
+    if (route === undefined || headers[":method"] !== "POST" || !GRPC_CONTENT_TYPE.test(headers["content-type"] ?? "")) return false;
+    // Any other expectation is left to the compat API, which refuses it (417) as node does for every request.
+    if (headers.expect !== undefined && headers.expect !== "100-continue") return false;
+    // A client's RST_STREAM surfaces as an error event; unheard, it would end the process.
+    stream.on("error", ignore);
+    if (options.admit !== undefined) {
+      try {
+        options.admit(stream, route.service);
+      } catch (error) {
+        refuseUnread(stream, options.toConnectError(error));
+        return true;
       }
-      serve(route, response as http2.Http2ServerResponse, request.headers, typeof encoding === "string" ? encoding : "identity", options, budget);
-    },
+    }
+    // As node's compat API does before handing on the request: the client may send its body now.
+    if (headers.expect !== undefined) stream.additionalHeaders({ ":status": 100 });
+    serve(route, stream, headers, options, budget);
+    return true;
   };
 }
 
 /** The lean path in front of one handler that serves everything else. */
-export function withGrpcUnary(routes: readonly GrpcUnaryRoute[], options: GrpcUnaryOptions, next: RequestHandler): RequestHandler {
-  return routeTable([leanGrpcRoute(routes, options)], next);
+export function withGrpcUnary(routes: readonly GrpcUnaryRoute[], options: GrpcUnaryOptions, next: RequestHandler): HttpHandlers {
+  return { stream: leanGrpcStreams(routes, options), request: next };
 }
 
 function serve(
   route: GrpcUnaryRoute,
-  response: http2.Http2ServerResponse,
+  stream: http2.ServerHttp2Stream,
   headers: IncomingHttpHeaders,
-  encoding: string,
   options: GrpcUnaryOptions,
   budget: RequestBufferBudget,
 ): void {
-  const stream = response.stream;
+  const encoding = typeof headers["grpc-encoding"] === "string" ? headers["grpc-encoding"] : "identity";
   if (encoding !== "identity" && encoding !== "gzip") {
     return refuseUnread(stream, new ConnectError(`unknown compression "${encoding}": supported are ${ACCEPT_ENCODING}`, Code.Unimplemented));
   }
+  let timeoutMs: number | undefined;
+  try {
+    timeoutMs = grpcTimeoutMs(headers["grpc-timeout"]);
+  } catch (error) {
+    return refuseUnread(stream, error as ConnectError);
+  }
   const readMaxBytes = route.readMaxBytes ?? options.readMaxBytes;
-  const limit = HEADER_BYTES + readMaxBytes;
+  const limit = FRAME_HEADER_BYTES + readMaxBytes;
   const chunks: Buffer[] = [];
   let received = 0;
   const session = stream.session;
@@ -146,22 +162,37 @@ function serve(
   let held = 0;
   /** The memory block behind the last chunk kept, charged already. */
   let paidFor: ArrayBufferLike | undefined;
-  let refused = false;
+  /** Answered (or refused, or past its deadline): nothing more is read, done or written. */
+  let answered = false;
   const release = () => {
     budget.release(account, held);
     held = 0;
   };
-  stream.once("close", release);
-  const refuse = (message: string) => {
-    refused = true;
+  const answerEarly = (error: ConnectError) => {
+    answered = true;
     chunks.length = 0;
     release();
-    fail(stream, new ConnectError(message, Code.ResourceExhausted));
+    fail(stream, error);
     // The answer is complete; RST_STREAM NO_ERROR asks the client to stop sending the rest (RFC 9113 §8.1).
     stream.close(http2.constants.NGHTTP2_NO_ERROR);
   };
+  const refuse = (message: string) => answerEarly(new ConnectError(message, Code.ResourceExhausted));
+  /** When the call's deadline passes (performance.now()), if it has one; a timer can fire late, this cannot. */
+  let deadline: number | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  if (timeoutMs !== undefined) {
+    if (timeoutMs === 0) return answerEarly(deadlineExceeded(headers));
+    deadline = performance.now() + timeoutMs;
+    timer = setTimeout(() => {
+      if (!answered) answerEarly(deadlineExceeded(headers));
+    }, timeoutMs);
+  }
+  stream.once("close", () => {
+    clearTimeout(timer);
+    release();
+  });
   stream.on("data", (chunk: Buffer) => {
-    if (refused) return;
+    if (answered) return;
     if (received + chunk.length > limit) return refuse(`message is larger than ${readMaxBytes} bytes`);
     const kept = keep(chunk);
     const cost = keptCost(kept, paidFor);
@@ -175,49 +206,53 @@ function serve(
     paidFor = kept.buffer;
     chunks.push(kept);
   });
+  const failWith = (error: unknown) => {
+    if (answered) return;
+    answered = true;
+    fail(stream, options.toConnectError(error));
+  };
+  const reply = (message: Uint8Array) => {
+    if (answered) return;
+    if (deadline !== undefined && performance.now() > deadline) return answerEarly(deadlineExceeded(headers));
+    answered = true;
+    succeed(stream, message);
+  };
+  const call = (message: Uint8Array) => {
+    // Past the deadline while the message inflated: the call is not even started.
+    if (answered) return;
+    let pending: Promise<Uint8Array>;
+    try {
+      pending = route.call(message, headers);
+    } catch (error) {
+      return failWith(error);
+    }
+    pending.then(reply, failWith);
+  };
   stream.once("end", () => {
-    if (refused) return;
+    if (answered) return;
     const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
-    unframe(body, encoding === "gzip", readMaxBytes)
-      .then((message) => route.call(message, headers))
-      .then(
-        (reply) => succeed(response, reply),
-        (error: unknown) => fail(stream, options.toConnectError(error)),
-      );
+    let message: Uint8Array | Promise<Uint8Array>;
+    try {
+      message = unframe(body, encoding === "gzip", readMaxBytes);
+    } catch (error) {
+      return failWith(error);
+    }
+    // Most calls are not compressed: their message is at hand, without waiting for a microtask.
+    if (message instanceof Uint8Array) call(message);
+    else message.then(call, failWith);
   });
 }
 
-/** The one message of a unary request, out of its length-prefixed frame. */
-async function unframe(body: Buffer, gzipped: boolean, readMaxBytes: number): Promise<Uint8Array> {
-  if (body.length === 0) throw new ConnectError("protocol error: missing request message", Code.Unimplemented);
-  if (body.length < HEADER_BYTES) throw new ConnectError("protocol error: incomplete message frame", Code.InvalidArgument);
-  const flags = body[0]!;
-  const length = body.readUInt32BE(1);
-  const end = HEADER_BYTES + length;
-  if ((flags & ~FLAG_COMPRESSED) !== 0) throw new ConnectError(`protocol error: unknown frame flags 0x${flags.toString(16)}`, Code.InvalidArgument);
-  if (body.length < end) throw new ConnectError(`protocol error: frame promised ${length} bytes, got ${body.length - HEADER_BYTES}`, Code.InvalidArgument);
-  if (body.length > end) throw new ConnectError("protocol error: more than one request message for a unary method", Code.Unimplemented);
-  const message = body.subarray(HEADER_BYTES, end);
-  if ((flags & FLAG_COMPRESSED) === 0) return message;
-  if (!gzipped) throw new ConnectError("protocol error: compressed message without grpc-encoding", Code.InvalidArgument);
-  try {
-    return await gunzipAsync(message, { maxOutputLength: readMaxBytes });
-  } catch (error) {
-    if (error instanceof RangeError) throw new ConnectError(`message is larger than ${readMaxBytes} bytes`, Code.ResourceExhausted);
-    throw new ConnectError("protocol error: message is not valid gzip", Code.InvalidArgument);
-  }
+function deadlineExceeded(headers: IncomingHttpHeaders): ConnectError {
+  return new ConnectError(`deadline exceeded: no answer within grpc-timeout ${String(headers["grpc-timeout"])}`, Code.DeadlineExceeded);
 }
 
-/** Headers, the one message, then trailers; node's compat response owns the trailers, so it writes this. */
-function succeed(response: http2.Http2ServerResponse, message: Uint8Array): void {
-  if (response.stream.destroyed || response.headersSent) return;
-  const frame = Buffer.allocUnsafe(HEADER_BYTES + message.length);
-  frame[0] = 0;
-  frame.writeUInt32BE(message.length, 1);
-  frame.set(message, HEADER_BYTES);
-  response.writeHead(200, { "content-type": "application/grpc", "grpc-accept-encoding": ACCEPT_ENCODING });
-  response.addTrailers({ "grpc-status": "0" });
-  response.end(frame);
+/** Headers, the one message, then grpc-status 0 in the trailers. */
+function succeed(stream: http2.ServerHttp2Stream, message: Uint8Array): void {
+  if (stream.destroyed || stream.closed || stream.headersSent) return;
+  stream.respond(OK_HEADERS, { waitForTrailers: true });
+  stream.once("wantTrailers", () => stream.sendTrailers(OK_TRAILERS));
+  stream.end(grpcFrame(message));
 }
 
 /** Reads nothing: the call is refused as a whole. */

@@ -9,6 +9,21 @@ export type RequestHandler = (
   response: http.ServerResponse | http2.Http2ServerResponse,
 ) => void;
 
+/**
+ * Sees each HTTP/2 stream before node's compatibility API does, and answers
+ * true when it serves the stream itself on the raw stream API; the stream
+ * then never becomes a request/response pair.
+ */
+export type StreamHandler = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => boolean;
+
+/** What the port serves: every request (both protocols), and optionally HTTP/2 streams taken before that. */
+export interface HttpHandlers {
+  request: RequestHandler;
+  stream?: StreamHandler;
+}
+
+type CompatStreamListener = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]) => void;
+
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0", "latin1");
 const SNIFF_TIMEOUT_MS = 10_000;
 /**
@@ -63,23 +78,29 @@ export interface Listener {
  * for Envoy, gRPC clients and `buf curl --http2-prior-knowledge`; HTTP/1.1
  * for curl and probes) the first bytes decide; over TLS, ALPN does (`h2`, or
  * `http/1.1`/none). Either way the socket is handed to node:http2 as it is,
- * so the lean gRPC path stays native (see docs/transport-limits.md).
+ * so the lean gRPC path stays native (see docs/transport-limits.md). Each
+ * HTTP/2 stream goes to `handlers.stream` first (the lean gRPC path), and to
+ * the request handler only when that leaves it.
  */
 export async function listen(
   host: string,
   port: number,
-  handler: RequestHandler,
+  handlers: RequestHandler | HttpHandlers,
   limits: ListenerLimits,
   secure?: ListenerTls,
 ): Promise<Listener> {
-  const h2 = http2.createServer(
-    {
-      settings: { maxConcurrentStreams: limits.maxConcurrentStreams, maxHeaderListSize: MAX_HEADER_LIST_BYTES },
-      maxSessionMemory: MAX_SESSION_MEMORY_MB,
-    },
-    handler,
-  );
-  h2.on("stream", (stream, headers) => enforceRequestDeadline(stream, headers, limits.requestReadTimeoutMs));
+  const { request: handler, stream: takeStream } = typeof handlers === "function" ? { request: handlers, stream: undefined } : handlers;
+  const h2 = http2.createServer({
+    settings: { maxConcurrentStreams: limits.maxConcurrentStreams, maxHeaderListSize: MAX_HEADER_LIST_BYTES },
+    maxSessionMemory: MAX_SESSION_MEMORY_MB,
+  });
+  h2.on("request", handler);
+  const compat = detachCompatLayer(h2);
+  h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]) => {
+    enforceRequestDeadline(stream, headers, limits.requestReadTimeoutMs);
+    if (takeStream !== undefined && takeStream(stream, headers)) return;
+    compat(stream, headers, flags, rawHeaders);
+  });
   const h1 = http.createServer(
     {
       requestTimeout: limits.requestReadTimeoutMs,
@@ -179,6 +200,21 @@ export async function listen(
       await stopped;
     },
   };
+}
+
+/**
+ * node:http2's compatibility API is itself a "stream" listener, which the
+ * server adds along with its first "request" listener and which makes a
+ * request/response pair of every stream (and emits "request"). Taken off the
+ * server, it is called only for the streams the raw handler leaves, so a
+ * stream served raw is answered once and costs no compat objects.
+ */
+function detachCompatLayer(h2: http2.Http2Server): CompatStreamListener {
+  const listeners = h2.listeners("stream");
+  if (listeners.length !== 1) throw new Error(`node:http2 added ${listeners.length} "stream" listeners for its compatibility API, expected 1`);
+  const compat = listeners[0] as CompatStreamListener;
+  h2.off("stream", compat);
+  return compat;
 }
 
 function routeByPreface(socket: Socket, route: (socket: Socket, protocol: "h1" | "h2") => void): void {

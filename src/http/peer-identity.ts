@@ -29,21 +29,33 @@ export const peerIdentityKey = createContextKey<PeerIdentity | undefined>(undefi
 
 type Request = Parameters<RequestHandler>[0];
 
+/** The peer identity of a request's connection, or of an HTTP/2 session (a stream served raw). */
+export interface PeerIdentityReader {
+  ofRequest(request: Request): PeerIdentity | undefined;
+  ofSession(session: http2.Http2Session): PeerIdentity | undefined;
+}
+
 /**
- * Reads the peer identity of a request's connection, once per connection
- * (an HTTP/2 connection carries many calls). Only a certificate the TLS
- * handshake verified counts; anything else is no identity.
+ * Reads the peer identity of a connection once (an HTTP/2 connection
+ * carries many calls). Only a certificate the TLS handshake verified
+ * counts; anything else is no identity.
  */
-export function peerIdentityReader(): (request: Request) => PeerIdentity | undefined {
+export function peerIdentityReader(): PeerIdentityReader {
   const known = new WeakMap<object, PeerIdentity | null>();
-  return (request) => {
-    const connection = "stream" in request ? (request as http2.Http2ServerRequest).stream.session ?? request.socket : request.socket;
+  const read = (connection: object, socket: TLSSocket) => {
     let identity = known.get(connection);
     if (identity === undefined) {
-      identity = verifiedIdentity(request.socket as TLSSocket) ?? null;
+      identity = verifiedIdentity(socket) ?? null;
       known.set(connection, identity);
     }
     return identity ?? undefined;
+  };
+  return {
+    ofRequest(request) {
+      const connection = "stream" in request ? (request as http2.Http2ServerRequest).stream.session ?? request.socket : request.socket;
+      return read(connection, request.socket as TLSSocket);
+    },
+    ofSession: (session) => read(session, session.socket as TLSSocket),
   };
 }
 

@@ -14,11 +14,11 @@ import { createTokenAdminService } from "../api/token-admin-service.js";
 import type { Config } from "../config.js";
 import { callerGate } from "../decision/caller-gate.js";
 import type { Decider } from "../decision/decision.js";
-import { createEnvoyAuthorizationService, type EnvoyCheck } from "../envoy/envoy-check.js";
+import { createEnvoyAuthorizationService, type EncodedEnvoyCheck, type EnvoyCheck } from "../envoy/envoy-check.js";
 import { withSpecGrpcMessage } from "../http/grpc-message-trailer.js";
-import { grpcUnaryRoute, leanGrpcRoute } from "../http/grpc-unary.js";
+import { grpcUnaryEncodedRoute, grpcUnaryRoute, leanGrpcStreams } from "../http/grpc-unary.js";
 import { jwksRoute } from "../http/jwks-route.js";
-import type { RequestHandler } from "../http/listener.js";
+import type { HttpHandlers } from "../http/listener.js";
 import { probeRoute } from "../http/probes.js";
 import { protectedResourceRoutes } from "../http/protected-resource.js";
 import { routeTable } from "../http/route-table.js";
@@ -65,6 +65,8 @@ export interface HttpParts {
   decisions(transport: DecisionTransport): Decider;
   /** Envoy's Check with the configuration in place (engine and envoy settings of one configuration). */
   check: EnvoyCheck;
+  /** The same Check answering encoded bytes, for the lean gRPC path. */
+  encodedCheck: EncodedEnvoyCheck;
   /** The hash of the configuration in place, for /readyz. */
   configHash(): string;
   administration: Administration;
@@ -76,8 +78,8 @@ export interface HttpParts {
   stopping: AbortSignal;
 }
 
-/** The RPC services and the public HTTP resources, as one route table. */
-export function wireHttpHandler(parts: HttpParts): RequestHandler {
+/** The RPC services and the public HTTP resources: the lean gRPC path on HTTP/2 streams, then one route table. */
+export function wireHttpHandler(parts: HttpParts): HttpHandlers {
   const { config, decisions, observability, log } = parts;
   const authorize = createAuthorize(decisions("authorize"));
   const check = parts.check;
@@ -98,7 +100,7 @@ export function wireHttpHandler(parts: HttpParts): RequestHandler {
     readMaxBytes: READ_MAX_BYTES,
     contextValues: (request) => {
       const values = requestIdValues(request);
-      return peerOf ? values.set(peerIdentityKey, peerOf(request)) : values;
+      return peerOf ? values.set(peerIdentityKey, peerOf.ofRequest(request)) : values;
     },
     interceptors: [
       requestIdInterceptor(),
@@ -127,30 +129,27 @@ export function wireHttpHandler(parts: HttpParts): RequestHandler {
   const publishedKeys = async () =>
     (await parts.store.signingKeys.list()).flatMap((key) => (key.state !== "retired" && key.publicJwk ? [key.publicJwk] : []));
 
-  return routeTable(
-    [
-      // The per-request decision methods over gRPC on HTTP/2, first; connect-node serves every other way of calling them.
-      leanGrpcRoute(
-        [
-          grpcUnaryRoute(EnvoyAuthorization.method.check, check, { readMaxBytes: ENVOY_CHECK_READ_MAX_BYTES }),
-          grpcUnaryRoute(AuthorizationService.method.authorize, authorize),
-        ],
-        {
-          readMaxBytes: READ_MAX_BYTES,
-          bufferMaxBytes: config.http.requestBufferMaxBytes,
-          bufferMaxBytesPerConnection: config.http.requestBufferMaxBytesPerConnection,
-          toConnectError: (error) => toConnectError(error, log),
-          admit: gate && peerOf && ((request, service) => gate(service, peerOf(request))),
-        },
-      ),
-      probeRoute(ready, parts.configHash),
-      ...observability.routes,
-      jwksRoute(publishedKeys),
-      ...protectedResourceRoutes(config.protectedResource),
-    ],
-    // Everything else is the Connect, gRPC and gRPC-Web API.
-    withSpecGrpcMessage(connect),
-  );
+  return {
+    // The per-request decision methods over gRPC on HTTP/2, on the raw stream; connect-node serves every other way of calling them.
+    stream: leanGrpcStreams(
+      [
+        grpcUnaryEncodedRoute(EnvoyAuthorization.method.check, parts.encodedCheck, { readMaxBytes: ENVOY_CHECK_READ_MAX_BYTES }),
+        grpcUnaryRoute(AuthorizationService.method.authorize, authorize),
+      ],
+      {
+        readMaxBytes: READ_MAX_BYTES,
+        bufferMaxBytes: config.http.requestBufferMaxBytes,
+        bufferMaxBytesPerConnection: config.http.requestBufferMaxBytesPerConnection,
+        toConnectError: (error) => toConnectError(error, log),
+        admit: gate && peerOf && ((stream, service) => gate(service, stream.session && peerOf.ofSession(stream.session))),
+      },
+    ),
+    request: routeTable(
+      [probeRoute(ready, parts.configHash), ...observability.routes, jwksRoute(publishedKeys), ...protectedResourceRoutes(config.protectedResource)],
+      // Everything else is the Connect, gRPC and gRPC-Web API.
+      withSpecGrpcMessage(connect),
+    ),
+  };
 }
 
 function wireCallerIdentity(rules: NonNullable<Config["callerIdentity"]>, observability: Observability, log: Logger): CallerIdentityGate {

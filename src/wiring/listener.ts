@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
-import { listen, type Listener, type RequestHandler } from "../http/listener.js";
+import { listen, type HttpHandlers, type Listener } from "../http/listener.js";
 import type { TlsCredentials } from "../http/tls-files.js";
 import { tlsReloader, type TlsReloadResult } from "../http/tls-reloader.js";
 import type { Observability } from "../observability/observability.js";
@@ -19,7 +19,7 @@ export interface WiredListener {
  */
 export async function wireListener(
   config: Config,
-  handler: RequestHandler,
+  handler: HttpHandlers,
   tlsCredentials: TlsCredentials | undefined,
   observability: Observability,
   log: Logger,

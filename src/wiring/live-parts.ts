@@ -5,7 +5,7 @@ import type { Decider } from "../decision/decision.js";
 import { DecisionEngine } from "../decision/engine.js";
 import { jwtCredentials, keySourceSettings, startIssuerKeySource } from "../credentials/jwt/jwt-credentials.js";
 import type { JwksKeySource } from "../credentials/jwt/jwks-key-source.js";
-import { createEnvoyCheck, type EnvoyCheck } from "../envoy/envoy-check.js";
+import { createEncodedEnvoyCheck, createEnvoyCheck, type EncodedEnvoyCheck, type EnvoyCheck } from "../envoy/envoy-check.js";
 import type { Observability } from "../observability/observability.js";
 import { Policy } from "../policy/policy.js";
 import { authenticatorOf, type Credentials } from "./credentials.js";
@@ -22,6 +22,8 @@ export interface LiveParts {
   readonly engine: DecisionEngine;
   /** Envoy's Check on this engine, with this configuration's envoy settings. */
   readonly check: EnvoyCheck;
+  /** The same Check answering the encoded CheckResponse, for the lean gRPC path. */
+  readonly encodedCheck: EncodedEnvoyCheck;
   /** The external issuers' key sources by their settings, for the next configuration to keep. */
   readonly keySources: ReadonlyMap<string, JwksKeySource>;
 }
@@ -62,8 +64,8 @@ export async function buildLiveParts(config: Config, deps: LivePartsDeps, previo
     allowAll: config.devAllowAll,
     singleUse: credentials.ledger,
   });
-  const check = createEnvoyCheck({ engine: deps.observability.decisions(engine, "envoy_check"), settings: config.envoy, traced: tracing !== undefined });
-  return { config, engine, check, keySources };
+  const checkDeps = { engine: deps.observability.decisions(engine, "envoy_check"), settings: config.envoy, traced: tracing !== undefined };
+  return { config, engine, check: createEnvoyCheck(checkDeps), encodedCheck: createEncodedEnvoyCheck(checkDeps), keySources };
 }
 
 /**
@@ -81,4 +83,9 @@ export function liveEngine(live: Reloadable<Pick<LiveParts, "engine">>): Decider
 /** Envoy's Check with the parts in place when the request came. */
 export function liveCheck(live: Reloadable<LiveParts>): EnvoyCheck {
   return (request, headers) => live.current().check(request, headers);
+}
+
+/** Envoy's Check answering encoded bytes, with the parts in place when the request came. */
+export function liveEncodedCheck(live: Reloadable<LiveParts>): EncodedEnvoyCheck {
+  return (request, headers) => live.current().encodedCheck(request, headers);
 }

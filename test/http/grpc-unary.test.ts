@@ -126,6 +126,33 @@ describe("the lean gRPC unary path in front of connect-node", () => {
     ]);
   });
 
+  it("keeps serving after a client goes away with its requests half sent or whole but unanswered", async () => {
+    const session = http2.connect(url);
+    await new Promise((resolve) => session.once("remoteSettings", resolve));
+    for (let index = 0; index < 5; index++) openRawGrpcStream(session, AUTHORIZE_PATH).stream.write(grpcFrame(request("GET /cut")).subarray(0, 3));
+    for (let index = 0; index < 5; index++) openRawGrpcStream(session, AUTHORIZE_PATH).stream.end(grpcFrame(request("GET /whole")));
+    session.destroy();
+    const reply = await rawGrpcCall(url, AUTHORIZE_PATH, grpcFrame(request("GET /after")));
+    expect([reply.status, fromBinary(AuthorizeResponseSchema, reply.body.subarray(5)).reason]).toEqual([0, "GET /after"]);
+  });
+
+  it("answers Expect: 100-continue before the body as node does, and leaves any other expectation to node (417)", async () => {
+    const session = http2.connect(url);
+    try {
+      const call = openRawGrpcStream(session, AUTHORIZE_PATH, { expect: "100-continue" });
+      await new Promise((resolve) => call.stream.once("continue", resolve));
+      call.stream.end(grpcFrame(request("GET /continued")));
+      const reply = await call.reply;
+      expect([reply.status, fromBinary(AuthorizeResponseSchema, reply.body.subarray(5)).reason]).toEqual([0, "GET /continued"]);
+      const other = openRawGrpcStream(session, AUTHORIZE_PATH, { expect: "something-else" });
+      other.stream.end(grpcFrame(request("GET /x")));
+      expect((await other.reply).headers[":status"]).toBe(417);
+      expect(passedOn).toEqual([]);
+    } finally {
+      session.close();
+    }
+  });
+
   it("leaves paths it does not serve to the next handler", async () => {
     const reply = await rawGrpcCall(url, "/portcullis.v1.AuthorizationService/ResolveLibraries", grpcFrame(new Uint8Array()));
     expect(reply.status).toBe(0);

@@ -58,6 +58,18 @@ export function openRawGrpcStream(session: http2.ClientHttp2Session, path: strin
   return { stream, reply };
 }
 
+/** One gRPC request framed by hand on a connection the caller owns, which further calls may share. */
+export function rawGrpcCallOn(
+  session: http2.ClientHttp2Session,
+  path: string,
+  body: Uint8Array,
+  headers: http2.OutgoingHttpHeaders = {},
+): Promise<RawGrpcReply> {
+  const call = openRawGrpcStream(session, path, headers);
+  call.stream.end(body);
+  return call.reply;
+}
+
 /** One gRPC request framed by hand over its own node:http2 connection. */
 export async function rawGrpcCall(
   baseUrl: string,
@@ -68,9 +80,7 @@ export async function rawGrpcCall(
   const session = http2.connect(baseUrl);
   const failed = new Promise<never>((_resolve, reject) => session.on("error", reject));
   try {
-    const call = openRawGrpcStream(session, path, headers);
-    call.stream.end(body);
-    return await Promise.race([call.reply, failed]);
+    return await Promise.race([rawGrpcCallOn(session, path, body, headers), failed]);
   } finally {
     session.close();
   }
