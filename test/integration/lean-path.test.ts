@@ -53,6 +53,7 @@ describe("the lean gRPC path in a running server on Redis", () => {
   let redis: OwnRedis;
   let server: InProcessPortcullis;
   let reader: string;
+  let mintReader: () => Promise<string>;
   beforeAll(async () => {
     redis = await startOwnRedis();
     const root = `pcl_root_${"r".repeat(40)}`;
@@ -62,7 +63,8 @@ describe("the lean gRPC path in a running server on Redis", () => {
       PORTCULLIS_ROOT_TOKENS: root,
       PORTCULLIS_REDIS_TIMEOUT_MS: "10000",
     });
-    reader = (await createClients(server.url).admin.mintToken({ name: "reader", scopes: ["kafka:read"] }, bearer(root))).token;
+    mintReader = async () => (await createClients(server.url).admin.mintToken({ name: "reader", scopes: ["kafka:read"] }, bearer(root))).token;
+    reader = await mintReader();
   });
   afterAll(async () => {
     await server?.stop();
@@ -111,19 +113,21 @@ describe("the lean gRPC path in a running server on Redis", () => {
   });
 
   it("answers Authorize and Check DEADLINE_EXCEEDED when Redis holds the decision past grpc-timeout, never the ALLOW that comes later", async () => {
+    // A token never decided on before: one the cache holds would be allowed without asking Redis.
+    const fresh = await mintReader();
     const control = new Redis(redis.url);
     const session = http2.connect(server.url);
     try {
       await control.call("CLIENT", "PAUSE", String(REDIS_PAUSE_MS), "ALL");
       const [authorize, check] = await Promise.all([
-        rawGrpcCallOn(session, AUTHORIZE_PATH, authorizeFrame(`Bearer ${reader}`, "GET /api/kafka/slow"), { "grpc-timeout": "200m" }),
-        rawGrpcCallOn(session, CHECK_PATH, checkFrame(`Bearer ${reader}`, "/api/kafka/slow"), { "grpc-timeout": "200m" }),
+        rawGrpcCallOn(session, AUTHORIZE_PATH, authorizeFrame(`Bearer ${fresh}`, "GET /api/kafka/slow"), { "grpc-timeout": "200m" }),
+        rawGrpcCallOn(session, CHECK_PATH, checkFrame(`Bearer ${fresh}`, "/api/kafka/slow"), { "grpc-timeout": "200m" }),
       ]);
       for (const reply of [authorize, check]) {
         expect([reply.trailersOnly, reply.status, reply.body.length]).toEqual([true, DEADLINE_EXCEEDED, 0]);
       }
       // Once Redis answers, the same question within a deadline is decided (and allowed) as usual.
-      const later = await rawGrpcCallOn(session, AUTHORIZE_PATH, authorizeFrame(`Bearer ${reader}`, "GET /api/kafka/slow"), { "grpc-timeout": "10S" });
+      const later = await rawGrpcCallOn(session, AUTHORIZE_PATH, authorizeFrame(`Bearer ${fresh}`, "GET /api/kafka/slow"), { "grpc-timeout": "10S" });
       expect([later.status, fromBinary(AuthorizeResponseSchema, later.body.subarray(5)).decision]).toEqual([0, Decision.ALLOW]);
     } finally {
       session.close();
