@@ -13,12 +13,15 @@ export function testRedisPrefix(): { prefix: string; cleanup: () => Promise<void
     async cleanup() {
       const client = new Redis(TEST_REDIS_URL);
       try {
-        let cursor = "0";
-        do {
-          const [next, keys] = await client.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
-          cursor = next;
-          if (keys.length > 0) await client.del(...keys);
-        } while (cursor !== "0");
+        // Shared records under the prefix, per-record keys under it without its braces (docs/storage.md).
+        for (const pattern of [`${prefix}*`, `${prefix.replace(/[{}]/g, "")}*`]) {
+          let cursor = "0";
+          do {
+            const [next, keys] = await client.scan(cursor, "MATCH", pattern, "COUNT", 500);
+            cursor = next;
+            if (keys.length > 0) await client.del(...keys);
+          } while (cursor !== "0");
+        }
       } finally {
         client.disconnect();
       }

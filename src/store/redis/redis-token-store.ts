@@ -1,12 +1,12 @@
-import type { Redis } from "ioredis";
 import { AlreadyExistsError } from "../../errors.js";
 import type { StoredToken } from "../../model/token.js";
 import type { TokenStore } from "../store.js";
-import { redisCall } from "./redis-connection.js";
+import { redisCall, type RedisClient } from "./redis-connection.js";
 import { invalidationMessage } from "./redis-invalidations.js";
 import type { RedisKeys } from "./redis-keys.js";
-import { execAll, pairsToObject } from "./redis-replies.js";
-import { RedisScript } from "./redis-script.js";
+import { pairsToObject } from "./redis-replies.js";
+import { hgetallEach, scanEveryMaster } from "./redis-scan.js";
+import { RedisScript, type Durability } from "./redis-script.js";
 
 const scripts = {
   insertToken: new RedisScript("insert-token.lua"),
@@ -17,45 +17,46 @@ const scripts = {
 
 type TokenData = Omit<StoredToken, "revokedAt" | "lastUsedAt">;
 
-export function redisTokenStore(client: Redis, keys: RedisKeys): TokenStore {
+export function redisTokenStore(client: RedisClient, keys: RedisKeys, durability: Durability): TokenStore {
   const announce = (id: string) => [keys.invalidations, invalidationMessage("token", id)];
-  const creationArgs = (token: StoredToken) => [token.id, JSON.stringify(immutablePart(token)), token.createdAt, ...announce(token.id)];
+  const insert = (token: StoredToken) =>
+    redisCall(() =>
+      scripts.insertToken.runDurably(client, durability, [keys.token(token.id)], [JSON.stringify(immutablePart(token)), ...announce(token.id)]),
+    );
   return {
     async insert(token) {
-      const created = await redisCall(() =>
-        scripts.insertToken.run(client, [keys.token(token.id), keys.tokenIndex], creationArgs(token)),
-      );
-      if (created !== 1) throw new AlreadyExistsError(`token ${token.id} already exists`);
+      if ((await insert(token)) !== 1) throw new AlreadyExistsError(`token ${token.id} already exists`);
     },
     async get(id) {
       const fields = await redisCall(() => client.hgetall(keys.token(id)));
       return fromFields(fields);
     },
     async list() {
-      const ids = await redisCall(() => client.zrange(keys.tokenIndex, 0, -1));
-      if (ids.length === 0) return [];
-      const pipeline = client.pipeline();
-      for (const id of ids) pipeline.hgetall(keys.token(id));
-      const replies = await redisCall(() => execAll(pipeline));
-      return replies.flatMap((fields) => fromFields(fields as Record<string, string>) ?? []);
+      const tokens: StoredToken[] = [];
+      await redisCall(() =>
+        scanEveryMaster(client, keys.tokenPattern, async (node, found) => {
+          for (const fields of await hgetallEach(node, found)) {
+            const token = fromFields(fields);
+            if (token !== undefined) tokens.push(token);
+          }
+        }),
+      );
+      return tokens.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     },
     async revoke(id, at) {
-      const reply = await redisCall(() => scripts.revokeToken.run(client, [keys.token(id)], [at, ...announce(id)]));
+      const reply = await redisCall(() => scripts.revokeToken.runDurably(client, durability, [keys.token(id)], [at, ...announce(id)]));
       return reply === null ? undefined : fromFields(pairsToObject(reply as string[]));
     },
     async touch(id, at) {
       await redisCall(() => scripts.touchToken.run(client, [keys.token(id)], [at]));
     },
     async claimBootstrap(token) {
-      const outcome = await redisCall(() =>
-        scripts.claimBootstrap.run(
-          client,
-          [keys.bootstrapMarker, keys.token(token.id), keys.tokenIndex],
-          creationArgs(token),
-        ),
-      );
-      if (outcome === -1) throw new AlreadyExistsError(`token ${token.id} already exists`);
-      return outcome === 1;
+      const claimed = await redisCall(() => scripts.claimBootstrap.runDurably(client, durability, [keys.bootstrapMarker], [token.id]));
+      if (claimed !== 1) return false;
+      if ((await insert(token)) === 1) return true;
+      // Our claim (SET NX) stands alone: no other replica can have taken it since.
+      await redisCall(() => client.del(keys.bootstrapMarker));
+      throw new AlreadyExistsError(`token ${token.id} already exists`);
     },
   };
 }
