@@ -58,3 +58,14 @@ export function testRedisPrefix(settings: RedisSettings = TEST_TOPOLOGIES[0]!.se
     },
   };
 }
+
+/** The environment that points a server process at `topology` (REDIS_URL emptied, which counts as unset, for the others). */
+export function topologyEnv(topology: TestTopology): Record<string, string> {
+  const { url, sentinel, clusterNodes } = topology.settings;
+  const address = (entries: HostPort[]) => entries.map((entry) => `${entry.host}:${entry.port}`).join(",");
+  if (clusterNodes !== undefined) return { REDIS_URL: "", PORTCULLIS_REDIS_CLUSTER_NODES: address(clusterNodes) };
+  if (sentinel !== undefined) {
+    return { REDIS_URL: "", PORTCULLIS_REDIS_SENTINELS: address(sentinel.sentinels), PORTCULLIS_REDIS_SENTINEL_NAME: sentinel.name };
+  }
+  return { REDIS_URL: url! };
+}
