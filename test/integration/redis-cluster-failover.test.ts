@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Decision } from "../../gen/portcullis/v1/authorization_pb.js";
 import { DEFAULT_REDIS_PREFIX, redisKeys } from "../../src/store/redis/redis-keys.js";
 import { openRedisStore } from "../../src/store/redis/redis-store.js";
+import type { Invalidation } from "../../src/store/invalidation.js";
 import { bearer, createClients, decide, type Clients } from "../support/clients.js";
+import { eventually } from "../support/eventually.js";
 import { mixedLoadThroughFailover } from "../support/failover-load.js";
 import { startRedisCluster, type RedisClusterFixture } from "../support/redis-cluster.js";
 import { hostPort, type TestTopology } from "../support/redis.js";
@@ -62,7 +64,16 @@ describe("two replicas on a Redis Cluster of 3 masters and 3 replicas", () => {
   }, 120_000);
 
   it("pauses decisions as Unavailable while a master fails over, never allows a revoked token, and resumes without a restart", async () => {
-    const [victim] = await cluster.masterPorts();
+    // Every subscriber starts on the first configured node: killing it (a master, as
+    // `--cluster create` makes the first nodes) also shows the invalidation feed moving on.
+    const masters = await cluster.masterPorts();
+    const first = hostPort(cluster.nodes[0]!).port;
+    const victim = masters.includes(first) ? first : masters[0]!;
+    const watcher = await openRedisStore({ ...topology.settings, prefix: DEFAULT_REDIS_PREFIX, startupTimeoutMs: 10_000 });
+    const feed: Invalidation[] = [];
+    watcher.watchInvalidations((invalidation) => feed.push(invalidation));
+    await eventually(async () => feed.some((event) => event.kind === "health" && event.healthy), 10_000);
+    feed.length = 0;
     const report = await mixedLoadThroughFailover({
       writer: a,
       reader: b,
@@ -73,12 +84,19 @@ describe("two replicas on a Redis Cluster of 3 masters and 3 replicas", () => {
     });
     console.info(
       `cluster master ${victim} killed: decisions paused for ${report.pauseS.toFixed(1)} s ` +
-        `(${report.unavailable} of ${report.decisions} answered Unavailable), ${report.acknowledgedRevocations.length} revocations acknowledged`,
+        `(${report.unavailable} of ${report.decisions} answered Unavailable), ${report.acknowledgedRevocations.length} revocations acknowledged; ` +
+        `the invalidation subscribers' node ${victim === first ? "was" : "was not"} the one killed`,
     );
     expect(report.revokedButAllowed).toEqual([]);
     expect(report.unexpectedDenials).toEqual([]);
     expect(report.acknowledgedRevocations.length).toBeGreaterThan(0);
 
+    // The feed said it was lost (so every cache was emptied) and came back on another node.
+    if (victim === first) {
+      expect(feed.find((event) => event.kind === "health")).toMatchObject({ healthy: false });
+      await eventually(async () => feed.some((event) => event.kind === "health" && event.healthy), 15_000);
+    }
+    await watcher.close();
     // What the store holds, not what a replica's cache remembers.
     const store = await openRedisStore({ ...topology.settings, prefix: DEFAULT_REDIS_PREFIX, startupTimeoutMs: 10_000 });
     try {
