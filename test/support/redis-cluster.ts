@@ -9,7 +9,7 @@ import { freePort, launchRedisServer, stopProcess } from "./redis-server.js";
 
 const run = promisify(execFile);
 
-/** A real Redis Cluster of 3 masters and 3 replicas on free ports, each node in a data dir of its own. */
+/** A real Redis Cluster of 3 masters and (unless asked otherwise) 3 replicas on free ports, sharing one data dir with per-node file names. */
 export interface RedisClusterFixture {
   /** Every node as `127.0.0.1:<port>`: what `redis.cluster_nodes` takes. */
   readonly nodes: string[];
@@ -27,7 +27,15 @@ export interface RedisClusterFixture {
 /** How fast a dead master is noticed and a replica promoted (`cluster-node-timeout`). */
 const NODE_TIMEOUT_MS = 1000;
 
-export async function startRedisCluster(): Promise<RedisClusterFixture> {
+/** A cluster that asks an ACL user's password; `replicas: 0` for 3 masters alone. */
+export interface RedisClusterOptions {
+  /** An ACL user (with every permission) the nodes require; redis-cli and the fixture log in as it. */
+  user?: { name: string; password: string };
+  replicas?: 0 | 1;
+}
+
+export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisClusterFixture> {
+  const { user, replicas = 1 } = options;
   const dir = await mkdtemp(join(tmpdir(), "portcullis-cluster-"));
   const ports: number[] = [];
   const children = new Map<number, ChildProcess>();
@@ -36,11 +44,12 @@ export async function startRedisCluster(): Promise<RedisClusterFixture> {
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    for (let index = 0; index < 6; index++) {
+    const acl = user === undefined ? [] : ["--user", user.name, "on", `>${user.password}`, "~*", "&*", "+@all", "--masteruser", user.name, "--masterauth", user.password];
+    for (let index = 0; index < (replicas === 1 ? 6 : 3); index++) {
       const port = await freePort();
       ports.push(port);
       const child = await launchRedisServer([
-        "--port", String(port), "--bind", "127.0.0.1", "--dir", dir,
+        "--port", String(port), ...acl, "--bind", "127.0.0.1", "--dir", dir,
         "--cluster-enabled", "yes", "--cluster-config-file", `nodes-${port}.conf`,
         "--cluster-node-timeout", String(NODE_TIMEOUT_MS),
         "--save", "", "--appendonly", "yes", "--appendfilename", `appendonly-${port}.aof`, "--appenddirname", `aof-${port}`,
@@ -48,18 +57,32 @@ export async function startRedisCluster(): Promise<RedisClusterFixture> {
       children.set(port, child);
     }
     const nodes = ports.map((port) => `127.0.0.1:${port}`);
-    await run("redis-cli", ["--cluster", "create", ...nodes, "--cluster-replicas", "1", "--cluster-yes"], { timeout: 30_000 });
+    const cliAuth = user === undefined ? [] : ["--user", user.name, "--pass", user.password];
+    await run("redis-cli", [...cliAuth, "--cluster", "create", ...nodes, "--cluster-replicas", String(replicas), "--cluster-yes"], { timeout: 30_000 }).catch(
+      (error: { stdout?: string; stderr?: string }) => {
+        throw new Error(`redis-cli --cluster create failed:\n${error.stdout ?? ""}${error.stderr ?? ""}`);
+      },
+    );
+    const connect = (port: number) =>
+      new Redis({
+        port,
+        host: "127.0.0.1",
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        username: user?.name,
+        password: user?.password,
+      });
     const fixture: RedisClusterFixture = {
       nodes,
       async masterPorts() {
-        return (await clusterNodes(ports.find((port) => alive(children.get(port)))!))
+        return (await clusterNodes(connect(ports.find((port) => alive(children.get(port)))!)))
           .filter((node) => node.master && !node.failed)
           .map((node) => node.port);
       },
       async distribution(keys) {
         const counts = new Map<number, number>();
-        const owners = await slotOwners(ports.find((port) => alive(children.get(port)))!);
-        const probe = new Redis({ port: ports[0], host: "127.0.0.1", lazyConnect: true });
+        const owners = await slotOwners(connect(ports.find((port) => alive(children.get(port)))!));
+        const probe = connect(ports[0]!);
         try {
           for (const key of keys) {
             const slot = Number(await probe.cluster("KEYSLOT", key));
@@ -77,7 +100,7 @@ export async function startRedisCluster(): Promise<RedisClusterFixture> {
       async healthy(timeoutMs) {
         await eventually(async () => {
           for (const port of ports.filter((candidate) => alive(children.get(candidate)))) {
-            const client = new Redis({ port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0 });
+            const client = connect(port);
             try {
               const info = String(await client.cluster("INFO").catch(() => ""));
               if (!info.includes("cluster_state:ok")) return false;
@@ -109,8 +132,8 @@ interface ClusterNode {
   slots: string[];
 }
 
-async function clusterNodes(port: number): Promise<ClusterNode[]> {
-  const client = new Redis({ port, host: "127.0.0.1", lazyConnect: true });
+/** CLUSTER NODES as this node sees it; closes `client`. */
+async function clusterNodes(client: Redis): Promise<ClusterNode[]> {
   try {
     const text = String(await client.cluster("NODES"));
     return text.trim().split("\n").map((line) => {
@@ -122,8 +145,8 @@ async function clusterNodes(port: number): Promise<ClusterNode[]> {
   }
 }
 
-async function slotOwners(port: number): Promise<{ from: number; to: number; port: number }[]> {
-  return (await clusterNodes(port))
+async function slotOwners(client: Redis): Promise<{ from: number; to: number; port: number }[]> {
+  return (await clusterNodes(client))
     .filter((node) => node.master && !node.failed)
     .flatMap((node) =>
       node.slots.filter((range) => !range.startsWith("[")).map((range) => {
