@@ -28,7 +28,9 @@ function waitForReady(client: RedisClient, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     // Says why (refused, wrong password, TLS) instead of only that it timed out.
     let lastError = "";
-    const onError = (error: Error) => (lastError = `: ${error.message}`);
+    // A Cluster reports "Failed to refresh slots cache" and keeps the node's own reason (a wrong password …) beside it.
+    const onError = (error: Error & { lastNodeError?: Error }) =>
+      (lastError = `: ${error.message}${error.lastNodeError === undefined ? "" : ` (${error.lastNodeError.message})`}`);
     const timer = setTimeout(() => {
       client.off("ready", onReady);
       client.off("error", onError);
