@@ -9,6 +9,12 @@ describe("the redis section", () => {
     expect(redisConfig({ url: "redis://cache:6379", wait_replicas: 2 })?.waitReplicas).toBe(2);
   });
 
+  it("waits at most half the command timeout for replicas unless told otherwise", () => {
+    expect(redisConfig({ url: "redis://cache:6379" })?.waitTimeoutMs).toBe(500);
+    expect(redisConfig({ url: "redis://cache:6379", command_timeout_ms: 500 })?.waitTimeoutMs).toBe(250);
+    expect(redisConfig({ url: "redis://cache:6379", command_timeout_ms: 500, wait_timeout_ms: 400 })?.waitTimeoutMs).toBe(400);
+  });
+
   it("reads sentinels and cluster nodes as hosts and ports, IPv6 addresses in brackets", () => {
     expect(redisConfig({ sentinels: ["s1:26379", "[::1]:26380"], sentinel_name: "m", sentinel_password: "pw" })?.sentinel).toEqual({
       sentinels: [

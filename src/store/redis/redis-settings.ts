@@ -64,7 +64,7 @@ export const redisSchema = section(
     }),
     wait_timeout_ms: positiveInteger({
       env: "PORTCULLIS_REDIS_WAIT_TIMEOUT_MS",
-      default: DEFAULT_WAIT_TIMEOUT_MS,
+      defaultText: "500, at most half of `command_timeout_ms`",
       description: "how long a write waits for `wait_replicas` confirmations (ms); below `command_timeout_ms`",
     }),
   },
@@ -110,7 +110,8 @@ export function redisConfig(file: Static<typeof redisSchema> | undefined): Redis
     );
   }
   const commandTimeoutMs = file.command_timeout_ms ?? DEFAULT_COMMAND_TIMEOUT_MS;
-  const waitTimeoutMs = file.wait_timeout_ms ?? DEFAULT_WAIT_TIMEOUT_MS;
+  // By default at most half the command timeout, so a short command timeout needs no second setting.
+  const waitTimeoutMs = file.wait_timeout_ms ?? Math.max(1, Math.min(DEFAULT_WAIT_TIMEOUT_MS, Math.floor(commandTimeoutMs / 2)));
   if (waitTimeoutMs >= commandTimeoutMs) {
     throw new InvalidArgumentError("redis.wait_timeout_ms", `must be below redis.command_timeout_ms (${commandTimeoutMs}): the WAIT is a command too`);
   }

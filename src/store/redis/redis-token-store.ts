@@ -19,13 +19,12 @@ type TokenData = Omit<StoredToken, "revokedAt" | "lastUsedAt">;
 
 export function redisTokenStore(client: RedisClient, keys: RedisKeys, durability: Durability): TokenStore {
   const announce = (id: string) => [keys.invalidations, invalidationMessage("token", id)];
-  const insert = (token: StoredToken) =>
-    redisCall(() =>
-      scripts.insertToken.runDurably(client, durability, [keys.token(token.id)], [JSON.stringify(immutablePart(token)), ...announce(token.id)]),
-    );
   return {
     async insert(token) {
-      if ((await insert(token)) !== 1) throw new AlreadyExistsError(`token ${token.id} already exists`);
+      const created = await redisCall(() =>
+        scripts.insertToken.runDurably(client, durability, [keys.token(token.id)], [JSON.stringify(immutablePart(token)), ...announce(token.id)]),
+      );
+      if (created !== 1) throw new AlreadyExistsError(`token ${token.id} already exists`);
     },
     async get(id) {
       const fields = await redisCall(() => client.hgetall(keys.token(id)));
@@ -51,10 +50,21 @@ export function redisTokenStore(client: RedisClient, keys: RedisKeys, durability
       await redisCall(() => scripts.touchToken.run(client, [keys.token(id)], [at]));
     },
     async claimBootstrap(token) {
-      const claimed = await redisCall(() => scripts.claimBootstrap.runDurably(client, durability, [keys.bootstrapMarker], [token.id]));
+      // Not waited for: a replica missing at the very first start must not leave a
+      // claim without a token (the root token file is written only on success).
+      const claimed = await redisCall(() => scripts.claimBootstrap.run(client, [keys.bootstrapMarker], [token.id]));
       if (claimed !== 1) return false;
-      if ((await insert(token)) === 1) return true;
-      // Our claim (SET NX) stands alone: no other replica can have taken it since.
+      let created: unknown;
+      try {
+        created = await redisCall(() =>
+          scripts.insertToken.run(client, [keys.token(token.id)], [JSON.stringify(immutablePart(token)), ...announce(token.id)]),
+        );
+      } catch (error) {
+        // Our claim (SET NX) stands alone: giving it back lets the next start bootstrap.
+        await client.del(keys.bootstrapMarker).catch(() => undefined);
+        throw error;
+      }
+      if (created === 1) return true;
       await redisCall(() => client.del(keys.bootstrapMarker));
       throw new AlreadyExistsError(`token ${token.id} already exists`);
     },
