@@ -24,5 +24,11 @@ export function openStore(settings: StoreSettings, onFatal: (error: Error) => vo
   if (settings.redis === undefined) {
     return openEmbeddedStore(settings.dataDir, { lockStaleMs: settings.dataDirLockStaleMs, onLockLost: onFatal, warn });
   }
-  return openRedisStore({ ...settings.redis, startupTimeoutMs: REDIS_STARTUP_TIMEOUT_MS });
+  return openRedisStore({
+    ...settings.redis,
+    startupTimeoutMs: REDIS_STARTUP_TIMEOUT_MS,
+    onMigrated: ({ moved, kept }) => {
+      if (moved + kept > 0) warn(`moved ${moved} records from the first Redis key layout to their own hash tags (${kept} had a newer copy already); see docs/storage.md`);
+    },
+  });
 }

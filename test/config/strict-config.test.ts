@@ -20,7 +20,14 @@ describe("a configuration file with a key or value the schema does not know", ()
   it.each<[string, string, string, RegExp]>([
     ["a misspelt top-level key", 'listn: "127.0.0.1:1"', "listn", /unknown key \(did you mean listen\?\)/],
     ["redis: {ulr: ...}, which used to start on the embedded store", 'redis: { ulr: "redis://cache:6379" }', "redis.ulr", /did you mean url\?/],
-    ["a redis section without its url", 'redis: { prefix: "{p}:" }', "redis.url", /is required/],
+    ["a redis section that names no Redis", 'redis: { prefix: "{p}:" }', "redis", /names no Redis: set one of url, sentinels or cluster_nodes/],
+    ["two Redis topologies at once", 'redis: { url: "redis://cache:6379", cluster_nodes: ["a:7000"] }', "redis", /more than one topology \(url, cluster_nodes\)/],
+    ["sentinels without the master's name", 'redis: { sentinels: ["s1:26379"] }', "redis.sentinel_name", /is needed with redis.sentinels/],
+    ["a sentinel setting without sentinels", 'redis: { url: "redis://cache:6379", sentinel_password: pw }', "redis.sentinel_password", /applies only with redis.sentinels/],
+    ["a cluster node without a port", 'redis: { cluster_nodes: ["a:7000", "b"] }', "redis.cluster_nodes[1]", /must be host:port/],
+    ["tls beside a url", 'redis: { url: "redis://cache:6379", tls: true }', "redis.tls", /with url use rediss:\/\//],
+    ["a CA file for a cluster without tls", 'redis: { cluster_nodes: ["a:7000"], tls_ca_file: /etc/ca.crt }', "redis.tls_ca_file", /needs redis.tls: true/],
+    ["a replica wait as long as the command timeout", 'redis: { url: "redis://cache:6379", command_timeout_ms: 500, wait_timeout_ms: 500 }', "redis.wait_timeout_ms", /must be below redis.command_timeout_ms \(500\)/],
     ["a misspelt jwt key", "jwt: { issuer: [] }", "jwt.issuer", /did you mean issuers\?/],
     ["jwt.issuers[].audience, which used to turn the aud check off", 'jwt: { issuers: [{ issuer: "https://idp.example", audience: [api] }] }', "jwt.issuers[0].audience", /unknown key \(did you mean audiences\?\)/],
     ["an external issuer without audiences", 'jwt: { issuers: [{ issuer: "https://idp.example" }] }', "jwt.issuers[0].audiences", /is required/],
@@ -100,6 +107,8 @@ describe("values from the environment", () => {
     PORTCULLIS_DCR_REDIS_PREFIX: "thv:auth:{ns:x}:",
     PORTCULLIS_REDIS_TIMEOUT_MS: 700,
     PORTCULLIS_REDIS_TLS_CA_FILE: "/etc/portcullis/redis-ca.crt",
+    PORTCULLIS_REDIS_WAIT_REPLICAS: 2,
+    PORTCULLIS_REDIS_WAIT_TIMEOUT_MS: 300,
     PORTCULLIS_TOKEN_PEPPER: "pepper",
     PORTCULLIS_ROOT_TOKENS: [ROOT_A, ROOT_B],
     PORTCULLIS_TOKEN_FILE: "/etc/portcullis/tokens.tsv",
@@ -154,13 +163,32 @@ describe("values from the environment", () => {
     PORTCULLIS_METRICS_ENABLED: false,
   };
 
-  it("resolve exactly as the same values written in the file, for every setting", () => {
-    const settings = envSettings(configFileSchema);
-    expect(Object.keys(SAMPLE).sort()).toEqual(settings.map((setting) => setting.name).sort());
+  /** The other Redis topologies' variables, each set in place of REDIS_URL (one topology at a time). */
+  const TOPOLOGY_SAMPLES: Record<string, unknown>[] = [
+    {
+      PORTCULLIS_REDIS_SENTINELS: ["s1:26379", "[::1]:26380"],
+      PORTCULLIS_REDIS_SENTINEL_NAME: "mymaster",
+      PORTCULLIS_REDIS_SENTINEL_USERNAME: "sentinel-user",
+      PORTCULLIS_REDIS_SENTINEL_PASSWORD: "sentinel-password",
+      PORTCULLIS_REDIS_TLS: true,
+    },
+    { PORTCULLIS_REDIS_CLUSTER_NODES: ["n1:7000", "n2:7001"], PORTCULLIS_REDIS_TLS: true },
+  ];
+
+  it("name every variable in the samples", () => {
+    const named = new Set([...Object.keys(SAMPLE), ...TOPOLOGY_SAMPLES.flatMap((sample) => Object.keys(sample))]);
+    expect([...named].sort()).toEqual(envSettings(configFileSchema).map((setting) => setting.name).sort());
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ["a standalone url", SAMPLE],
+    ...TOPOLOGY_SAMPLES.map((topology): [string, Record<string, unknown>] => [Object.keys(topology)[0]!, { ...without(SAMPLE, "REDIS_URL"), ...topology }]),
+  ])("resolve exactly as the same values written in the file, for every setting (with %s)", (_topology, sample) => {
+    const settings = envSettings(configFileSchema).filter((setting) => setting.name in sample);
     const file: Record<string, unknown> = {};
     const env: Record<string, string> = {};
     for (const { path, name, format } of settings) {
-      const value = SAMPLE[name];
+      const value = sample[name];
       let node = file;
       for (const key of path.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
       node[path[path.length - 1]!] =
@@ -248,3 +276,8 @@ describe("the example configuration in deploy/", () => {
     });
   });
 });
+
+function without(sample: Record<string, unknown>, name: string): Record<string, unknown> {
+  const { [name]: _left, ...rest } = sample;
+  return rest;
+}

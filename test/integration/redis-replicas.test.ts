@@ -7,15 +7,15 @@ import { Source } from "../../gen/portcullis/v1/token_admin_pb.js";
 import { generateSecret } from "../../src/credentials/opaque-token.js";
 import { bearer, createClients, decide, type Clients } from "../support/clients.js";
 import { startPortcullisProcess, type PortcullisProcess } from "../support/portcullis-process.js";
-import { TEST_REDIS_URL, testRedisPrefix } from "../support/redis.js";
+import { TEST_TOPOLOGIES, testRedisPrefix, topologyEnv } from "../support/redis.js";
 
-describe("two server processes on one Redis", () => {
+describe.each(TEST_TOPOLOGIES)("two server processes on one Redis ($label)", (topology) => {
   let redis: ReturnType<typeof testRedisPrefix>;
   let dataDir: string;
   const running: PortcullisProcess[] = [];
 
   beforeEach(async () => {
-    redis = testRedisPrefix();
+    redis = testRedisPrefix(topology.settings);
     dataDir = await mkdtemp(join(tmpdir(), "portcullis-replicas-"));
   });
   afterEach(async () => {
@@ -26,7 +26,7 @@ describe("two server processes on one Redis", () => {
 
   /** Two replicas sharing the Redis prefix and the data dir, started at the same moment. */
   async function startReplicas(env: Record<string, string> = {}): Promise<[PortcullisProcess, PortcullisProcess]> {
-    const options = { dataDir, env: { REDIS_URL: TEST_REDIS_URL, PORTCULLIS_REDIS_PREFIX: redis.prefix, ...env } };
+    const options = { dataDir, env: { ...topologyEnv(topology), PORTCULLIS_REDIS_PREFIX: redis.prefix, ...env } };
     const replicas = await Promise.all([startPortcullisProcess(options), startPortcullisProcess(options)]);
     running.push(...replicas);
     return replicas;

@@ -3,6 +3,7 @@ import { Code } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
 import { AwaitOutcome, DcrKeySchema } from "../../gen/portcullis/v1/dcr_pb.js";
 import { bearer, createClients, rejectionOf, type Clients } from "../support/clients.js";
+import { TEST_TOPOLOGIES } from "../support/redis.js";
 import { startReplicas, type Replicas } from "../support/replicas.js";
 
 const key = create(DcrKeySchema, {
@@ -56,8 +57,8 @@ describe("the registration lease across two server processes", { timeout: 60_000
     replicas = undefined;
   });
 
-  it("lets exactly one of ten concurrent callers register, and gives all ten its client", async () => {
-    replicas = await startReplicas(2);
+  it.each(TEST_TOPOLOGIES)("lets exactly one of ten concurrent callers register, and gives all ten its client ($label)", async (topology) => {
+    replicas = await startReplicas(2, {}, topology);
     const { servers, rootToken } = replicas;
     const clients = servers.map((server) => createClients(server.url).dcr);
     const outcomes = await Promise.all(

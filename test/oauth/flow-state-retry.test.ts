@@ -111,7 +111,7 @@ describe.each(SERVERS)("a pending flow on the $backend backend after a failed co
   });
 });
 
-describe.each(STORE_BACKENDS)("a flow whose discovered token endpoint is a refused address, on the $name backend", (backend) => {
+describe.each(STORE_BACKENDS)("a flow whose discovered token endpoint is a refused address, on the $label backend", (backend) => {
   let provider: OAuthProvider;
   let space: Awaited<ReturnType<typeof backend.createSpace>>;
   let store: Store;

@@ -60,15 +60,20 @@ describeStoreContract("invalidation", ({ store }) => {
       { kind: "signing_key", id: second.kid },
     ];
     await eventually(async () => events.length >= expected.length, 5000);
-    expect(events).toEqual(expected);
+    // A Redis Cluster delivers what different masters published in no fixed order; each record's own changes come from one master, in order.
+    expect(events).toHaveLength(expected.length);
+    expect(events).toEqual(expect.arrayContaining(expected));
     stop();
   });
 
   it("announces nothing for a change that changed nothing, nor for a recorded use", async () => {
     const token = aToken();
+    const { events, stop } = await heard(store());
     await store().tokens.insert(token);
     await store().tokens.revoke(token.id, 2);
-    const { events, stop } = await heard(store());
+    // A Cluster relays a PUBLISH between masters with a delay: the changes above are heard before the ones under test start.
+    await eventually(async () => events.length === 2, 5000);
+    events.length = 0;
 
     expect(await store().tokens.revoke(token.id, 3)).toBeUndefined();
     await store().tokens.touch(token.id, 4);

@@ -1,7 +1,6 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe } from "vitest";
 import { encodeDcrKey } from "../../src/model/dcr-key.js";
 import { canonicalDcrKey, type DcrKeyInput } from "../../src/oauth/dcr-key-input.js";
@@ -10,10 +9,11 @@ import { plainSealer, type SecretSealer } from "../../src/oauth/secret-sealer.js
 import type { EmbeddedDcrEntry } from "../../src/store/embedded/embedded-state.js";
 import { EMBEDDED_DATA_FILE, openEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
 import { redisKeys } from "../../src/store/redis/redis-keys.js";
+import { connectRedis } from "../../src/store/redis/redis-connection.js";
 import { openRedisStore } from "../../src/store/redis/redis-store.js";
 import type { Store } from "../../src/store/store.js";
 import { EXAMPLE_KEY } from "./dcr-fixtures.js";
-import { TEST_REDIS_URL, testRedisPrefix } from "./redis.js";
+import { TEST_TOPOLOGIES, testRedisPrefix, type TestTopology } from "./redis.js";
 
 /** A backend under test, plus a look at what it really stored (not through the store's own reads). */
 export interface DcrBackend {
@@ -50,11 +50,11 @@ async function embeddedBackend(): Promise<DcrBackend> {
   };
 }
 
-async function redisBackend(): Promise<DcrBackend> {
-  const { prefix, cleanup } = testRedisPrefix();
+async function redisBackend(topology: TestTopology): Promise<DcrBackend> {
+  const { prefix, cleanup } = testRedisPrefix(topology.settings);
   const dcrPrefix = `${prefix}shared:`;
-  const store = await openRedisStore({ url: TEST_REDIS_URL, prefix, dcrPrefix, commandTimeoutMs: 2000, startupTimeoutMs: 5000 });
-  const raw = new Redis(TEST_REDIS_URL);
+  const store = await openRedisStore({ ...topology.settings, prefix, dcrPrefix, waitReplicas: topology.waitReplicas, startupTimeoutMs: 5000 });
+  const raw = await connectRedis(topology.settings, 5000);
   const keys = redisKeys(prefix, dcrPrefix);
   return {
     store,
@@ -87,7 +87,7 @@ export interface DcrContext {
 export function describeDcrContract(concern: string, contract: (context: DcrContext) => void): void {
   describe.each([
     { name: "embedded", open: embeddedBackend },
-    { name: "redis", open: redisBackend },
+    ...TEST_TOPOLOGIES.map((topology) => ({ name: topology.label, open: () => redisBackend(topology) })),
   ])(`the DCR credential store's ${concern} on the $name backend`, ({ open }) => {
     let backend: DcrBackend;
     let counter = 0;

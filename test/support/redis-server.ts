@@ -45,39 +45,13 @@ export async function startOwnRedis(options: { tls?: OwnRedisTls } = {}): Promis
       : ["--port", "0", "--tls-port", String(port), "--tls-cert-file", tls.cert, "--tls-key-file", tls.key, "--tls-ca-cert-file", tls.ca, "--tls-auth-clients", "no"];
 
   async function start(): Promise<void> {
-    const started = tracked(
-      spawn("redis-server", [...listening, "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "yes"], {
-        stdio: ["ignore", "pipe", "pipe"],
-      }),
-    );
-    child = started;
-    let output = "";
-    await new Promise<void>((resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes("Ready to accept connections")) {
-          started.stdout?.off("data", onData);
-          started.off("exit", onExit);
-          resolve();
-        }
-      };
-      const onExit = (code: number | null) => reject(new Error(`redis-server exited with ${code}:\n${output}`));
-      started.stdout?.on("data", onData);
-      started.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-      started.once("exit", onExit);
-    });
-    // Keep draining its log so a full pipe never stalls it.
-    started.stdout?.resume();
+    child = await launchRedisServer([...listening, "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "yes"]);
   }
 
   async function stop(): Promise<void> {
     const running = child;
     child = undefined;
-    if (running === undefined || running.exitCode !== null || running.signalCode !== null) return;
-    running.kill("SIGCONT");
-    const exited = new Promise((resolve) => running.once("exit", resolve));
-    running.kill("SIGTERM");
-    await exited;
+    await stopProcess(running);
   }
 
   await start();
@@ -92,6 +66,42 @@ export async function startOwnRedis(options: { tls?: OwnRedisTls } = {}): Promis
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Spawns `redis-server` with these arguments (tracked, so it dies with the
+ * test file) and answers once it logs `ready` ("Ready to accept
+ * connections"; a sentinel logs its id instead). Its log keeps draining so a
+ * full pipe never stalls it.
+ */
+export async function launchRedisServer(args: string[], ready = "Ready to accept connections"): Promise<ChildProcess> {
+  const started = tracked(spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] }));
+  let output = "";
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes(ready)) {
+        started.stdout?.off("data", onData);
+        started.off("exit", onExit);
+        resolve();
+      }
+    };
+    const onExit = (code: number | null) => reject(new Error(`redis-server exited with ${code}:\n${output}`));
+    started.stdout?.on("data", onData);
+    started.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    started.once("exit", onExit);
+  });
+  started.stdout?.resume();
+  return started;
+}
+
+/** SIGTERMs (or SIGKILLs) a process and waits for its exit. */
+export async function stopProcess(running: ChildProcess | undefined, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  if (running === undefined || running.exitCode !== null || running.signalCode !== null) return;
+  running.kill("SIGCONT");
+  const exited = new Promise((resolve) => running.once("exit", resolve));
+  running.kill(signal);
+  await exited;
 }
 
 /** A TCP port nothing listens on right now. */

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { startPortcullisProcess, type PortcullisProcess } from "./portcullis-process.js";
-import { TEST_REDIS_URL, testRedisPrefix } from "./redis.js";
+import { TEST_TOPOLOGIES, testRedisPrefix, topologyEnv, type TestTopology } from "./redis.js";
 
 export interface Replicas {
   readonly servers: PortcullisProcess[];
@@ -11,15 +11,15 @@ export interface Replicas {
   stop(): Promise<void>;
 }
 
-/** Starts `count` server processes sharing one Redis, as replicas of one deployment. */
-export async function startReplicas(count: number, env: Record<string, string> = {}): Promise<Replicas> {
-  const { prefix, cleanup } = testRedisPrefix();
+/** Starts `count` server processes sharing one Redis (of `topology`, standalone unless named), as replicas of one deployment. */
+export async function startReplicas(count: number, env: Record<string, string> = {}, topology: TestTopology = TEST_TOPOLOGIES[0]!): Promise<Replicas> {
+  const { prefix, cleanup } = testRedisPrefix(topology.settings);
   const rootToken = randomBytes(32).toString("base64url");
   const started = await Promise.allSettled(
     Array.from({ length: count }, () =>
       startPortcullisProcess({
         env: {
-          REDIS_URL: TEST_REDIS_URL,
+          ...topologyEnv(topology),
           PORTCULLIS_REDIS_PREFIX: prefix,
           PORTCULLIS_DCR_REDIS_PREFIX: `${prefix}dcr-ns:`,
           PORTCULLIS_ROOT_TOKENS: rootToken,

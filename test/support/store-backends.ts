@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe } from "vitest";
 import { openEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
 import { openRedisStore } from "../../src/store/redis/redis-store.js";
 import type { Store } from "../../src/store/store.js";
-import { TEST_REDIS_URL, testRedisPrefix } from "./redis.js";
+import { TEST_TOPOLOGIES, testRedisPrefix } from "./redis.js";
 
 /** One backend's empty, private storage (a temp dir, a Redis key prefix). */
 interface BackendSpace {
@@ -16,12 +16,15 @@ interface BackendSpace {
 
 interface StoreBackend {
   readonly name: Store["backend"];
+  /** The backend and, for Redis, the topology (standalone, Cluster, Sentinel). */
+  readonly label: string;
   createSpace(): Promise<BackendSpace>;
 }
 
 export const STORE_BACKENDS: readonly StoreBackend[] = [
   {
     name: "embedded",
+    label: "embedded",
     async createSpace() {
       const dataDir = await mkdtemp(join(tmpdir(), "portcullis-store-"));
       return {
@@ -30,16 +33,20 @@ export const STORE_BACKENDS: readonly StoreBackend[] = [
       };
     },
   },
-  {
-    name: "redis",
-    async createSpace() {
-      const { prefix, cleanup } = testRedisPrefix();
-      return {
-        open: () => openRedisStore({ url: TEST_REDIS_URL, prefix, commandTimeoutMs: 2000, startupTimeoutMs: 5000 }),
-        dispose: cleanup,
-      };
-    },
-  },
+  ...TEST_TOPOLOGIES.map(
+    (topology): StoreBackend => ({
+      name: "redis",
+      label: topology.label,
+      async createSpace() {
+        const { prefix, cleanup } = testRedisPrefix(topology.settings);
+        return {
+          open: () =>
+            openRedisStore({ ...topology.settings, prefix, waitReplicas: topology.waitReplicas, startupTimeoutMs: 5000 }),
+          dispose: cleanup,
+        };
+      },
+    }),
+  ),
 ];
 
 export interface ContractContext {
@@ -56,7 +63,7 @@ export interface ContractContext {
  */
 export function describeStoreContract(recordKind: string, contract: (context: ContractContext) => void): void {
   for (const backend of STORE_BACKENDS) {
-    describe(`the ${recordKind} store on the ${backend.name} backend`, () => {
+    describe(`the ${recordKind} store on the ${backend.label} backend`, () => {
       let space: BackendSpace;
       let current: Store;
       beforeEach(async () => {

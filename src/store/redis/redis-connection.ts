@@ -1,33 +1,16 @@
-import { Redis, type RedisOptions } from "ioredis";
-import { readFileSync } from "node:fs";
-import { InvalidArgumentError, UnavailableError } from "../../errors.js";
+import { UnavailableError } from "../../errors.js";
+import { createRedisClient, type RedisClient, type RedisSettings } from "./redis-topology.js";
 
-export interface RedisSettings {
-  url: string;
-  username?: string;
-  password?: string;
-  /** Upper bound for one command; a slower Redis counts as unavailable. */
-  commandTimeoutMs: number;
-  /** `rediss://`: PEM file of the CAs the server's certificate must chain to. */
-  tlsCaFile?: string;
-}
+export type { RedisClient, RedisSettings } from "./redis-topology.js";
 
 /**
- * Opens a client that fails fast while Redis is away (no offline queue), so
- * decisions turn into Unavailable instead of piling up, and reconnects in
- * the background so service resumes without a restart.
+ * Opens the command client of the configured topology and waits until it is
+ * ready. While Redis is away calls fail fast (Unavailable); the client
+ * reconnects, follows a Sentinel failover and refreshes a Cluster's slots in
+ * the background.
  */
-export async function connectRedis(settings: RedisSettings, startupTimeoutMs: number): Promise<Redis> {
-  const client = new Redis(settings.url, {
-    ...redisTlsOptions(settings),
-    username: settings.username,
-    password: settings.password,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: Math.min(settings.commandTimeoutMs, 5000),
-    commandTimeout: settings.commandTimeoutMs,
-    retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
-  });
+export async function connectRedis(settings: RedisSettings, startupTimeoutMs: number): Promise<RedisClient> {
+  const client = createRedisClient(settings);
   // Connection errors surface through the commands that fail; without a
   // listener ioredis would report each reconnect attempt as unhandled.
   client.on("error", () => undefined);
@@ -40,28 +23,14 @@ export async function connectRedis(settings: RedisSettings, startupTimeoutMs: nu
   return client;
 }
 
-/**
- * A `rediss://` URL alone makes ioredis verify the server against the
- * system's CAs; a private CA replaces them. The host name (or IP) of the URL
- * is still checked against the certificate.
- */
-export function redisTlsOptions(settings: Pick<RedisSettings, "tlsCaFile">): Pick<RedisOptions, "tls"> {
-  if (settings.tlsCaFile === undefined) return {};
-  let ca: Buffer;
-  try {
-    ca = readFileSync(settings.tlsCaFile);
-  } catch (error) {
-    throw new InvalidArgumentError("redis.tls_ca_file", `cannot read ${settings.tlsCaFile} (${(error as NodeJS.ErrnoException).code ?? "unreadable"})`);
-  }
-  return { tls: { ca, rejectUnauthorized: true } };
-}
-
-function waitForReady(client: Redis, timeoutMs: number): Promise<void> {
+function waitForReady(client: RedisClient, timeoutMs: number): Promise<void> {
   if (client.status === "ready") return Promise.resolve();
   return new Promise((resolve, reject) => {
     // Says why (refused, wrong password, TLS) instead of only that it timed out.
     let lastError = "";
-    const onError = (error: Error) => (lastError = `: ${error.message}`);
+    // A Cluster reports "Failed to refresh slots cache" and keeps the node's own reason (a wrong password …) beside it.
+    const onError = (error: Error & { lastNodeError?: Error }) =>
+      (lastError = `: ${error.message}${error.lastNodeError === undefined ? "" : ` (${error.lastNodeError.message})`}`);
     const timer = setTimeout(() => {
       client.off("ready", onReady);
       client.off("error", onError);
@@ -87,6 +56,8 @@ export async function redisCall<T>(operation: () => Promise<T>): Promise<T> {
   try {
     return await operation();
   } catch (error) {
+    // Ours already (a write short of its replicas): it says what happened.
+    if (error instanceof UnavailableError) throw error;
     throw new UnavailableError("redis unavailable", { detail: redisFailure(error) });
   }
 }

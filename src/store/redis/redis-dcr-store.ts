@@ -1,4 +1,3 @@
-import type { Redis } from "ioredis";
 import { FailedPreconditionError } from "../../errors.js";
 import type { DcrKey } from "../../model/dcr-key.js";
 import type { DcrRecord } from "../../model/dcr-record.js";
@@ -6,8 +5,9 @@ import { dcrEvictionTtlMs } from "../dcr-expiry.js";
 import { leaseLost } from "../dcr-store.js";
 import type { DcrStore } from "../store.js";
 import { decodeDcrJson, encodeDcrJson } from "./dcr-json.js";
-import { redisCall } from "./redis-connection.js";
+import { redisCall, type RedisClient } from "./redis-connection.js";
 import type { RedisKeys } from "./redis-keys.js";
+import { getEach, scanEveryMaster } from "./redis-scan.js";
 import { RedisScript } from "./redis-script.js";
 
 const scripts = {
@@ -15,10 +15,8 @@ const scripts = {
   acquireDcrLease: new RedisScript("acquire-dcr-lease.lua"),
 };
 
-const SCAN_BATCH = 500;
-
 /** DCR entries in ToolHive's layout (docs/oauth-client-state.md), plus registration leases. */
-export function redisDcrStore(client: Redis, keys: RedisKeys): DcrStore {
+export function redisDcrStore(client: RedisClient, keys: RedisKeys): DcrStore {
   return {
     async get(key) {
       const value = await redisCall(() => client.get(keys.dcr(key)));
@@ -40,17 +38,14 @@ export function redisDcrStore(client: Redis, keys: RedisKeys): DcrStore {
     },
     async list(issuer) {
       const records: DcrRecord[] = [];
-      let cursor = "0";
-      do {
-        const [next, found] = await redisCall(() => client.scan(cursor, "MATCH", keys.dcrPattern(issuer), "COUNT", SCAN_BATCH));
-        cursor = next;
-        if (found.length === 0) continue;
-        const values = await redisCall(() => client.mget(...found));
-        for (const value of values) {
-          const record = value === null ? undefined : decodeDcrJson(value);
-          if (record !== undefined) records.push(record);
-        }
-      } while (cursor !== "0");
+      await redisCall(() =>
+        scanEveryMaster(client, keys.dcrPattern(issuer), async (node, found) => {
+          for (const value of await getEach(node, found)) {
+            const record = value === null ? undefined : decodeDcrJson(value);
+            if (record !== undefined) records.push(record);
+          }
+        }),
+      );
       return records;
     },
     async acquire(key, leaseId, ttlMs, nowMs) {

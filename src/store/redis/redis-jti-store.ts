@@ -1,10 +1,9 @@
-import type { Redis } from "ioredis";
 import type { JtiStore } from "../store.js";
-import { redisCall } from "./redis-connection.js";
+import { redisCall, type RedisClient } from "./redis-connection.js";
 import type { RedisKeys } from "./redis-keys.js";
 
 /** One atomic command per claim: SET NX with an absolute expiry, GET answering an earlier record. */
-export function redisJtiStore(client: Redis, keys: RedisKeys): JtiStore {
+export function redisJtiStore(client: RedisClient, keys: RedisKeys): JtiStore {
   return {
     async claim(id, value, retainUntil, now) {
       // PXAT takes whole milliseconds (`exp` may be fractional); a deadline

@@ -1,10 +1,17 @@
 import { encodeDcrKey, type DcrKey } from "../../model/dcr-key.js";
 
 /**
- * Every Redis key Portcullis uses is built here. The default prefix carries
- * a hash tag ("{portcullis}:") so that all keys of one deployment share a
- * Redis Cluster slot and multi-key scripts stay legal there; a custom prefix
- * should keep one hash tag for the same reason.
+ * Every Redis key Portcullis uses is built here; docs/storage.md shows the
+ * layout in one table. Two kinds of key:
+ *
+ * - Shared records (teams, signing keys, their indexes, the active-key
+ *   pointer, the bootstrap marker) sit under the prefix itself, whose hash
+ *   tag ("{portcullis}:") keeps them in one Cluster slot: they are few, and
+ *   scripts change a record and its index together.
+ * - Per-record keys (tokens, jti records, pending OAuth flows), the ones that
+ *   grow with traffic, take a hash tag of their own after the prefix with its
+ *   braces dropped (`portcullis:{tok:<id>}`), so a Cluster spreads them over
+ *   every master. Nothing indexes them: a listing SCANs every master.
  *
  * DCR entries live under a prefix of their own, so that they can sit in
  * ToolHive's namespace (`thv:auth:{<namespace>:<name>}:`) with ToolHive's
@@ -16,8 +23,10 @@ export const DEFAULT_REDIS_PREFIX = "{portcullis}:";
 export interface RedisKeys {
   /** Hash: `data` (immutable JSON), `revoked_at`, `last_used_at`. */
   token(id: string): string;
-  /** Sorted set of token ids scored by creation time. */
-  readonly tokenIndex: string;
+  /** SCAN pattern matching every token hash and nothing else. */
+  readonly tokenPattern: string;
+  /** The id of a token hash found by `tokenPattern`. */
+  tokenId(key: string): string;
   /** String: id of the bootstrap root token, set once. */
   readonly bootstrapMarker: string;
   /** String: ToolHive-layout JSON of one DCR resolution. */
@@ -46,12 +55,37 @@ export interface RedisKeys {
    * inside the script that writes it (docs/caching.md).
    */
   readonly invalidations: string;
+  /** The layout before per-record hash tags (release 1), read only to move its records (redis-layout-migration.ts). */
+  readonly legacy: LegacyKeys;
+}
+
+/** A per-record kind of the first layout: where its keys were, and where each one goes now. */
+export interface LegacyKind {
+  /** SCAN pattern of the kind's keys in the first layout. */
+  readonly pattern: string;
+  /** SCAN pattern of the kind's keys parked while they move (same slot as `pattern`'s). */
+  readonly parkedPattern: string;
+  /** Where a first-layout key (or its parked copy) is parked, in its own slot. */
+  parked(legacyKey: string): string;
+  /** The key a first-layout (or parked) key moves to. */
+  target(legacyKey: string): string;
+}
+
+export interface LegacyKeys {
+  readonly kinds: readonly LegacyKind[];
+  /** The sorted set that indexed every token in the first layout; nothing reads it now. */
+  readonly tokenIndex: string;
 }
 
 export function redisKeys(prefix: string, dcrPrefix: string = prefix): RedisKeys {
+  // Redis hashes only the first {…} of a key: the prefix's tag must go for a record's own to count.
+  const base = prefix.replace(/[{}]/g, "");
+  const own = (kind: string, id: string) => `${base}{${kind}:${id}}`;
+  const tokenStart = `${base}{tok:`;
   return {
-    token: (id) => `${prefix}token:${id}`,
-    tokenIndex: `${prefix}tokens`,
+    token: (id) => own("tok", id),
+    tokenPattern: `${globEscape(tokenStart)}*}`,
+    tokenId: (key) => key.slice(tokenStart.length, -1),
     bootstrapMarker: `${prefix}bootstrap`,
     dcr: (key) => `${dcrPrefix}dcr:${encodeDcrKey(key)}`,
     dcrPattern: (issuer) =>
@@ -60,17 +94,36 @@ export function redisKeys(prefix: string, dcrPrefix: string = prefix): RedisKeys
         : `${globEscape(`${dcrPrefix}dcr:${Buffer.byteLength(issuer, "utf8")}:${issuer}:`)}*`,
     // "dcr-lease:" rather than "dcr:..." so that a SCAN for "dcr:*" (ours or ToolHive's) never meets a lease.
     dcrLease: (key) => `${dcrPrefix}dcr-lease:${encodeDcrKey(key)}`,
-    oauthState: (stateId) => `${prefix}oauth-state:${stateId}`,
+    oauthState: (stateId) => own("oauth", stateId),
     signingKey: (kid) => `${prefix}signing-key:${kid}`,
     signingKeyIndex: `${prefix}signing-keys`,
     activeSigningKey: `${prefix}signing-key-active`,
     team: (id) => `${prefix}team:${id}`,
     teamIndex: `${prefix}teams`,
-    jti: (id) => `${prefix}jti:${id}`,
+    jti: (id) => own("jti", id),
     invalidations: `${prefix}invalidations`,
+    legacy: {
+      kinds: [
+        legacyKind(prefix, "token:", (id) => own("tok", id)),
+        legacyKind(prefix, "jti:", (id) => own("jti", id)),
+        legacyKind(prefix, "oauth-state:", (id) => own("oauth", id)),
+      ],
+      tokenIndex: `${prefix}tokens`,
+    },
   };
 }
 
+function legacyKind(prefix: string, kind: string, target: (id: string) => string): LegacyKind {
+  const start = `${prefix}${kind}`;
+  const parkedStart = `${prefix}moving:${kind}`;
+  const idOf = (key: string) => key.slice(key.startsWith(parkedStart) ? parkedStart.length : start.length);
+  return {
+    pattern: `${globEscape(start)}*`,
+    parkedPattern: `${globEscape(parkedStart)}*`,
+    parked: (key) => `${parkedStart}${idOf(key)}`,
+    target: (key) => target(idOf(key)),
+  };
+}
 /** Escapes the characters SCAN MATCH treats as a pattern. */
 function globEscape(literal: string): string {
   return literal.replace(/[*?[\]\\]/g, (char) => `\\${char}`);

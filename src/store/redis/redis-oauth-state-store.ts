@@ -1,9 +1,8 @@
 import { randomBytes } from "node:crypto";
-import type { Redis } from "ioredis";
 import { AlreadyExistsError } from "../../errors.js";
 import type { OAuthFlowRecord } from "../../model/oauth-flow-record.js";
 import type { OAuthStateLookup, OAuthStateStore } from "../store.js";
-import { redisCall } from "./redis-connection.js";
+import { redisCall, type RedisClient } from "./redis-connection.js";
 import type { RedisKeys } from "./redis-keys.js";
 import { RedisScript } from "./redis-script.js";
 
@@ -16,7 +15,7 @@ const scripts = {
 const CONSUMED = "consumed";
 const marker = (claim: string) => `${CONSUMED}:${claim}`;
 
-export function redisOAuthStateStore(client: Redis, keys: RedisKeys): OAuthStateStore {
+export function redisOAuthStateStore(client: RedisClient, keys: RedisKeys): OAuthStateStore {
   return {
     async insert(stateId, record) {
       const ttlMs = Math.max(1, record.expiresAt - record.createdAt);

@@ -1,19 +1,18 @@
-import type { Redis } from "ioredis";
 import { AlreadyExistsError } from "../../errors.js";
 import type { SigningKeyRecord, StoredSigningKey } from "../../model/signing-key.js";
 import type { SigningKeyStore } from "../store.js";
-import { redisCall } from "./redis-connection.js";
+import { redisCall, type RedisClient } from "./redis-connection.js";
 import { invalidationMessage } from "./redis-invalidations.js";
 import type { RedisKeys } from "./redis-keys.js";
 import { execAll, pairsToObject } from "./redis-replies.js";
-import { RedisScript } from "./redis-script.js";
+import { RedisScript, type Durability } from "./redis-script.js";
 
 const scripts = {
   create: new RedisScript("create-signing-key.lua"),
   retire: new RedisScript("retire-signing-key.lua"),
 };
 
-export function redisSigningKeyStore(client: Redis, keys: RedisKeys): SigningKeyStore {
+export function redisSigningKeyStore(client: RedisClient, keys: RedisKeys, durability: Durability): SigningKeyStore {
   /** Reads keys and the active pointer in one MULTI, so states are consistent. */
   async function read(kids: string[]): Promise<SigningKeyRecord[]> {
     if (kids.length === 0) return [];
@@ -27,8 +26,9 @@ export function redisSigningKeyStore(client: Redis, keys: RedisKeys): SigningKey
   return {
     async create(key) {
       const created = await redisCall(() =>
-        scripts.create.run(
+        scripts.create.runDurably(
           client,
+          durability,
           [keys.signingKey(key.kid), keys.signingKeyIndex, keys.activeSigningKey],
           [key.kid, JSON.stringify(key), key.createdAt, keys.invalidations, invalidationMessage("signing_key", "")],
         ),
@@ -47,7 +47,7 @@ export function redisSigningKeyStore(client: Redis, keys: RedisKeys): SigningKey
       return key?.state === "active" ? key : undefined;
     },
     async retire(kid, at) {
-      const reply = await redisCall(() => scripts.retire.run(client, [keys.signingKey(kid), keys.activeSigningKey], [
+      const reply = await redisCall(() => scripts.retire.runDurably(client, durability, [keys.signingKey(kid), keys.activeSigningKey], [
           kid,
           at,
           keys.invalidations,

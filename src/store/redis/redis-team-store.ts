@@ -1,13 +1,12 @@
-import type { Redis } from "ioredis";
 import { AlreadyExistsError } from "../../errors.js";
 import type { StoredTeam } from "../../model/team.js";
 import type { TeamStore } from "../store.js";
 import { concurrentRotation } from "../team-store.js";
-import { redisCall } from "./redis-connection.js";
+import { redisCall, type RedisClient } from "./redis-connection.js";
 import { invalidationMessage } from "./redis-invalidations.js";
 import type { RedisKeys } from "./redis-keys.js";
 import { execAll, pairsToObject } from "./redis-replies.js";
-import { RedisScript } from "./redis-script.js";
+import { RedisScript, type Durability } from "./redis-script.js";
 
 const scripts = {
   insert: new RedisScript("insert-team.lua"),
@@ -18,11 +17,11 @@ const scripts = {
 
 type TeamData = Pick<StoredTeam, "id" | "name" | "createdAt">;
 
-export function redisTeamStore(client: Redis, keys: RedisKeys): TeamStore {
+export function redisTeamStore(client: RedisClient, keys: RedisKeys, durability: Durability): TeamStore {
   const announce = (id: string) => [keys.invalidations, invalidationMessage("team", id)];
   async function change(id: string, field: string, value: string | number, activeOnly: boolean) {
     const reply = await redisCall(() =>
-      scripts.change.run(client, [keys.team(id)], [field, value, activeOnly ? "active" : "any", ...announce(id)]),
+      scripts.change.runDurably(client, durability, [keys.team(id)], [field, value, activeOnly ? "active" : "any", ...announce(id)]),
     );
     return teamOf(reply);
   }
@@ -52,10 +51,10 @@ export function redisTeamStore(client: Redis, keys: RedisKeys): TeamStore {
     deactivate: (id, at) => change(id, "deactivated_at", at, true),
     assignLibraries: (id, libraries) => change(id, "libraries", JSON.stringify(libraries), false),
     async clearJti(id, jti) {
-      return (await redisCall(() => scripts.clearJti.run(client, [keys.team(id)], [jti, ...announce(id)]))) === 1;
+      return (await redisCall(() => scripts.clearJti.runDurably(client, durability, [keys.team(id)], [jti, ...announce(id)]))) === 1;
     },
     async rotateJti(id, expected, jti) {
-      const reply = await redisCall(() => scripts.rotateJti.run(client, [keys.team(id)], [expected ?? "", jti, ...announce(id)]));
+      const reply = await redisCall(() => scripts.rotateJti.runDurably(client, durability, [keys.team(id)], [expected ?? "", jti, ...announce(id)]));
       if (reply === 0) throw concurrentRotation(id);
       return teamOf(reply);
     },

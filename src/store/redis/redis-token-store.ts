@@ -1,12 +1,12 @@
-import type { Redis } from "ioredis";
 import { AlreadyExistsError } from "../../errors.js";
 import type { StoredToken } from "../../model/token.js";
 import type { TokenStore } from "../store.js";
-import { redisCall } from "./redis-connection.js";
+import { redisCall, type RedisClient } from "./redis-connection.js";
 import { invalidationMessage } from "./redis-invalidations.js";
 import type { RedisKeys } from "./redis-keys.js";
-import { execAll, pairsToObject } from "./redis-replies.js";
-import { RedisScript } from "./redis-script.js";
+import { pairsToObject } from "./redis-replies.js";
+import { hgetallEach, scanEveryMaster } from "./redis-scan.js";
+import { RedisScript, type Durability } from "./redis-script.js";
 
 const scripts = {
   insertToken: new RedisScript("insert-token.lua"),
@@ -17,13 +17,12 @@ const scripts = {
 
 type TokenData = Omit<StoredToken, "revokedAt" | "lastUsedAt">;
 
-export function redisTokenStore(client: Redis, keys: RedisKeys): TokenStore {
+export function redisTokenStore(client: RedisClient, keys: RedisKeys, durability: Durability): TokenStore {
   const announce = (id: string) => [keys.invalidations, invalidationMessage("token", id)];
-  const creationArgs = (token: StoredToken) => [token.id, JSON.stringify(immutablePart(token)), token.createdAt, ...announce(token.id)];
   return {
     async insert(token) {
       const created = await redisCall(() =>
-        scripts.insertToken.run(client, [keys.token(token.id), keys.tokenIndex], creationArgs(token)),
+        scripts.insertToken.runDurably(client, durability, [keys.token(token.id)], [JSON.stringify(immutablePart(token)), ...announce(token.id)]),
       );
       if (created !== 1) throw new AlreadyExistsError(`token ${token.id} already exists`);
     },
@@ -32,30 +31,42 @@ export function redisTokenStore(client: Redis, keys: RedisKeys): TokenStore {
       return fromFields(fields);
     },
     async list() {
-      const ids = await redisCall(() => client.zrange(keys.tokenIndex, 0, -1));
-      if (ids.length === 0) return [];
-      const pipeline = client.pipeline();
-      for (const id of ids) pipeline.hgetall(keys.token(id));
-      const replies = await redisCall(() => execAll(pipeline));
-      return replies.flatMap((fields) => fromFields(fields as Record<string, string>) ?? []);
+      const tokens: StoredToken[] = [];
+      await redisCall(() =>
+        scanEveryMaster(client, keys.tokenPattern, async (node, found) => {
+          for (const fields of await hgetallEach(node, found)) {
+            const token = fromFields(fields);
+            if (token !== undefined) tokens.push(token);
+          }
+        }),
+      );
+      return tokens.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     },
     async revoke(id, at) {
-      const reply = await redisCall(() => scripts.revokeToken.run(client, [keys.token(id)], [at, ...announce(id)]));
+      const reply = await redisCall(() => scripts.revokeToken.runDurably(client, durability, [keys.token(id)], [at, ...announce(id)]));
       return reply === null ? undefined : fromFields(pairsToObject(reply as string[]));
     },
     async touch(id, at) {
       await redisCall(() => scripts.touchToken.run(client, [keys.token(id)], [at]));
     },
     async claimBootstrap(token) {
-      const outcome = await redisCall(() =>
-        scripts.claimBootstrap.run(
-          client,
-          [keys.bootstrapMarker, keys.token(token.id), keys.tokenIndex],
-          creationArgs(token),
-        ),
-      );
-      if (outcome === -1) throw new AlreadyExistsError(`token ${token.id} already exists`);
-      return outcome === 1;
+      // Not waited for: a replica missing at the very first start must not leave a
+      // claim without a token (the root token file is written only on success).
+      const claimed = await redisCall(() => scripts.claimBootstrap.run(client, [keys.bootstrapMarker], [token.id]));
+      if (claimed !== 1) return false;
+      let created: unknown;
+      try {
+        created = await redisCall(() =>
+          scripts.insertToken.run(client, [keys.token(token.id)], [JSON.stringify(immutablePart(token)), ...announce(token.id)]),
+        );
+      } catch (error) {
+        // Our claim (SET NX) stands alone: giving it back lets the next start bootstrap.
+        await client.del(keys.bootstrapMarker).catch(() => undefined);
+        throw error;
+      }
+      if (created === 1) return true;
+      await redisCall(() => client.del(keys.bootstrapMarker));
+      throw new AlreadyExistsError(`token ${token.id} already exists`);
     },
   };
 }

@@ -7,6 +7,7 @@ import { TokenKind } from "../../../gen/portcullis/v1/token_admin_pb.js";
 import { bearer, createClients, decide, type Clients } from "../../support/clients.js";
 import { startInProcess, type InProcessPortcullis } from "../../support/in-process.js";
 import { startOwnRedis, type OwnRedis } from "../../support/redis-server.js";
+import { DEFAULT_REDIS_PREFIX, redisKeys } from "../../../src/store/redis/redis-keys.js";
 
 const DECISIONS = 200;
 
@@ -72,7 +73,7 @@ describe("the warm path on Redis", () => {
   });
 
   it("writes the gathered uses of a token when it stops", async () => {
-    const key = `{portcullis}:token:${opaque.id}`;
+    const key = redisKeys(DEFAULT_REDIS_PREFIX).token(opaque.id);
     expect(await admin.hget(key, "last_used_at")).toBeNull();
     await server.stop();
     expect(Number(await admin.hget(key, "last_used_at"))).toBeGreaterThan(0);

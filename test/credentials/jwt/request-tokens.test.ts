@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CredentialType, Decision } from "../../../gen/portcullis/v1/authorization_pb.js";
 import { bearer, createClients, type Clients } from "../../support/clients.js";
 import { generateTestKey, type TestKey } from "../../support/oidc-provider.js";
+import { TEST_TOPOLOGIES } from "../../support/redis.js";
 import { startReplicas, type Replicas } from "../../support/replicas.js";
 
 const ISSUER = "orchestrator";
@@ -18,7 +19,7 @@ rules:
     scope: tools:call
 `;
 
-describe("per-request tokens across two replicas on one Redis", () => {
+describe.each(TEST_TOPOLOGIES)("per-request tokens across two replicas on one Redis ($label)", (topology) => {
   let key: TestKey;
   let replicas: Replicas;
   let a: Clients;
@@ -29,7 +30,7 @@ describe("per-request tokens across two replicas on one Redis", () => {
     replicas = await startReplicas(2, {
       PORTCULLIS_POLICY: POLICY,
       PORTCULLIS_JWT_REQUEST_ISSUERS: JSON.stringify([{ issuer: ISSUER, jwk: key.publicJwk, audiences: "any", max_lifetime_s: 600, leeway_s: 0 }]),
-    });
+    }, topology);
     a = createClients(replicas.servers[0]!.url);
     b = createClients(replicas.servers[1]!.url);
   });
