@@ -90,7 +90,7 @@ describe("the compose example (deploy/compose/compose.yaml)", () => {
     expect(config.listen.host).toBe("0.0.0.0");
     expect(config.warnings).toEqual([expect.stringContaining("allow_insecure is on")]);
     expect(config.rootTokens).toHaveLength(1);
-    const redis = new URL(config.redis!.url);
+    const redis = new URL(config.redis!.url!);
     expect(Object.keys(services)).toContain(redis.hostname);
     expect(config.redis!.password).toBe(SECRET_STAND_INS.REDIS_PASSWORD);
   });

@@ -29,30 +29,6 @@ export const SECRET_STAND_INS: Readonly<Record<string, string>> = {
   PORTCULLIS_DCR_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64"),
 };
 
-// ─── Expected from the HA Redis work (issue 9) ─── DELETE THIS BLOCK AT MERGE ───
-// The Sentinel overlay uses the setting names the issue gives (redis.sentinels,
-// redis.sentinel_name) as the variables below. While the server's schema lacks
-// them, they count as known and the overlay is checked as a standalone Redis
-// at its first Sentinel's address. When the schema has them, this block
-// changes nothing: delete it, and its one use in checkDeploymentSettings. If
-// the schema names Sentinel settings differently, it fails, naming both.
-const EXPECTED_FROM_HA_REDIS = ["PORTCULLIS_REDIS_SENTINELS", "PORTCULLIS_REDIS_SENTINEL_NAME"];
-
-function standInForHaRedis(env: Env): { env: Env; pendingVariables: string[] } {
-  const pending = EXPECTED_FROM_HA_REDIS.filter((name) => !SERVER_VARIABLES.includes(name));
-  if (pending.length === 0) return { env, pendingVariables: [] };
-  const sentinelSettings = SETTINGS.filter((setting) => setting.path.some((key) => /sentinel/i.test(key)));
-  if (sentinelSettings.length > 0) {
-    throw new Error(
-      `the schema has Sentinel settings ${sentinelSettings.map((setting) => `${setting.path.join(".")} (${setting.name})`).join(", ")}, but the manifests use ${pending.join(", ")}: rename them`,
-    );
-  }
-  const { PORTCULLIS_REDIS_SENTINELS: sentinels, PORTCULLIS_REDIS_SENTINEL_NAME: _name, ...rest } = env;
-  if (sentinels === undefined) return { env, pendingVariables: pending };
-  return { env: { ...rest, REDIS_URL: `redis://${sentinels.split(",")[0]!.trim()}` }, pendingVariables: pending };
-}
-// ─── end of the block to delete at merge ───
-
 export interface DeploymentSettings {
   /** The variables the artefact sets, secrets replaced by stand-ins. */
   env: Env;
@@ -66,8 +42,8 @@ export interface DeploymentSettings {
  * refuses or warns about as unknown.
  */
 export function checkDeploymentSettings(settings: DeploymentSettings): Config {
-  const { env, pendingVariables } = standInForHaRedis(settings.env);
-  const unknown = Object.keys(settings.env).filter((name) => !SERVER_VARIABLES.includes(name) && !pendingVariables.includes(name));
+  const env = settings.env;
+  const unknown = Object.keys(env).filter((name) => !SERVER_VARIABLES.includes(name));
   if (unknown.length > 0) throw new Error(`variables the server does not read: ${unknown.join(", ")}`);
   const dir = mkdtempSync(join(tmpdir(), "portcullis-deploy-config-"));
   try {
