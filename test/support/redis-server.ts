@@ -16,6 +16,8 @@ export interface OwnRedis {
   readonly url: string;
   /** SIGTERM and wait for the exit. */
   stop(): Promise<void>;
+  /** SIGKILL and wait for the exit: a crash, with no chance to finish anything. */
+  kill(): Promise<void>;
   /** Starts it again on the same port and data dir. */
   start(): Promise<void>;
   /** Freezes the process (SIGSTOP): connections stay open, nothing answers. */
@@ -34,11 +36,17 @@ export interface OwnRedisTls {
   ca: string;
 }
 
-export async function startOwnRedis(options: { tls?: OwnRedisTls } = {}): Promise<OwnRedis> {
+export interface OwnRedisOptions {
+  tls?: OwnRedisTls;
+  /** More redis-server arguments, e.g. `["--enable-debug-command", "local"]` for DEBUG SLEEP. */
+  args?: string[];
+}
+
+export async function startOwnRedis(options: OwnRedisOptions = {}): Promise<OwnRedis> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), "portcullis-redis-"));
   let child: ChildProcess | undefined;
-  const { tls } = options;
+  const { tls, args = [] } = options;
   const listening =
     tls === undefined
       ? ["--port", String(port)]
@@ -46,7 +54,7 @@ export async function startOwnRedis(options: { tls?: OwnRedisTls } = {}): Promis
 
   async function start(): Promise<void> {
     const started = tracked(
-      spawn("redis-server", [...listening, "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "yes"], {
+      spawn("redis-server", [...listening, "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "yes", ...args], {
         stdio: ["ignore", "pipe", "pipe"],
       }),
     );
@@ -70,21 +78,23 @@ export async function startOwnRedis(options: { tls?: OwnRedisTls } = {}): Promis
     started.stdout?.resume();
   }
 
-  async function stop(): Promise<void> {
+  async function end(signal: "SIGTERM" | "SIGKILL"): Promise<void> {
     const running = child;
     child = undefined;
     if (running === undefined || running.exitCode !== null || running.signalCode !== null) return;
     running.kill("SIGCONT");
     const exited = new Promise((resolve) => running.once("exit", resolve));
-    running.kill("SIGTERM");
+    running.kill(signal);
     await exited;
   }
+  const stop = () => end("SIGTERM");
 
   await start();
   return {
     url: `${tls === undefined ? "redis" : "rediss"}://127.0.0.1:${port}`,
     start,
     stop,
+    kill: () => end("SIGKILL"),
     freeze: () => child?.kill("SIGSTOP"),
     thaw: () => child?.kill("SIGCONT"),
     async dispose() {
