@@ -13,6 +13,8 @@ export interface TokenLedger {
   readonly revoked: Map<string, number>;
   /** Well-formed secrets that were never minted. */
   readonly unknown: readonly string[];
+  /** The id a token was minted with. */
+  tokenIdOf(secret: string): string | undefined;
   /** Every secret this ledger has seen (for leak searches). */
   secrets(): string[];
   minted(secret: string, tokenId: string): void;
@@ -39,6 +41,7 @@ export function unknownSecret(): string {
 export function createTokenLedger(unknownCount = 20): TokenLedger {
   const valid = new Map<string, string>();
   const mintedAt = new Map<string, number>();
+  const tokenIds = new Map<string, string>();
   const revoked = new Map<string, number>();
   /** Tokens that existed once (wiped or uncertain): an ALLOW for them proves nothing. */
   const existed = new Set<string>();
@@ -48,9 +51,11 @@ export function createTokenLedger(unknownCount = 20): TokenLedger {
     valid,
     revoked,
     unknown,
+    tokenIdOf: (secret) => tokenIds.get(secret),
     secrets: () => [...valid.keys(), ...revoked.keys(), ...existed],
     minted(secret, tokenId) {
       valid.set(secret, tokenId);
+      tokenIds.set(secret, tokenId);
       mintedAt.set(secret, Date.now());
     },
     revokedAt(secret, acknowledgedAt) {
