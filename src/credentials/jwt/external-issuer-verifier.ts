@@ -46,7 +46,8 @@ export function externalIssuerVerifier(deps: {
         if (key !== undefined) deps.verified?.keep(token, config.issuer, key, payload, validUntil(payload, config.leewayS));
       }
       const sub = stringClaim(payload, config.subjectClaim);
-      if (sub === undefined) return { rejection: { reason: "missing_claim" } };
+      // A subject that is there but not a usable string is a bad claim, not a missing one.
+      if (sub === undefined) return { rejection: { reason: payload[config.subjectClaim] === undefined ? "missing_claim" : "bad_claim" } };
       const scopes = scopesOf(payload, config.scopeClaims);
       const libraries = config.librariesClaim === undefined ? [] : stringList(payload[config.librariesClaim], true);
       if (scopes === undefined || libraries === undefined) return { rejection: { reason: "bad_claim" } };
