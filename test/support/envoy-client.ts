@@ -35,14 +35,14 @@ export interface HttpAttributes {
 
 export interface EnvoyClient {
   /** `metadata` is the Check call's own gRPC metadata, as Envoy's ext_authz client sends it (a traceparent when Envoy traces). */
-  check(request: HttpAttributes, metadata?: Record<string, string>): Promise<WireCheckResponse>;
-  /** Sends a CheckRequest exactly as given (upstream field names). */
-  checkRaw(request: object, metadata?: Record<string, string>): Promise<WireCheckResponse>;
+  check(request: HttpAttributes, metadata?: Record<string, string>, options?: grpc.CallOptions): Promise<WireCheckResponse>;
+  /** Sends a CheckRequest exactly as given (upstream field names); `options` may set a deadline. */
+  checkRaw(request: object, metadata?: Record<string, string>, options?: grpc.CallOptions): Promise<WireCheckResponse>;
   close(): void;
 }
 
 type CheckClient = grpc.Client & {
-  Check(request: object, metadata: grpc.Metadata, callback: (error: grpc.ServiceError | null, response?: WireCheckResponse) => void): void;
+  Check(request: object, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response?: WireCheckResponse) => void): void;
 };
 
 /**
@@ -63,16 +63,16 @@ export function createEnvoyClient(baseUrl: string, credentials: grpc.ChannelCred
     envoy: { service: { auth: { v3: { Authorization: new (address: string, credentials: grpc.ChannelCredentials) => CheckClient } } } };
   };
   const client = new loaded.envoy.service.auth.v3.Authorization(new URL(baseUrl).host, credentials);
-  const checkRaw = (request: object, metadata: Record<string, string> = {}) => {
+  const checkRaw = (request: object, metadata: Record<string, string> = {}, options: grpc.CallOptions = {}) => {
     const sent = new grpc.Metadata();
     for (const [key, value] of Object.entries(metadata)) sent.set(key, value);
     return new Promise<WireCheckResponse>((resolvePromise, reject) =>
-      client.Check(request, sent, (error, response) => (error ? reject(error) : resolvePromise(response!))),
+      client.Check(request, sent, options, (error, response) => (error ? reject(error) : resolvePromise(response!))),
     );
   };
   return {
     checkRaw,
-    check: (attributes, metadata) => checkRaw(checkRequest(attributes), metadata),
+    check: (attributes, metadata, options) => checkRaw(checkRequest(attributes), metadata, options),
     close: () => client.close(),
   };
 }

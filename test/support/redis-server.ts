@@ -16,6 +16,8 @@ export interface OwnRedis {
   readonly url: string;
   /** SIGTERM and wait for the exit. */
   stop(): Promise<void>;
+  /** SIGKILL and wait for the exit: a crash, with no chance to finish anything. */
+  kill(): Promise<void>;
   /** Starts it again on the same port and data dir. */
   start(): Promise<void>;
   /** Freezes the process (SIGSTOP): connections stay open, nothing answers. */
@@ -34,31 +36,39 @@ export interface OwnRedisTls {
   ca: string;
 }
 
-export async function startOwnRedis(options: { tls?: OwnRedisTls } = {}): Promise<OwnRedis> {
+export interface OwnRedisOptions {
+  tls?: OwnRedisTls;
+  /** More redis-server arguments, e.g. `["--enable-debug-command", "local"]` for DEBUG SLEEP. */
+  args?: string[];
+}
+
+export async function startOwnRedis(options: OwnRedisOptions = {}): Promise<OwnRedis> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), "portcullis-redis-"));
   let child: ChildProcess | undefined;
-  const { tls } = options;
+  const { tls, args = [] } = options;
   const listening =
     tls === undefined
       ? ["--port", String(port)]
       : ["--port", "0", "--tls-port", String(port), "--tls-cert-file", tls.cert, "--tls-key-file", tls.key, "--tls-ca-cert-file", tls.ca, "--tls-auth-clients", "no"];
 
   async function start(): Promise<void> {
-    child = await launchRedisServer([...listening, "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "yes"]);
+    child = await launchRedisServer([...listening, "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "yes", ...args]);
   }
 
-  async function stop(): Promise<void> {
+  async function end(signal: "SIGTERM" | "SIGKILL"): Promise<void> {
     const running = child;
     child = undefined;
-    await stopProcess(running);
+    await stopProcess(running, signal);
   }
+  const stop = () => end("SIGTERM");
 
   await start();
   return {
     url: `${tls === undefined ? "redis" : "rediss"}://127.0.0.1:${port}`,
     start,
     stop,
+    kill: () => end("SIGKILL"),
     freeze: () => child?.kill("SIGSTOP"),
     thaw: () => child?.kill("SIGCONT"),
     async dispose() {

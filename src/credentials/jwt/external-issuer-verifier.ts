@@ -1,4 +1,4 @@
-import type { CryptoKey, JWSHeaderParameters } from "jose";
+import type { CryptoKey, JWSHeaderParameters, JWTVerifyGetKey } from "jose";
 import type { Logger } from "pino";
 import { UnavailableError } from "../../errors.js";
 import type { Clock } from "../../clock.js";
@@ -23,30 +23,35 @@ export function externalIssuerVerifier(deps: {
 }): IssuerVerifier {
   const { config } = deps;
   /**
-   * The issuer's key for this header now. An outage is thrown as ever;
-   * any other failure is left to the full verification, which names it.
+   * The issuer's key for this header now: the key, or the lookup, which the
+   * full verification is handed. An outage is thrown as ever; any other
+   * failure is left to the full verification, which names it (after its own
+   * checks, `alg` first) without looking the key up a second time: a second
+   * lookup would wait for a second JWKS refresh.
    */
-  async function currentKey(parsed: ParsedJws): Promise<CryptoKey | undefined> {
+  async function currentKey(parsed: ParsedJws): Promise<CryptoKey | JWTVerifyGetKey> {
     try {
       return await deps.keys.getKey(parsed.header as JWSHeaderParameters);
     } catch (error) {
       if (error instanceof UnavailableError) throw error;
-      return undefined;
+      return () => Promise.reject(error);
     }
   }
   return {
     async verify(token, parsed): Promise<Verification> {
       // Looked up even for a token verified before: a withdrawn key or a key set past its staleness ends its entries.
-      const key = deps.verified === undefined ? undefined : await currentKey(parsed);
+      const lookedUp = deps.verified === undefined ? deps.keys.getKey : await currentKey(parsed);
+      const key = typeof lookedUp === "function" ? undefined : lookedUp;
       let payload = key === undefined ? undefined : deps.verified?.get(token, config.issuer, key);
       if (payload === undefined) {
-        const outcome = await verifySignedJwt(token, key ?? deps.keys.getKey, config, deps.clock(), deps.log);
+        const outcome = await verifySignedJwt(token, lookedUp, config, deps.clock(), deps.log);
         if ("reason" in outcome) return { rejection: { reason: outcome.reason } };
         payload = outcome.payload;
         if (key !== undefined) deps.verified?.keep(token, config.issuer, key, payload, validUntil(payload, config.leewayS));
       }
       const sub = stringClaim(payload, config.subjectClaim);
-      if (sub === undefined) return { rejection: { reason: "missing_claim" } };
+      // A subject that is there but not a usable string is a bad claim, not a missing one.
+      if (sub === undefined) return { rejection: { reason: payload[config.subjectClaim] === undefined ? "missing_claim" : "bad_claim" } };
       const scopes = scopesOf(payload, config.scopeClaims);
       const libraries = config.librariesClaim === undefined ? [] : stringList(payload[config.librariesClaim], true);
       if (scopes === undefined || libraries === undefined) return { rejection: { reason: "bad_claim" } };

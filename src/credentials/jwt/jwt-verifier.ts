@@ -23,6 +23,9 @@ export function jwtVerifier(issuers: ReadonlyMap<string, IssuerVerifier>): Crede
       const { alg, kid } = parsed.header;
       if (alg.toLowerCase() === "none") return reject("alg_none");
       if (kid !== undefined && !isKeyId(kid)) return reject("bad_kid");
+      // Portcullis understands no JWS extension, so every `crit` names one it must refuse (RFC 7515 §4.1.11).
+      // Refused here, it is a header fault; jose would report it as an unsupported algorithm.
+      if (parsed.header.crit !== undefined) return reject("bad_jwt_header");
       const iss = parsed.payload.iss;
       const issuer = typeof iss === "string" ? issuers.get(iss) : undefined;
       if (issuer === undefined) return reject("unknown_issuer");

@@ -1,0 +1,210 @@
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { bearer, createClients } from "../support/clients.js";
+import { configFileWriter } from "../support/config-files.js";
+import { createEnvoyClient } from "../support/envoy-client.js";
+import { TEST_POLICY } from "../support/envoy-fixture.js";
+import { eventually } from "../support/eventually.js";
+import { startOwnRedis, type OwnRedis } from "../support/redis-server.js";
+import { startReplicas, type Replicas } from "../support/replicas.js";
+import { authorizeOutcome, checkOutcome, LOAD_SCOPE, startMixedLoad, wrongfulAllows, type Target } from "./mixed-load.js";
+import { isNotServing, isServing, leakedSecrets, probe } from "./replica-probes.js";
+import { percentile, recordRow } from "./rows.js";
+import { createTokenLedger, type TokenLedger } from "./token-ledger.js";
+
+/** The Redis command timeout the replicas run with: what bounds an answer while Redis is away. */
+const REDIS_TIMEOUT_MS = 500;
+/** Every call's deadline; each must be answered by the server inside it. */
+const DEADLINE_MS = 3000;
+/** docs/caching.md: a silently dead subscription is noticed within one heartbeat (1 s) plus the command timeout. */
+const PROPAGATION_MS = 1000 + REDIS_TIMEOUT_MS;
+const FAULT_MS = 3000;
+const RECOVERY_LIMIT_MS = 30_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function onRedis<T>(url: string, command: (client: Redis) => Promise<T>): Promise<T> {
+  const client = new Redis(url, { maxRetriesPerRequest: 0 });
+  try {
+    return await command(client);
+  } finally {
+    client.disconnect();
+  }
+}
+
+interface Fault {
+  name: string;
+  /** Injects the fault and resolves when it has ended. */
+  inject(redis: OwnRedis, ledger: TokenLedger): Promise<void>;
+  /** Readiness and health are expected to go down while it lasts. */
+  probesFail: boolean;
+}
+
+const FAULTS: Fault[] = [
+  {
+    name: "Redis killed (SIGKILL) and started again",
+    probesFail: true,
+    async inject(redis) {
+      await redis.kill();
+      await sleep(FAULT_MS);
+      await redis.start();
+    },
+  },
+  {
+    name: "Redis frozen by SIGSTOP",
+    probesFail: true,
+    async inject(redis) {
+      redis.freeze();
+      await sleep(FAULT_MS);
+      redis.thaw();
+    },
+  },
+  {
+    name: "Redis paused by CLIENT PAUSE ALL",
+    probesFail: true,
+    async inject(redis) {
+      await onRedis(redis.url, (client) => client.call("CLIENT", "PAUSE", String(FAULT_MS), "ALL"));
+      await sleep(FAULT_MS);
+    },
+  },
+  {
+    name: "Redis emptied (FLUSHALL) and restarted",
+    probesFail: false,
+    async inject(redis, ledger) {
+      await onRedis(redis.url, (client) => client.flushall());
+      const flushedAt = Date.now();
+      // A mint acknowledged shortly after the flush may have been written before it.
+      await sleep(1000);
+      ledger.wiped(flushedAt + 1000);
+      await redis.stop();
+      await redis.start();
+    },
+  },
+  {
+    name: "Redis slow (DEBUG SLEEP past the command timeout)",
+    probesFail: true,
+    async inject(redis) {
+      await onRedis(redis.url, (client) => client.call("DEBUG", "SLEEP", String(FAULT_MS / 1000)));
+    },
+  },
+];
+
+describe("two replicas under mixed load while their Redis fails", () => {
+  let redis: OwnRedis;
+  let replicas: Replicas;
+  let targets: Target[];
+  const writeConfig = configFileWriter();
+
+  beforeAll(async () => {
+    redis = await startOwnRedis({ args: ["--enable-debug-command", "local"] });
+    const config = writeConfig(stringify({ policy: TEST_POLICY, envoy: { realm: "example" } }));
+    replicas = await startReplicas(2, {
+      REDIS_URL: redis.url,
+      PORTCULLIS_CONFIG: config,
+      PORTCULLIS_REDIS_TIMEOUT_MS: String(REDIS_TIMEOUT_MS),
+      PORTCULLIS_LOG_LEVEL: "info",
+    });
+    targets = replicas.servers.map((server) => ({ clients: createClients(server.url), envoy: createEnvoyClient(server.url) }));
+  });
+  afterAll(async () => {
+    for (const target of targets ?? []) target.envoy.close();
+    await replicas?.stop();
+    await redis?.dispose();
+  });
+
+  async function mint(target: Target, ledger: TokenLedger): Promise<string> {
+    const minted = await target.clients.admin.mintToken({ scopes: [LOAD_SCOPE], name: "fault" }, bearer(replicas.rootToken));
+    ledger.minted(minted.token, minted.record!.tokenId);
+    return minted.token;
+  }
+
+  /** Every replica ready and serving, and a token minted now allowed by each through both transports. */
+  async function recovered(): Promise<boolean> {
+    const readings = await Promise.all(replicas.servers.map((server) => probe(server.url)));
+    if (!readings.every(isServing)) return false;
+    try {
+      const fresh = await targets[0]!.clients.admin.mintToken({ scopes: [LOAD_SCOPE], name: "probe" }, { ...bearer(replicas.rootToken), timeoutMs: DEADLINE_MS });
+      for (const target of targets) {
+        if ((await authorizeOutcome(target, fresh.token, DEADLINE_MS)).outcome !== "allow") return false;
+        if ((await checkOutcome(target, fresh.token, DEADLINE_MS)).outcome !== "allow") return false;
+      }
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  for (const fault of FAULTS) {
+    it(`answers only DENY or UNAVAILABLE in time, keeps revoked tokens denied and recovers by itself: ${fault.name}`, async () => {
+      const ledger = createTokenLedger();
+      for (let index = 0; index < 10; index++) await mint(targets[index % 2]!, ledger);
+      const revokedBefore: string[] = [];
+      for (let index = 0; index < 5; index++) {
+        const secret = await mint(targets[0]!, ledger);
+        await targets[1]!.clients.admin.revokeToken({ tokenId: ledger.valid.get(secret)! }, bearer(replicas.rootToken));
+        ledger.revokedAt(secret, Date.now());
+        revokedBefore.push(secret);
+      }
+      // Past the propagation bound, every replica must deny them whatever happens next.
+      await sleep(PROPAGATION_MS);
+
+      const load = startMixedLoad(targets, ledger, { rootToken: replicas.rootToken, concurrency: 6, deadlineMs: DEADLINE_MS });
+      await sleep(1000);
+      const faultStart = Date.now();
+      const faultDone = fault.inject(redis, ledger);
+      let probesWentDown = !fault.probesFail;
+      if (fault.probesFail) {
+        await eventually(async () => (await Promise.all(replicas.servers.map((server) => probe(server.url)))).every(isNotServing), FAULT_MS).then(
+          () => (probesWentDown = true),
+          () => undefined,
+        );
+      }
+      await faultDone;
+      const faultEnd = Date.now();
+      await eventually(recovered, RECOVERY_LIMIT_MS);
+      const recoverySeconds = (Date.now() - faultEnd) / 1000;
+      await sleep(1000);
+      await load.stop();
+
+      const samples = load.samples;
+      const duringFault = samples.filter((sample) => sample.startedAt >= faultStart && sample.startedAt < faultEnd);
+      const decisionsDuringFault = duringFault.filter((sample) => sample.kind === "authorize" || sample.kind === "check");
+      let wrongful = wrongfulAllows(samples, ledger, PROPAGATION_MS).length;
+      for (const secret of revokedBefore) {
+        for (const target of targets) {
+          if ((await authorizeOutcome(target, secret, DEADLINE_MS)).outcome === "allow") wrongful++;
+          if ((await checkOutcome(target, secret, DEADLINE_MS)).outcome === "allow") wrongful++;
+        }
+      }
+      let lost = 0;
+      for (const secret of ledger.valid.keys()) {
+        for (const target of targets) if ((await authorizeOutcome(target, secret, DEADLINE_MS)).outcome !== "allow") lost++;
+      }
+      const leaked = replicas.servers.reduce(
+        (sum, server) => sum + leakedSecrets(server.output(), [...ledger.secrets(), ...ledger.unknown, replicas.rootToken]),
+        0,
+      );
+
+      recordRow({
+        test: `Redis fault under load: ${fault.name}`,
+        operations: samples.length,
+        faults: 1,
+        badInputs: 0,
+        wrongfulAllows: wrongful,
+        tokensLost: lost,
+        secretsLeaked: leaked,
+        recoverySeconds,
+        p99DuringFaultMs: percentile(
+          duringFault.map((sample) => sample.ms),
+          99,
+        ),
+      });
+      expect(decisionsDuringFault.length).toBeGreaterThan(0);
+      expect(samples.filter((sample) => sample.outcome === "error").map((sample) => `${sample.kind}: ${sample.detail}`)).toEqual([]);
+      expect(samples.filter((sample) => sample.outcome === "deadline" || sample.ms > DEADLINE_MS)).toEqual([]);
+      expect(probesWentDown).toBe(true);
+      expect(replicas.servers.map((server) => server.child.exitCode)).toEqual([null, null]);
+    });
+  }
+});
