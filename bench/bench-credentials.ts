@@ -3,6 +3,7 @@
  * them: opaque tokens and a team JWT minted through the admin API, an RS256
  * JWT signed by a real local IdP whose JWKS the server fetches.
  */
+import type { JWK } from "jose";
 import { bearer, type Clients } from "../test/support/clients.js";
 import { JWT_AUDIENCE, teamTokens } from "../test/support/jwt-fixture.js";
 import { generateTestKey, OidcProvider } from "../test/support/oidc-provider.js";
@@ -18,14 +19,14 @@ export function benchConfig(idp: OidcProvider): object {
   };
 }
 
-export async function startBenchIdp(): Promise<{ idp: OidcProvider; signRs256: (lifetimeS: number) => Promise<string> }> {
+export async function startBenchIdp(): Promise<{ idp: OidcProvider; publicJwk: JWK; signRs256: (lifetimeS: number) => Promise<string> }> {
   const idp = new OidcProvider("oidc");
   const key = await generateTestKey("RS256", "bench-rsa-1");
   await idp.start();
   idp.publish(key);
   const signRs256 = (lifetimeS: number) =>
     idp.sign(key, { aud: JWT_AUDIENCE, sub: "bench-user", scope: BENCH_SCOPE, exp: Math.floor(Date.now() / 1000) + lifetimeS });
-  return { idp, signRs256 };
+  return { idp, publicJwk: key.publicJwk, signRs256 };
 }
 
 export async function mintOpaque(admin: Clients["admin"], root: string, name: string): Promise<{ token: string; tokenId: string }> {

@@ -63,7 +63,17 @@ export interface ScenarioResult extends Measurement {
   latency_ratios: Record<string, { p50_ratio: number; p99_ratio: number }>;
 }
 
+/** What replica A changes to take a credential away; each must reach replica B's caches. */
+export const REVOCATION_KINDS = ["opaque-token-revoke", "team-token-rotation", "team-deactivation", "signing-key-retirement"] as const;
+
+export type RevocationKind = (typeof REVOCATION_KINDS)[number];
+
+/** Issue 12's bound on the p99 of every kind. */
+export const REVOCATION_TARGET_P99_MS = 100;
+
 export interface RevocationResult {
+  kind: RevocationKind;
+  description: string;
   revocations: number;
   p50_ms: number;
   p99_ms: number;
@@ -72,8 +82,29 @@ export interface RevocationResult {
   timeouts: number;
 }
 
+/**
+ * One in-process cost against a baseline measured by the same process in
+ * the same run: a list, so another measurement is one more entry.
+ */
+export interface InProcessMeasurement {
+  name: string;
+  description: string;
+  /** What the cost is compared with. */
+  baseline: string;
+  iterations_per_batch: number;
+  batches: number;
+  /** Medians over the batches. */
+  ns_per_op: number;
+  baseline_ns_per_op: number;
+  /** ns_per_op over baseline_ns_per_op. */
+  ratio: number;
+  /** The ratio the target allows at most, when there is a target. */
+  target_ratio?: number;
+}
+
 export interface BenchResults {
-  schema: 1;
+  /** 2: revocation by kind, in_process added. */
+  schema: 2;
   mode: "quick" | "full";
   generated_at: string;
   commit: string;
@@ -83,8 +114,9 @@ export interface BenchResults {
   /** The raw no-op, by generator name. */
   baselines: Record<string, Measurement>;
   scenarios: Partial<Record<ScenarioName, ScenarioResult>>;
-  /** Absent from a profiled run, which measures one scenario only. */
-  revocation?: RevocationResult;
+  /** Absent from a profiled run, which measures one scenario only (so are the in-process measurements). */
+  revocation?: RevocationResult[];
+  in_process?: InProcessMeasurement[];
   profile?: { scenario: string; file: string; top: { frame: string; self_ms: number; share: number }[] };
 }
 
@@ -123,7 +155,15 @@ export function resultsProblems(results: BenchResults, expected: readonly string
     }
     if (Object.keys(scenario.latency_ratios ?? {}).length === 0) problems.push(`${name}: no latency at a fixed rate`);
   }
-  const revocation = results.revocation;
-  if (revocation === undefined || !(revocation.revocations > 0) || !Number.isFinite(revocation.p99_ms)) problems.push("revocation: missing");
+  for (const kind of REVOCATION_KINDS) {
+    const revocation = results.revocation?.find((measured) => measured.kind === kind);
+    if (revocation === undefined || !(revocation.revocations > 0) || !Number.isFinite(revocation.p99_ms)) problems.push(`revocation ${kind}: missing`);
+  }
+  if (results.in_process === undefined || results.in_process.length === 0) problems.push("in_process: missing");
+  for (const measured of results.in_process ?? []) {
+    for (const field of ["ns_per_op", "baseline_ns_per_op", "ratio"] as const) {
+      if (!positive(measured[field])) problems.push(`in_process ${measured.name}: ${field} is ${measured[field]}`);
+    }
+  }
   return problems;
 }

@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { createClients } from "../test/support/clients.js";
+import { JWT_AUDIENCE } from "../test/support/jwt-fixture.js";
 import { startOwnRedis } from "../test/support/redis-server.js";
 import { killSpawned } from "../test/support/spawned-processes.js";
 import { benchConfig, mintOpaque, mintTeamJwt, startBenchIdp } from "./bench-credentials.js";
@@ -25,8 +26,9 @@ import { compileScript } from "./compiled-script.js";
 import { h2loadInstalled, h2loadVersion, runLoad, type GeneratorName, type LoadFiles, type LoadShape } from "./load-generator.js";
 import { cpuSeconds, memoryStatus, resetPeakRss } from "./proc-stats.js";
 import { commandsDelta, readCommandstats } from "./redis-commandstats.js";
-import { measureRevocation } from "./revocation.js";
-import { benchmarksSection, replaceGeneratedSection, resultsTable, revocationLine } from "./results-markdown.js";
+import { measureInProcess } from "./in-process.js";
+import { measureRevocations } from "./revocation.js";
+import { benchmarksSection, inProcessLines, replaceGeneratedSection, resultsTable, revocationTable } from "./results-markdown.js";
 import { GENERATOR_SATURATED, SCENARIO_NAMES, withRatios, type BenchResults, type LatencyAtRate, type Measurement, type ScenarioName } from "./results.js";
 import { benchScenarios, rawNoOpScenario, type Host, type Scenario, type ScenarioCredentials } from "./scenarios.js";
 import { countsDelta, decisionCounts, unexpectedDecisions } from "./server-decisions.js";
@@ -52,14 +54,18 @@ interface Settings {
   latency_seconds: number;
   rates: number[];
   distinct_tokens: number;
+  /** Of each kind. */
   revocations: number;
+  /** Per batch, of the measured operation and of its baseline alike; the median batch counts. */
+  in_process_iterations: number;
+  in_process_batches: number;
 }
 
 /** Quick: CI and development (under a minute); full: the run BENCHMARKS.md records. */
 const SETTINGS: Settings = args.quick
   ? // Counts rather than durations: on a crowded CI machine a one-second run may complete no request at all.
-    { clients: 4, streams: 64, throughput_requests: 4000, warmup_requests: 1000, latency_seconds: 1, rates: [1000, 5000], distinct_tokens: 5_000, revocations: 20 }
-  : { clients: 4, streams: 64, throughput_seconds: 10, warmup_requests: 20_000, latency_seconds: 10, rates: [1000, 5000], distinct_tokens: 1_000_000, revocations: 200 };
+    { clients: 4, streams: 64, throughput_requests: 4000, warmup_requests: 1000, latency_seconds: 1, rates: [1000, 5000], distinct_tokens: 5_000, revocations: 20, in_process_iterations: 1000, in_process_batches: 5 }
+  : { clients: 4, streams: 64, throughput_seconds: 10, warmup_requests: 20_000, latency_seconds: 10, rates: [1000, 5000], distinct_tokens: 1_000_000, revocations: 200, in_process_iterations: 5000, in_process_batches: 9 };
 
 interface HostProcess extends ServerUnderTest {
   /** Decision metrics and the Redis it uses, when it is a Portcullis server. */
@@ -81,7 +87,7 @@ async function main(): Promise<void> {
   try {
     const redis = await startOwnRedis();
     stops.push(() => redis.dispose());
-    const { idp, signRs256 } = await startBenchIdp();
+    const { idp, publicJwk, signRs256 } = await startBenchIdp();
     stops.push(() => idp.stop());
     const rootToken = randomBytes(32).toString("base64url");
     const common = { redisPrefix: "{portcullis-bench}:", rootToken, config: benchConfig(idp), workDir };
@@ -131,14 +137,22 @@ async function main(): Promise<void> {
     }
 
     let revocation: BenchResults["revocation"] | undefined;
+    let inProcess: BenchResults["in_process"] | undefined;
     if (profiled === undefined) {
       const replicaB = await startPortcullis({ ...common, name: "replica-b", redisUrl: redis.url });
       try {
-        console.log(`revocation: ${SETTINGS.revocations} revocations on replica A, polled on replica B`);
-        revocation = await measureRevocation(redisServer.url, replicaB.url, rootToken, SETTINGS.revocations);
+        console.log(`revocation: ${SETTINGS.revocations} of each kind on replica A, polled on replica B`);
+        revocation = await measureRevocations(redisServer.url, replicaB.url, rootToken, SETTINGS.revocations);
       } finally {
         await replicaB.stop();
       }
+      console.log(`in-process: ${SETTINGS.in_process_batches} batches of ${SETTINGS.in_process_iterations} of each operation`);
+      inProcess = await measureInProcess(
+        benchConfig(idp),
+        { token: credentials.rs256, publicJwk, issuer: idp.issuer, audience: JWT_AUDIENCE },
+        { iterations_per_batch: SETTINGS.in_process_iterations, batches: SETTINGS.in_process_batches },
+        workDir,
+      );
     }
 
     // Stopping the servers writes the CPU profile.
@@ -146,7 +160,7 @@ async function main(): Promise<void> {
     const profile = profiled === undefined ? undefined : await summarizeProfile(profiled, profileDir, profileWindow);
 
     const output: BenchResults = {
-      schema: 1,
+      schema: 2,
       mode: args.quick ? "quick" : "full",
       generated_at: new Date().toISOString(),
       commit: commitDescription(),
@@ -156,11 +170,13 @@ async function main(): Promise<void> {
       baselines,
       scenarios: results,
       ...(revocation === undefined ? {} : { revocation }),
+      ...(inProcess === undefined ? {} : { in_process: inProcess }),
       ...(profile === undefined ? {} : { profile }),
     };
     await writeFile(args.out!, `${JSON.stringify(output, null, 2)}\n`);
     console.log(`\n${resultsTable(output)}\n`);
-    console.log(revocationLine(output));
+    console.log(`${revocationTable(output)}\n`);
+    console.log(inProcessLines(output));
     if (args["write-markdown"]) await writeMarkdown(output);
     console.log(`wrote ${args.out} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   } finally {

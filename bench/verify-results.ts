@@ -1,12 +1,13 @@
 /**
  * CI's check of a bench run (`npm test` runs it after `npm run bench -- --quick`):
- * bench/results.json exists, names every scenario, and every ratio is a
- * finite positive number. No speed is asserted.
+ * bench/results.json exists, names every scenario and every kind of
+ * revocation, and every ratio (to the raw no-op, and of each in-process
+ * cost to its baseline) is a finite positive number. No speed is asserted.
  *
  *   tsx bench/verify-results.ts [bench/results.json]
  */
 import { readFileSync } from "node:fs";
-import { resultsProblems, SCENARIO_NAMES, type BenchResults } from "./results.js";
+import { resultsProblems, REVOCATION_KINDS, SCENARIO_NAMES, type BenchResults } from "./results.js";
 
 const path = process.argv[2] ?? "bench/results.json";
 const problems = resultsProblems(JSON.parse(readFileSync(path, "utf8")) as BenchResults);
@@ -14,4 +15,4 @@ if (problems.length > 0) {
   console.error(`${path} is incomplete:\n${problems.map((problem) => `  ${problem}`).join("\n")}`);
   process.exit(1);
 }
-console.log(`${path}: all ${SCENARIO_NAMES.length} scenarios, every ratio finite and positive`);
+console.log(`${path}: all ${SCENARIO_NAMES.length} scenarios and ${REVOCATION_KINDS.length} kinds of revocation, every ratio and in-process cost finite and positive`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { BEGIN_MARKER, END_MARKER, benchmarksSection, replaceGeneratedSection, targetRows } from "../../bench/results-markdown.js";
-import { resultsProblems, SCENARIO_NAMES, withRatios, type BenchResults, type Measurement } from "../../bench/results.js";
+import { BEGIN_MARKER, END_MARKER, benchmarksSection, inProcessLines, replaceGeneratedSection, revocationTable, targetRows } from "../../bench/results-markdown.js";
+import { resultsProblems, REVOCATION_KINDS, SCENARIO_NAMES, withRatios, type BenchResults, type Measurement } from "../../bench/results.js";
 import { unexpectedDecisions } from "../../bench/server-decisions.js";
 
 function measurement(rate: number, p50: number, p99: number, commands: number | null = null): Measurement {
@@ -29,7 +29,7 @@ const raw = measurement(40_000, 0.5, 2);
 
 function results(): BenchResults {
   return {
-    schema: 1,
+    schema: 2,
     mode: "quick",
     generated_at: "2026-12-01T00:00:00.000Z",
     commit: "abc1234",
@@ -38,7 +38,20 @@ function results(): BenchResults {
     settings: { rates: [1000, 5000] },
     baselines: { h2load: raw },
     scenarios: Object.fromEntries(SCENARIO_NAMES.map((name) => [name, withRatios(measurement(30_000, 0.6, 3, 0), raw)])),
-    revocation: { revocations: 20, p50_ms: 5, p99_ms: 40, max_ms: 60, timeouts: 0 },
+    revocation: REVOCATION_KINDS.map((kind) => ({ kind, description: `a ${kind}`, revocations: 20, p50_ms: 5, p99_ms: 40, max_ms: 60, timeouts: 0 })),
+    in_process: [
+      {
+        name: "warm-verified-jwt-decision",
+        description: "a warm decision",
+        baseline: "an RS256 verification",
+        iterations_per_batch: 1000,
+        batches: 5,
+        ns_per_op: 1500,
+        baseline_ns_per_op: 50_000,
+        ratio: 0.03,
+        target_ratio: 0.05,
+      },
+    ],
   };
 }
 
@@ -73,10 +86,22 @@ describe("the CI check of bench/results.json", () => {
     expect(resultsProblems(broken)).toEqual(["check-redis-opaque: throughput_ratio is null", "authorize-redis-opaque: p99_ratio is 0"]);
   });
 
-  it("names a missing revocation measurement", () => {
+  it("names every kind of revocation that was not measured", () => {
     const partial = results() as Partial<BenchResults>;
     delete partial.revocation;
-    expect(resultsProblems(partial as BenchResults)).toEqual(["revocation: missing"]);
+    expect(resultsProblems(partial as BenchResults)).toEqual(REVOCATION_KINDS.map((kind) => `revocation ${kind}: missing`));
+    const oneShort = results();
+    oneShort.revocation = oneShort.revocation!.filter((measured) => measured.kind !== "team-deactivation");
+    expect(resultsProblems(oneShort)).toEqual(["revocation team-deactivation: missing"]);
+  });
+
+  it("names missing in-process measurements, and a cost that is not a finite positive number", () => {
+    const partial = results();
+    delete partial.in_process;
+    expect(resultsProblems(partial)).toEqual(["in_process: missing"]);
+    const broken = results();
+    broken.in_process![0] = { ...broken.in_process![0]!, baseline_ns_per_op: 0, ratio: null as unknown as number };
+    expect(resultsProblems(broken)).toEqual(["in_process warm-verified-jwt-decision: baseline_ns_per_op is 0", "in_process warm-verified-jwt-decision: ratio is null"]);
   });
 });
 
@@ -87,6 +112,34 @@ describe("BENCHMARKS.md from the results", () => {
     const rows = targetRows(slow).filter((row) => row.target.startsWith("check-redis-opaque"));
     expect(rows.map((row) => row.verdict)).toEqual(["missed by 0.20×", "missed by p99 +0.50×", "missed by p99 +0.50×", "missed by 1.200"]);
     expect(targetRows(results()).filter((row) => !row.verdict.startsWith("judge")).every((row) => row.verdict === "met")).toBe(true);
+  });
+
+  it("marks each kind of revocation against 100 ms at p99, a give-up counting as a miss", () => {
+    const slow = results();
+    slow.revocation![1] = { ...slow.revocation![1]!, p99_ms: 130 };
+    slow.revocation![2] = { ...slow.revocation![2]!, timeouts: 2 };
+    const rows = targetRows(slow).filter((row) => row.target.includes("→ deny on B"));
+    expect(rows.map((row) => [row.target.split(" ")[0], row.verdict])).toEqual([
+      ["opaque-token-revoke", "met"],
+      ["team-token-rotation", "missed by 30.00 ms"],
+      ["team-deactivation", "missed by 2 revocations B never denied"],
+      ["signing-key-retirement", "met"],
+    ]);
+    expect(revocationTable(slow).split("\n")).toHaveLength(2 + REVOCATION_KINDS.length);
+  });
+
+  it("marks an in-process cost with a target against it, and leaves one without a target unjudged", () => {
+    const costly = results();
+    costly.in_process = [
+      { ...costly.in_process![0]!, ratio: 0.08 },
+      { ...costly.in_process![0]!, name: "another-cost", target_ratio: undefined },
+    ];
+    expect(targetRows(costly).filter((row) => row.target.startsWith("in-process"))).toEqual([
+      { target: "in-process warm-verified-jwt-decision: ≤ 5% of an RS256 verification", measured: "8.0%", verdict: "missed by 3.0 percentage points" },
+    ]);
+    const lines = inProcessLines(costly).split("\n");
+    expect(lines[0]).toContain("1500 ns per operation against 50000 ns for an RS256 verification, 8.0%");
+    expect(lines[1]).not.toContain("target");
   });
 
   it("replaces only what lies between the markers", () => {

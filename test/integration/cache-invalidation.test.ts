@@ -2,13 +2,12 @@ import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Decision } from "../../gen/portcullis/v1/authorization_pb.js";
-import { SigningKeyAlgorithm } from "../../gen/portcullis/v1/signing_keys_pb.js";
-import { TokenKind } from "../../gen/portcullis/v1/token_admin_pb.js";
 import { bearer, createClients, decide, type Clients } from "../support/clients.js";
 import { eventually } from "../support/eventually.js";
+import { mintTeamToken, teamWithToken } from "../support/jwt-fixture.js";
 import { startPortcullisProcess, type PortcullisProcess } from "../support/portcullis-process.js";
 import { startOwnRedis, type OwnRedis } from "../support/redis-server.js";
-import { startReplicas, type Replicas } from "../support/replicas.js";
+import { twoReplicasOfOneRedis } from "../support/two-replicas.js";
 
 /** Generous: propagation is measured by the benchmark, not asserted here. */
 const PROPAGATION_BOUND_MS = 5000;
@@ -25,72 +24,51 @@ async function deniedReason(clients: Clients, token: string): Promise<string> {
 }
 
 describe("credential caches on two replicas of one Redis", () => {
-  let replicas: Replicas;
-  let a: Clients;
-  let b: Clients;
-  let asRoot: ReturnType<typeof bearer>;
-
-  beforeAll(async () => {
-    replicas = await startReplicas(2);
-    asRoot = bearer(replicas.rootToken);
-    a = createClients(replicas.servers[0]!.url);
-    b = createClients(replicas.servers[1]!.url);
-  });
-  afterAll(async () => {
-    await replicas?.stop();
-  });
-
-  const mintTeamToken = (teamId: string) =>
-    a.admin.mintToken({ kind: TokenKind.TEAM_JWT, teamId, scopes: ["kafka:read"], name: "ci" }, asRoot);
-  async function teamWithToken(): Promise<{ teamId: string; token: string; tokenId: string; kid: string }> {
-    const { key } = await a.admin.createSigningKey({ algorithm: SigningKeyAlgorithm.HS256 }, asRoot);
-    const { team } = await a.admin.createTeam({ name: `team-${randomBytes(3).toString("hex")}`, libraries: ["lib-a"] }, asRoot);
-    const minted = await mintTeamToken(team!.teamId);
-    return { teamId: team!.teamId, token: minted.token, tokenId: minted.record!.tokenId, kid: key!.kid };
-  }
+  const two = twoReplicasOfOneRedis();
+  const root = () => two.replicas.rootToken;
 
   it("denies on B an opaque token B holds in its cache once A revoked it", async () => {
-    const minted = await a.admin.mintToken({ scopes: ["kafka:read"], name: "doomed" }, asRoot);
-    await warm(b, minted.token);
-    await a.admin.revokeToken({ tokenId: minted.record!.tokenId }, asRoot);
-    expect(await deniedReason(b, minted.token)).toBe("token_revoked");
+    const minted = await two.a.admin.mintToken({ scopes: ["kafka:read"], name: "doomed" }, two.asRoot);
+    await warm(two.b, minted.token);
+    await two.a.admin.revokeToken({ tokenId: minted.record!.tokenId }, two.asRoot);
+    expect(await deniedReason(two.b, minted.token)).toBe("token_revoked");
   });
 
   it("denies on B a team token B holds in its cache once A minted its replacement", async () => {
-    const { teamId, token } = await teamWithToken();
-    await warm(b, token);
-    const replacement = await mintTeamToken(teamId);
-    expect(await deniedReason(b, token)).toBe("token_rotated");
-    expect((await decide(b, replacement.token, "kafka:read")).decision).toBe(Decision.ALLOW);
+    const { teamId, token } = await teamWithToken(two.a.admin, root());
+    await warm(two.b, token);
+    const replacement = await mintTeamToken(two.a.admin, root(), teamId);
+    expect(await deniedReason(two.b, token)).toBe("token_rotated");
+    expect((await decide(two.b, replacement.token, "kafka:read")).decision).toBe(Decision.ALLOW);
   });
 
   it("denies on B a team token B holds in its cache once A deactivated its team", async () => {
-    const { teamId, token } = await teamWithToken();
-    await warm(b, token);
-    await a.admin.deactivateTeam({ teamId }, asRoot);
-    expect(await deniedReason(b, token)).toBe("team_inactive");
+    const { teamId, token } = await teamWithToken(two.a.admin, root());
+    await warm(two.b, token);
+    await two.a.admin.deactivateTeam({ teamId }, two.asRoot);
+    expect(await deniedReason(two.b, token)).toBe("team_inactive");
   });
 
   it("denies on B a team token B holds in its cache once A revoked it", async () => {
-    const { token, tokenId } = await teamWithToken();
-    await warm(b, token);
-    await a.admin.revokeToken({ tokenId }, asRoot);
-    expect(await deniedReason(b, token)).toBe("token_revoked");
+    const { token, tokenId } = await teamWithToken(two.a.admin, root());
+    await warm(two.b, token);
+    await two.a.admin.revokeToken({ tokenId }, two.asRoot);
+    expect(await deniedReason(two.b, token)).toBe("token_revoked");
   });
 
   it("denies on B a team token B holds in its cache once A retired its signing key", async () => {
-    const { token, kid } = await teamWithToken();
-    await warm(b, token);
-    await a.admin.retireSigningKey({ kid }, asRoot);
-    expect(await deniedReason(b, token)).toBe("key_retired");
+    const { token, kid } = await teamWithToken(two.a.admin, root());
+    await warm(two.b, token);
+    await two.a.admin.retireSigningKey({ kid }, two.asRoot);
+    expect(await deniedReason(two.b, token)).toBe("key_retired");
   });
 
   it("gives B a team's new libraries once A assigned them", async () => {
-    const { teamId, token } = await teamWithToken();
-    await warm(b, token);
-    await a.admin.assignLibraries({ teamId, libraries: ["lib-new"] }, asRoot);
+    const { teamId, token } = await teamWithToken(two.a.admin, root());
+    await warm(two.b, token);
+    await two.a.admin.assignLibraries({ teamId, libraries: ["lib-new"] }, two.asRoot);
     await eventually(
-      async () => (await b.authorization.resolveLibraries({ authorization: `Bearer ${token}` })).libraries.join() === "lib-new",
+      async () => (await two.b.authorization.resolveLibraries({ authorization: `Bearer ${token}` })).libraries.join() === "lib-new",
       PROPAGATION_BOUND_MS,
     );
   });

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { SignJWT } from "jose";
 import { SigningKeyAlgorithm } from "../../gen/portcullis/v1/signing_keys_pb.js";
 import { TokenKind } from "../../gen/portcullis/v1/token_admin_pb.js";
-import { bearer, createClients } from "./clients.js";
+import { bearer, createClients, type Clients } from "./clients.js";
 import { generateTestKey, OidcProvider, type TestKey } from "./oidc-provider.js";
 
 export const JWT_AUDIENCE = "portcullis-api";
@@ -115,7 +115,21 @@ export async function teamTokens(url: string, root: string): Promise<{ teamId: s
   await admin.createSigningKey({ algorithm: SigningKeyAlgorithm.HS256 }, asRoot);
   const { team } = await admin.createTeam({ name: "payments", libraries: TEAM_LIBRARIES }, asRoot);
   const teamId = team!.teamId;
-  const mint = async () => (await admin.mintToken({ kind: TokenKind.TEAM_JWT, teamId, scopes: ["kafka:read"], name: "ci" }, asRoot)).token;
+  const mint = async () => (await mintTeamToken(admin, root, teamId)).token;
   const previous = await mint();
   return { teamId, previous, current: await mint() };
+}
+
+/** Mints a team token for `teamId` through `admin` (it replaces the team's previous one). */
+export function mintTeamToken(admin: Clients["admin"], root: string, teamId: string) {
+  return admin.mintToken({ kind: TokenKind.TEAM_JWT, teamId, scopes: ["kafka:read"], name: "ci" }, bearer(root));
+}
+
+/** A new team with a team token, signed by a signing key made for it (the active key from then on). */
+export async function teamWithToken(admin: Clients["admin"], root: string): Promise<{ teamId: string; token: string; tokenId: string; kid: string }> {
+  const asRoot = bearer(root);
+  const { key } = await admin.createSigningKey({ algorithm: SigningKeyAlgorithm.HS256 }, asRoot);
+  const { team } = await admin.createTeam({ name: `team-${randomBytes(3).toString("hex")}`, libraries: ["lib-a"] }, asRoot);
+  const minted = await mintTeamToken(admin, root, team!.teamId);
+  return { teamId: team!.teamId, token: minted.token, tokenId: minted.record!.tokenId, kid: key!.kid };
 }
