@@ -63,7 +63,7 @@ async function warmVerifiedJwtDecision(config: object, rs256: Rs256Subject, sett
     );
     return {
       name: "warm-verified-jwt-decision",
-      description: "DecisionEngine.decide with an external RS256 JWT whose verification is cached (embedded store, caches on)",
+      description: "DecisionEngine.decide with an external RS256 JWT whose verification is cached, on the embedded store with caches on",
       baseline: "jose.jwtVerify of the same token with the same RS256 public key",
       ...settings,
       ...costRatio(decisions!, verifications!),
