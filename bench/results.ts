@@ -120,6 +120,13 @@ export interface BenchResults {
   profile?: { scenario: string; file: string; top: { frame: string; self_ms: number; share: number }[] };
 }
 
+/** A results file's text as results of this schema; refuses another schema, whose sections would be rendered wrongly. */
+export function parseResults(text: string, label: string): BenchResults {
+  const results = JSON.parse(text) as BenchResults;
+  if (results.schema !== 2) throw new Error(`${label} has results schema ${String(results.schema)}; this bench writes schema 2: run it again to regenerate`);
+  return results;
+}
+
 export function withRatios(measurement: Measurement, baseline: Measurement): ScenarioResult {
   const rates = Object.keys(measurement.latency);
   const latency_ratios = Object.fromEntries(

@@ -7,10 +7,10 @@
  *   tsx bench/verify-results.ts [bench/results.json]
  */
 import { readFileSync } from "node:fs";
-import { resultsProblems, REVOCATION_KINDS, SCENARIO_NAMES, type BenchResults } from "./results.js";
+import { parseResults, resultsProblems, REVOCATION_KINDS, SCENARIO_NAMES } from "./results.js";
 
 const path = process.argv[2] ?? "bench/results.json";
-const problems = resultsProblems(JSON.parse(readFileSync(path, "utf8")) as BenchResults);
+const problems = resultsProblems(parseResults(readFileSync(path, "utf8"), path));
 if (problems.length > 0) {
   console.error(`${path} is incomplete:\n${problems.map((problem) => `  ${problem}`).join("\n")}`);
   process.exit(1);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BEGIN_MARKER, END_MARKER, benchmarksSection, inProcessLines, replaceGeneratedSection, revocationTable, targetRows } from "../../bench/results-markdown.js";
-import { resultsProblems, REVOCATION_KINDS, SCENARIO_NAMES, withRatios, type BenchResults, type Measurement } from "../../bench/results.js";
+import { parseResults, resultsProblems, REVOCATION_KINDS, SCENARIO_NAMES, withRatios, type BenchResults, type Measurement } from "../../bench/results.js";
 import { unexpectedDecisions } from "../../bench/server-decisions.js";
 
 function measurement(rate: number, p50: number, p99: number, commands: number | null = null): Measurement {
@@ -65,6 +65,17 @@ describe("ratios to the raw no-op", () => {
   it("take p99_ratio at the lowest fixed rate", () => {
     const scenario = withRatios({ ...measurement(28_000, 1, 5), latency: { ...measurement(1, 1, 5).latency, "5000": { ...raw.latency["5000"]!, p99_ms: 100 } } }, raw);
     expect(scenario.p99_ratio).toBe(2.5);
+  });
+});
+
+describe("reading a results file", () => {
+  it("reads one of this schema as it was written", () => {
+    expect(parseResults(JSON.stringify(results()), "r.json")).toEqual(results());
+  });
+
+  it("refuses a file of the first schema, with its single revocation figure, naming the file", () => {
+    const old = { ...results(), schema: 1, revocation: { revocations: 20, p50_ms: 5, p99_ms: 40, max_ms: 60, timeouts: 0 } };
+    expect(() => parseResults(JSON.stringify(old), "published.json")).toThrow(/published.json has results schema 1/);
   });
 });
 
