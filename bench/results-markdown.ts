@@ -81,7 +81,7 @@ export function inProcessLines(results: BenchResults): string {
   return results.in_process
     .map(
       (measured) =>
-        `In-process \`${measured.name}\` (${measured.description}): ${fixed(measured.ns_per_op, 0)} ns per operation against ${fixed(measured.baseline_ns_per_op, 0)} ns for ${measured.baseline}, ${fixed(measured.ratio * 100, 1)}% (median of ${measured.batches} batches of ${thousands(measured.iterations_per_batch)})${measured.target_ratio === undefined ? "" : `; target ≤ ${fixed(measured.target_ratio * 100, 0)}%: ${inProcessVerdict(measured, measured.target_ratio)}`}.`,
+        `In-process \`${measured.name}\` (${measured.description}): ${fixed(measured.ns_per_op, 0)} ns of CPU per operation against ${fixed(measured.baseline_ns_per_op, 0)} ns for ${measured.baseline}, ${fixed(measured.ratio * 100, 1)}% (wall time ${fixed(measured.wall_ns_per_op, 0)} against ${fixed(measured.baseline_wall_ns_per_op, 0)} ns; medians of ${measured.batches} batches of ${thousands(measured.iterations_per_batch)})${measured.target_ratio === undefined ? "" : `; target ≤ ${fixed(measured.target_ratio * 100, 0)}%: ${inProcessVerdict(measured, measured.target_ratio)}`}.`,
     )
     .join("\n");
 }

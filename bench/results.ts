@@ -93,11 +93,14 @@ export interface InProcessMeasurement {
   baseline: string;
   iterations_per_batch: number;
   batches: number;
-  /** Medians over the batches. */
+  /** CPU time of the process per operation, median over the batches: the cost. */
   ns_per_op: number;
   baseline_ns_per_op: number;
   /** ns_per_op over baseline_ns_per_op. */
   ratio: number;
+  /** Wall time per operation, median over the batches: what a caller waits, stretched by anything else on the cores. */
+  wall_ns_per_op: number;
+  baseline_wall_ns_per_op: number;
   /** The ratio the target allows at most, when there is a target. */
   target_ratio?: number;
 }
@@ -168,7 +171,7 @@ export function resultsProblems(results: BenchResults, expected: readonly string
   }
   if (results.in_process === undefined || results.in_process.length === 0) problems.push("in_process: missing");
   for (const measured of results.in_process ?? []) {
-    for (const field of ["ns_per_op", "baseline_ns_per_op", "ratio"] as const) {
+    for (const field of ["ns_per_op", "baseline_ns_per_op", "ratio", "wall_ns_per_op", "baseline_wall_ns_per_op"] as const) {
       if (!positive(measured[field])) problems.push(`in_process ${measured.name}: ${field} is ${measured[field]}`);
     }
   }

@@ -12,8 +12,10 @@ describe("costs from timed batches", () => {
     expect(batches).toEqual([3, 1, 2]);
   });
 
-  it("divide the measured median by the baseline's median", () => {
-    expect(costRatio([2000, 1000, 1500], [50_000, 40_000, 60_000])).toEqual({ ns_per_op: 1500, baseline_ns_per_op: 50_000, ratio: 0.03 });
+  it("divide the measured CPU median by the baseline's, and keep both wall medians beside them", () => {
+    const measured = { cpuNs: [2000, 1000, 1500], wallNs: [9000, 2000, 2500] };
+    const baseline = { cpuNs: [50_000, 40_000, 60_000], wallNs: [70_000, 80_000, 90_000] };
+    expect(costRatio(measured, baseline)).toEqual({ ns_per_op: 1500, baseline_ns_per_op: 50_000, ratio: 0.03, wall_ns_per_op: 2500, baseline_wall_ns_per_op: 80_000 });
   });
 
   it("refuse a figure from no batch at all", () => {
