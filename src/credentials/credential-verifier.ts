@@ -12,6 +12,10 @@ export type Verification = { identity: Identity } | { rejection: CredentialRejec
 export interface CredentialVerifier {
   /** True when `bearer` has this verifier's shape; decided without I/O. */
   accepts(bearer: string): boolean;
-  /** Throws UnavailableError when it cannot decide (store or IdP down). */
-  verify(bearer: string): Promise<Verification>;
+  /**
+   * Throws UnavailableError when it cannot decide (store or IdP down), and
+   * DeadlineExceededError when `signal` (the caller's deadline) fires while
+   * it waits on an IdP.
+   */
+  verify(bearer: string, signal?: AbortSignal): Promise<Verification>;
 }

@@ -15,6 +15,12 @@ export interface DecisionRequest {
   requiredScope?: string;
   /** Chooses a policy rule by name instead of matching the resource. */
   ruleName?: string;
+  /**
+   * Fires when the caller's deadline passes or the caller goes away: the
+   * engine then stops waiting and throws DeadlineExceededError, and starts
+   * no further work (key fetch, single-use record) for this request.
+   */
+  signal?: AbortSignal;
 }
 
 export type Denial = "unauthenticated" | "forbidden";

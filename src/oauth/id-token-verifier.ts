@@ -31,8 +31,9 @@ export function jwksIdTokenVerifier(keysFor: (jwksUri: string) => JwksKeySource,
   return {
     async verify(idToken, expected) {
       let payload;
+      const keys = keysFor(expected.jwksUri);
       try {
-        ({ payload } = await jwtVerify(idToken, keysFor(expected.jwksUri).getKey, {
+        ({ payload } = await jwtVerify(idToken, (header) => keys.getKey(header), {
           issuer: expected.issuer,
           audience: expected.audience,
           requiredClaims: ["exp", "iat", "sub"],
