@@ -4,6 +4,8 @@ import type { ReasonCode } from "../model/reason-codes.js";
 /** A credential was refused: `reason` is a stable code for the wire. */
 export interface CredentialRejection {
   reason: ReasonCode;
+  /** A fixed phrase of the verifier's that narrows the reason for the decision log; never credential text. */
+  detail?: string;
 }
 
 export type Verification = { identity: Identity } | { rejection: CredentialRejection };

@@ -25,7 +25,8 @@ export interface DecisionRequest {
 
 export type Denial = "unauthenticated" | "forbidden";
 
-export type Denied = { allowed: false; denial: Denial; reason: ReasonCode; identity?: Identity; requiredScope?: string; rule?: string };
+/** `detail` narrows the reason for the decision log (a fixed phrase of a verifier's); the wire carries the reason alone. */
+export type Denied = { allowed: false; denial: Denial; reason: ReasonCode; detail?: string; identity?: Identity; requiredScope?: string; rule?: string };
 
 /**
  * A decision is data: a denial is a value with a reason, never an exception.

@@ -89,7 +89,11 @@ export class DecisionEngine {
   /** The credential's identity, or the denial that passes its rejection through. */
   private async identityPhase(authorization: string, requiredScope: string | undefined, signal?: AbortSignal): Promise<Identity | Denied> {
     const verification = await this.authenticator.authenticate(authorization, signal);
-    if ("rejection" in verification) return deny("unauthenticated", verification.rejection.reason, undefined, requiredScope);
+    if ("rejection" in verification) {
+      const { reason, detail } = verification.rejection;
+      const denied = deny("unauthenticated", reason, undefined, requiredScope);
+      return detail === undefined ? denied : { ...denied, detail };
+    }
     return verification.identity;
   }
 

@@ -61,7 +61,8 @@ export function decisionRecorder(
     error: outcomeChild(metrics, transport, "error"),
   };
   return {
-    decided(asked, { allowed, reason, identity, rule }, started) {
+    decided(asked, decision, started) {
+      const { allowed, reason, identity, rule } = decision;
       const elapsedMs = performance.now() - started;
       if (counts && seconds) {
         const children = allowed ? counts.allow : counts.deny;
@@ -80,6 +81,7 @@ export function decisionRecorder(
           ...(rule === undefined ? {} : { rule }),
           decision: allowed ? "allow" : "deny",
           reason,
+          ...(!decision.allowed && decision.detail !== undefined ? { detail: decision.detail } : {}),
           ...(identity === undefined ? {} : { credentialType: identity.credentialType, principal: policy.principal(identity) }),
           latencyMs: roundedMs(elapsedMs),
         },

@@ -19,7 +19,7 @@ export function jwtVerifier(issuers: ReadonlyMap<string, IssuerVerifier>): Crede
     accepts: hasJwsShape,
     async verify(bearer, signal): Promise<Verification> {
       const parsed = parseJws(bearer);
-      if ("reason" in parsed) return reject(parsed.reason);
+      if ("reason" in parsed) return { rejection: parsed };
       const { alg, kid } = parsed.header;
       if (alg.toLowerCase() === "none") return reject("alg_none");
       if (kid !== undefined && !isKeyId(kid)) return reject("bad_kid");
