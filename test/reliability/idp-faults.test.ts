@@ -256,6 +256,10 @@ describe("an external issuer whose JWKS endpoint is slower than the caller's dea
     envoy = createEnvoyClient(server.url);
     const token = await signer.sign(issuerKey, { iss: ISSUER, aud: AUDIENCE, scope: "kafka:read" }, { kid: issuerKey.kid });
     const request = { authorization: `Bearer ${token}`, resource: RESOURCE };
+    // Each client connects first (a token of no known issuer needs no key), so its short deadline is spent on the server alone.
+    const unknown = { authorization: `Bearer ${await signer.sign(issuerKey, { iss: "https://unknown.test", aud: AUDIENCE }, { kid: issuerKey.kid })}`, resource: RESOURCE };
+    expect((await connect.authorize(unknown)).reason).toBe("unknown_issuer");
+    expect(await checkVerdict(envoy, { method: "GET", path: "/api/kafka/topics", headers: { authorization: unknown.authorization } })).toBe("deny:unknown_issuer");
     jwks.hold();
     const fetchesBefore = jwks.fetches();
 
