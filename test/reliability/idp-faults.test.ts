@@ -6,6 +6,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import { Authorization as EnvoyAuthorization } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { AuthorizationService, AuthorizeRequestSchema } from "../../gen/portcullis/v1/authorization_pb.js";
 import { createEnvoyClient, type EnvoyClient } from "../support/envoy-client.js";
 import { grpcFrame, rawGrpcCall } from "../support/raw-grpc.js";
@@ -241,7 +242,7 @@ describe("an external issuer whose JWKS endpoint is slower than the caller's dea
     await jwks?.close();
   });
 
-  it("answers each caller at its deadline on the lean path, Connect and Check, never allows, fetches once and serves the key once the IdP answers", async () => {
+  it("answers each caller at its deadline on the lean path, Connect and Check (gRPC and Connect), never allows, fetches once and serves the key once the IdP answers", async () => {
     const config = writeConfig(
       stringify({
         policy: TEST_POLICY,
@@ -252,18 +253,23 @@ describe("an external issuer whose JWKS endpoint is slower than the caller's dea
     // Down at start: the startup fetch fails at once, so the first fetch a caller waits for is the held one.
     server = await startPortcullisProcess({ env: { PORTCULLIS_CONFIG: config, PORTCULLIS_LOG_LEVEL: "info" } });
     const clients = createClients(server.url);
-    const connect = createClient(AuthorizationService, createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" }));
+    const connectTransport = createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" });
+    const connect = createClient(AuthorizationService, connectTransport);
+    const connectEnvoy = createClient(EnvoyAuthorization, connectTransport);
+    const checked = { attributes: { request: { http: { method: "GET", path: "/api/kafka/topics", headers: { authorization: "" } } } } };
     envoy = createEnvoyClient(server.url);
     const token = await signer.sign(issuerKey, { iss: ISSUER, aud: AUDIENCE, scope: "kafka:read" }, { kid: issuerKey.kid });
     const request = { authorization: `Bearer ${token}`, resource: RESOURCE };
+    checked.attributes.request.http.headers.authorization = request.authorization;
     // Each client connects first (a token of no known issuer needs no key), so its short deadline is spent on the server alone.
     const unknown = { authorization: `Bearer ${await signer.sign(issuerKey, { iss: "https://unknown.test", aud: AUDIENCE }, { kid: issuerKey.kid })}`, resource: RESOURCE };
     expect((await connect.authorize(unknown)).reason).toBe("unknown_issuer");
+    expect((await connectEnvoy.check({ attributes: { request: { http: { method: "GET", path: "/api/kafka/topics", headers: { authorization: unknown.authorization } } } } })).status?.code).toBe(16);
     expect(await checkVerdict(envoy, { method: "GET", path: "/api/kafka/topics", headers: { authorization: unknown.authorization } })).toBe("deny:unknown_issuer");
     jwks.hold();
     const fetchesBefore = jwks.fetches();
 
-    const [lean, viaConnect, check] = await Promise.all([
+    const [lean, viaConnect, check, checkViaConnect] = await Promise.all([
       // Framed by hand: the answer is the server's own, not a client giving up.
       rawGrpcCall(server.url, "/portcullis.v1.AuthorizationService/Authorize", grpcFrame(toBinary(AuthorizeRequestSchema, create(AuthorizeRequestSchema, request))), {
         "grpc-timeout": `${DEADLINE_MS}m`,
@@ -276,20 +282,26 @@ describe("an external issuer whose JWKS endpoint is slower than the caller's dea
         (answer) => `answer:${answer.status?.code ?? 0}`,
         (error: ServiceError) => `error:${error.code}`,
       ),
+      // Check as a Connect client sends it, served by connect-node.
+      connectEnvoy.check(checked, { timeoutMs: DEADLINE_MS }).then(
+        (answer) => `answer:${answer.status?.code ?? 0}`,
+        (error: unknown) => `error:${Code[ConnectError.from(error).code]}`,
+      ),
     ]);
     // Every caller was answered while the IdP still held the one fetch they waited for.
     const heldWhenAnswered = jwks.held();
     // The server itself stopped waiting for each: one decision line per caller, ended by its deadline, before the IdP answers.
-    await eventually(async () => deadlineLines(server.output()).length === 3, 10_000);
+    await eventually(async () => deadlineLines(server.output()).length === 4, 10_000);
     const heldWhenLogged = jwks.held();
     jwks.release();
 
     expect(lean).toBe("status:4");
     expect(viaConnect).toBe("error:DeadlineExceeded");
     expect(check).toBe("error:4");
+    expect(checkViaConnect).toBe("error:DeadlineExceeded");
     expect(heldWhenAnswered).toBe(1);
     expect(heldWhenLogged).toBe(1);
-    expect(deadlineLines(server.output())).toEqual(["authorize", "authorize", "envoy_check"]);
+    expect(deadlineLines(server.output())).toEqual(["authorize", "authorize", "envoy_check", "envoy_check"]);
 
     // The fetch the callers left went on: the next callers find the key without another one.
     const later: Verdict[] = [];
@@ -301,11 +313,11 @@ describe("an external issuer whose JWKS endpoint is slower than the caller's dea
     expect(jwks.fetches() - fetchesBefore).toBe(1);
 
     recordRow({
-      test: "IdP faults: slow IdP with a caller deadline shorter than the fetch limit (lean gRPC, Connect, Check)",
-      operations: 3 + later.length,
+      test: "IdP faults: slow IdP with a caller deadline shorter than the fetch limit (lean gRPC, Connect, Check over gRPC and Connect)",
+      operations: 4 + later.length,
       faults: 1,
       badInputs: 0,
-      wrongfulAllows: [lean, viaConnect, check].filter((answer) => answer === "answer:ok" || answer === "answer:0" || answer === "status:0").length,
+      wrongfulAllows: [lean, viaConnect, check, checkViaConnect].filter((answer) => answer === "answer:ok" || answer === "answer:0" || answer === "status:0").length,
       tokensLost: later.filter((verdict) => verdict !== "allow:ok").length,
       secretsLeaked: leakedSecrets(server.output(), [token]),
       recoverySeconds: null,
