@@ -59,3 +59,14 @@ export class UnavailableError extends PortcullisError {
     this.reason = options?.reason;
   }
 }
+
+/**
+ * The caller's deadline passed (or the caller went away) before an answer:
+ * nothing was decided, so the caller fails closed, as for an outage.
+ */
+export class DeadlineExceededError extends PortcullisError {
+  readonly code = "deadline_exceeded";
+  constructor(message = "deadline exceeded: no decision within the caller's deadline") {
+    super(message);
+  }
+}

@@ -12,6 +12,7 @@ const WIRE_CODES: Record<string, Code> = {
   failed_precondition: Code.FailedPrecondition,
   aborted: Code.Aborted,
   unavailable: Code.Unavailable,
+  deadline_exceeded: Code.DeadlineExceeded,
 };
 
 /**

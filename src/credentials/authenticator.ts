@@ -8,11 +8,12 @@ import type { CredentialVerifier, Verification } from "./credential-verifier.js"
 export class Authenticator {
   constructor(private readonly verifiers: readonly CredentialVerifier[]) {}
 
-  async authenticate(authorization: string): Promise<Verification> {
+  /** `signal` is the caller's deadline, handed to the verifier for what it waits on. */
+  async authenticate(authorization: string, signal?: AbortSignal): Promise<Verification> {
     const extraction = extractBearer(authorization);
     if ("reason" in extraction) return { rejection: { reason: extraction.reason } };
     const verifier = this.verifiers.find((candidate) => candidate.accepts(extraction.bearer));
     if (verifier === undefined) return { rejection: { reason: "unknown_token" } };
-    return verifier.verify(extraction.bearer);
+    return verifier.verify(extraction.bearer, signal);
   }
 }

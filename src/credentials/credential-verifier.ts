@@ -4,6 +4,8 @@ import type { ReasonCode } from "../model/reason-codes.js";
 /** A credential was refused: `reason` is a stable code for the wire. */
 export interface CredentialRejection {
   reason: ReasonCode;
+  /** A fixed phrase of the verifier's that narrows the reason for the decision log; never credential text. */
+  detail?: string;
 }
 
 export type Verification = { identity: Identity } | { rejection: CredentialRejection };
@@ -12,6 +14,10 @@ export type Verification = { identity: Identity } | { rejection: CredentialRejec
 export interface CredentialVerifier {
   /** True when `bearer` has this verifier's shape; decided without I/O. */
   accepts(bearer: string): boolean;
-  /** Throws UnavailableError when it cannot decide (store or IdP down). */
-  verify(bearer: string): Promise<Verification>;
+  /**
+   * Throws UnavailableError when it cannot decide (store or IdP down), and
+   * DeadlineExceededError when `signal` (the caller's deadline) fires while
+   * it waits on an IdP.
+   */
+  verify(bearer: string, signal?: AbortSignal): Promise<Verification>;
 }

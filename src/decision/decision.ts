@@ -15,11 +15,18 @@ export interface DecisionRequest {
   requiredScope?: string;
   /** Chooses a policy rule by name instead of matching the resource. */
   ruleName?: string;
+  /**
+   * Fires when the caller's deadline passes or the caller goes away: the
+   * engine then stops waiting and throws DeadlineExceededError, and starts
+   * no further work (key fetch, single-use record) for this request.
+   */
+  signal?: AbortSignal;
 }
 
 export type Denial = "unauthenticated" | "forbidden";
 
-export type Denied = { allowed: false; denial: Denial; reason: ReasonCode; identity?: Identity; requiredScope?: string; rule?: string };
+/** `detail` narrows the reason for the decision log (a fixed phrase of a verifier's); the wire carries the reason alone. */
+export type Denied = { allowed: false; denial: Denial; reason: ReasonCode; detail?: string; identity?: Identity; requiredScope?: string; rule?: string };
 
 /**
  * A decision is data: a denial is a value with a reason, never an exception.

@@ -14,6 +14,7 @@ import {
   type DecisionRequest,
   type Denied,
 } from "./decision.js";
+import { throwIfPast, untilDeadline } from "../deadline.js";
 import { isRoot } from "./root-credential.js";
 
 /** Tells the first presentation of a credential instance from every later one, across replicas. */
@@ -37,7 +38,8 @@ export interface DecisionEngineOptions {
 /**
  * Decides one request, or one caller of Portcullis's own APIs, in named
  * phases: requirement → identity → authorization. Free of transport code;
- * throws only UnavailableError, when a dependency cannot answer, so a caller
+ * throws only UnavailableError, when a dependency cannot answer, and
+ * DeadlineExceededError, when the caller's deadline passed first, so a caller
  * can never mistake an outage for a decision.
  */
 export class DecisionEngine {
@@ -47,8 +49,14 @@ export class DecisionEngine {
     private readonly options: DecisionEngineOptions = {},
   ) {}
 
+  /**
+   * Past the request's deadline (its `signal`), throws DeadlineExceededError
+   * at once, whatever it was waiting for; the work under way is left to end
+   * by itself and starts nothing more for this request.
+   */
   async decide(request: DecisionRequest): Promise<Decision> {
-    const decision = await this.decideStrictly(request);
+    throwIfPast(request.signal);
+    const decision = await untilDeadline(this.decideStrictly(request), request.signal);
     if (this.options.allowAll && !decision.allowed) return underRule(allow("dev_allow_all", decision.identity), decision.rule);
     return decision;
   }
@@ -73,15 +81,19 @@ export class DecisionEngine {
     if ("allowed" in requirement) return requirement;
     if (requirement.public) return underRule(allow("public_resource"), requirement.ruleName);
 
-    const identity = await this.identityPhase(request.authorization, requirement.scope);
+    const identity = await this.identityPhase(request.authorization, requirement.scope, request.signal);
     if ("allowed" in identity) return underRule(identity, requirement.ruleName);
-    return underRule(await this.authorizationPhase(parsed.resource, requirement, identity), requirement.ruleName);
+    return underRule(await this.authorizationPhase(parsed.resource, requirement, identity, request.signal), requirement.ruleName);
   }
 
   /** The credential's identity, or the denial that passes its rejection through. */
-  private async identityPhase(authorization: string, requiredScope: string | undefined): Promise<Identity | Denied> {
-    const verification = await this.authenticator.authenticate(authorization);
-    if ("rejection" in verification) return deny("unauthenticated", verification.rejection.reason, undefined, requiredScope);
+  private async identityPhase(authorization: string, requiredScope: string | undefined, signal?: AbortSignal): Promise<Identity | Denied> {
+    const verification = await this.authenticator.authenticate(authorization, signal);
+    if ("rejection" in verification) {
+      const { reason, detail } = verification.rejection;
+      const denied = deny("unauthenticated", reason, undefined, requiredScope);
+      return detail === undefined ? denied : { ...denied, detail };
+    }
     return verification.identity;
   }
 
@@ -100,7 +112,7 @@ export class DecisionEngine {
     return matched ?? deny("forbidden", "no_policy");
   }
 
-  private async authorizationPhase(resource: Resource, requirement: Requirement, identity: Identity): Promise<Decision> {
+  private async authorizationPhase(resource: Resource, requirement: Requirement, identity: Identity, signal?: AbortSignal): Promise<Decision> {
     const scope = requirement.scope;
     if (scope.trim() === "") return deny("forbidden", "no_required_scope", identity);
     if (!grantsScope(identity.scopes, scope)) return deny("forbidden", "insufficient_scope", identity, scope);
@@ -113,6 +125,8 @@ export class DecisionEngine {
       if (identity.jti === undefined || this.options.singleUse === undefined) {
         return deny("forbidden", "single_use_requires_jti", identity, scope);
       }
+      // A caller that stopped waiting gets no answer: its credential must not be used up for it.
+      throwIfPast(signal);
       if (!(await this.options.singleUse.firstUse(identity.jti, requirement.ruleName))) {
         return deny("forbidden", "already_used", identity, scope);
       }

@@ -7,10 +7,13 @@ import { checkResponseEncoder } from "./check-response-encoder.js";
 import type { EnvoySettings } from "./envoy-settings.js";
 import { Authorization, type CheckRequest, type CheckResponse } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 
-/** `headers` are the Check call's own (gRPC metadata), a trace parent's second source. */
-export type EnvoyCheck = (request: CheckRequest, headers?: TraceHeaders) => Promise<CheckResponse>;
+/**
+ * `headers` are the Check call's own (gRPC metadata), a trace parent's
+ * second source; `signal` fires at the call's deadline or when Envoy gives up.
+ */
+export type EnvoyCheck = (request: CheckRequest, headers?: TraceHeaders, signal?: AbortSignal) => Promise<CheckResponse>;
 /** The same Check answering the CheckResponse's bytes, for the lean gRPC path. */
-export type EncodedEnvoyCheck = (request: CheckRequest, headers?: TraceHeaders) => Promise<Uint8Array>;
+export type EncodedEnvoyCheck = (request: CheckRequest, headers?: TraceHeaders, signal?: AbortSignal) => Promise<Uint8Array>;
 
 export interface EnvoyCheckDeps {
   engine: Decider;
@@ -22,26 +25,31 @@ export interface EnvoyCheckDeps {
 /**
  * Envoy's ext_authz Check on the shared decision engine. An engine that
  * cannot decide throws UnavailableError, which fails the call itself
- * (gRPC UNAVAILABLE): Envoy then follows its failure_mode_allow /
+ * (gRPC UNAVAILABLE), or DeadlineExceededError past the call's deadline
+ * (gRPC DEADLINE_EXCEEDED): Envoy then follows its failure_mode_allow /
  * status_on_error path, whereas any CheckResponse would be a decision.
  */
 export function createEnvoyCheck(deps: EnvoyCheckDeps): EnvoyCheck {
   const decide = checkDecider(deps);
-  return async (request, headers) => checkResponseOf(await decide(request, headers), deps.settings);
+  return async (request, headers, signal) => checkResponseOf(await decide(request, headers, signal), deps.settings);
 }
 
 /** The same Check, its answer encoded by `checkResponseEncoder`: the same message, cheaper to write. */
 export function createEncodedEnvoyCheck(deps: EnvoyCheckDeps): EncodedEnvoyCheck {
   const decide = checkDecider(deps);
   const encode = checkResponseEncoder(deps.settings);
-  return async (request, headers) => encode(await decide(request, headers));
+  return async (request, headers, signal) => encode(await decide(request, headers, signal));
 }
 
-function checkDecider({ engine, traced = false }: EnvoyCheckDeps): (request: CheckRequest, headers?: TraceHeaders) => Promise<Decision> {
-  return (request, headers) => engine.decide(decisionRequestOf(request), traced ? traceHeadersOf(request, headers) : undefined);
+function checkDecider({ engine, traced = false }: EnvoyCheckDeps): (request: CheckRequest, headers?: TraceHeaders, signal?: AbortSignal) => Promise<Decision> {
+  return (request, headers, signal) => {
+    const asked = decisionRequestOf(request);
+    if (signal !== undefined) asked.signal = signal;
+    return engine.decide(asked, traced ? traceHeadersOf(request, headers) : undefined);
+  };
 }
 
 /** The same Check for connect-node: Connect, gRPC-Web and JSON clients, and gRPC the lean path does not take. */
 export function createEnvoyAuthorizationService(check: EnvoyCheck): ServiceImpl<typeof Authorization> {
-  return { check: (request, context) => check(request, context.requestHeader) };
+  return { check: (request, context) => check(request, context.requestHeader, context.signal) };
 }

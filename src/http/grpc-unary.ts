@@ -28,7 +28,8 @@ export interface GrpcUnaryRoute {
   readonly service: string;
   /** Replaces the default limit for this method's request message. */
   readonly readMaxBytes?: number;
-  call(message: Uint8Array, headers: IncomingHttpHeaders): Promise<Uint8Array>;
+  /** `signal`, when the call has a deadline, fires when it passes or the client resets the stream first. */
+  call(message: Uint8Array, headers: IncomingHttpHeaders, signal?: AbortSignal): Promise<Uint8Array>;
 }
 
 export interface GrpcUnaryOptions {
@@ -62,30 +63,30 @@ const ignore = () => undefined;
 
 export function grpcUnaryRoute<I extends DescMessage, O extends DescMessage>(
   method: UnaryMethod<I, O>,
-  call: (request: MessageShape<I>, headers: IncomingHttpHeaders) => Promise<MessageShape<O>>,
+  call: (request: MessageShape<I>, headers: IncomingHttpHeaders, signal?: AbortSignal) => Promise<MessageShape<O>>,
   limits: { readMaxBytes?: number } = {},
 ): GrpcUnaryRoute {
-  return grpcUnaryEncodedRoute(method, async (request, headers) => toBinary(method.output, await call(request, headers)), limits);
+  return grpcUnaryEncodedRoute(method, async (request, headers, signal) => toBinary(method.output, await call(request, headers, signal)), limits);
 }
 
 /** The same for a handler that writes its response message's bytes itself (Envoy's CheckResponse, encoded cheaply). */
 export function grpcUnaryEncodedRoute<I extends DescMessage, O extends DescMessage>(
   method: UnaryMethod<I, O>,
-  call: (request: MessageShape<I>, headers: IncomingHttpHeaders) => Promise<Uint8Array>,
+  call: (request: MessageShape<I>, headers: IncomingHttpHeaders, signal?: AbortSignal) => Promise<Uint8Array>,
   limits: { readMaxBytes?: number } = {},
 ): GrpcUnaryRoute {
   return {
     path: `/${method.parent.typeName}/${method.name}`,
     service: method.parent.typeName,
     readMaxBytes: limits.readMaxBytes,
-    call(message, headers) {
+    call(message, headers, signal) {
       let request: MessageShape<I>;
       try {
         request = fromBinary(method.input, message);
       } catch {
         return Promise.reject(new ConnectError(`malformed ${method.input.typeName} message`, Code.InvalidArgument));
       }
-      return call(request, headers);
+      return call(request, headers, signal);
     },
   };
 }
@@ -180,16 +181,26 @@ function serve(
   /** When the call's deadline passes (performance.now()), if it has one; a timer can fire late, this cannot. */
   let deadline: number | undefined;
   let timer: NodeJS.Timeout | undefined;
+  /**
+   * The deadline handed to the decision, so that it stops waiting (on an IdP,
+   * on Redis) when the call is answered DEADLINE_EXCEEDED. Only a call with
+   * a deadline pays for one.
+   */
+  let expiry: AbortController | undefined;
   if (timeoutMs !== undefined) {
     if (timeoutMs === 0) return answerEarly(deadlineExceeded(headers));
     deadline = performance.now() + timeoutMs;
+    const controller = (expiry = new AbortController());
     timer = setTimeout(() => {
       if (!answered) answerEarly(deadlineExceeded(headers));
+      controller.abort();
     }, timeoutMs);
   }
   stream.once("close", () => {
     clearTimeout(timer);
     release();
+    // Reset by the client before its answer: nobody waits for the decision any longer.
+    if (!answered) expiry?.abort();
   });
   stream.on("data", (chunk: Buffer) => {
     if (answered) return;
@@ -222,7 +233,7 @@ function serve(
     if (answered) return;
     let pending: Promise<Uint8Array>;
     try {
-      pending = route.call(message, headers);
+      pending = route.call(message, headers, expiry?.signal);
     } catch (error) {
       return failWith(error);
     }

@@ -1,6 +1,7 @@
 import { errors, jwtVerify } from "jose";
 import type { Clock } from "../clock.js";
 import type { JwksKeySource } from "../credentials/jwt/jwks-key-source.js";
+import { DUPLICATE_MEMBER_NAME, parseJws } from "../credentials/jwt/jws-shape.js";
 import { FailedPreconditionError, UnavailableError } from "../errors.js";
 
 export interface IdTokenExpectations {
@@ -14,7 +15,7 @@ export interface IdTokenExpectations {
 /**
  * Validates an OIDC ID token (Core §3.1.3.7): signature by the issuer's
  * keys, iss, aud, azp, exp and nbf (with a leeway for clock skew), and the
- * nonce of the flow. Rejections throw
+ * nonce of the flow; a header or payload naming a member twice is refused first. Rejections throw
  * FailedPreconditionError "id_token_invalid: ..."; an unreachable key
  * source throws UnavailableError.
  */
@@ -30,9 +31,13 @@ export interface IdTokenVerifier {
 export function jwksIdTokenVerifier(keysFor: (jwksUri: string) => JwksKeySource, clock: Clock, leewayS: number): IdTokenVerifier {
   return {
     async verify(idToken, expected) {
+      // jose reads the token with JSON.parse, which keeps the last of two equal names: such a token is refused unread.
+      const parsed = parseJws(idToken);
+      if ("reason" in parsed && parsed.detail === DUPLICATE_MEMBER_NAME) throw new FailedPreconditionError(`id_token_invalid: ${DUPLICATE_MEMBER_NAME}`);
       let payload;
+      const keys = keysFor(expected.jwksUri);
       try {
-        ({ payload } = await jwtVerify(idToken, keysFor(expected.jwksUri).getKey, {
+        ({ payload } = await jwtVerify(idToken, (header) => keys.getKey(header), {
           issuer: expected.issuer,
           audience: expected.audience,
           requiredClaims: ["exp", "iat", "sub"],

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Level, Logger } from "pino";
 import type { CallerRequirement, Decision } from "../decision/decision.js";
-import { UnavailableError } from "../errors.js";
+import { DeadlineExceededError, UnavailableError } from "../errors.js";
 import { reasonCodesOf } from "../model/reason-codes.js";
 import { stripQuery, type RequestHost } from "../policy/resource.js";
 import type { Metrics } from "./metrics.js";
@@ -34,7 +34,7 @@ const LOGGED_INPUT_LENGTH = 256;
 export interface DecisionRecorder {
   /** `started` is the performance.now() reading taken before deciding. */
   decided(asked: Asked, decision: Decision, started: number): void;
-  /** Deciding threw (an outage, or a bug); the caller rethrows. */
+  /** Deciding threw (an outage, the caller's deadline, or a bug); the caller rethrows. */
   failed(asked: Asked, error: unknown, started: number): void;
 }
 
@@ -57,10 +57,12 @@ export function decisionRecorder(
     allow: outcomeChild(metrics, transport, "allow"),
     deny: outcomeChild(metrics, transport, "deny"),
     unavailable: outcomeChild(metrics, transport, "unavailable"),
+    deadline_exceeded: outcomeChild(metrics, transport, "deadline_exceeded"),
     error: outcomeChild(metrics, transport, "error"),
   };
   return {
-    decided(asked, { allowed, reason, identity, rule }, started) {
+    decided(asked, decision, started) {
+      const { allowed, reason, identity, rule } = decision;
       const elapsedMs = performance.now() - started;
       if (counts && seconds) {
         const children = allowed ? counts.allow : counts.deny;
@@ -79,6 +81,7 @@ export function decisionRecorder(
           ...(rule === undefined ? {} : { rule }),
           decision: allowed ? "allow" : "deny",
           reason,
+          ...(!decision.allowed && decision.detail !== undefined ? { detail: decision.detail } : {}),
           ...(identity === undefined ? {} : { credentialType: identity.credentialType, principal: policy.principal(identity) }),
           latencyMs: roundedMs(elapsedMs),
         },
@@ -88,11 +91,12 @@ export function decisionRecorder(
 
     failed(asked, error, started) {
       const elapsedMs = performance.now() - started;
-      const unavailable = error instanceof UnavailableError;
-      seconds?.[unavailable ? "unavailable" : "error"].observe(elapsedMs / 1000);
+      const outcome = error instanceof UnavailableError ? "unavailable" : error instanceof DeadlineExceededError ? "deadline_exceeded" : "error";
+      seconds?.[outcome].observe(elapsedMs / 1000);
       // Only fields of our own: the error's message or cause could quote request input.
       const fields = { transport, ...askedFields(asked), latencyMs: roundedMs(elapsedMs) };
-      if (unavailable) log.warn({ ...fields, outcome: "unavailable" }, "no decision: a dependency is unavailable, the caller fails closed");
+      if (outcome === "unavailable") log.warn({ ...fields, outcome }, "no decision: a dependency is unavailable, the caller fails closed");
+      else if (outcome === "deadline_exceeded") log.warn({ ...fields, outcome }, "no decision: the caller's deadline passed first, the caller fails closed");
       else log.error({ ...fields, outcome: "error", errorType: errorType(error) }, "no decision: deciding failed");
     },
   };

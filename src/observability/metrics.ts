@@ -45,7 +45,7 @@ export function createMetrics(): Metrics {
     }),
     decisionSeconds: new Histogram({
       name: "portcullis_decision_duration_seconds",
-      help: "Time to decide, by transport and outcome (allow, deny, unavailable, error).",
+      help: "Time to decide, by transport and outcome (allow, deny, unavailable, deadline_exceeded, error).",
       labelNames: ["transport", "outcome"],
       buckets: DECISION_BUCKETS,
       registers,

@@ -1,5 +1,6 @@
 import { fetch, type Dispatcher, type RequestInit, type Response } from "undici";
 import { UnavailableError } from "../errors.js";
+import { hasDuplicateMemberNames } from "../json-member-names.js";
 import { AddressRefusedError } from "./guarded-dispatcher.js";
 
 /** Limits on every request to an upstream server (authorization server, identity provider). */
@@ -66,11 +67,17 @@ export async function boundedFetch(url: string, init: RequestInit, limits: HttpL
   }
 }
 
-/** The body as a JSON object; undefined when it is not one. */
+/**
+ * The body as a JSON object; undefined when it is not one, or when some
+ * object in it names a member twice (a key set or token answer that two
+ * parsers would read differently is no answer).
+ */
 export function jsonObject(response: BoundedResponse): Record<string, unknown> | undefined {
   try {
-    const parsed: unknown = JSON.parse(response.body.toString("utf8"));
-    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+    const text = response.body.toString("utf8");
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed) || hasDuplicateMemberNames(text)) return undefined;
+    return parsed as Record<string, unknown>;
   } catch {
     return undefined;
   }

@@ -82,10 +82,10 @@ export function liveEngine(live: Reloadable<Pick<LiveParts, "engine">>): Decider
 
 /** Envoy's Check with the parts in place when the request came. */
 export function liveCheck(live: Reloadable<LiveParts>): EnvoyCheck {
-  return (request, headers) => live.current().check(request, headers);
+  return (request, headers, signal) => live.current().check(request, headers, signal);
 }
 
 /** Envoy's Check answering encoded bytes, with the parts in place when the request came. */
 export function liveEncodedCheck(live: Reloadable<LiveParts>): EncodedEnvoyCheck {
-  return (request, headers) => live.current().encodedCheck(request, headers);
+  return (request, headers, signal) => live.current().encodedCheck(request, headers, signal);
 }

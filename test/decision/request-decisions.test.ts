@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Verification } from "../../src/credentials/credential-verifier.js";
 import type { ReasonCode } from "../../src/model/reason-codes.js";
 import { DecisionEngine } from "../../src/decision/engine.js";
-import { UnavailableError } from "../../src/errors.js";
+import { DeadlineExceededError, UnavailableError } from "../../src/errors.js";
 import { fakeFirstUse, fakePolicy, fakeVerifier, identity, requirement } from "./fakes.js";
 
 const READER = identity({ tokenId: "tok_reader", scopes: ["kafka:read"] });
@@ -214,5 +214,46 @@ describe("development's allow-all", () => {
   it("leaves an allow as it is", async () => {
     const engine = new DecisionEngine(policy, verifier().authenticator, { allowAll: true });
     expect(await engine.decide({ authorization: "Bearer star", resource: "POST /api/kafka" })).toMatchObject({ allowed: true, reason: "ok" });
+  });
+});
+
+describe("a request past its caller's deadline", () => {
+  it("is never decided, and no credential is looked at", async () => {
+    const credentials = fakeVerifier({ good: () => ({ identity: identity({ tokenId: "t1", scopes: ["kafka:read"] }) }) });
+    const engine = new DecisionEngine(fakePolicy(requirement("kafka:read")).policy, credentials.authenticator, { allowAll: true });
+    const controller = new AbortController();
+    controller.abort();
+    await expect(engine.decide({ authorization: "Bearer good", resource: "GET /x", signal: controller.signal })).rejects.toBeInstanceOf(DeadlineExceededError);
+    expect(credentials.asked).toEqual([]);
+  });
+
+  it("stops waiting on a verifier when the deadline passes, and uses up no single-use credential afterwards", async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const ref = { issuer: "idp", jti: "j1", validUntil: Date.now() + 60_000 };
+    const slow: Verification = { identity: identity({ tokenId: "t1", scopes: ["kafka:read"], jti: ref }) };
+    const { registry, seen } = fakeFirstUse();
+    const authenticator = { authenticate: () => released.then(() => slow) };
+    const engine = new DecisionEngine(fakePolicy(requirement("kafka:read", { singleUse: true })).policy, authenticator, { singleUse: registry });
+    const controller = new AbortController();
+    const decided = engine.decide({ authorization: "Bearer slow", resource: "GET /x", signal: controller.signal });
+    controller.abort();
+    await expect(decided).rejects.toBeInstanceOf(DeadlineExceededError);
+    release();
+    await released;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(seen.size).toBe(0);
+    // The same credential, asked in time, is still unused.
+    await expect(engine.decide({ authorization: "Bearer slow", resource: "GET /x", signal: new AbortController().signal })).resolves.toMatchObject({ allowed: true });
+  });
+
+  it("carries a verifier's detail on the denial", async () => {
+    const credentials = fakeVerifier({ dup: () => ({ rejection: { reason: "bad_claim", detail: "duplicate member name" } }) });
+    const engine = new DecisionEngine(fakePolicy(requirement("kafka:read")).policy, credentials.authenticator);
+    await expect(engine.decide({ authorization: "Bearer dup", resource: "GET /x" })).resolves.toMatchObject({
+      allowed: false,
+      reason: "bad_claim",
+      detail: "duplicate member name",
+    });
   });
 });

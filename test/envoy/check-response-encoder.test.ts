@@ -8,20 +8,9 @@ import type { EnvoySettings } from "../../src/envoy/envoy-settings.js";
 import type { CredentialType, Identity } from "../../src/model/identity.js";
 import { REASON_CODES, type ReasonCode } from "../../src/model/reason-codes.js";
 import { CheckResponseSchema } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
+import { DEFAULT_ENVOY_SETTINGS } from "../support/envoy-settings.js";
 
-const SETTINGS: EnvoySettings = {
-  identityHeaders: {
-    subject: "x-auth-subject",
-    tokenId: "x-auth-token-id",
-    scopes: "x-auth-scopes",
-    libraries: "x-auth-libraries",
-    credentialType: "x-auth-credential-type",
-    issuer: "x-auth-issuer",
-  },
-  removeAuthorization: false,
-  realm: "portcullis",
-  omitForbiddenChallenge: false,
-};
+const SETTINGS = DEFAULT_ENVOY_SETTINGS;
 
 const IDENTITY: Identity = {
   subject: "token:tok_1",

@@ -1,23 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
+import { DEFAULT_ENVOY_SETTINGS } from "../support/envoy-settings.js";
 
 describe("Envoy and protected-resource settings", () => {
   it("default to the x-auth-* headers, realm portcullis, keeping Authorization, with challenges on 403", () => {
     const config = loadConfig({});
-    expect(config.envoy).toEqual({
-      identityHeaders: {
-        subject: "x-auth-subject",
-        tokenId: "x-auth-token-id",
-        scopes: "x-auth-scopes",
-        libraries: "x-auth-libraries",
-        credentialType: "x-auth-credential-type",
-        issuer: "x-auth-issuer",
-      },
-      removeAuthorization: false,
-      realm: "portcullis",
-      resourceMetadataUrl: undefined,
-      omitForbiddenChallenge: false,
-    });
+    expect(config.envoy).toEqual({ ...DEFAULT_ENVOY_SETTINGS, resourceMetadataUrl: undefined });
     expect(config.protectedResource).toBeUndefined();
   });
 

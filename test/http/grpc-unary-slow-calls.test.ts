@@ -1,29 +1,18 @@
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import http2 from "node:http2";
 import { setTimeout as sleep } from "node:timers/promises";
-import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { toConnectError } from "../../src/api/error-mapping.js";
 import { grpcTimeoutMs } from "../../src/http/grpc-timeout.js";
-import { grpcUnaryRoute, withGrpcUnary } from "../../src/http/grpc-unary.js";
-import { DEFAULT_LISTENER_LIMITS, listen, type Listener } from "../../src/http/listener.js";
-import {
-  AuthorizationService,
-  AuthorizeRequestSchema,
-  AuthorizeResponseSchema,
-  Decision,
-  type AuthorizeRequest,
-  type AuthorizeResponse,
-} from "../../gen/portcullis/v1/authorization_pb.js";
+import type { Listener } from "../../src/http/listener.js";
+import { AuthorizeResponseSchema, Decision, type AuthorizeRequest, type AuthorizeResponse } from "../../gen/portcullis/v1/authorization_pb.js";
 import { eventually } from "../support/eventually.js";
+import { AUTHORIZE_PATH, authorizeMessage, startLeanAuthorize } from "../support/lean-authorize.js";
 import { grpcFrame, openRawGrpcStream, rawGrpcCall } from "../support/raw-grpc.js";
-
-const AUTHORIZE_PATH = "/portcullis.v1.AuthorizationService/Authorize";
 const DEADLINE_EXCEEDED = 4;
 const INVALID_ARGUMENT = 3;
 
-const request = (resource: string) => grpcFrame(toBinary(AuthorizeRequestSchema, create(AuthorizeRequestSchema, { resource })));
+const request = (resource: string) => grpcFrame(authorizeMessage(resource));
 
 describe("reading grpc-timeout", () => {
   it.each([
@@ -74,23 +63,12 @@ async function slowAuthorize(call: AuthorizeRequest): Promise<AuthorizeResponse>
   return create(AuthorizeResponseSchema, { decision: Decision.ALLOW, reason: call.resource });
 }
 
-/** The lean path alone around slowAuthorize; anything it would pass on fails the test. */
-async function startSlowServer(): Promise<{ listener: Listener; url: string }> {
-  const log = pino({ level: "silent" });
-  const handler = withGrpcUnary(
-    [grpcUnaryRoute(AuthorizationService.method.authorize, slowAuthorize)],
-    { readMaxBytes: 1024, bufferMaxBytes: 1024 * 1024, bufferMaxBytesPerConnection: 1024 * 1024, toConnectError: (error) => toConnectError(error, log) },
-    () => expect.fail("passed on"),
-  );
-  const listener = await listen("127.0.0.1", 0, handler, DEFAULT_LISTENER_LIMITS);
-  return { listener, url: `http://127.0.0.1:${listener.address.port}` };
-}
-
 describe("the lean gRPC path's deadline", () => {
   let listener: Listener;
   let url: string;
   beforeAll(async () => {
-    ({ listener, url } = await startSlowServer());
+    // The lean path alone around slowAuthorize; anything it would pass on fails the test.
+    ({ listener, url } = await startLeanAuthorize(slowAuthorize));
   });
   beforeEach(() => {
     asked.length = 0;
@@ -153,7 +131,7 @@ describe("the lean gRPC path's deadline", () => {
 
 describe("a lean call in flight when the listener closes", () => {
   it("is answered in full, and close() waits for it", async () => {
-    const { listener, url } = await startSlowServer();
+    const { listener, url } = await startLeanAuthorize(slowAuthorize);
     const session = http2.connect(url);
     try {
       const call = openRawGrpcStream(session, AUTHORIZE_PATH);

@@ -1,26 +1,15 @@
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { connectNodeAdapter, createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import http2 from "node:http2";
 import { gzipSync } from "node:zlib";
-import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { toConnectError } from "../../src/api/error-mapping.js";
 import { UnavailableError } from "../../src/errors.js";
-import { grpcUnaryRoute, withGrpcUnary } from "../../src/http/grpc-unary.js";
-import { DEFAULT_LISTENER_LIMITS, listen, type Listener } from "../../src/http/listener.js";
-import {
-  AuthorizationService,
-  AuthorizeRequestSchema,
-  AuthorizeResponseSchema,
-  Decision,
-  type AuthorizeRequest,
-  type AuthorizeResponse,
-} from "../../gen/portcullis/v1/authorization_pb.js";
+import type { Listener } from "../../src/http/listener.js";
+import { AuthorizationService, AuthorizeResponseSchema, Decision, type AuthorizeRequest, type AuthorizeResponse } from "../../gen/portcullis/v1/authorization_pb.js";
 import { eventually } from "../support/eventually.js";
+import { AUTHORIZE_PATH, authorizeMessage as request, startLeanAuthorize, type LeanLimits } from "../support/lean-authorize.js";
 import { grpcFrame, openRawGrpcStream, rawGrpcCall, type RawGrpcStream } from "../support/raw-grpc.js";
-
-const AUTHORIZE_PATH = "/portcullis.v1.AuthorizationService/Authorize";
 
 /**
  * A transport-level stand-in for the engine: it echoes the resource as the
@@ -32,32 +21,21 @@ async function echoAuthorize(request: AuthorizeRequest): Promise<AuthorizeRespon
   return create(AuthorizeResponseSchema, { decision: Decision.ALLOW, reason: request.resource });
 }
 
-const request = (resource: string) => toBinary(AuthorizeRequestSchema, create(AuthorizeRequestSchema, { resource }));
 
 describe("the lean gRPC unary path in front of connect-node", () => {
   let listener: Listener;
   let url: string;
   const passedOn: string[] = [];
   beforeAll(async () => {
-    const log = pino({ level: "silent" });
     const connect = connectNodeAdapter({
       routes: (router) => router.service(AuthorizationService, { authorize: echoAuthorize, resolveLibraries: async () => ({ libraries: [] }) }),
     });
-    const handler = withGrpcUnary(
-      [grpcUnaryRoute(AuthorizationService.method.authorize, echoAuthorize)],
-      {
-        readMaxBytes: 1024,
-        bufferMaxBytes: 1024 * 1024,
-        bufferMaxBytesPerConnection: 1024 * 1024,
-        toConnectError: (error) => toConnectError(error, log),
-      },
-      (req, res) => {
+    ({ listener, url } = await startLeanAuthorize(echoAuthorize, {
+      next: (req, res) => {
         passedOn.push(`${req.httpVersion} ${req.headers["content-type"]}`);
         connect(req, res);
       },
-    );
-    listener = await listen("127.0.0.1", 0, handler, DEFAULT_LISTENER_LIMITS);
-    url = `http://127.0.0.1:${listener.address.port}`;
+    }));
   });
   beforeEach(() => {
     passedOn.length = 0;
@@ -161,18 +139,12 @@ describe("the lean gRPC unary path in front of connect-node", () => {
 });
 
 describe("the lean gRPC path's memory bounds", () => {
-  const log = pino({ level: "silent" });
   const listeners: Listener[] = [];
   /** A lean-path-only server: anything it would pass on fails the test. */
-  const start = async (limits: { readMaxBytes: number; bufferMaxBytes: number; bufferMaxBytesPerConnection: number }) => {
-    const handler = withGrpcUnary(
-      [grpcUnaryRoute(AuthorizationService.method.authorize, echoAuthorize)],
-      { ...limits, toConnectError: (error) => toConnectError(error, log) },
-      () => expect.fail("passed on"),
-    );
-    const listener = await listen("127.0.0.1", 0, handler, DEFAULT_LISTENER_LIMITS);
+  const start = async (limits: LeanLimits) => {
+    const { listener, url } = await startLeanAuthorize(echoAuthorize, { limits });
     listeners.push(listener);
-    return `http://127.0.0.1:${listener.address.port}`;
+    return url;
   };
   afterAll(async () => {
     await Promise.all(listeners.map((listener) => listener.close(1000)));

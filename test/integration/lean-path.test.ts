@@ -112,7 +112,7 @@ describe("the lean gRPC path in a running server on Redis", () => {
     }
   });
 
-  it("answers Authorize and Check DEADLINE_EXCEEDED when Redis holds the decision past grpc-timeout, never the ALLOW that comes later", async () => {
+  it("answers Authorize and Check DEADLINE_EXCEEDED when Redis holds the decision past grpc-timeout, and the decision stops waiting, never the ALLOW that comes later", async () => {
     // A token never decided on before: one the cache holds would be allowed without asking Redis.
     const fresh = await mintReader();
     const control = new Redis(redis.url);
@@ -126,6 +126,13 @@ describe("the lean gRPC path in a running server on Redis", () => {
       for (const reply of [authorize, check]) {
         expect([reply.trailersOnly, reply.status, reply.body.length]).toEqual([true, DEADLINE_EXCEEDED, 0]);
       }
+      // The decisions were told too: each stopped waiting for Redis at its deadline, counted as such.
+      const ended = server
+        .output()
+        .split("\n")
+        .filter((line) => line.includes('"outcome":"deadline_exceeded"'))
+        .map((line) => (JSON.parse(line) as { transport: string }).transport);
+      expect(ended.sort()).toEqual(["authorize", "envoy_check"]);
       // Once Redis answers, the same question within a deadline is decided (and allowed) as usual.
       const later = await rawGrpcCallOn(session, AUTHORIZE_PATH, authorizeFrame(`Bearer ${fresh}`, "GET /api/kafka/slow"), { "grpc-timeout": "10S" });
       expect([later.status, fromBinary(AuthorizeResponseSchema, later.body.subarray(5)).decision]).toEqual([0, Decision.ALLOW]);

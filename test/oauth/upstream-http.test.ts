@@ -138,6 +138,7 @@ describe("RFC 8414 metadata and redirects", () => {
 describe("ID token validation against the issuer's JWKS", () => {
   let key: CryptoKey;
   let foreignKey: CryptoKey;
+  let published: { keys: Record<string, unknown>[] };
   const expected = () => ({ issuer: base, audience: "client-1", nonce: "n-1", jwksUri: `${base}/jwks` });
   const idToken = (claims: Record<string, unknown> = {}, signWith?: CryptoKey, expiresIn: string | number = "5m") =>
     new SignJWT({ nonce: "n-1", ...claims })
@@ -154,6 +155,7 @@ describe("ID token validation against the issuer's JWKS", () => {
     key = pair.privateKey;
     foreignKey = (await generateKeyPair("ES256")).privateKey;
     const jwks = { keys: [{ ...(await exportJWK(pair.publicKey)), kid: "k1", alg: "ES256" }] };
+    published = jwks;
     handler = sendJson(jwks);
   });
 
@@ -182,6 +184,29 @@ describe("ID token validation against the issuer's JWKS", () => {
 
   it("rejects garbage without an internal error", async () => {
     await expect(idTokenVerifier().verify("not.a.jwt", expected())).rejects.toThrow(FailedPreconditionError);
+  });
+
+  it.each([
+    ["names a claim twice", (header: string, payload: string) => [header, payload.replace(/\}$/, ',"sub":"admin"}')]],
+    ["names a header member twice, once escaped", (header: string, payload: string) => [header.replace(/\}$/, ',"\\u006bid":"k2"}'), payload]],
+  ])("refuses a token that %s before any key is fetched", async (_case, rewrite) => {
+    const [header, payload, signature] = (await idToken()).split(".") as [string, string, string];
+    const [newHeader, newPayload] = rewrite(Buffer.from(header, "base64url").toString(), Buffer.from(payload, "base64url").toString());
+    const token = `${Buffer.from(newHeader!).toString("base64url")}.${Buffer.from(newPayload!).toString("base64url")}.${signature}`;
+    await expect(idTokenVerifier().verify(token, expected())).rejects.toThrow("id_token_invalid: duplicate member name");
+    expect(hits).toEqual([]);
+  });
+
+  it("is unavailable when the JWKS names a member twice: a key set two parsers read differently is no key set", async () => {
+    const token = await idToken();
+    const saved = handler;
+    const jwk = JSON.stringify(published.keys[0]);
+    handler = (_request, response) => response.writeHead(200, { "content-type": "application/json" }).end(`{"keys":[${jwk.replace(/\}$/, ',"kid":"k9"}')}]}`);
+    try {
+      await expect(idTokenVerifier().verify(token, expected())).rejects.toThrow(UnavailableError);
+    } finally {
+      handler = saved;
+    }
   });
 
   it("is unavailable when the JWKS cannot be fetched", async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Authenticator } from "../../src/credentials/authenticator.js";
 import type { CredentialVerifier, Verification } from "../../src/credentials/credential-verifier.js";
 import { DecisionEngine } from "../../src/decision/engine.js";
-import { UnavailableError } from "../../src/errors.js";
+import { DeadlineExceededError, UnavailableError } from "../../src/errors.js";
 import type { Identity } from "../../src/model/identity.js";
 import type { ReasonCode } from "../../src/model/reason-codes.js";
 import { decisionRecorder, type DecisionLogPolicy } from "../../src/observability/decision-recorder.js";
@@ -28,6 +28,7 @@ const VERIFICATIONS: Record<string, () => Verification> = {
   "reader-secret-0123456789": () => ({ identity: READER }),
   // The type system keeps such a code out of the source; the metric must still hold if one slips in at run time.
   "stale-secret-0123456789": () => ({ rejection: { reason: "reason_nobody_listed" as ReasonCode } }),
+  "duplicate-secret-0123456789": () => ({ rejection: { reason: "bad_claim", detail: "duplicate member name" } }),
   "outage-secret-0123456789": () => {
     // A cause that quotes the credential, as a careless dependency might.
     throw new UnavailableError("store unavailable", { cause: new Error("lookup of outage-secret-0123456789 failed") });
@@ -148,6 +149,31 @@ describe("the instrumented decision engine", () => {
       expect.objectContaining({ level: 40, transport: "authorize", outcome: "unavailable", resource: "GET /api/kafka/topics" }),
     ]);
     expect(captured.text()).not.toContain("outage-secret");
+  });
+});
+
+describe("the instrumented request decision past its caller's deadline", () => {
+  it("rethrows, times it as deadline_exceeded and warns, counting no decision", async () => {
+    const { metrics, captured, decider } = setup();
+    const deadline = new AbortController();
+    deadline.abort();
+    const request = { authorization: "Bearer reader-secret-0123456789", resource: "GET /api/kafka/topics", signal: deadline.signal };
+    await expect(decider.decide(request)).rejects.toBeInstanceOf(DeadlineExceededError);
+
+    const all = await samples(metrics);
+    expect(sampleValue(all, latencyCount, { transport: "authorize", outcome: "deadline_exceeded" })).toBe(1);
+    expect(sampleValue(all, latencyCount, { transport: "authorize", outcome: "error" })).toBe(0);
+    expect(all.filter((sample) => sample.name === decisions).every((sample) => sample.value === 0)).toBe(true);
+    expect(captured.entries()).toEqual([
+      expect.objectContaining({ level: 40, transport: "authorize", outcome: "deadline_exceeded", resource: "GET /api/kafka/topics" }),
+    ]);
+  });
+
+  it("logs a verifier's detail beside the reason of a denial", async () => {
+    const { captured, decider } = setup();
+    await decider.decide({ authorization: "Bearer duplicate-secret-0123456789", resource: "GET /api/kafka/topics" });
+    expect(captured.entries()).toEqual([expect.objectContaining({ decision: "deny", reason: "bad_claim", detail: "duplicate member name" })]);
+    expect(captured.text()).not.toContain("duplicate-secret");
   });
 });
 

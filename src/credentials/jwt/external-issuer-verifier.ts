@@ -1,6 +1,6 @@
 import type { CryptoKey, JWSHeaderParameters, JWTVerifyGetKey } from "jose";
 import type { Logger } from "pino";
-import { UnavailableError } from "../../errors.js";
+import { DeadlineExceededError, UnavailableError } from "../../errors.js";
 import type { Clock } from "../../clock.js";
 import { externalId, type Identity } from "../../model/identity.js";
 import type { VerifiedJwtCache } from "../cache/verified-jwt-cache.js";
@@ -24,23 +24,24 @@ export function externalIssuerVerifier(deps: {
   const { config } = deps;
   /**
    * The issuer's key for this header now: the key, or the lookup, which the
-   * full verification is handed. An outage is thrown as ever; any other
+   * full verification is handed. An outage or the caller's deadline is thrown as ever; any other
    * failure is left to the full verification, which names it (after its own
    * checks, `alg` first) without looking the key up a second time: a second
    * lookup would wait for a second JWKS refresh.
    */
-  async function currentKey(parsed: ParsedJws): Promise<CryptoKey | JWTVerifyGetKey> {
+  async function currentKey(parsed: ParsedJws, signal: AbortSignal | undefined): Promise<CryptoKey | JWTVerifyGetKey> {
     try {
-      return await deps.keys.getKey(parsed.header as JWSHeaderParameters);
+      return await deps.keys.getKey(parsed.header as JWSHeaderParameters, signal);
     } catch (error) {
-      if (error instanceof UnavailableError) throw error;
+      if (error instanceof UnavailableError || error instanceof DeadlineExceededError) throw error;
       return () => Promise.reject(error);
     }
   }
   return {
-    async verify(token, parsed): Promise<Verification> {
+    async verify(token, parsed, signal): Promise<Verification> {
       // Looked up even for a token verified before: a withdrawn key or a key set past its staleness ends its entries.
-      const lookedUp = deps.verified === undefined ? deps.keys.getKey : await currentKey(parsed);
+      const lookedUp: CryptoKey | JWTVerifyGetKey =
+        deps.verified === undefined ? (header) => deps.keys.getKey(header, signal) : await currentKey(parsed, signal);
       const key = typeof lookedUp === "function" ? undefined : lookedUp;
       let payload = key === undefined ? undefined : deps.verified?.get(token, config.issuer, key);
       if (payload === undefined) {

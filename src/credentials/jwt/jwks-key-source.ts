@@ -1,6 +1,7 @@
 import { errors, importJWK, type CryptoKey, type JWK, type JWSHeaderParameters } from "jose";
 import type { Logger } from "pino";
 import { systemClock, type Clock } from "../../clock.js";
+import { throwIfPast, untilDeadline } from "../../deadline.js";
 import { UnavailableError } from "../../errors.js";
 import { endpointName, getJsonObject, type HttpLimits } from "../../upstream/bounded-fetch.js";
 import { IssuerDiscovery } from "../../upstream/issuer-discovery.js";
@@ -36,7 +37,12 @@ export interface JwksKeySourceOptions {
  * decision.
  */
 export interface JwksKeySource {
-  readonly getKey: (header: JWSHeaderParameters) => Promise<CryptoKey>;
+  /**
+   * `signal` is the caller's deadline: once it fires, the caller stops
+   * waiting for a fetch (DeadlineExceededError) and starts none; a fetch
+   * under way goes on to its own limit, for whoever asks next.
+   */
+  readonly getKey: (header: JWSHeaderParameters, signal?: AbortSignal) => Promise<CryptoKey>;
   /** Fetches the key set now; a failure is logged and retried on first use, never thrown. */
   start(): Promise<void>;
 }
@@ -131,20 +137,25 @@ export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySourc
   }
 
   return {
-    async getKey(header) {
-      if (cached === undefined) await refresh();
+    async getKey(header, signal) {
+      /** The caller waits for a fetch only until its deadline, and past it starts none. */
+      const refreshFor = () => {
+        throwIfPast(signal);
+        return untilDeadline(refresh(), signal);
+      };
+      if (cached === undefined) await refreshFor();
       if (cached === undefined) throw new UnavailableError(`signing keys of ${label} are unavailable`);
       if (clock() - cached.fetchedAt >= maxStaleMs) {
         // Rate-limited and coalesced like any refresh: an unreachable IdP costs one attempt per interval.
-        await refresh();
+        await refreshFor();
         if (clock() - cached.fetchedAt >= maxStaleMs) throw staleKeys();
-      } else if (clock() - cached.fetchedAt >= ttlMs) {
+      } else if (clock() - cached.fetchedAt >= ttlMs && signal?.aborted !== true) {
         // A key set past its TTL keeps serving while a fresh one is fetched.
         void refresh();
       }
       let jwk = selectJwk(cached.keys, header);
       if (jwk === undefined) {
-        await refresh();
+        await refreshFor();
         jwk = selectJwk(cached.keys, header);
       }
       if (jwk === undefined) throw new errors.JWKSNoMatchingKey();

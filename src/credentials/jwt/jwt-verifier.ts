@@ -5,7 +5,7 @@ import { isKeyId } from "./key-id.js";
 
 /** Verifies the tokens of one issuer, chosen by their `iss`. */
 export interface IssuerVerifier {
-  verify(token: string, parsed: ParsedJws): Promise<Verification>;
+  verify(token: string, parsed: ParsedJws, signal?: AbortSignal): Promise<Verification>;
 }
 
 /**
@@ -17,9 +17,9 @@ export interface IssuerVerifier {
 export function jwtVerifier(issuers: ReadonlyMap<string, IssuerVerifier>): CredentialVerifier {
   return {
     accepts: hasJwsShape,
-    async verify(bearer): Promise<Verification> {
+    async verify(bearer, signal): Promise<Verification> {
       const parsed = parseJws(bearer);
-      if ("reason" in parsed) return reject(parsed.reason);
+      if ("reason" in parsed) return { rejection: parsed };
       const { alg, kid } = parsed.header;
       if (alg.toLowerCase() === "none") return reject("alg_none");
       if (kid !== undefined && !isKeyId(kid)) return reject("bad_kid");
@@ -29,7 +29,7 @@ export function jwtVerifier(issuers: ReadonlyMap<string, IssuerVerifier>): Crede
       const iss = parsed.payload.iss;
       const issuer = typeof iss === "string" ? issuers.get(iss) : undefined;
       if (issuer === undefined) return reject("unknown_issuer");
-      return issuer.verify(bearer, parsed);
+      return issuer.verify(bearer, parsed, signal);
     },
   };
 }

@@ -17,7 +17,7 @@ export function explainingMalformedJwt(opaque: CredentialVerifier): CredentialVe
         return verification;
       }
       const parsed = parseJws(bearer);
-      return "reason" in parsed ? { rejection: { reason: parsed.reason } } : verification;
+      return "reason" in parsed ? { rejection: parsed } : verification;
     },
   };
 }

@@ -1,6 +1,6 @@
 import { jwtVerify, type JWTPayload, type JWTVerifyGetKey, type CryptoKey } from "jose";
 import type { Logger } from "pino";
-import { UnavailableError } from "../../errors.js";
+import { DeadlineExceededError, UnavailableError } from "../../errors.js";
 import type { ReasonCode } from "../../model/reason-codes.js";
 import { reasonForJoseError } from "./jwt-reasons.js";
 
@@ -21,7 +21,8 @@ export type SignedJwtOutcome = { payload: JWTPayload } | { reason: ReasonCode };
 /**
  * Checks signature, `alg`, `iss`, `aud`, `exp`, `nbf`, `iat`, required
  * claims and `typ` at `now` (ms). Every failure is a reason code; only
- * UnavailableError (keys cannot be had) escapes.
+ * UnavailableError (keys cannot be had) and DeadlineExceededError (the
+ * caller's deadline passed while waiting for them) escape.
  */
 export async function verifySignedJwt(
   token: string,
@@ -49,7 +50,7 @@ export async function verifySignedJwt(
     }
     return { payload };
   } catch (error) {
-    if (error instanceof UnavailableError) throw error;
+    if (error instanceof UnavailableError || error instanceof DeadlineExceededError) throw error;
     const reason = reasonForJoseError(error);
     if (reason !== undefined) return { reason };
     log.warn({ issuer: expected.issuer, err: error }, "JWT verification failed unexpectedly; denied");

@@ -1,4 +1,4 @@
-import { createPublicKey, KeyObject, randomBytes, sign as signBytes } from "node:crypto";
+import { createHmac, createPublicKey, KeyObject, randomBytes, sign as signBytes } from "node:crypto";
 import { exportSPKI, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Decision, Denial } from "../../../gen/portcullis/v1/authorization_pb.js";
@@ -49,6 +49,16 @@ describe("bad JWT input", () => {
     const input = `${b64({ alg: "RS256", kid: key.kid, ...header })}.${b64(claimsOf())}`;
     return `${input}.${signBytes("sha256", Buffer.from(input), KeyObject.from(key.privateKey)).toString("base64url")}`;
   };
+
+  /** Header and payload text exactly as given (two members of one name survive), signed by the issuer or with the per-request secret. */
+  const signedText = (header: string, payload: string, by: "issuer" | "request" = "issuer") => {
+    const input = `${b64(header)}.${b64(payload)}`;
+    const signature =
+      by === "issuer" ? signBytes("sha256", Buffer.from(input), KeyObject.from(key.privateKey)) : createHmac("sha256", REQUEST_SECRET).update(input).digest();
+    return `${input}.${signature.toString("base64url")}`;
+  };
+  const requestClaimsText = () =>
+    JSON.stringify({ iss: REQUEST_ISSUER, sub: "agent", jti: randomBytes(8).toString("hex"), iat: now(), exp: now() + 60, scope: "kafka:read", libs: [] });
 
   const requestToken = (claims: object, secret: Uint8Array = REQUEST_SECRET, header: Record<string, unknown> = {}) =>
     new SignJWT({ iss: REQUEST_ISSUER, sub: "agent", jti: randomBytes(8).toString("hex"), iat: now(), exp: now() + 60, scope: "kafka:read", libs: [], ...claims })
@@ -110,6 +120,12 @@ describe("bad JWT input", () => {
     ["a team token for team:__proto__", async () => forgedTeamToken({ kid: teamKid }, { sub: "team:__proto__" }), "bad_signature"],
     ["a team token for team:toString", async () => forgedTeamToken({ kid: teamKid }, { sub: "team:toString" }), "bad_signature"],
     ["an external token whose kid is constructor", async () => sign({}, { kid: "constructor" }), "unknown_key"],
+    ["an external token whose header names alg twice (none, then RS256)", async () => signedText(`{"alg":"none","kid":"${key.kid}","alg":"RS256"}`, JSON.stringify(claimsOf())), "bad_jwt_header"],
+    ["an external token whose header names kid twice, once escaped", async () => signedText(`{"alg":"RS256","kid":"other","\\u006bid":"${key.kid}"}`, JSON.stringify(claimsOf())), "bad_jwt_header"],
+    ["an external token naming sub twice", async () => signedText(JSON.stringify({ alg: "RS256", kid: key.kid }), JSON.stringify(claimsOf()).replace(/\}$/, ',"sub":"admin"}')), "bad_claim"],
+    ["an external token naming a member twice inside a claim", async () => signedText(JSON.stringify({ alg: "RS256", kid: key.kid }), JSON.stringify(claimsOf({ ext: { a: 1 } })).replace(/\}\}$/, ',"a":2}}')), "bad_claim"],
+    ["a per-request token naming exp twice", async () => signedText(JSON.stringify({ alg: "HS256" }), requestClaimsText().replace(/^\{/, `{"exp":${now() + 86_400},`), "request"), "bad_claim"],
+    ["a team token naming sub twice", async () => `${b64({ alg: "HS256", typ: "JWT", kid: teamKid })}.${b64(`{"iss":"portcullis","aud":"portcullis","typ":"team","jti":"j","iat":${now()},"exp":${now() + 300},"sub":"team:a","sub":"team:b"}`)}.${b64("not-a-signature")}`, "bad_claim"],
     ["an external token whose alg is constructor", async () => `${b64({ alg: "constructor", kid: key.kid })}.${b64(claimsOf())}.${b64("not-a-signature")}`, "alg_not_allowed"],
   ];
 
