@@ -1,18 +1,32 @@
 import { extractBearer } from "./bearer.js";
+import type { OwnerReader } from "./cache/cached-reads.js";
 import type { CredentialVerifier, Verification } from "./credential-verifier.js";
 
 /**
  * The identity phase: turns an Authorization value into an identity or a
- * rejection, using the first verifier that accepts the bearer's shape.
+ * rejection, using the first verifier that accepts the bearer's shape. An
+ * identity that names an owner is then refused (`owner_disabled`) while that
+ * owner is deactivated: one check here covers every kind of credential an
+ * owner can hold. The owner's state is read on every such decision (through
+ * the caches); a store error passes as UnavailableError, never as an allow.
  */
 export class Authenticator {
-  constructor(private readonly verifiers: readonly CredentialVerifier[]) {}
+  constructor(
+    private readonly verifiers: readonly CredentialVerifier[],
+    private readonly owners?: OwnerReader,
+  ) {}
 
   async authenticate(authorization: string): Promise<Verification> {
     const extraction = extractBearer(authorization);
     if ("reason" in extraction) return { rejection: { reason: extraction.reason } };
     const verifier = this.verifiers.find((candidate) => candidate.accepts(extraction.bearer));
     if (verifier === undefined) return { rejection: { reason: "unknown_token" } };
-    return verifier.verify(extraction.bearer);
+    const verification = await verifier.verify(extraction.bearer);
+    if (!("identity" in verification) || verification.identity.owner === undefined) return verification;
+    // Without an owner reader no owned credential can be vouched for.
+    if (this.owners === undefined) return { rejection: { reason: "owner_disabled" } };
+    const owner = await this.owners.get(verification.identity.owner);
+    if (owner?.deactivatedAt !== undefined) return { rejection: { reason: "owner_disabled" } };
+    return verification;
   }
 }
