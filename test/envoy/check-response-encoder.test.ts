@@ -17,6 +17,7 @@ const SETTINGS: EnvoySettings = {
     libraries: "x-auth-libraries",
     credentialType: "x-auth-credential-type",
     issuer: "x-auth-issuer",
+    owner: "x-auth-owner",
   },
   removeAuthorization: false,
   realm: "portcullis",
@@ -68,6 +69,7 @@ describe("the CheckResponse encoder of the lean gRPC path", () => {
         libraries: fc.array(text, { maxLength: 4 }),
         allowedTools: fc.constant([]),
         issuerAlias: text,
+        owner: text,
       },
       { requiredKeys: ["subject", "tokenId", "credentialType", "name", "scopes", "libraries", "allowedTools"] },
     );
@@ -87,6 +89,7 @@ describe("the CheckResponse encoder of the lean gRPC path", () => {
         libraries: headerName,
         credentialType: headerName,
         issuer: headerName,
+        owner: headerName,
       }),
       removeAuthorization: fc.boolean(),
       realm: fc.stringMatching(/^[a-z.]{1,16}$/),

@@ -12,6 +12,7 @@ const SETTINGS: EnvoySettings = {
     libraries: "x-libs",
     credentialType: "x-credential",
     issuer: "x-issuer",
+    owner: "x-owner",
   },
   removeAuthorization: false,
   realm: "corp",
