@@ -26,7 +26,7 @@ export class Authenticator {
     // Without an owner reader no owned credential can be vouched for.
     if (this.owners === undefined) return { rejection: { reason: "owner_disabled" } };
     const owner = await this.owners.get(verification.identity.owner);
-    if (owner?.deactivatedAt !== undefined) return { rejection: { reason: "owner_disabled" } };
+    if (owner?.deactivatedAt !== undefined) return { rejection: { reason: "owner_disabled", identity: verification.identity } };
     return verification;
   }
 }

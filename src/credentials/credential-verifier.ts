@@ -4,6 +4,11 @@ import type { ReasonCode } from "../model/reason-codes.js";
 /** A credential was refused: `reason` is a stable code for the wire. */
 export interface CredentialRejection {
   reason: ReasonCode;
+  /**
+   * Who a genuine credential speaks for, when it is refused for its owner's
+   * sake (`owner_disabled`): the decision log then names who was refused.
+   */
+  identity?: Identity;
 }
 
 export type Verification = { identity: Identity } | { rejection: CredentialRejection };

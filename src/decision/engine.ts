@@ -81,7 +81,9 @@ export class DecisionEngine {
   /** The credential's identity, or the denial that passes its rejection through. */
   private async identityPhase(authorization: string, requiredScope: string | undefined): Promise<Identity | Denied> {
     const verification = await this.authenticator.authenticate(authorization);
-    if ("rejection" in verification) return deny("unauthenticated", verification.rejection.reason, undefined, requiredScope);
+    if ("rejection" in verification) {
+      return deny("unauthenticated", verification.rejection.reason, verification.rejection.identity, requiredScope);
+    }
     return verification.identity;
   }
 

@@ -72,8 +72,8 @@ describe("the identity phase's owner and token-state denials", () => {
     expect(await team.authenticate("Bearer x")).toMatchObject({ identity: { owner: "alice" } });
 
     await store.owners.setActive("alice", false, NOW, "tok_root");
-    expect(await authenticator.authenticate(`Bearer ${secret}`)).toEqual({ rejection: { reason: "owner_disabled" } });
-    expect(await team.authenticate("Bearer x")).toEqual({ rejection: { reason: "owner_disabled" } });
+    expect(await authenticator.authenticate(`Bearer ${secret}`)).toMatchObject({ rejection: { reason: "owner_disabled", identity: { owner: "alice" } } });
+    expect(await team.authenticate("Bearer x")).toMatchObject({ rejection: { reason: "owner_disabled", identity: { owner: "alice" } } });
 
     await store.owners.setActive("alice", true, NOW, "tok_root");
     expect(await authenticator.authenticate(`Bearer ${secret}`)).toMatchObject({ identity: { owner: "alice" } });

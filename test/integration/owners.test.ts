@@ -90,8 +90,17 @@ describe("owners on two replicas of one Redis, caches on", () => {
       expect(await reasonOnceSettled(b, token, Decision.DENY)).toBe("owner_disabled");
       const answer = await b.authorization.authorize({ authorization: `Bearer ${token}`, resource: "GET /api/store-test", requiredScope: "kafka:read" });
       expect(answer.denial).toBe(Denial.UNAUTHENTICATED);
+      expect(answer.principal?.owner).toBe(owner);
+      expect(answer.libraries).toEqual([]);
       expect(await checked(envoyB, token)).toEqual({ status: "Unauthorized", body: '{"error":"owner_disabled"}' });
     }
+    const refusals = replicas.servers[1]!
+      .output()
+      .split("\n")
+      .filter((line) => line.includes('"log":"decision"') && line.includes('"reason":"owner_disabled"'))
+      .map((line) => JSON.parse(line) as { principal?: { owner?: string }; credentialType?: string });
+    expect(refusals.map((line) => line.principal?.owner)).toContain(owner);
+    expect(new Set(refusals.map((line) => line.credentialType))).toEqual(new Set(["opaque", "team_token"]));
     for (const token of [others.opaque, others.teamJwt, unowned]) expect(await decide(b, token, "kafka:read")).toEqual({ decision: Decision.ALLOW, reason: "ok" });
 
     await ownersA.reactivateOwner({ owner }, asRoot);
