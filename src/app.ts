@@ -19,6 +19,7 @@ import { wireListener } from "./wiring/listener.js";
 import { buildLiveParts, liveCheck, liveEncodedCheck, liveEngine, type LiveParts } from "./wiring/live-parts.js";
 import { wireOAuth } from "./wiring/oauth.js";
 import { reloadable, type ReloadListener } from "./wiring/reloadable.js";
+import { OwnerService } from "../gen/portcullis/v1/owners_pb.js";
 import { TokenAdminService } from "../gen/portcullis/v1/token_admin_pb.js";
 
 export interface RunningPortcullis {
@@ -76,7 +77,7 @@ export async function startPortcullis(
   const externalIssuers = config.jwt.issuers.length + config.jwt.requestIssuers.length;
   for (const warning of decisionLogWarnings(config.decisionLog, externalIssuers)) log.warn(`decision log: ${warning}`);
   const observability = createObservability(
-    { metricsEnabled: config.metricsEnabled, adminServices: [TokenAdminService], decisionLog: config.decisionLog, tracing },
+    { metricsEnabled: config.metricsEnabled, adminServices: [TokenAdminService, OwnerService], decisionLog: config.decisionLog, tracing },
     log,
   );
   let reportFailure!: (error: Error) => void;

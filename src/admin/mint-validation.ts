@@ -1,6 +1,7 @@
 import { CONTROL_CHARACTER } from "../control-characters.js";
 import { InvalidArgumentError } from "../errors.js";
 import { WILDCARD_SCOPE } from "../policy/scopes.js";
+import { optionalOwner } from "./owner-admin.js";
 
 export interface MintInput {
   scopes: string[];
@@ -8,6 +9,8 @@ export interface MintInput {
   allowedLibraries: string[];
   allowedTools: string[];
   ttlMs?: number;
+  /** The user the token belongs to; empty or absent: none. */
+  owner?: string;
 }
 
 const MAX_TTL_MS = 10 * 365 * 24 * 3600 * 1000;
@@ -31,8 +34,11 @@ export function validateMint(input: MintInput): MintInput {
   if (input.ttlMs !== undefined && (!(input.ttlMs > 0) || input.ttlMs > MAX_TTL_MS)) {
     throw new InvalidArgumentError("ttl", "must be positive and at most 10 years");
   }
+  const owner = optionalOwner("owner", input.owner);
+  const { owner: _given, ...rest } = input;
   return {
-    ...input,
+    ...rest,
+    ...(owner === undefined ? {} : { owner }),
     scopes,
     allowedLibraries: checkedList("allowed_libraries", input.allowedLibraries, 1000, 256),
     allowedTools: checkedList("allowed_tools", input.allowedTools, 1000, 256),

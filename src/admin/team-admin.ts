@@ -4,6 +4,7 @@ import { InvalidArgumentError, NotFoundError } from "../errors.js";
 import { isTeamId, type StoredTeam } from "../model/team.js";
 import type { TeamStore } from "../store/store.js";
 import { checkedList, checkedName } from "./mint-validation.js";
+import { optionalOwner } from "./owner-admin.js";
 
 /** A team id as given by a caller: a UUID, or InvalidArgumentError. */
 export function checkedTeamId(id: string): string {
@@ -28,12 +29,14 @@ export function createTeamAdmin(deps: {
   }
 
   return {
-    async create(authorization: string, input: { name: string; libraries: string[] }): Promise<StoredTeam> {
+    async create(authorization: string, input: { name: string; libraries: string[]; owner?: string }): Promise<StoredTeam> {
       await deps.requireRoot(authorization);
       if (input.name.trim() === "") throw new InvalidArgumentError("name", "is required");
+      const owner = optionalOwner("owner", input.owner);
       const team: StoredTeam = {
         id: randomUUID(),
         name: checkedName("name", input.name),
+        ...(owner === undefined ? {} : { owner }),
         libraries: checkedLibraries(input.libraries),
         createdAt: deps.clock(),
       };

@@ -31,12 +31,16 @@ export function teamTokenMinter(deps: {
     }
     const team = await deps.teams.get(checkedTeamId(teamId));
     if (team === undefined) throw new NotFoundError(`team ${teamId} not found`);
+    if (request.owner !== undefined && request.owner !== team.owner) {
+      throw new InvalidArgumentError("owner", "a team token belongs to its team's owner; leave it empty or give that one");
+    }
     const key = await deps.signingKeys.active();
     if (key === undefined) throw new FailedPreconditionError("no active signing key: create one with CreateSigningKey");
     const signed = await signTeamToken({
       key,
       jti: randomTokenId(),
       teamId: team.id,
+      ...(team.owner === undefined ? {} : { owner: team.owner }),
       scopes: request.scopes,
       config: deps.config,
       now: deps.clock(),
@@ -49,6 +53,7 @@ export function teamTokenMinter(deps: {
       id: signed.jti,
       hash: "",
       teamId: team.id,
+      ...(team.owner === undefined ? {} : { owner: team.owner }),
       scopes: request.scopes,
       name: request.name === "" ? team.name : request.name,
       allowedLibraries: [],

@@ -69,6 +69,7 @@ export function createTokenAdmin(deps: TokenAdminDeps) {
           allowedLibraries: request.allowedLibraries,
           allowedTools: request.allowedTools,
           source: "minted",
+          ...(request.owner === undefined ? {} : { owner: request.owner }),
           createdAt,
           ...(request.ttlMs === undefined ? {} : { expiresAt: createdAt + request.ttlMs }),
         };
@@ -111,6 +112,24 @@ export function createTokenAdmin(deps: TokenAdminDeps) {
       const revoked = await deps.tokens.revoke(id, now);
       if (revoked === undefined) throw new NotFoundError(`token ${id} not found or already revoked`);
       return tokenView(revoked, now, team);
+    },
+
+    /** Deactivates (`active` false) or reactivates an opaque token; revocation alone is for good. */
+    async setActive(authorization: string, id: string, active: boolean): Promise<TokenView> {
+      const caller = await requireRoot(authorization);
+      if (!active && id === caller.tokenId) throw new FailedPreconditionError("a token cannot deactivate itself");
+      const token = await find(id);
+      if (token.source === "config") {
+        throw new FailedPreconditionError(`token ${id} comes from the configuration file; remove it there`);
+      }
+      if (token.teamId !== undefined) {
+        throw new FailedPreconditionError(`token ${id} is a team token: deactivate its team or revoke it`);
+      }
+      if (token.revokedAt !== undefined) throw new NotFoundError(`token ${id} is revoked`);
+      const now = deps.clock();
+      const changed = await deps.tokens.setActive(id, active, now);
+      if (changed === undefined) throw new FailedPreconditionError(`token ${id} is already ${active ? "active" : "deactivated"} or revoked`);
+      return tokenView(changed, now);
     },
   };
 }

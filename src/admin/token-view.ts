@@ -16,7 +16,7 @@ export type TokenView = Omit<StoredToken, "hash"> & { active: boolean };
 export function tokenView(token: StoredToken, now: number, team?: StoredTeam): TokenView {
   const { hash: _hash, ...shown } = token;
   const expired = token.expiresAt !== undefined && token.expiresAt <= now;
-  const active = token.revokedAt === undefined && !expired;
+  const active = token.revokedAt === undefined && token.deactivatedAt === undefined && !expired;
   if (token.teamId === undefined) return { ...shown, active };
   const inForce = team !== undefined && team.activeJti === token.id && team.deactivatedAt === undefined;
   return { ...shown, allowedLibraries: team?.libraries ?? [], active: active && inForce };

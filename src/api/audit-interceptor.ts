@@ -3,12 +3,14 @@ import { ConnectError, type Interceptor } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { isTokenId } from "../credentials/opaque-token.js";
 import { isIssuedKeyId } from "../credentials/jwt/key-id.js";
+import { isOwnerId } from "../model/owner.js";
 import { isTeamId } from "../model/team.js";
 import { canonicalDcrKey } from "../oauth/dcr-key-input.js";
 import type { AuditCaller, AuditEvent, AuditLog, AuditTargets } from "../observability/audit-log.js";
 import { peerIdentityKey, type PeerIdentity } from "../http/peer-identity.js";
 import type { CallerScope, NotedCaller } from "../observability/caller-scope.js";
 import { DcrService, type DcrKey } from "../../gen/portcullis/v1/dcr_pb.js";
+import { OwnerService } from "../../gen/portcullis/v1/owners_pb.js";
 import { TokenAdminService, TokenKind } from "../../gen/portcullis/v1/token_admin_pb.js";
 import { dcrKeyInput } from "./dcr-messages.js";
 import { requestIdKey } from "./request-id.js";
@@ -48,6 +50,7 @@ function dcrKeyTarget(key: DcrKey | undefined): AuditTargets {
 
 const { method: admin } = TokenAdminService;
 const { method: dcr } = DcrService;
+const { method: owners } = OwnerService;
 
 /** Every administrative change and its event: the closed set docs/audit-and-decision-logs.md lists. */
 const AUDITED: AuditTable = new Map([
@@ -57,12 +60,20 @@ const AUDITED: AuditTable = new Map([
     targets: (input, output) => ({
       ...ids({ tokenId: output?.record?.tokenId }, isTokenId),
       ...(input.kind === TokenKind.TEAM_JWT ? ids({ teamId: input.teamId }, isTeamId) : {}),
+      ...ids({ owner: output?.record?.owner ?? input.owner }, isOwnerId),
     }),
   }),
   audited(admin.revokeToken, { event: () => "token.revoke", targets: (input) => ids({ tokenId: input.tokenId }, isTokenId) }),
+  audited(admin.deactivateToken, { event: () => "token.deactivate", targets: (input) => ids({ tokenId: input.tokenId }, isTokenId) }),
+  audited(admin.reactivateToken, { event: () => "token.reactivate", targets: (input) => ids({ tokenId: input.tokenId }, isTokenId) }),
+  audited(owners.deactivateOwner, { event: () => "owner.deactivate", targets: (input) => ids({ owner: input.owner }, isOwnerId) }),
+  audited(owners.reactivateOwner, { event: () => "owner.reactivate", targets: (input) => ids({ owner: input.owner }, isOwnerId) }),
   audited(admin.createSigningKey, { event: () => "signing_key.create", targets: (_, output) => ids({ kid: output?.key?.kid }, isIssuedKeyId) }),
   audited(admin.retireSigningKey, { event: () => "signing_key.retire", targets: (input) => ids({ kid: input.kid }, isIssuedKeyId) }),
-  audited(admin.createTeam, { event: () => "team.create", targets: (_, output) => ids({ teamId: output?.team?.teamId }, isTeamId) }),
+  audited(admin.createTeam, {
+    event: () => "team.create",
+    targets: (input, output) => ({ ...ids({ teamId: output?.team?.teamId }, isTeamId), ...ids({ owner: input.owner }, isOwnerId) }),
+  }),
   audited(admin.assignLibraries, { event: () => "team.assign", targets: (input) => ids({ teamId: input.teamId }, isTeamId) }),
   audited(admin.deactivateTeam, { event: () => "team.deactivate", targets: (input) => ids({ teamId: input.teamId }, isTeamId) }),
   audited(dcr.putDcrResolution, { event: () => "dcr.put", targets: (input) => dcrKeyTarget(input.key) }),
@@ -100,10 +111,11 @@ export function auditInterceptor(audit: AuditLog, callers: CallerScope): Interce
   };
 }
 
-/** The one place the audit caller is filled: the bearer's token id and, with mTLS, the client certificate. */
+/** The one place the audit caller is filled: the bearer's token id, its owner (the acting user) and, with mTLS, the client certificate. */
 function auditCaller(noted: NotedCaller, peer: PeerIdentity | undefined): AuditCaller {
   return {
     ...(noted.tokenId === undefined ? {} : { tokenId: noted.tokenId }),
+    ...(noted.owner === undefined ? {} : { owner: noted.owner }),
     ...(peer === undefined ? {} : { certificate: peer.names.length > 0 ? peer.names.join(",") : `sha256:${peer.fingerprint256}` }),
   };
 }

@@ -1,5 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { OwnerView } from "../admin/owner-admin.js";
 import type { SigningKeyView } from "../admin/signing-key-admin.js";
 import type { TokenView } from "../admin/token-view.js";
 import type { Decision as DomainDecision } from "../decision/decision.js";
@@ -16,6 +17,7 @@ import {
   SigningKeyState,
   type SigningKey,
 } from "../../gen/portcullis/v1/signing_keys_pb.js";
+import { OwnerSchema, type Owner } from "../../gen/portcullis/v1/owners_pb.js";
 import { TeamSchema, type Team } from "../../gen/portcullis/v1/teams_pb.js";
 import { Source, TokenKind, TokenRecordSchema, type TokenRecord } from "../../gen/portcullis/v1/token_admin_pb.js";
 import type { CredentialType as DomainCredentialType } from "../model/identity.js";
@@ -70,6 +72,7 @@ export function authorizeResponse(decision: DomainDecision): AuthorizeResponse {
             credentialType: CREDENTIAL_TYPES[identity.credentialType],
             name: identity.name,
             issuer: identity.issuerAlias ?? "",
+            owner: identity.owner ?? "",
           },
     scopes: identity ? [...identity.scopes] : [],
     libraries: decision.allowed && identity ? [...identity.libraries] : [],
@@ -91,6 +94,8 @@ export function tokenRecord(view: TokenView): TokenRecord {
     active: view.active,
     kind: view.teamId === undefined ? TokenKind.OPAQUE : TokenKind.TEAM_JWT,
     teamId: view.teamId ?? "",
+    owner: view.owner ?? "",
+    deactivatedAt: time(view.deactivatedAt),
   });
 }
 
@@ -118,5 +123,18 @@ export function teamMessage(team: StoredTeam): Team {
     createdAt: time(team.createdAt),
     deactivatedAt: time(team.deactivatedAt),
     activeTokenId: team.activeJti ?? "",
+    owner: team.owner ?? "",
+  });
+}
+
+export function ownerMessage(view: OwnerView): Owner {
+  return create(OwnerSchema, {
+    owner: view.id,
+    active: view.active,
+    changedAt: time(view.status?.changedAt),
+    changedBy: view.status?.changedBy ?? "",
+    deactivatedAt: time(view.status?.deactivatedAt),
+    ownedTokens: view.ownedTokens,
+    ownedTeams: view.ownedTeams,
   });
 }

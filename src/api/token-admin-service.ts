@@ -26,6 +26,7 @@ export function createTokenAdminService(admin: {
           allowedLibraries: request.allowedLibraries,
           allowedTools: request.allowedTools,
           ttlMs: request.ttl === undefined ? undefined : ttlMsOf(request.ttl),
+          owner: request.owner,
         },
         teamJwt ? { teamJwt, teamId: request.teamId } : { teamJwt },
       );
@@ -42,6 +43,14 @@ export function createTokenAdminService(admin: {
 
     async revokeToken(request, context) {
       return { record: tokenRecord(await tokens.revoke(callerCredential(context), request.tokenId)) };
+    },
+
+    async deactivateToken(request, context) {
+      return { record: tokenRecord(await tokens.setActive(callerCredential(context), request.tokenId, false)) };
+    },
+
+    async reactivateToken(request, context) {
+      return { record: tokenRecord(await tokens.setActive(callerCredential(context), request.tokenId, true)) };
     },
 
     async createSigningKey(request, context) {

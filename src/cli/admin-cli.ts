@@ -8,10 +8,11 @@ import { EXIT, groupUsage, overallUsage } from "./cli-usage.js";
 import { authorizeCommand } from "./authorize-command.js";
 import { dcrCommands } from "./dcr-commands.js";
 import { keyCommands } from "./key-commands.js";
+import { ownerCommands } from "./owner-commands.js";
 import { teamCommands } from "./team-commands.js";
 import { tokenCommands } from "./token-commands.js";
 
-const GROUPS: readonly CommandGroup[] = [tokenCommands, teamCommands, keyCommands, dcrCommands, authorizeCommand];
+const GROUPS: readonly CommandGroup[] = [tokenCommands, teamCommands, ownerCommands, keyCommands, dcrCommands, authorizeCommand];
 
 const SHORTCUTS: Shortcuts = {
   mint: ["tokens", "mint"],

@@ -15,6 +15,7 @@ function teamText(team: Team | undefined): string {
     ["team id", team.teamId],
     ["name", textOrDash(team.name)],
     ["libraries", listText(team.libraries)],
+    ["owner", textOrDash(team.owner)],
     ["active", yesNo(team.active)],
     ["active token", textOrDash(team.activeTokenId)],
     ["created", timeText(team.createdAt)],
@@ -24,10 +25,11 @@ function teamText(team: Team | undefined): string {
 
 function teamsTable(teams: readonly Team[]): string {
   return renderTable(
-    ["TEAM ID", "NAME", "LIBRARIES", "ACTIVE", "ACTIVE TOKEN", "CREATED"],
+    ["TEAM ID", "NAME", "OWNER", "LIBRARIES", "ACTIVE", "ACTIVE TOKEN", "CREATED"],
     teams.map((team) => [
       team.teamId,
       textOrDash(team.name),
+      textOrDash(team.owner),
       listText(team.libraries),
       yesNo(team.active),
       textOrDash(team.activeTokenId),
@@ -39,12 +41,12 @@ function teamsTable(teams: readonly Team[]): string {
 const create: Command = {
   name: "create",
   arguments: [],
-  options: { name: { type: "string" }, library: { type: "string", multiple: true } },
-  synopsis: "create --name NAME [--library L ...]",
+  options: { name: { type: "string" }, library: { type: "string", multiple: true }, owner: { type: "string" } },
+  synopsis: "create --name NAME [--library L ...] [--owner USER_ID]",
   summary: "a team; mint its token with: tokens mint --team TEAM_ID",
   async run(input, context) {
     const response = await context.clients().admin.createTeam(
-      { name: input.string("name") ?? "", libraries: input.strings("library") },
+      { name: input.string("name") ?? "", libraries: input.strings("library"), owner: input.string("owner") ?? "" },
       context.asCaller(),
     );
     return resultOf(CreateTeamResponseSchema, response, teamText(response.team));

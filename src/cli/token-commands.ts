@@ -1,7 +1,9 @@
 import {
+  DeactivateTokenResponseSchema,
   GetTokenResponseSchema,
   ListTokensResponseSchema,
   MintTokenResponseSchema,
+  ReactivateTokenResponseSchema,
   RevokeTokenResponseSchema,
   SourceSchema,
   TokenKind,
@@ -26,6 +28,7 @@ function recordText(record: TokenRecord | undefined): string {
     ["kind", enumText(TokenKindSchema, record.kind)],
     ["name", textOrDash(record.name)],
     ["team", textOrDash(record.teamId)],
+    ["owner", textOrDash(record.owner)],
     ["scopes", listText(record.scopes)],
     ["libraries", listText(record.allowedLibraries)],
     ["tools", listText(record.allowedTools)],
@@ -35,17 +38,19 @@ function recordText(record: TokenRecord | undefined): string {
     ["expires", timeText(record.expiresAt)],
     ["last used", timeText(record.lastUsedAt)],
     ["revoked", timeText(record.revokedAt)],
+    ["deactivated", timeText(record.deactivatedAt)],
   ]);
 }
 
 function tokensTable(records: readonly TokenRecord[]): string {
   return renderTable(
-    ["TOKEN ID", "KIND", "NAME", "TEAM", "SCOPES", "LIBRARIES", "SOURCE", "ACTIVE", "EXPIRES", "LAST USED"],
+    ["TOKEN ID", "KIND", "NAME", "TEAM", "OWNER", "SCOPES", "LIBRARIES", "SOURCE", "ACTIVE", "EXPIRES", "LAST USED"],
     records.map((record) => [
       record.tokenId,
       enumText(TokenKindSchema, record.kind),
       textOrDash(record.name),
       textOrDash(record.teamId),
+      textOrDash(record.owner),
       listText(record.scopes),
       listText(record.allowedLibraries),
       enumText(SourceSchema, record.source),
@@ -66,8 +71,10 @@ const mint: Command = {
     tool: { type: "string", multiple: true },
     ttl: { type: "string" },
     team: { type: "string" },
+    owner: { type: "string" },
   },
-  synopsis: "mint --scope S [--scope S ...] [--name N] [--library L ...] [--tool T ...] [--ttl 90s|15m|12h|30d] [--team TEAM_ID]",
+  synopsis:
+    "mint --scope S [--scope S ...] [--name N] [--library L ...] [--tool T ...] [--ttl 90s|15m|12h|30d] [--team TEAM_ID] [--owner USER_ID]",
   summary: "an opaque token, or with --team a team JWT (it replaces the team's previous token); the secret is shown this once",
   async run(input, context) {
     const ttl = input.string("ttl");
@@ -78,6 +85,7 @@ const mint: Command = {
       allowedLibraries: input.strings("library"),
       allowedTools: input.strings("tool"),
       ttl: ttl === undefined ? undefined : parseTtl(ttl),
+      owner: input.string("owner") ?? "",
       ...(team === undefined ? {} : { kind: TokenKind.TEAM_JWT, teamId: team }),
     };
     const response = await context.clients().admin.mintToken(request, context.asCaller());
@@ -122,9 +130,33 @@ const revoke: Command = {
   },
 };
 
+const deactivate: Command = {
+  name: "deactivate",
+  arguments: ["<token_id>"],
+  options: {},
+  synopsis: "deactivate <token_id>",
+  summary: "refuse an opaque token (token_inactive) at once on every replica, without revoking it",
+  async run(input, context) {
+    const response = await context.clients().admin.deactivateToken({ tokenId: input.args[0] }, context.asCaller());
+    return resultOf(DeactivateTokenResponseSchema, response, recordText(response.record));
+  },
+};
+
+const reactivate: Command = {
+  name: "reactivate",
+  arguments: ["<token_id>"],
+  options: {},
+  synopsis: "reactivate <token_id>",
+  summary: "accept a deactivated token again",
+  async run(input, context) {
+    const response = await context.clients().admin.reactivateToken({ tokenId: input.args[0] }, context.asCaller());
+    return resultOf(ReactivateTokenResponseSchema, response, recordText(response.record));
+  },
+};
+
 export const tokenCommands: CommandGroup = {
   name: "tokens",
-  summary: "mint, list, show and revoke tokens",
-  commands: [mint, list, get, revoke],
+  summary: "mint, list, show, revoke, deactivate and reactivate tokens",
+  commands: [mint, list, get, revoke, deactivate, reactivate],
   notes: ["mint, list, get and revoke also work without the word \"tokens\" (portcullis-admin list)."],
 };

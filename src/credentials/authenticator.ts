@@ -1,12 +1,20 @@
 import { extractBearer } from "./bearer.js";
+import type { OwnerReader } from "./cache/cached-reads.js";
 import type { CredentialVerifier, Verification } from "./credential-verifier.js";
 
 /**
  * The identity phase: turns an Authorization value into an identity or a
- * rejection, using the first verifier that accepts the bearer's shape.
+ * rejection, using the first verifier that accepts the bearer's shape. An
+ * identity that names an owner is then refused (`owner_disabled`) while that
+ * owner is deactivated: one check here covers every kind of credential an
+ * owner can hold. The owner's state is read on every such decision (through
+ * the caches); a store error passes as UnavailableError, never as an allow.
  */
 export class Authenticator {
-  constructor(private readonly verifiers: readonly CredentialVerifier[]) {}
+  constructor(
+    private readonly verifiers: readonly CredentialVerifier[],
+    private readonly owners?: OwnerReader,
+  ) {}
 
   /** `signal` is the caller's deadline, handed to the verifier for what it waits on. */
   async authenticate(authorization: string, signal?: AbortSignal): Promise<Verification> {
@@ -14,6 +22,12 @@ export class Authenticator {
     if ("reason" in extraction) return { rejection: { reason: extraction.reason } };
     const verifier = this.verifiers.find((candidate) => candidate.accepts(extraction.bearer));
     if (verifier === undefined) return { rejection: { reason: "unknown_token" } };
-    return verifier.verify(extraction.bearer, signal);
+    const verification = await verifier.verify(extraction.bearer, signal);
+    if (!("identity" in verification) || verification.identity.owner === undefined) return verification;
+    // Without an owner reader no owned credential can be vouched for.
+    if (this.owners === undefined) return { rejection: { reason: "owner_disabled" } };
+    const owner = await this.owners.get(verification.identity.owner);
+    if (owner?.deactivatedAt !== undefined) return { rejection: { reason: "owner_disabled", identity: verification.identity } };
+    return verification;
   }
 }

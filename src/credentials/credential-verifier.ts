@@ -6,6 +6,11 @@ export interface CredentialRejection {
   reason: ReasonCode;
   /** A fixed phrase of the verifier's that narrows the reason for the decision log; never credential text. */
   detail?: string;
+  /**
+   * Who a genuine credential speaks for, when it is refused for its owner's
+   * sake (`owner_disabled`): the decision log then names who was refused.
+   */
+  identity?: Identity;
 }
 
 export type Verification = { identity: Identity } | { rejection: CredentialRejection };

@@ -27,6 +27,7 @@ export function opaqueVerifier(deps: {
       const token = deps.configTokens.get(id) ?? (await deps.tokens.get(id));
       if (token === undefined || !hashesEqual(token.hash, hash)) return { rejection: { reason: "unknown_token" } };
       if (token.revokedAt !== undefined) return { rejection: { reason: "token_revoked" } };
+      if (token.deactivatedAt !== undefined) return { rejection: { reason: "token_inactive" } };
       if (token.expiresAt !== undefined && token.expiresAt <= deps.clock()) {
         return { rejection: { reason: "token_expired" } };
       }
@@ -46,5 +47,6 @@ function identityOf(token: Readonly<StoredToken>): Identity {
     libraries: token.allowedLibraries,
     allowedTools: token.allowedTools,
     source: token.source,
+    ...(token.owner === undefined ? {} : { owner: token.owner }),
   };
 }

@@ -90,8 +90,8 @@ export class DecisionEngine {
   private async identityPhase(authorization: string, requiredScope: string | undefined, signal?: AbortSignal): Promise<Identity | Denied> {
     const verification = await this.authenticator.authenticate(authorization, signal);
     if ("rejection" in verification) {
-      const { reason, detail } = verification.rejection;
-      const denied = deny("unauthenticated", reason, undefined, requiredScope);
+      const { reason, detail, identity } = verification.rejection;
+      const denied = deny("unauthenticated", reason, identity, requiredScope);
       return detail === undefined ? denied : { ...denied, detail };
     }
     return verification.identity;

@@ -42,7 +42,7 @@ export function checkResponseOf(decision: Decision, settings: EnvoySettings): Ch
 }
 
 /** The identity headers, in this order: each one's name in the settings. */
-export const IDENTITY_HEADERS = ["subject", "tokenId", "scopes", "libraries", "credentialType", "issuer"] as const satisfies readonly (keyof IdentityHeaders)[];
+export const IDENTITY_HEADERS = ["subject", "tokenId", "scopes", "libraries", "credentialType", "issuer", "owner"] as const satisfies readonly (keyof IdentityHeaders)[];
 
 /**
  * The value of each of IDENTITY_HEADERS for an allow, "" where the request
@@ -57,6 +57,7 @@ export function identityHeaderValues(identity: Identity | undefined): string[] {
     identityHeaderList(identity?.libraries ?? []),
     identity?.credentialType ?? "",
     identityHeaderValue(identity?.issuerAlias ?? ""),
+    identityHeaderValue(identity?.owner ?? ""),
   ];
 }
 
@@ -122,6 +123,7 @@ export function accessLogMetadata(decision: Decision): Record<string, string> {
     metadata.credential_type = identity.credentialType;
     metadata.name = identity.name;
     if (identity.issuerAlias !== undefined) metadata.issuer = identity.issuerAlias;
+    if (identity.owner !== undefined) metadata.owner = identity.owner;
   }
   return metadata;
 }

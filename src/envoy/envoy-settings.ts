@@ -14,6 +14,8 @@ export interface IdentityHeaders {
   credentialType: string;
   /** Alias of the external issuer that vouched for the subject; removed for Portcullis's own credentials. */
   issuer: string;
+  /** The user the credential belongs to; removed when it has none. */
+  owner: string;
 }
 
 export interface EnvoySettings extends ChallengeSettings {
@@ -31,6 +33,7 @@ const DEFAULT_HEADERS = {
   libraries: "x-auth-libraries",
   credential_type: "x-auth-credential-type",
   issuer: "x-auth-issuer",
+  owner: "x-auth-owner",
 };
 const DEFAULT_REALM = "portcullis";
 
@@ -45,6 +48,7 @@ export const envoySchema = section("Envoy ext_authz (`Check`): identity headers 
     libraries: identityHeader("libraries", "PORTCULLIS_ENVOY_LIBRARIES_HEADER", "libraries"),
     credential_type: identityHeader("credential_type", "PORTCULLIS_ENVOY_CREDENTIAL_TYPE_HEADER", "credential type"),
     issuer: identityHeader("issuer", "PORTCULLIS_ENVOY_ISSUER_HEADER", "issuer alias of a JWT"),
+    owner: identityHeader("owner", "PORTCULLIS_ENVOY_OWNER_HEADER", "owner (user id) of a token or team"),
   }),
   remove_authorization: switchSetting({
     env: "PORTCULLIS_ENVOY_REMOVE_AUTHORIZATION",
@@ -78,6 +82,7 @@ export function envoySettings(file: Static<typeof envoySchema> = {}): EnvoySetti
     libraries: header("libraries"),
     credentialType: header("credential_type"),
     issuer: header("issuer"),
+    owner: header("owner"),
   };
   const names = Object.values(identityHeaders);
   if (new Set(names).size !== names.length) {

@@ -17,6 +17,10 @@ export const REASON_CODES = {
   unknown_token: "deny",
   token_revoked: "deny",
   token_expired: "deny",
+  // A token deactivated (reversibly) by an administrator.
+  token_inactive: "deny",
+  // The credential's owner (a user) is deactivated: every token and team it owns is refused.
+  owner_disabled: "deny",
   insufficient_scope: "deny",
   tool_not_allowed: "deny",
   no_required_scope: "deny",

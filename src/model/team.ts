@@ -9,6 +9,8 @@ export interface StoredTeam {
   /** A UUID; team tokens name the team as `team:<id>`. */
   id: string;
   name: string;
+  /** The user the team belongs to (src/model/owner.ts): its token stops while that owner is deactivated. */
+  owner?: string;
   libraries: string[];
   createdAt: number;
   /** The `jti` of the one team token that is valid now. */

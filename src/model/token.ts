@@ -11,6 +11,8 @@ export interface StoredToken {
    * jti), so no opaque secret ever matches such a record.
    */
   teamId?: string;
+  /** The user it belongs to (src/model/owner.ts); a team token's is its team's. */
+  owner?: string;
   scopes: string[];
   name: string;
   allowedLibraries: string[];
@@ -19,5 +21,7 @@ export interface StoredToken {
   createdAt: number;
   expiresAt?: number;
   revokedAt?: number;
+  /** Set while the token is deactivated (refused `token_inactive`); unlike revocation, reactivation clears it. */
+  deactivatedAt?: number;
   lastUsedAt?: number;
 }

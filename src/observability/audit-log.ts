@@ -9,6 +9,8 @@ import type { Logger } from "pino";
 export const AUDIT_EVENTS = [
   "token.mint",
   "token.revoke",
+  "token.deactivate",
+  "token.reactivate",
   "team.create",
   "team.assign",
   "team.deactivate",
@@ -18,6 +20,8 @@ export const AUDIT_EVENTS = [
   "dcr.put",
   "dcr.delete",
   "dcr.lease_acquire",
+  "owner.deactivate",
+  "owner.reactivate",
 ] as const;
 
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
@@ -29,6 +33,8 @@ export type AuditEvent = (typeof AUDIT_EVENTS)[number];
  */
 export interface AuditCaller {
   tokenId?: string;
+  /** The acting user: the owner of the caller's credential, when it has one. */
+  owner?: string;
   /** With mTLS: the client certificate's names (URI SANs as written, DNS SANs as `dns:<name>`), else its fingerprint. */
   certificate?: string;
 }

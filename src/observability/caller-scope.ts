@@ -4,6 +4,8 @@ import type { Decider } from "../decision/decision.js";
 /** What the engine learnt of the caller of one API call. */
 export interface NotedCaller {
   tokenId?: string;
+  /** The acting user: the owner of the caller's credential, when it has one. */
+  owner?: string;
 }
 
 /**
@@ -46,6 +48,7 @@ export function callerScope(): CallerScope {
           if (caller !== undefined && decision.identity !== undefined && decision.identity.tokenId !== "") {
             caller.tokenId = decision.identity.tokenId;
           }
+          if (caller !== undefined && decision.identity?.owner !== undefined) caller.owner = decision.identity.owner;
           return decision;
         },
       };

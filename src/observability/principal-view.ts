@@ -5,6 +5,8 @@ import type { SubjectMode } from "./log-settings.js";
 /** Who a decision was about, as a decision line shows it. */
 export interface LoggedPrincipal {
   tokenId?: string;
+  /** The user the credential belongs to: an id the operator assigned, not personal data the IdP sent. */
+  owner?: string;
   /** Alias of the external issuer that vouched for the subject. */
   issuer?: string;
   /** `log.subjects: plain`. */
@@ -25,6 +27,7 @@ export function principalView(mode: SubjectMode, key: Buffer): PrincipalView {
   return (identity) => {
     const principal: LoggedPrincipal = {};
     if (identity.tokenId !== "") principal.tokenId = identity.tokenId;
+    if (identity.owner !== undefined) principal.owner = identity.owner;
     if (identity.issuerAlias === undefined) return principal;
     principal.issuer = identity.issuerAlias;
     if (mode === "plain") principal.subject = identity.subject;

@@ -5,9 +5,12 @@
  * listeners; any other moment, cached reads must not be trusted.
  */
 export type Invalidation =
-  | { kind: "token" | "team" | "signing_key"; id: string }
+  | { kind: RecordKind; id: string }
   | { kind: "all" }
   | { kind: "health"; healthy: boolean; reason: string };
+
+/** The record kinds whose changes are announced: those a decision reads. */
+export type RecordKind = "token" | "team" | "signing_key" | "owner";
 
 export type InvalidationListener = (invalidation: Invalidation) => void;
 
@@ -31,7 +34,7 @@ export class InvalidationHub {
     return () => this.listeners.delete(listener);
   }
 
-  changed(kind: "token" | "team" | "signing_key", id: string): void {
+  changed(kind: RecordKind, id: string): void {
     this.emit({ kind, id });
   }
 

@@ -2,14 +2,16 @@ import type { DcrStore } from "./dcr-store.js";
 import type { InvalidationListener } from "./invalidation.js";
 import type { JtiStore } from "./jti-store.js";
 import type { OAuthStateStore } from "./oauth-state-store.js";
+import type { OwnerStore } from "./owner-store.js";
 import type { SigningKeyStore } from "./signing-key-store.js";
 import type { TeamStore } from "./team-store.js";
 import type { TokenStore } from "./token-store.js";
 
 export type * from "./dcr-store.js";
-export type { Invalidation, InvalidationListener } from "./invalidation.js";
+export type { Invalidation, InvalidationListener, RecordKind } from "./invalidation.js";
 export type * from "./jti-store.js";
 export type * from "./oauth-state-store.js";
+export type * from "./owner-store.js";
 export type * from "./signing-key-store.js";
 export type * from "./team-store.js";
 export type * from "./token-store.js";
@@ -36,8 +38,9 @@ export interface Store {
   readonly jti: JtiStore;
   readonly dcr: DcrStore;
   readonly oauthStates: OAuthStateStore;
+  readonly owners: OwnerStore;
   /**
-   * Tells `listener` of every change to a token, team or signing key once it
+   * Tells `listener` of every change to a token, team, signing key or owner once it
    * is written (on any replica), and of the feed's health, starting with
    * its health now. Answers the function that stops the telling.
    */

@@ -9,6 +9,12 @@ export interface TokenStore {
   list(): Promise<StoredToken[]>;
   /** Marks a token revoked; undefined when there is no such unrevoked token. */
   revoke(id: string, at: number): Promise<StoredToken | undefined>;
+  /**
+   * Deactivates (`active` false) or reactivates an unrevoked token, at once
+   * for every replica; undefined when there is no such unrevoked token or it
+   * was already so.
+   */
+  setActive(id: string, active: boolean, at: number): Promise<StoredToken | undefined>;
   /** Records a use; a missing token is ignored. */
   touch(id: string, at: number): Promise<void>;
   /**

@@ -1,3 +1,4 @@
+import { createOwnerAdmin } from "../admin/owner-admin.js";
 import { createSigningKeyAdmin } from "../admin/signing-key-admin.js";
 import { createTeamAdmin } from "../admin/team-admin.js";
 import { teamTokenMinter } from "../admin/team-token-mint.js";
@@ -8,7 +9,7 @@ import type { CallerGate } from "../decision/caller-gate.js";
 import type { Store } from "../store/store.js";
 import type { Credentials } from "./credentials.js";
 
-/** Token, signing-key and team administration, each asking the engine whether its caller is root. */
+/** Token, signing-key, team and owner administration, each asking the engine whether its caller is root. */
 export function wireAdministration(config: Config, store: Store, credentials: Credentials, caller: CallerGate, clock: Clock) {
   const requireRoot = (authorization: string) => caller(authorization, TOKEN_ADMINISTRATOR);
   return {
@@ -29,6 +30,7 @@ export function wireAdministration(config: Config, store: Store, credentials: Cr
     }),
     signingKeys: createSigningKeyAdmin({ requireRoot, signingKeys: store.signingKeys, clock }),
     teams: createTeamAdmin({ requireRoot, teams: store.teams, clock }),
+    owners: createOwnerAdmin({ requireRoot, owners: store.owners, tokens: store.tokens, teams: store.teams, clock }),
   };
 }
 

@@ -66,5 +66,5 @@ export type Credentials = Awaited<ReturnType<typeof wireCredentials>>;
 /** The identity phase's verifiers: this configuration's JWT issuers, then the opaque verifier. */
 export function authenticatorOf(jwt: CredentialVerifier, credentials: Credentials): Authenticator {
   // The opaque verifier takes every bearer the JWT verifier leaves, so it stays last.
-  return new Authenticator([jwt, credentials.opaque]);
+  return new Authenticator([jwt, credentials.opaque], credentials.caches.owners);
 }

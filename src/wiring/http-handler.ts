@@ -10,6 +10,7 @@ import { createReadinessMonitor } from "../api/readiness-monitor.js";
 import { createReflectionIndex } from "../api/reflection-index.js";
 import { createReflectionServices } from "../api/reflection-service.js";
 import { requestIdInterceptor, requestIdValues } from "../api/request-id.js";
+import { createOwnerService } from "../api/owner-service.js";
 import { createTokenAdminService } from "../api/token-admin-service.js";
 import type { Config } from "../config.js";
 import { callerGate } from "../decision/caller-gate.js";
@@ -37,6 +38,7 @@ import { ServerReflection as ServerReflectionV1Alpha } from "../../gen/grpc/refl
 import { AuthorizationService } from "../../gen/portcullis/v1/authorization_pb.js";
 import { DcrService } from "../../gen/portcullis/v1/dcr_pb.js";
 import { OAuthFlowService } from "../../gen/portcullis/v1/oauth_flow_pb.js";
+import { OwnerService } from "../../gen/portcullis/v1/owners_pb.js";
 import { TokenAdminService } from "../../gen/portcullis/v1/token_admin_pb.js";
 
 /** Largest request message accepted, on the lean gRPC path and by the Connect handlers. */
@@ -56,7 +58,7 @@ const HEALTH_POLL_MS = 1000;
  * Portcullis's own services: each reported by the health service, listed by
  * reflection, and nameable by caller-identity rules.
  */
-const API_SERVICES = [AuthorizationService, EnvoyAuthorization, TokenAdminService, DcrService, OAuthFlowService];
+const API_SERVICES = [AuthorizationService, EnvoyAuthorization, TokenAdminService, OwnerService, DcrService, OAuthFlowService];
 const API_SERVICE_NAMES = API_SERVICES.map((service) => service.typeName);
 
 export interface HttpParts {
@@ -117,6 +119,7 @@ export function wireHttpHandler(parts: HttpParts): HttpHandlers {
       );
       router.service(EnvoyAuthorization, createEnvoyAuthorizationService(check));
       router.service(TokenAdminService, createTokenAdminService(parts.administration));
+      router.service(OwnerService, createOwnerService(parts.administration.owners));
       router.service(DcrService, createDcrService({ dcr: parts.oauth.dcr, caller: callerGate(decisions("dcr")) }));
       router.service(OAuthFlowService, createOAuthFlowService({ flow: parts.oauth.flow, caller: callerGate(decisions("oauth_flow")) }));
       router.service(Health, health);

@@ -155,6 +155,7 @@ describe("values from the environment", () => {
     PORTCULLIS_ENVOY_LIBRARIES_HEADER: "x-libs",
     PORTCULLIS_ENVOY_CREDENTIAL_TYPE_HEADER: "x-kind",
     PORTCULLIS_ENVOY_ISSUER_HEADER: "x-idp",
+    PORTCULLIS_ENVOY_OWNER_HEADER: "x-user-id",
     PORTCULLIS_ENVOY_REMOVE_AUTHORIZATION: true,
     PORTCULLIS_ENVOY_REALM: "corp",
     PORTCULLIS_ENVOY_RESOURCE_METADATA_URL: "https://api.example/.well-known/oauth-protected-resource",

@@ -57,6 +57,7 @@ describe("the CheckResponse encoder of the lean gRPC path", () => {
         libraries: fc.array(text, { maxLength: 4 }),
         allowedTools: fc.constant([]),
         issuerAlias: text,
+        owner: text,
       },
       { requiredKeys: ["subject", "tokenId", "credentialType", "name", "scopes", "libraries", "allowedTools"] },
     );
@@ -76,6 +77,7 @@ describe("the CheckResponse encoder of the lean gRPC path", () => {
         libraries: headerName,
         credentialType: headerName,
         issuer: headerName,
+        owner: headerName,
       }),
       removeAuthorization: fc.boolean(),
       realm: fc.stringMatching(/^[a-z.]{1,16}$/),

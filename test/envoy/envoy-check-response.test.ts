@@ -12,6 +12,7 @@ const SETTINGS: EnvoySettings = {
     libraries: "x-libs",
     credentialType: "x-credential",
     issuer: "x-issuer",
+    owner: "x-owner",
   },
   removeAuthorization: false,
   realm: "corp",
@@ -46,7 +47,7 @@ describe("CheckResponse building", () => {
     expect(response.httpResponse.case).toBe("okResponse");
     const ok = response.httpResponse.value as { headers: { header?: { key: string } }[]; headersToRemove: string[] };
     expect(ok.headers.map((option) => option.header?.key)).toEqual(["x-user", "x-token", "x-scopes", "x-credential"]);
-    expect(ok.headersToRemove).toEqual(["x-libs", "x-issuer"]);
+    expect(ok.headersToRemove).toEqual(["x-libs", "x-issuer", "x-owner"]);
   });
 
   it("names the credential type, and the issuer of an external identity, in headers of their own", () => {

@@ -12,6 +12,7 @@ import { Health, HealthCheckResponse_ServingStatus as Status } from "../../gen/g
 const PORTCULLIS_SERVICES = [
   "portcullis.v1.AuthorizationService",
   "portcullis.v1.TokenAdminService",
+  "portcullis.v1.OwnerService",
   "portcullis.v1.DcrService",
   "portcullis.v1.OAuthFlowService",
   "envoy.service.auth.v3.Authorization",

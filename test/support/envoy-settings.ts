@@ -12,6 +12,7 @@ export const DEFAULT_ENVOY_SETTINGS: EnvoySettings = {
     libraries: "x-auth-libraries",
     credentialType: "x-auth-credential-type",
     issuer: "x-auth-issuer",
+    owner: "x-auth-owner",
   },
   removeAuthorization: false,
   realm: "portcullis",

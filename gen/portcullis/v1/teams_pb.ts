@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file portcullis/v1/teams.proto.
  */
 export const file_portcullis_v1_teams: GenFile = /*@__PURE__*/
-  fileDesc("Chlwb3J0Y3VsbGlzL3YxL3RlYW1zLnByb3RvEg1wb3J0Y3VsbGlzLnYxIsUBCgRUZWFtEg8KB3RlYW1faWQYASABKAkSDAoEbmFtZRgCIAEoCRIRCglsaWJyYXJpZXMYAyADKAkSDgoGYWN0aXZlGAQgASgIEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDmRlYWN0aXZhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg9hY3RpdmVfdG9rZW5faWQYByABKAkiNAoRQ3JlYXRlVGVhbVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIRCglsaWJyYXJpZXMYAiADKAkiNwoSQ3JlYXRlVGVhbVJlc3BvbnNlEiEKBHRlYW0YASABKAsyEy5wb3J0Y3VsbGlzLnYxLlRlYW0iIQoOR2V0VGVhbVJlcXVlc3QSDwoHdGVhbV9pZBgBIAEoCSI0Cg9HZXRUZWFtUmVzcG9uc2USIQoEdGVhbRgBIAEoCzITLnBvcnRjdWxsaXMudjEuVGVhbSISChBMaXN0VGVhbXNSZXF1ZXN0IjcKEUxpc3RUZWFtc1Jlc3BvbnNlEiIKBXRlYW1zGAEgAygLMhMucG9ydGN1bGxpcy52MS5UZWFtIigKFURlYWN0aXZhdGVUZWFtUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJIjsKFkRlYWN0aXZhdGVUZWFtUmVzcG9uc2USIQoEdGVhbRgBIAEoCzITLnBvcnRjdWxsaXMudjEuVGVhbSI8ChZBc3NpZ25MaWJyYXJpZXNSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSEQoJbGlicmFyaWVzGAIgAygJIjwKF0Fzc2lnbkxpYnJhcmllc1Jlc3BvbnNlEiEKBHRlYW0YASABKAsyEy5wb3J0Y3VsbGlzLnYxLlRlYW1iBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("Chlwb3J0Y3VsbGlzL3YxL3RlYW1zLnByb3RvEg1wb3J0Y3VsbGlzLnYxItQBCgRUZWFtEg8KB3RlYW1faWQYASABKAkSDAoEbmFtZRgCIAEoCRIRCglsaWJyYXJpZXMYAyADKAkSDgoGYWN0aXZlGAQgASgIEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDmRlYWN0aXZhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIXCg9hY3RpdmVfdG9rZW5faWQYByABKAkSDQoFb3duZXIYCCABKAkiQwoRQ3JlYXRlVGVhbVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIRCglsaWJyYXJpZXMYAiADKAkSDQoFb3duZXIYAyABKAkiNwoSQ3JlYXRlVGVhbVJlc3BvbnNlEiEKBHRlYW0YASABKAsyEy5wb3J0Y3VsbGlzLnYxLlRlYW0iIQoOR2V0VGVhbVJlcXVlc3QSDwoHdGVhbV9pZBgBIAEoCSI0Cg9HZXRUZWFtUmVzcG9uc2USIQoEdGVhbRgBIAEoCzITLnBvcnRjdWxsaXMudjEuVGVhbSISChBMaXN0VGVhbXNSZXF1ZXN0IjcKEUxpc3RUZWFtc1Jlc3BvbnNlEiIKBXRlYW1zGAEgAygLMhMucG9ydGN1bGxpcy52MS5UZWFtIigKFURlYWN0aXZhdGVUZWFtUmVxdWVzdBIPCgd0ZWFtX2lkGAEgASgJIjsKFkRlYWN0aXZhdGVUZWFtUmVzcG9uc2USIQoEdGVhbRgBIAEoCzITLnBvcnRjdWxsaXMudjEuVGVhbSI8ChZBc3NpZ25MaWJyYXJpZXNSZXF1ZXN0Eg8KB3RlYW1faWQYASABKAkSEQoJbGlicmFyaWVzGAIgAygJIjwKF0Fzc2lnbkxpYnJhcmllc1Jlc3BvbnNlEiEKBHRlYW0YASABKAsyEy5wb3J0Y3VsbGlzLnYxLlRlYW1iBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * Team is a principal that team tokens speak for. Its libraries are
@@ -61,6 +61,14 @@ export type Team = Message<"portcullis.v1.Team"> & {
    * @generated from field: string active_token_id = 7;
    */
   activeTokenId: string;
+
+  /**
+   * The user the team belongs to (empty: none); while that owner is
+   * deactivated (OwnerService) the team's token is refused (owner_disabled).
+   *
+   * @generated from field: string owner = 8;
+   */
+  owner: string;
 };
 
 /**
@@ -83,6 +91,14 @@ export type CreateTeamRequest = Message<"portcullis.v1.CreateTeamRequest"> & {
    * @generated from field: repeated string libraries = 2;
    */
   libraries: string[];
+
+  /**
+   * Optional owner id: 1-128 characters of A-Z a-z 0-9 . _ @ -, starting
+   * with a letter or digit. Set once; the team's tokens inherit it.
+   *
+   * @generated from field: string owner = 3;
+   */
+  owner: string;
 };
 
 /**

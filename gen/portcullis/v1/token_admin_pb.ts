@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file portcullis/v1/token_admin.proto.
  */
 export const file_portcullis_v1_token_admin: GenFile = /*@__PURE__*/
-  fileDesc("Ch9wb3J0Y3VsbGlzL3YxL3Rva2VuX2FkbWluLnByb3RvEg1wb3J0Y3VsbGlzLnYxIqEDCgtUb2tlblJlY29yZBIQCgh0b2tlbl9pZBgBIAEoCRIOCgZzY29wZXMYAiADKAkSDAoEbmFtZRgDIAEoCRIZChFhbGxvd2VkX2xpYnJhcmllcxgEIAMoCRIVCg1hbGxvd2VkX3Rvb2xzGAUgAygJEiUKBnNvdXJjZRgGIAEoDjIVLnBvcnRjdWxsaXMudjEuU291cmNlEi4KCmNyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmV4cGlyZXNfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGxhc3RfdXNlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGYWN0aXZlGAogASgIEi4KCnJldm9rZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiYKBGtpbmQYDCABKA4yGC5wb3J0Y3VsbGlzLnYxLlRva2VuS2luZBIPCgd0ZWFtX2lkGA0gASgJIsMBChBNaW50VG9rZW5SZXF1ZXN0Eg4KBnNjb3BlcxgBIAMoCRIMCgRuYW1lGAIgASgJEhkKEWFsbG93ZWRfbGlicmFyaWVzGAMgAygJEhUKDWFsbG93ZWRfdG9vbHMYBCADKAkSJgoDdHRsGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEiYKBGtpbmQYBiABKA4yGC5wb3J0Y3VsbGlzLnYxLlRva2VuS2luZBIPCgd0ZWFtX2lkGAcgASgJIk4KEU1pbnRUb2tlblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEioKBnJlY29yZBgCIAEoCzIaLnBvcnRjdWxsaXMudjEuVG9rZW5SZWNvcmQiEwoRTGlzdFRva2Vuc1JlcXVlc3QiQAoSTGlzdFRva2Vuc1Jlc3BvbnNlEioKBnRva2VucxgBIAMoCzIaLnBvcnRjdWxsaXMudjEuVG9rZW5SZWNvcmQiIwoPR2V0VG9rZW5SZXF1ZXN0EhAKCHRva2VuX2lkGAEgASgJIj4KEEdldFRva2VuUmVzcG9uc2USKgoGcmVjb3JkGAEgASgLMhoucG9ydGN1bGxpcy52MS5Ub2tlblJlY29yZCImChJSZXZva2VUb2tlblJlcXVlc3QSEAoIdG9rZW5faWQYASABKAkiQQoTUmV2b2tlVG9rZW5SZXNwb25zZRIqCgZyZWNvcmQYASABKAsyGi5wb3J0Y3VsbGlzLnYxLlRva2VuUmVjb3JkKlcKCVRva2VuS2luZBIaChZUT0tFTl9LSU5EX1VOU1BFQ0lGSUVEEAASFQoRVE9LRU5fS0lORF9PUEFRVUUQARIXChNUT0tFTl9LSU5EX1RFQU1fSldUEAIqbQoGU291cmNlEhYKElNPVVJDRV9VTlNQRUNJRklFRBAAEhQKEFNPVVJDRV9CT09UU1RSQVAQARIRCg1TT1VSQ0VfQ09ORklHEAISDwoLU09VUkNFX0ZJTEUQAxIRCg1TT1VSQ0VfTUlOVEVEEAQyswgKEVRva2VuQWRtaW5TZXJ2aWNlEk4KCU1pbnRUb2tlbhIfLnBvcnRjdWxsaXMudjEuTWludFRva2VuUmVxdWVzdBogLnBvcnRjdWxsaXMudjEuTWludFRva2VuUmVzcG9uc2USUQoKTGlzdFRva2VucxIgLnBvcnRjdWxsaXMudjEuTGlzdFRva2Vuc1JlcXVlc3QaIS5wb3J0Y3VsbGlzLnYxLkxpc3RUb2tlbnNSZXNwb25zZRJLCghHZXRUb2tlbhIeLnBvcnRjdWxsaXMudjEuR2V0VG9rZW5SZXF1ZXN0Gh8ucG9ydGN1bGxpcy52MS5HZXRUb2tlblJlc3BvbnNlElQKC1Jldm9rZVRva2VuEiEucG9ydGN1bGxpcy52MS5SZXZva2VUb2tlblJlcXVlc3QaIi5wb3J0Y3VsbGlzLnYxLlJldm9rZVRva2VuUmVzcG9uc2USYwoQQ3JlYXRlU2lnbmluZ0tleRImLnBvcnRjdWxsaXMudjEuQ3JlYXRlU2lnbmluZ0tleVJlcXVlc3QaJy5wb3J0Y3VsbGlzLnYxLkNyZWF0ZVNpZ25pbmdLZXlSZXNwb25zZRJgCg9MaXN0U2lnbmluZ0tleXMSJS5wb3J0Y3VsbGlzLnYxLkxpc3RTaWduaW5nS2V5c1JlcXVlc3QaJi5wb3J0Y3VsbGlzLnYxLkxpc3RTaWduaW5nS2V5c1Jlc3BvbnNlEmMKEFJldGlyZVNpZ25pbmdLZXkSJi5wb3J0Y3VsbGlzLnYxLlJldGlyZVNpZ25pbmdLZXlSZXF1ZXN0GicucG9ydGN1bGxpcy52MS5SZXRpcmVTaWduaW5nS2V5UmVzcG9uc2USUQoKQ3JlYXRlVGVhbRIgLnBvcnRjdWxsaXMudjEuQ3JlYXRlVGVhbVJlcXVlc3QaIS5wb3J0Y3VsbGlzLnYxLkNyZWF0ZVRlYW1SZXNwb25zZRJICgdHZXRUZWFtEh0ucG9ydGN1bGxpcy52MS5HZXRUZWFtUmVxdWVzdBoeLnBvcnRjdWxsaXMudjEuR2V0VGVhbVJlc3BvbnNlEk4KCUxpc3RUZWFtcxIfLnBvcnRjdWxsaXMudjEuTGlzdFRlYW1zUmVxdWVzdBogLnBvcnRjdWxsaXMudjEuTGlzdFRlYW1zUmVzcG9uc2USXQoORGVhY3RpdmF0ZVRlYW0SJC5wb3J0Y3VsbGlzLnYxLkRlYWN0aXZhdGVUZWFtUmVxdWVzdBolLnBvcnRjdWxsaXMudjEuRGVhY3RpdmF0ZVRlYW1SZXNwb25zZRJgCg9Bc3NpZ25MaWJyYXJpZXMSJS5wb3J0Y3VsbGlzLnYxLkFzc2lnbkxpYnJhcmllc1JlcXVlc3QaJi5wb3J0Y3VsbGlzLnYxLkFzc2lnbkxpYnJhcmllc1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_portcullis_v1_signing_keys, file_portcullis_v1_teams]);
+  fileDesc("Ch9wb3J0Y3VsbGlzL3YxL3Rva2VuX2FkbWluLnByb3RvEg1wb3J0Y3VsbGlzLnYxIuQDCgtUb2tlblJlY29yZBIQCgh0b2tlbl9pZBgBIAEoCRIOCgZzY29wZXMYAiADKAkSDAoEbmFtZRgDIAEoCRIZChFhbGxvd2VkX2xpYnJhcmllcxgEIAMoCRIVCg1hbGxvd2VkX3Rvb2xzGAUgAygJEiUKBnNvdXJjZRgGIAEoDjIVLnBvcnRjdWxsaXMudjEuU291cmNlEi4KCmNyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmV4cGlyZXNfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGxhc3RfdXNlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGYWN0aXZlGAogASgIEi4KCnJldm9rZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiYKBGtpbmQYDCABKA4yGC5wb3J0Y3VsbGlzLnYxLlRva2VuS2luZBIPCgd0ZWFtX2lkGA0gASgJEg0KBW93bmVyGA4gASgJEjIKDmRlYWN0aXZhdGVkX2F0GA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLSAQoQTWludFRva2VuUmVxdWVzdBIOCgZzY29wZXMYASADKAkSDAoEbmFtZRgCIAEoCRIZChFhbGxvd2VkX2xpYnJhcmllcxgDIAMoCRIVCg1hbGxvd2VkX3Rvb2xzGAQgAygJEiYKA3R0bBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhImCgRraW5kGAYgASgOMhgucG9ydGN1bGxpcy52MS5Ub2tlbktpbmQSDwoHdGVhbV9pZBgHIAEoCRINCgVvd25lchgIIAEoCSJOChFNaW50VG9rZW5SZXNwb25zZRINCgV0b2tlbhgBIAEoCRIqCgZyZWNvcmQYAiABKAsyGi5wb3J0Y3VsbGlzLnYxLlRva2VuUmVjb3JkIhMKEUxpc3RUb2tlbnNSZXF1ZXN0IkAKEkxpc3RUb2tlbnNSZXNwb25zZRIqCgZ0b2tlbnMYASADKAsyGi5wb3J0Y3VsbGlzLnYxLlRva2VuUmVjb3JkIiMKD0dldFRva2VuUmVxdWVzdBIQCgh0b2tlbl9pZBgBIAEoCSI+ChBHZXRUb2tlblJlc3BvbnNlEioKBnJlY29yZBgBIAEoCzIaLnBvcnRjdWxsaXMudjEuVG9rZW5SZWNvcmQiJgoSUmV2b2tlVG9rZW5SZXF1ZXN0EhAKCHRva2VuX2lkGAEgASgJIkEKE1Jldm9rZVRva2VuUmVzcG9uc2USKgoGcmVjb3JkGAEgASgLMhoucG9ydGN1bGxpcy52MS5Ub2tlblJlY29yZCIqChZEZWFjdGl2YXRlVG9rZW5SZXF1ZXN0EhAKCHRva2VuX2lkGAEgASgJIkUKF0RlYWN0aXZhdGVUb2tlblJlc3BvbnNlEioKBnJlY29yZBgBIAEoCzIaLnBvcnRjdWxsaXMudjEuVG9rZW5SZWNvcmQiKgoWUmVhY3RpdmF0ZVRva2VuUmVxdWVzdBIQCgh0b2tlbl9pZBgBIAEoCSJFChdSZWFjdGl2YXRlVG9rZW5SZXNwb25zZRIqCgZyZWNvcmQYASABKAsyGi5wb3J0Y3VsbGlzLnYxLlRva2VuUmVjb3JkKlcKCVRva2VuS2luZBIaChZUT0tFTl9LSU5EX1VOU1BFQ0lGSUVEEAASFQoRVE9LRU5fS0lORF9PUEFRVUUQARIXChNUT0tFTl9LSU5EX1RFQU1fSldUEAIqbQoGU291cmNlEhYKElNPVVJDRV9VTlNQRUNJRklFRBAAEhQKEFNPVVJDRV9CT09UU1RSQVAQARIRCg1TT1VSQ0VfQ09ORklHEAISDwoLU09VUkNFX0ZJTEUQAxIRCg1TT1VSQ0VfTUlOVEVEEAQy9wkKEVRva2VuQWRtaW5TZXJ2aWNlEk4KCU1pbnRUb2tlbhIfLnBvcnRjdWxsaXMudjEuTWludFRva2VuUmVxdWVzdBogLnBvcnRjdWxsaXMudjEuTWludFRva2VuUmVzcG9uc2USUQoKTGlzdFRva2VucxIgLnBvcnRjdWxsaXMudjEuTGlzdFRva2Vuc1JlcXVlc3QaIS5wb3J0Y3VsbGlzLnYxLkxpc3RUb2tlbnNSZXNwb25zZRJLCghHZXRUb2tlbhIeLnBvcnRjdWxsaXMudjEuR2V0VG9rZW5SZXF1ZXN0Gh8ucG9ydGN1bGxpcy52MS5HZXRUb2tlblJlc3BvbnNlElQKC1Jldm9rZVRva2VuEiEucG9ydGN1bGxpcy52MS5SZXZva2VUb2tlblJlcXVlc3QaIi5wb3J0Y3VsbGlzLnYxLlJldm9rZVRva2VuUmVzcG9uc2USYAoPRGVhY3RpdmF0ZVRva2VuEiUucG9ydGN1bGxpcy52MS5EZWFjdGl2YXRlVG9rZW5SZXF1ZXN0GiYucG9ydGN1bGxpcy52MS5EZWFjdGl2YXRlVG9rZW5SZXNwb25zZRJgCg9SZWFjdGl2YXRlVG9rZW4SJS5wb3J0Y3VsbGlzLnYxLlJlYWN0aXZhdGVUb2tlblJlcXVlc3QaJi5wb3J0Y3VsbGlzLnYxLlJlYWN0aXZhdGVUb2tlblJlc3BvbnNlEmMKEENyZWF0ZVNpZ25pbmdLZXkSJi5wb3J0Y3VsbGlzLnYxLkNyZWF0ZVNpZ25pbmdLZXlSZXF1ZXN0GicucG9ydGN1bGxpcy52MS5DcmVhdGVTaWduaW5nS2V5UmVzcG9uc2USYAoPTGlzdFNpZ25pbmdLZXlzEiUucG9ydGN1bGxpcy52MS5MaXN0U2lnbmluZ0tleXNSZXF1ZXN0GiYucG9ydGN1bGxpcy52MS5MaXN0U2lnbmluZ0tleXNSZXNwb25zZRJjChBSZXRpcmVTaWduaW5nS2V5EiYucG9ydGN1bGxpcy52MS5SZXRpcmVTaWduaW5nS2V5UmVxdWVzdBonLnBvcnRjdWxsaXMudjEuUmV0aXJlU2lnbmluZ0tleVJlc3BvbnNlElEKCkNyZWF0ZVRlYW0SIC5wb3J0Y3VsbGlzLnYxLkNyZWF0ZVRlYW1SZXF1ZXN0GiEucG9ydGN1bGxpcy52MS5DcmVhdGVUZWFtUmVzcG9uc2USSAoHR2V0VGVhbRIdLnBvcnRjdWxsaXMudjEuR2V0VGVhbVJlcXVlc3QaHi5wb3J0Y3VsbGlzLnYxLkdldFRlYW1SZXNwb25zZRJOCglMaXN0VGVhbXMSHy5wb3J0Y3VsbGlzLnYxLkxpc3RUZWFtc1JlcXVlc3QaIC5wb3J0Y3VsbGlzLnYxLkxpc3RUZWFtc1Jlc3BvbnNlEl0KDkRlYWN0aXZhdGVUZWFtEiQucG9ydGN1bGxpcy52MS5EZWFjdGl2YXRlVGVhbVJlcXVlc3QaJS5wb3J0Y3VsbGlzLnYxLkRlYWN0aXZhdGVUZWFtUmVzcG9uc2USYAoPQXNzaWduTGlicmFyaWVzEiUucG9ydGN1bGxpcy52MS5Bc3NpZ25MaWJyYXJpZXNSZXF1ZXN0GiYucG9ydGN1bGxpcy52MS5Bc3NpZ25MaWJyYXJpZXNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_portcullis_v1_signing_keys, file_portcullis_v1_teams]);
 
 /**
  * TokenRecord describes a token. No field carries the secret or its hash.
@@ -98,6 +98,20 @@ export type TokenRecord = Message<"portcullis.v1.TokenRecord"> & {
    * @generated from field: string team_id = 13;
    */
   teamId: string;
+
+  /**
+   * The user the token belongs to (empty: none); a team token's is its team's.
+   *
+   * @generated from field: string owner = 14;
+   */
+  owner: string;
+
+  /**
+   * Set while the token is deactivated (DeactivateToken); active is then false.
+   *
+   * @generated from field: google.protobuf.Timestamp deactivated_at = 15;
+   */
+  deactivatedAt?: Timestamp | undefined;
 };
 
 /**
@@ -152,6 +166,15 @@ export type MintTokenRequest = Message<"portcullis.v1.MintTokenRequest"> & {
    * @generated from field: string team_id = 7;
    */
   teamId: string;
+
+  /**
+   * Optional owner id (1-128 characters of A-Z a-z 0-9 . _ @ -, starting
+   * with a letter or digit). A team token always has its team's owner: an
+   * owner given for one must be that one.
+   *
+   * @generated from field: string owner = 8;
+   */
+  owner: string;
 };
 
 /**
@@ -282,6 +305,74 @@ export type RevokeTokenResponse = Message<"portcullis.v1.RevokeTokenResponse"> &
  */
 export const RevokeTokenResponseSchema: GenMessage<RevokeTokenResponse> = /*@__PURE__*/
   messageDesc(file_portcullis_v1_token_admin, 8);
+
+/**
+ * @generated from message portcullis.v1.DeactivateTokenRequest
+ */
+export type DeactivateTokenRequest = Message<"portcullis.v1.DeactivateTokenRequest"> & {
+  /**
+   * @generated from field: string token_id = 1;
+   */
+  tokenId: string;
+};
+
+/**
+ * Describes the message portcullis.v1.DeactivateTokenRequest.
+ * Use `create(DeactivateTokenRequestSchema)` to create a new message.
+ */
+export const DeactivateTokenRequestSchema: GenMessage<DeactivateTokenRequest> = /*@__PURE__*/
+  messageDesc(file_portcullis_v1_token_admin, 9);
+
+/**
+ * @generated from message portcullis.v1.DeactivateTokenResponse
+ */
+export type DeactivateTokenResponse = Message<"portcullis.v1.DeactivateTokenResponse"> & {
+  /**
+   * @generated from field: portcullis.v1.TokenRecord record = 1;
+   */
+  record?: TokenRecord | undefined;
+};
+
+/**
+ * Describes the message portcullis.v1.DeactivateTokenResponse.
+ * Use `create(DeactivateTokenResponseSchema)` to create a new message.
+ */
+export const DeactivateTokenResponseSchema: GenMessage<DeactivateTokenResponse> = /*@__PURE__*/
+  messageDesc(file_portcullis_v1_token_admin, 10);
+
+/**
+ * @generated from message portcullis.v1.ReactivateTokenRequest
+ */
+export type ReactivateTokenRequest = Message<"portcullis.v1.ReactivateTokenRequest"> & {
+  /**
+   * @generated from field: string token_id = 1;
+   */
+  tokenId: string;
+};
+
+/**
+ * Describes the message portcullis.v1.ReactivateTokenRequest.
+ * Use `create(ReactivateTokenRequestSchema)` to create a new message.
+ */
+export const ReactivateTokenRequestSchema: GenMessage<ReactivateTokenRequest> = /*@__PURE__*/
+  messageDesc(file_portcullis_v1_token_admin, 11);
+
+/**
+ * @generated from message portcullis.v1.ReactivateTokenResponse
+ */
+export type ReactivateTokenResponse = Message<"portcullis.v1.ReactivateTokenResponse"> & {
+  /**
+   * @generated from field: portcullis.v1.TokenRecord record = 1;
+   */
+  record?: TokenRecord | undefined;
+};
+
+/**
+ * Describes the message portcullis.v1.ReactivateTokenResponse.
+ * Use `create(ReactivateTokenResponseSchema)` to create a new message.
+ */
+export const ReactivateTokenResponseSchema: GenMessage<ReactivateTokenResponse> = /*@__PURE__*/
+  messageDesc(file_portcullis_v1_token_admin, 12);
 
 /**
  * TokenKind chooses what MintToken creates.
@@ -417,6 +508,28 @@ export const TokenAdminService: GenService<{
     methodKind: "unary";
     input: typeof RevokeTokenRequestSchema;
     output: typeof RevokeTokenResponseSchema;
+  },
+  /**
+   * DeactivateToken refuses an opaque token (token_inactive) at once on
+   * every replica, without revoking it; ReactivateToken restores it. A
+   * revoked token stays revoked (NotFound); a token already so answers
+   * FailedPrecondition; a team token is stopped with its team or by
+   * revocation (FailedPrecondition); deactivating the calling token is refused.
+   *
+   * @generated from rpc portcullis.v1.TokenAdminService.DeactivateToken
+   */
+  deactivateToken: {
+    methodKind: "unary";
+    input: typeof DeactivateTokenRequestSchema;
+    output: typeof DeactivateTokenResponseSchema;
+  },
+  /**
+   * @generated from rpc portcullis.v1.TokenAdminService.ReactivateToken
+   */
+  reactivateToken: {
+    methodKind: "unary";
+    input: typeof ReactivateTokenRequestSchema;
+    output: typeof ReactivateTokenResponseSchema;
   },
   /**
    * CreateSigningKey creates the key that signs team tokens from now on; the

@@ -1,6 +1,4 @@
-import type { Invalidation, InvalidationListener } from "../../store/store.js";
-
-type RecordKind = "token" | "team" | "signing_key";
+import type { Invalidation, InvalidationListener, RecordKind } from "../../store/store.js";
 
 /** A cache as coherence sees it: emptied at once, and entries of a record kind dropped by id. */
 export interface Invalidatable {

@@ -1,8 +1,9 @@
 import type { Clock } from "../../clock.js";
+import type { OwnerStatus } from "../../model/owner.js";
 import type { SigningKeyRecord } from "../../model/signing-key.js";
 import type { StoredTeam } from "../../model/team.js";
 import type { StoredToken } from "../../model/token.js";
-import type { SigningKeyStore, TeamStore, TokenStore } from "../../store/store.js";
+import type { OwnerStore, SigningKeyStore, TeamStore, TokenStore } from "../../store/store.js";
 import type { CacheCoherence } from "./cache-coherence.js";
 import { CoherentCache, type CacheBounds } from "./coherent-cache.js";
 
@@ -10,16 +11,19 @@ import { CoherentCache, type CacheBounds } from "./coherent-cache.js";
 export type TokenReader = Pick<TokenStore, "get">;
 export type TeamReader = Pick<TeamStore, "get">;
 export type SigningKeyReader = Pick<SigningKeyStore, "get">;
+export type OwnerReader = Pick<OwnerStore, "get">;
 
 /**
  * The store's read side as the verifiers see it, through caches. A store
  * error passes through and nothing is kept; a miss of a team or key is not
  * kept (only a valid signature leads to those reads). An unknown token id is
  * kept in a bounded cache of its own, briefly: it is the one answer a later
- * write (a mint, an import) changes for the better.
+ * write (a mint, an import) changes for the better. An owner's state is
+ * read on every decision of an owned credential, and most owners have no
+ * record at all (never changed: active), so that answer is kept too.
  */
 export function cachedReads(deps: {
-  store: { tokens: TokenReader; teams: TeamReader; signingKeys: SigningKeyReader };
+  store: { tokens: TokenReader; teams: TeamReader; signingKeys: SigningKeyReader; owners: OwnerReader };
   coherence: CacheCoherence;
   bounds: CacheBounds;
   negative: CacheBounds;
@@ -30,6 +34,7 @@ export function cachedReads(deps: {
   const unknownTokens = new CoherentCache<true>(coherence, "token", deps.negative, clock);
   const teams = new CoherentCache<Readonly<StoredTeam>>(coherence, "team", deps.bounds, clock);
   const signingKeys = new CoherentCache<Readonly<SigningKeyRecord>>(coherence, "signing_key", deps.bounds, clock);
+  const owners = new CoherentCache<Readonly<{ status: OwnerStatus | undefined }>>(coherence, "owner", deps.bounds, clock);
 
   /** An unexpired token is kept no longer than it is valid; a denial for good (revoked, expired) for the whole bound. */
   const lifetimeOf = (token: StoredToken): number | undefined => {
@@ -64,8 +69,22 @@ export function cachedReads(deps: {
     } satisfies TokenReader,
     teams: { get: (id) => readThrough(teams, id, () => deps.store.teams.get(id)) } satisfies TeamReader,
     signingKeys: { get: (kid) => readThrough(signingKeys, kid, () => deps.store.signingKeys.get(kid)) } satisfies SigningKeyReader,
+    owners: {
+      async get(id) {
+        const entry = await readThrough(owners, id, async (): Promise<{ status: OwnerStatus | undefined }> => ({
+          status: await deps.store.owners.get(id),
+        }));
+        return entry?.status;
+      },
+    } satisfies OwnerReader,
     /** Entries held now, per cache. */
-    sizes: () => ({ tokens: tokens.size, unknownTokens: unknownTokens.size, teams: teams.size, signingKeys: signingKeys.size }),
+    sizes: () => ({
+      tokens: tokens.size,
+      unknownTokens: unknownTokens.size,
+      teams: teams.size,
+      signingKeys: signingKeys.size,
+      owners: owners.size,
+    }),
   };
 }
 

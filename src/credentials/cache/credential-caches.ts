@@ -2,7 +2,7 @@ import type { Clock } from "../../clock.js";
 import type { Store } from "../../store/store.js";
 import { CacheCoherence } from "./cache-coherence.js";
 import type { CacheSettings } from "./cache-settings.js";
-import { cachedReads, type SigningKeyReader, type TeamReader, type TokenReader } from "./cached-reads.js";
+import { cachedReads, type OwnerReader, type SigningKeyReader, type TeamReader, type TokenReader } from "./cached-reads.js";
 import { VerifiedJwtCache } from "./verified-jwt-cache.js";
 
 /** What the verifiers read through, and the handle that empties it all. */
@@ -10,6 +10,7 @@ export interface CredentialCaches {
   readonly tokens: TokenReader;
   readonly teams: TeamReader;
   readonly signingKeys: SigningKeyReader;
+  readonly owners: OwnerReader;
   /** Absent when caching is off. */
   readonly verifiedJwts?: VerifiedJwtCache;
   /** Empties every cache at once (a configuration reload calls it). */
@@ -25,14 +26,22 @@ export interface CredentialCaches {
  * invalidation feed (docs/caching.md); with caching off, the store itself.
  */
 export function credentialCaches(deps: {
-  store: Pick<Store, "tokens" | "teams" | "signingKeys" | "watchInvalidations">;
+  store: Pick<Store, "tokens" | "teams" | "signingKeys" | "owners" | "watchInvalidations">;
   settings: CacheSettings;
   clock: Clock;
   onHealth: (healthy: boolean, reason: string) => void;
 }): CredentialCaches {
   const { store, settings, clock } = deps;
   if (!settings.enabled) {
-    return { tokens: store.tokens, teams: store.teams, signingKeys: store.signingKeys, clear: () => undefined, sizes: () => ({}), stop: () => undefined };
+    return {
+      tokens: store.tokens,
+      teams: store.teams,
+      signingKeys: store.signingKeys,
+      owners: store.owners,
+      clear: () => undefined,
+      sizes: () => ({}),
+      stop: () => undefined,
+    };
   }
   const coherence = new CacheCoherence((listener) => store.watchInvalidations(listener), deps.onHealth);
   const bounds = { maxEntries: settings.maxEntries, ttlMs: settings.ttlMs };
@@ -48,6 +57,7 @@ export function credentialCaches(deps: {
     tokens: reads.tokens,
     teams: reads.teams,
     signingKeys: reads.signingKeys,
+    owners: reads.owners,
     verifiedJwts,
     clear: () => coherence.clear(),
     sizes: () => ({ ...reads.sizes(), verifiedJwts: verifiedJwts.size }),

@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { DeadlineExceededError, UnavailableError } from "../../errors.js";
 import type { Clock } from "../../clock.js";
 import { externalId, type Identity } from "../../model/identity.js";
+import { isOwnerId } from "../../model/owner.js";
 import type { VerifiedJwtCache } from "../cache/verified-jwt-cache.js";
 import type { Verification } from "../credential-verifier.js";
 import { scopesOf, stringClaim, stringList, validUntil } from "./claims.js";
@@ -56,6 +57,12 @@ export function externalIssuerVerifier(deps: {
       const scopes = scopesOf(payload, config.scopeClaims);
       const libraries = config.librariesClaim === undefined ? [] : stringList(payload[config.librariesClaim], true);
       if (scopes === undefined || libraries === undefined) return { rejection: { reason: "bad_claim" } };
+      // An issuer that maps owners maps every token: one without a usable owner would escape its owner's deactivation.
+      const owner = config.ownerClaim === undefined ? undefined : stringClaim(payload, config.ownerClaim);
+      if (config.ownerClaim !== undefined && owner === undefined) {
+        return { rejection: { reason: payload[config.ownerClaim] === undefined ? "missing_claim" : "bad_claim" } };
+      }
+      if (owner !== undefined && !isOwnerId(owner)) return { rejection: { reason: "bad_claim" } };
       const jti = stringClaim(payload, "jti");
       const until = validUntil(payload, config.leewayS);
       const subject = externalId(config.alias, sub);
@@ -69,6 +76,7 @@ export function externalIssuerVerifier(deps: {
         libraries,
         allowedTools: [],
         issuerAlias: config.alias,
+        ...(owner === undefined ? {} : { owner }),
       };
       if (jti !== undefined && until !== undefined) identity.jti = { issuer: config.issuer, jti, validUntil: until };
       return { identity };

@@ -30,6 +30,8 @@ export interface ExternalIssuerConfig {
   scopeClaims: string[];
   subjectClaim: string;
   librariesClaim?: string;
+  /** When set, every token must carry a valid owner id in this claim: the owner its identity names. */
+  ownerClaim?: string;
   /** Always holds `iss` and `exp`, whatever the configuration adds. */
   requiredClaims: string[];
   leewayS: number;
@@ -135,6 +137,7 @@ function externalIssuer(entry: ExternalIssuerFile, field: string): ExternalIssue
     scopeClaims: entry.scope_claims ?? DEFAULT_SCOPE_CLAIMS,
     subjectClaim: entry.subject_claim ?? "sub",
     librariesClaim: entry.libraries_claim,
+    ...(entry.owner_claim === undefined ? {} : { ownerClaim: entry.owner_claim }),
     // jose checks `exp` only when present: a token without one would never expire.
     requiredClaims: [...new Set([...ALWAYS_REQUIRED_CLAIMS, ...(entry.required_claims ?? [])])],
     leewayS: entry.leeway_s ?? ISSUER_DEFAULTS.leeway_s,

@@ -55,6 +55,10 @@ const externalIssuerSchema = section(
     scope_claims: scopeClaims,
     subject_claim: text({ description: "claim holding the subject", default: "sub" }),
     libraries_claim: text({ description: "claim holding the libraries", defaultText: "none (no libraries)" }),
+    owner_claim: text({
+      description: "claim holding the user's owner id (a token without a valid one is refused); a deactivated owner stops its JWTs too",
+      defaultText: "none (JWTs have no owner)",
+    }),
     required_claims: Type.Array(Type.String({ minLength: 1, "x-message": "must be a non-empty string" }), {
       ...annotations(
         { description: "claims a token must have, added to `iss` and `exp`, which every token needs", default: [] },

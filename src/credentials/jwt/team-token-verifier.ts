@@ -102,6 +102,7 @@ export function teamTokenVerifier(deps: {
           scopes,
           libraries: team.libraries,
           allowedTools: [],
+          ...(team.owner === undefined ? {} : { owner: team.owner }),
           jti: { issuer: config.issuer, jti, validUntil: validUntil(payload, config.leewayS)! },
         },
       };

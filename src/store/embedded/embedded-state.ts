@@ -1,5 +1,6 @@
 import type { DcrRecord } from "../../model/dcr-record.js";
 import type { OAuthFlowRecord } from "../../model/oauth-flow-record.js";
+import type { OwnerStatus } from "../../model/owner.js";
 import type { StoredSigningKey } from "../../model/signing-key.js";
 import type { StoredTeam } from "../../model/team.js";
 import type { StoredToken } from "../../model/token.js";
@@ -38,10 +39,12 @@ export interface EmbeddedState {
   dcrLeases: Map<string, { leaseId: string; expiresAt: number }>;
   /** By state id (the hash of the state). */
   oauthStates: Map<string, EmbeddedOAuthState>;
+  /** Owners whose state was ever changed, by owner id. */
+  owners: Map<string, OwnerStatus>;
 }
 
 /** The members holding records by id; in the data file each is a JSON object. */
-const RECORD_MEMBERS = ["tokens", "signingKeys", "teams", "jti", "dcr", "dcrLeases", "oauthStates"] as const;
+const RECORD_MEMBERS = ["tokens", "signingKeys", "teams", "jti", "dcr", "dcrLeases", "oauthStates", "owners"] as const;
 
 export function emptyEmbeddedState(): EmbeddedState {
   return {
@@ -53,6 +56,7 @@ export function emptyEmbeddedState(): EmbeddedState {
     dcr: new Map(),
     dcrLeases: new Map(),
     oauthStates: new Map(),
+    owners: new Map(),
   };
 }
 
@@ -73,6 +77,7 @@ export function embeddedStateFrom(value: unknown): EmbeddedState {
     dcr: recordsIn(value, "dcr"),
     dcrLeases: recordsIn(value, "dcrLeases"),
     oauthStates: recordsIn(value, "oauthStates"),
+    owners: recordsIn(value, "owners"),
   };
   for (const member of ["bootstrapTokenId", "activeSigningKid"] as const) {
     const text = value[member];

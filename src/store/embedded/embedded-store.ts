@@ -4,6 +4,7 @@ import type { Store } from "../store.js";
 import { embeddedStateFrom, embeddedStateJson, emptyEmbeddedState, type EmbeddedState } from "./embedded-state.js";
 import { embeddedDcrStore } from "./embedded-dcr-store.js";
 import { embeddedOAuthStateStore } from "./embedded-oauth-state-store.js";
+import { embeddedOwnerStore } from "./embedded-owner-store.js";
 import { embeddedJtiStore } from "./embedded-jti-store.js";
 import { embeddedSigningKeyStore } from "./embedded-signing-key-store.js";
 import { embeddedTeamStore } from "./embedded-team-store.js";
@@ -65,6 +66,7 @@ export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreO
     signingKeys: embeddedSigningKeyStore(document, invalidations),
     teams: embeddedTeamStore(document, invalidations),
     jti: embeddedJtiStore(document),
+    owners: embeddedOwnerStore(document, invalidations),
     watchInvalidations: (listener) => invalidations.watch(listener),
     ping() {
       return document.checkWrites();

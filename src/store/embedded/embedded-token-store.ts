@@ -32,6 +32,17 @@ export function embeddedTokenStore(document: PersistentDocument<EmbeddedState>, 
       if (revoked !== undefined) invalidations.changed("token", id);
       return revoked;
     },
+    async setActive(id, active, at) {
+      const changed = await document.update((draft) => {
+        const token = draft.tokens.get(id);
+        if (token === undefined || token.revokedAt !== undefined || (token.deactivatedAt === undefined) === active) return unchanged(undefined);
+        if (active) delete token.deactivatedAt;
+        else token.deactivatedAt = at;
+        return structuredClone(token);
+      }, active ? undefined : REVOCATION);
+      if (changed !== undefined) invalidations.changed("token", id);
+      return changed;
+    },
     async touch(id, at) {
       if (!document.current.tokens.has(id)) return;
       await document.update((draft) => {

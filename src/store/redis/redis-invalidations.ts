@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { InvalidationHub, type InvalidationListener } from "../invalidation.js";
+import { InvalidationHub, type InvalidationListener, type RecordKind } from "../invalidation.js";
 import { createSubscriberConnection, type RedisSettings } from "./redis-topology.js";
 
 /** How often the subscriber connection proves it is alive; a PING unanswered within the command timeout ends it. */
@@ -8,10 +8,10 @@ export const SUBSCRIBER_HEARTBEAT_MS = 1000;
 /** A Cluster subscriber whose node went away tries the next one after this pause. */
 const NEXT_NODE_DELAY_MS = 200;
 
-const MESSAGE = /^(token|team|signing_key):(.+)$/s;
+const MESSAGE = /^(token|team|signing_key|owner):(.+)$/s;
 
 /** What the scripts publish on the invalidation channel for a changed record (`kid` for a signing key). */
-export function invalidationMessage(kind: "token" | "team" | "signing_key", id: string): string {
+export function invalidationMessage(kind: RecordKind, id: string): string {
   return `${kind}:${id}`;
 }
 
@@ -74,7 +74,7 @@ export function openRedisInvalidations(settings: RedisSettings, channel: string)
       if (from !== channel) return;
       const match = MESSAGE.exec(message);
       if (match === null) hub.flush();
-      else hub.changed(match[1] as "token" | "team" | "signing_key", match[2]!);
+      else hub.changed(match[1] as RecordKind, match[2]!);
     });
     return subscriber;
   };

@@ -8,7 +8,7 @@ import { encodeDcrKey, type DcrKey } from "../../model/dcr-key.js";
  *   pointer, the bootstrap marker) sit under the prefix itself, whose hash
  *   tag ("{portcullis}:") keeps them in one Cluster slot: they are few, and
  *   scripts change a record and its index together.
- * - Per-record keys (tokens, jti records, pending OAuth flows), the ones that
+ * - Per-record keys (tokens, owners, jti records, pending OAuth flows), the ones that
  *   grow with traffic, take a hash tag of their own after the prefix with its
  *   braces dropped (`portcullis:{tok:<id>}`), so a Cluster spreads them over
  *   every master. Nothing indexes them: a listing SCANs every master.
@@ -21,7 +21,7 @@ import { encodeDcrKey, type DcrKey } from "../../model/dcr-key.js";
 export const DEFAULT_REDIS_PREFIX = "{portcullis}:";
 
 export interface RedisKeys {
-  /** Hash: `data` (immutable JSON), `revoked_at`, `last_used_at`. */
+  /** Hash: `data` (immutable JSON), `revoked_at`, `deactivated_at`, `last_used_at`. */
   token(id: string): string;
   /** SCAN pattern matching every token hash and nothing else. */
   readonly tokenPattern: string;
@@ -47,11 +47,13 @@ export interface RedisKeys {
   team(id: string): string;
   /** Sorted set of team ids scored by creation time. */
   readonly teamIndex: string;
+  /** Hash: `deactivated_at` (while deactivated), `changed_at`, `changed_by`; absent for an owner never changed. */
+  owner(id: string): string;
   /** String with a PX expiry: one jti record (id is a digest, see jti-ledger). */
   jti(id: string): string;
   /**
    * Pub/sub channel, not a key: every change that can take access away
-   * publishes `token:<id>`, `team:<id>` or `signing_key:<kid>` here, from
+   * publishes `token:<id>`, `team:<id>`, `signing_key:<kid>` or `owner:<id>` here, from
    * inside the script that writes it (docs/caching.md).
    */
   readonly invalidations: string;
@@ -101,6 +103,7 @@ export function redisKeys(prefix: string, dcrPrefix: string = prefix): RedisKeys
     team: (id) => `${prefix}team:${id}`,
     teamIndex: `${prefix}teams`,
     jti: (id) => own("jti", id),
+    owner: (id) => own("owner", id),
     invalidations: `${prefix}invalidations`,
     legacy: {
       kinds: [

@@ -5,6 +5,7 @@ import { openRedisInvalidations } from "./redis-invalidations.js";
 import { redisKeys } from "./redis-keys.js";
 import { migrateLegacyLayout, type LayoutMigration } from "./redis-layout-migration.js";
 import { redisOAuthStateStore } from "./redis-oauth-state-store.js";
+import { redisOwnerStore } from "./redis-owner-store.js";
 import { redisJtiStore } from "./redis-jti-store.js";
 import { NO_WAIT, type Durability } from "./redis-script.js";
 import { redisSigningKeyStore } from "./redis-signing-key-store.js";
@@ -47,6 +48,7 @@ export async function openRedisStore(settings: RedisStoreSettings): Promise<Stor
     signingKeys: redisSigningKeyStore(client, keys, durability),
     teams: redisTeamStore(client, keys, durability),
     jti: redisJtiStore(client, keys),
+    owners: redisOwnerStore(client, keys, durability),
     watchInvalidations: (listener) => invalidations.watch(listener),
     async ping() {
       await redisCall(() => client.ping());

@@ -15,7 +15,7 @@ const scripts = {
   clearJti: new RedisScript("clear-team-jti.lua"),
 };
 
-type TeamData = Pick<StoredTeam, "id" | "name" | "createdAt">;
+type TeamData = Pick<StoredTeam, "id" | "name" | "owner" | "createdAt">;
 
 export function redisTeamStore(client: RedisClient, keys: RedisKeys, durability: Durability): TeamStore {
   const announce = (id: string) => [keys.invalidations, invalidationMessage("team", id)];
@@ -27,7 +27,7 @@ export function redisTeamStore(client: RedisClient, keys: RedisKeys, durability:
   }
   return {
     async insert(team) {
-      const data: TeamData = { id: team.id, name: team.name, createdAt: team.createdAt };
+      const data: TeamData = { id: team.id, name: team.name, ...(team.owner === undefined ? {} : { owner: team.owner }), createdAt: team.createdAt };
       const created = await redisCall(() =>
         scripts.insert.run(
           client,

@@ -13,9 +13,10 @@ const scripts = {
   claimBootstrap: new RedisScript("claim-bootstrap.lua"),
   revokeToken: new RedisScript("revoke-token.lua"),
   touchToken: new RedisScript("touch-token.lua"),
+  setActive: new RedisScript("set-token-active.lua"),
 };
 
-type TokenData = Omit<StoredToken, "revokedAt" | "lastUsedAt">;
+type TokenData = Omit<StoredToken, "revokedAt" | "deactivatedAt" | "lastUsedAt">;
 
 export function redisTokenStore(client: RedisClient, keys: RedisKeys, durability: Durability): TokenStore {
   const announce = (id: string) => [keys.invalidations, invalidationMessage("token", id)];
@@ -46,6 +47,12 @@ export function redisTokenStore(client: RedisClient, keys: RedisKeys, durability
       const reply = await redisCall(() => scripts.revokeToken.runDurably(client, durability, [keys.token(id)], [at, ...announce(id)]));
       return reply === null ? undefined : fromFields(pairsToObject(reply as string[]));
     },
+    async setActive(id, active, at) {
+      const reply = await redisCall(() =>
+        scripts.setActive.runDurably(client, durability, [keys.token(id)], [active ? "reactivate" : "deactivate", at, ...announce(id)]),
+      );
+      return reply === null ? undefined : fromFields(pairsToObject(reply as string[]));
+    },
     async touch(id, at) {
       await redisCall(() => scripts.touchToken.run(client, [keys.token(id)], [at]));
     },
@@ -72,7 +79,7 @@ export function redisTokenStore(client: RedisClient, keys: RedisKeys, durability
 }
 
 function immutablePart(token: StoredToken): TokenData {
-  const { revokedAt: _revoked, lastUsedAt: _used, ...data } = token;
+  const { revokedAt: _revoked, deactivatedAt: _deactivated, lastUsedAt: _used, ...data } = token;
   return data;
 }
 
@@ -80,6 +87,7 @@ function fromFields(fields: Record<string, string>): StoredToken | undefined {
   if (fields.data === undefined) return undefined;
   const token = JSON.parse(fields.data) as StoredToken;
   if (fields.revoked_at !== undefined) token.revokedAt = Number(fields.revoked_at);
+  if (fields.deactivated_at !== undefined) token.deactivatedAt = Number(fields.deactivated_at);
   if (fields.last_used_at !== undefined) token.lastUsedAt = Number(fields.last_used_at);
   return token;
 }
