@@ -1,6 +1,6 @@
 import { expect, it } from "vitest";
 import { FailedPreconditionError } from "../../src/errors.js";
-import { envelopeSealer } from "../../src/oauth/secret-sealer.js";
+import { envelopeSealer } from "../../src/sealing/secret-sealer.js";
 import { describeDcrContract } from "../support/dcr-backends.js";
 import { exampleResolution } from "../support/dcr-fixtures.js";
 
