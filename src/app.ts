@@ -124,7 +124,8 @@ export async function startPortcullis(
       configHash: () => live.current().config.configHash,
       administration,
       oauth,
-      store,
+      // Probes and the JWKS (public keys only) need no key opened: a key no configured key opens still publishes.
+      store: storeAsStored,
       observability,
       log,
       stopping: stopping.signal,

@@ -7,7 +7,7 @@ import { connectRedis } from "../../src/store/redis/redis-connection.js";
 import { scanEveryMaster } from "../../src/store/redis/redis-scan.js";
 import { openRedisStore } from "../../src/store/redis/redis-store.js";
 import type { Store } from "../../src/store/store.js";
-import { TEST_TOPOLOGIES, testRedisPrefix } from "./redis.js";
+import { TEST_TOPOLOGIES, testRedisPrefix, type TestTopology } from "./redis.js";
 
 /** One backend's empty, private storage (a temp dir, a Redis key prefix). */
 interface BackendSpace {
@@ -59,8 +59,8 @@ export const STORE_BACKENDS: readonly StoreBackend[] = [
   ),
 ];
 
-/** Every value under the prefix (and its per-record keys), whatever its type. */
-async function redisText(topology: (typeof TEST_TOPOLOGIES)[number], prefix: string): Promise<string> {
+/** Every value under `prefix` (and its per-record keys), whatever its type, as text. */
+export async function redisText(topology: Pick<TestTopology, "settings">, prefix: string): Promise<string> {
   const client = await connectRedis(topology.settings, 5000);
   const texts: string[] = [];
   try {
