@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
+import { UnavailableError } from "../errors.js";
 import { resealDcrEntries } from "../oauth/dcr-reseal.js";
 import type { EncryptionSettings } from "../sealing/encryption-settings.js";
 import type { ResealOutcome } from "../sealing/reseal.js";
@@ -18,9 +19,20 @@ export function keyRingOf(settings: EncryptionSettings | undefined): KeyRing {
  * compare-and-set, so replicas starting together are safe). A record no
  * key of the ring opens is left as it is and named in a warning; using it
  * then fails with `secret_key_unknown`. Without keys there is nothing to do.
+ * A store that cannot answer now does not stop the start: what is stored
+ * still opens with the ring, and the next start re-seals it.
  */
 export async function resealAtRest(store: Store, ring: KeyRing, clock: Clock, log: Logger): Promise<void> {
   if (ring.sealingKeyId === undefined) return;
+  try {
+    await resealEverything(store, ring, clock, log);
+  } catch (error) {
+    if (!(error instanceof UnavailableError)) throw error;
+    log.warn({ err: error }, "sealing: the store did not answer; secrets at rest are re-sealed at the next start");
+  }
+}
+
+async function resealEverything(store: Store, ring: KeyRing, clock: Clock, log: Logger): Promise<void> {
   const report = (kind: string, outcome: ResealOutcome) => {
     if (outcome.resealed > 0) log.info({ resealed: outcome.resealed, keyId: ring.sealingKeyId }, `sealing: ${kind} re-sealed under the sealing key`);
     for (const failure of outcome.failures) log.warn(`sealing: ${failure}; left as stored`);
