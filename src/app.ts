@@ -20,7 +20,7 @@ import { buildLiveParts, liveCheck, liveEncodedCheck, liveEngine, type LiveParts
 import { wireOAuth } from "./wiring/oauth.js";
 import { keyRingOf, resealAtRest } from "./wiring/sealing.js";
 import { encryptionWarnings } from "./sealing/encryption-settings.js";
-import { withSealedSigningKeys } from "./sealing/sealed-signing-keys.js";
+import { adminSigningKeyStore, withSealedSigningKeys } from "./sealing/sealed-signing-keys.js";
 import { reloadable, type ReloadListener } from "./wiring/reloadable.js";
 import { TokenAdminService } from "../gen/portcullis/v1/token_admin_pb.js";
 
@@ -114,7 +114,8 @@ export async function startPortcullis(
     live.onReloaded(() => credentials.caches.clear());
     observability.configLoaded(config.configHash);
     const decisions = (transport: DecisionTransport) => observability.decisions(liveEngine(live), transport);
-    const administration = wireAdministration(config, store, credentials, callerGate(decisions("token_admin")), clock);
+    const adminSigningKeys = adminSigningKeyStore(storeAsStored.signingKeys, sealer);
+    const administration = wireAdministration(config, store, adminSigningKeys, credentials, callerGate(decisions("token_admin")), clock);
     const oauth = wireOAuth(config, store, sealer, clock, log, stopping.signal);
     const handler = wireHttpHandler({
       config,

@@ -28,6 +28,24 @@ export function sealedSigningKeyStore(inner: SigningKeyStore, sealer: SecretSeal
   };
 }
 
+/**
+ * For administration, which shows keys but never their material: a created
+ * key is sealed, every read answers the key as stored (its material still
+ * sealed), so that a key no configured key opens can still be listed and
+ * retired.
+ */
+export function adminSigningKeyStore(inner: SigningKeyStore, sealer: SecretSealer): SigningKeyStore {
+  const sealing = sealedSigningKeyStore(inner, sealer);
+  return {
+    create: (key) => sealing.create(key),
+    get: (kid) => inner.get(kid),
+    list: () => inner.list(),
+    active: () => inner.active(),
+    retire: (kid, at) => inner.retire(kid, at),
+    resealSecret: (kid, reseal) => inner.resealSecret(kid, reseal),
+  };
+}
+
 /** The store with `signingKeys` sealed; every other part is the store's own. */
 export function withSealedSigningKeys(store: Store, sealer: SecretSealer): Store {
   const sealed = Object.create(store) as Store & { signingKeys: SigningKeyStore };

@@ -126,7 +126,7 @@ describe.each([
     expect(await backend.storedText()).not.toMatch(CLEAR_PRIVATE_JWK);
   });
 
-  it("denies tokens of a key no configured key opens and refuses to mint with it, and never logs a key", async () => {
+  it("denies tokens of a key no configured key opens and refuses to mint with it, still lists and retires it, and never logs a key", async () => {
     const clients = await restartWith(RINGS.first);
     expect(server!.output()).toMatch(/sealing: signing key [\w-]+: secret_key_unknown: .*key id k2.*left as stored/);
     const { team } = await clients.admin.createTeam({ name: "unreadable", libraries: ["lib-a"] }, bearer(ROOT));
@@ -138,6 +138,13 @@ describe.each([
     const jwks = (await (await fetch(`${server!.url}/.well-known/jwks.json`)).json()) as { keys: { d?: string }[] };
     expect(jwks.keys.length).toBeGreaterThan(0);
     expect(jwks.keys.every((key) => key.d === undefined)).toBe(true);
+    // The way out: the keys still list, and retire; a new key signs.
+    const { keys } = await clients.admin.listSigningKeys({}, bearer(ROOT));
+    expect(keys.length).toBe(minted.length);
+    for (const key of keys) await clients.admin.retireSigningKey({ kid: key.kid }, bearer(ROOT));
+    minted.length = 0;
+    await newKeyAndToken(clients);
+    await allAllowed(clients);
     logs += server!.output();
     for (const key of [K1, K2]) expect(logs).not.toContain(key);
   });
