@@ -58,6 +58,13 @@ module.exports = {
       { path: "^src/store/" },
     ),
     forbid(
+      "sealing-is-shared-below-the-services",
+      "src/sealing/ seals secrets for every part that stores them (DCR, signing keys, the vault), so it imports none of those parts: " +
+        "only errors, the settings schema kit, model/ and the store's interfaces.",
+      { path: "^src/sealing/" },
+      { path: "^src/", pathNot: ["^src/sealing/", "^src/errors\\.ts$", "^src/settings-schema/", "^src/model/", "^src/store/[^/]+-store\\.ts$", "^src/store/store\\.ts$"] },
+    ),
+    forbid(
       "only-the-wiring-imports-config",
       "Each module is handed its resolved section; only the wiring reads the whole config.",
       { path: "^src/", pathNot: [WIRING] },

@@ -18,6 +18,9 @@ import { wireHttpHandler } from "./wiring/http-handler.js";
 import { wireListener } from "./wiring/listener.js";
 import { buildLiveParts, liveCheck, liveEncodedCheck, liveEngine, type LiveParts } from "./wiring/live-parts.js";
 import { wireOAuth } from "./wiring/oauth.js";
+import { keyRingOf, resealAtRest } from "./wiring/sealing.js";
+import { encryptionWarnings } from "./sealing/encryption-settings.js";
+import { adminSigningKeyStore, withSealedSigningKeys } from "./sealing/sealed-signing-keys.js";
 import { reloadable, type ReloadListener } from "./wiring/reloadable.js";
 import { OwnerService } from "../gen/portcullis/v1/owners_pb.js";
 import { TokenAdminService } from "../gen/portcullis/v1/token_admin_pb.js";
@@ -83,18 +86,23 @@ export async function startPortcullis(
   let reportFailure!: (error: Error) => void;
   const failure = new Promise<Error>((settle) => (reportFailure = settle));
   const stopping = new AbortController();
-  const store = observability.store(
+  for (const warning of encryptionWarnings(config.encryption)) log.warn(`config: ${warning}`);
+  const sealer = keyRingOf(config.encryption);
+  const storeAsStored = observability.store(
     await openStore(config, reportFailure, (message) => log.warn(message)).catch(async (error: unknown) => {
       await tracer?.shutdown();
       throw error;
     }),
   );
+  // Signing keys are sealed and opened between the store and every reader and writer of them.
+  const store = withSealedSigningKeys(storeAsStored, sealer);
   if (store.backend === "embedded") {
     log.info({ dataDir: config.dataDir }, "store: embedded (data file); serves one replica only");
   } else {
     log.info({ prefix: config.redis?.prefix }, "store: redis; shared by every replica");
   }
   try {
+    await resealAtRest(storeAsStored, sealer, clock, log);
     const credentials = await wireCredentials(config, store, clock, log);
     if (config.devAllowAll) {
       log.warn("DEV MODE: PORTCULLIS_DEV_ALLOW_ALL is set, every request is ALLOWED. Never use this in production.");
@@ -107,8 +115,9 @@ export async function startPortcullis(
     live.onReloaded(() => credentials.caches.clear());
     observability.configLoaded(config.configHash);
     const decisions = (transport: DecisionTransport) => observability.decisions(liveEngine(live), transport);
-    const administration = wireAdministration(config, store, credentials, callerGate(decisions("token_admin")), clock);
-    const oauth = wireOAuth(config, store, clock, log, stopping.signal);
+    const adminSigningKeys = adminSigningKeyStore(storeAsStored.signingKeys, sealer);
+    const administration = wireAdministration(config, store, adminSigningKeys, credentials, callerGate(decisions("token_admin")), clock);
+    const oauth = wireOAuth(config, store, sealer, clock, log, stopping.signal);
     const handler = wireHttpHandler({
       config,
       decisions,
@@ -117,7 +126,8 @@ export async function startPortcullis(
       configHash: () => live.current().config.configHash,
       administration,
       oauth,
-      store,
+      // Probes and the JWKS (public keys only) need no key opened: a key no configured key opens still publishes.
+      store: storeAsStored,
       observability,
       log,
       stopping: stopping.signal,

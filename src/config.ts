@@ -21,6 +21,7 @@ import { dcrConfig, oauthConfig, oauthWarnings, type DcrConfig, type OAuthConfig
 import type { PolicyConfig } from "./policy/policy.js";
 import { DEFAULT_LOCK_STALE_MS } from "./store/embedded/data-dir-lock.js";
 import { redisConfig, type RedisConfig } from "./store/redis/redis-settings.js";
+import { encryptionSettings, type EncryptionSettings } from "./sealing/encryption-settings.js";
 import { tracingSettings, type TracingSettings } from "./tracing/tracing-settings.js";
 
 export type { Env };
@@ -51,6 +52,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** Reload the configuration file when it changes, not only on SIGHUP. */
   watchConfig: boolean;
+  /** The key ring sealing secrets at rest (`encryption`, or the older `dcr.encryption_key`); absent: stored plain. */
+  encryption?: EncryptionSettings;
   dcr: DcrConfig;
   oauth: OAuthConfig;
   envoy: EnvoySettings;
@@ -133,6 +136,7 @@ function resolve(file: ConfigFile, env: Env, knownVariables: string[], configHas
     cache: cacheSettings(file.cache),
     shutdownGraceMs: file.shutdown_grace_ms ?? TOP_LEVEL_DEFAULTS.shutdown_grace_ms,
     watchConfig: isOn(file.watch_config, true),
+    encryption: encryptionSettings(file.encryption, file.dcr?.encryption_key),
     dcr: dcrConfig(file.dcr),
     oauth,
     envoy: envoySettings(file.envoy),

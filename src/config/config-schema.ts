@@ -12,6 +12,7 @@ import { metricsSchema } from "../observability/metrics-settings.js";
 import { dcrSchema, oauthSchema } from "../oauth/oauth-settings.js";
 import { policySchema } from "../policy/policy-schema.js";
 import { DEFAULT_LOCK_STALE_MS, MIN_LOCK_STALE_MS } from "../store/embedded/data-dir-lock.js";
+import { encryptionSchema } from "../sealing/encryption-settings.js";
 import { redisSchema } from "../store/redis/redis-settings.js";
 import { annotations, positiveInteger, section, switchSetting, text } from "../settings-schema/schema-kit.js";
 
@@ -105,6 +106,7 @@ export const configFileSchema = section("Portcullis configuration (file named by
     description: "gRPC server reflection (v1 and v1alpha), so `buf curl` and `grpcurl` need no schema ([details](health-and-reflection.md))",
   }),
   http: httpSchema,
+  encryption: encryptionSchema,
   dcr: dcrSchema,
   oauth: oauthSchema,
   envoy: envoySchema,

@@ -8,7 +8,7 @@ import { canonicalDcrKey, type DcrKeyInput } from "./dcr-key-input.js";
 import { validResolution, type DcrResolutionInput } from "./dcr-validation.js";
 import type { DcrConfig } from "./oauth-settings.js";
 import { randomToken } from "./pkce.js";
-import type { SecretSealer } from "./secret-sealer.js";
+import type { SecretSealer } from "../sealing/secret-sealer.js";
 
 /** A stored resolution as callers see it. */
 export interface DcrEntry {
@@ -36,6 +36,11 @@ export interface DcrRegistryDeps {
   stopping?: AbortSignal;
 }
 
+/** Where a sealed DCR secret lives: it opens only in the same entry's same field. */
+export function dcrSecretContext(key: DcrKey, field: "client_secret" | "registration_access_token"): string {
+  return `dcr:${encodeDcrKey(key)}#${field}`;
+}
+
 /**
  * The DCR credential store's rules on top of either backend: validation,
  * sealing of secrets, expiry (a past client_secret_expires_at is a miss),
@@ -43,7 +48,6 @@ export interface DcrRegistryDeps {
  */
 export function createDcrRegistry(deps: DcrRegistryDeps) {
   const { store, clock, sealer, settings } = deps;
-  const secretContext = (key: DcrKey, field: string) => `dcr:${encodeDcrKey(key)}#${field}`;
   // An entry of unknown age (ToolHive's created_at 0) is not called stale: re-registering could orphan a good client.
   const isStale = (record: DcrRecord, now: number) =>
     record.createdAt !== 0 && record.createdAt * 1000 + settings.staleAfterMs <= now;
@@ -51,8 +55,8 @@ export function createDcrRegistry(deps: DcrRegistryDeps) {
   const entryOf = (stored: DcrRecord, now: number): DcrEntry => ({
     record: {
       ...stored,
-      clientSecret: sealer.open(stored.clientSecret, secretContext(stored.key, "client_secret")),
-      registrationAccessToken: sealer.open(stored.registrationAccessToken, secretContext(stored.key, "registration_access_token")),
+      clientSecret: sealer.open(stored.clientSecret, dcrSecretContext(stored.key, "client_secret")),
+      registrationAccessToken: sealer.open(stored.registrationAccessToken, dcrSecretContext(stored.key, "registration_access_token")),
     },
     stale: isStale(stored, now),
     hasClientSecret: stored.clientSecret !== "",
@@ -81,8 +85,8 @@ export function createDcrRegistry(deps: DcrRegistryDeps) {
       const plain = validResolution(resolution, key, Math.floor(now / 1000));
       const sealed: DcrRecord = {
         ...plain,
-        clientSecret: sealer.seal(plain.clientSecret, secretContext(key, "client_secret")),
-        registrationAccessToken: sealer.seal(plain.registrationAccessToken, secretContext(key, "registration_access_token")),
+        clientSecret: sealer.seal(plain.clientSecret, dcrSecretContext(key, "client_secret")),
+        registrationAccessToken: sealer.seal(plain.registrationAccessToken, dcrSecretContext(key, "registration_access_token")),
       };
       const { leaseReleased } = await store.put(sealed, now, leaseId === "" ? undefined : leaseId);
       return { entry: entryOf(sealed, now), leaseReleased };

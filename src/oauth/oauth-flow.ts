@@ -12,7 +12,7 @@ import type { DcrRegistry } from "./dcr-registry.js";
 import type { IdTokenVerifier } from "./id-token-verifier.js";
 import { codeChallengeS256, createCodeVerifier, randomToken } from "./pkce.js";
 import { checkedScopes } from "./scope-list.js";
-import type { SecretSealer } from "./secret-sealer.js";
+import type { SecretSealer } from "../sealing/secret-sealer.js";
 import { exchangeCode, resolveAuthMethod, type TokenResponse } from "./token-endpoint.js";
 import type { UpstreamAllowList } from "./upstream-allow-list.js";
 import { upstreamCall } from "./upstream-failure.js";

@@ -21,8 +21,9 @@ export const dcrSchema = section("Dynamic client registrations (DCR) kept for MC
   }),
   encryption_key: text({
     env: "PORTCULLIS_DCR_ENCRYPTION_KEY",
-    defaultText: "none: stored plain, as ToolHive does",
-    description: "AES-256 key (32 bytes, base64) sealing the secrets of DCR entries and pending flows",
+    defaultText: "none",
+    description:
+      "older spelling of a one-key `encryption` ring (32 bytes, base64), kept with the id derived from the key; cannot be set with `encryption`",
   }),
   lease_ttl_ms: positiveInteger({ env: "PORTCULLIS_DCR_LEASE_TTL_MS", default: DCR_DEFAULTS.lease_ttl_ms, description: "lifetime (ms) of a registration lease" }),
   await_max_ms: positiveInteger({
@@ -80,8 +81,6 @@ export const oauthSchema = section("Authorization-code flows against upstream au
 export interface DcrConfig {
   /** Entries older than this come back marked stale. */
   staleAfterMs: number;
-  /** AES-256 key sealing the secrets of DCR entries and pending flows; absent: stored plain, as ToolHive does. */
-  encryptionKey?: Buffer;
   leaseTtlMs: number;
   awaitMaxMs: number;
   awaitPollMs: number;
@@ -105,7 +104,6 @@ export interface OAuthConfig {
 export function dcrConfig(file: Static<typeof dcrSchema> = {}): DcrConfig {
   return {
     staleAfterMs: (file.stale_after_s ?? DCR_DEFAULTS.stale_after_s) * 1000,
-    encryptionKey: file.encryption_key === undefined ? undefined : encryptionKey("dcr.encryption_key", file.encryption_key),
     leaseTtlMs: file.lease_ttl_ms ?? DCR_DEFAULTS.lease_ttl_ms,
     awaitMaxMs: file.await_max_ms ?? DCR_DEFAULTS.await_max_ms,
     awaitPollMs: file.await_poll_ms ?? DCR_DEFAULTS.await_poll_ms,
@@ -137,14 +135,4 @@ export function oauthWarnings(config: OAuthConfig): string[] {
   return config.devAllowPrivateUpstreams
     ? ["oauth.dev_allow_private_upstreams is on: OAuth flows may reach loopback and private addresses. Never use this in production."]
     : [];
-}
-
-/** 32 bytes, base64 or base64url. The value is never echoed: it is a secret. */
-function encryptionKey(field: string, raw: string): Buffer {
-  const text = raw.trim();
-  const key = Buffer.from(text, "base64");
-  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text) || key.length !== 32) {
-    throw new InvalidArgumentError(field, "must be 32 bytes, base64-encoded");
-  }
-  return key;
 }

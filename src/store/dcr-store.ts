@@ -31,6 +31,14 @@ export interface DcrStore {
   acquire(key: DcrKey, leaseId: string, ttlMs: number, nowMs: number): Promise<DcrAcquisition>;
   /** When the lease in force on `key` ends; undefined when there is none. */
   leaseExpiry(key: DcrKey, nowMs: number): Promise<number | undefined>;
+  /**
+   * Replaces the record under `key` by what `reseal` makes of it (its secrets
+   * sealed again), in one atomic step that keeps its eviction time; `reseal`
+   * answers undefined to leave it. True when replaced; false when there is no
+   * readable record or nothing to do; AbortedError when another writer
+   * changed the record in between (nothing written).
+   */
+  reseal(key: DcrKey, reseal: (record: DcrRecord) => DcrRecord | undefined, nowMs: number): Promise<boolean>;
 }
 
 /**

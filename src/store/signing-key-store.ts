@@ -13,4 +13,11 @@ export interface SigningKeyStore {
   active(): Promise<SigningKeyRecord | undefined>;
   /** Retires a key; undefined when there is no such unretired key. Retiring the active key leaves none active. */
   retire(kid: string, at: number): Promise<SigningKeyRecord | undefined>;
+  /**
+   * Replaces the stored `secret` of a key by what `reseal` makes of it, in
+   * one atomic step (re-sealing at rest); `reseal` answers undefined to leave
+   * it. True when replaced; false when there is no such key or nothing to do;
+   * AbortedError when another writer changed the key in between (nothing written).
+   */
+  resealSecret(kid: string, reseal: (stored: string) => string | undefined): Promise<boolean>;
 }

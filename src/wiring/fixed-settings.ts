@@ -46,6 +46,8 @@ const LIVENESS: { [K in keyof Config]: Liveness } = {
   tokenFile: fixed("token_file"),
   // Kept by the last-used tracker, whose state outlives a reload.
   lastUsedIntervalMs: fixed("last_used_interval_ms"),
+  // The key ring seals and opens with the stores, which live as long as the process.
+  encryption: fixed("encryption"),
   dcr: fixed("dcr"),
   oauth: fixed("oauth"),
   protectedResource: fixed("protected_resource"),

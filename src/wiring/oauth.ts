@@ -5,7 +5,7 @@ import { jwksKeySourcePool } from "../credentials/jwt/jwks-key-source.js";
 import { createDcrRegistry } from "../oauth/dcr-registry.js";
 import { jwksIdTokenVerifier } from "../oauth/id-token-verifier.js";
 import { createOAuthFlow } from "../oauth/oauth-flow.js";
-import { envelopeSealer, plainSealer } from "../oauth/secret-sealer.js";
+import type { SecretSealer } from "../sealing/secret-sealer.js";
 import { upstreamAllowList } from "../oauth/upstream-allow-list.js";
 import type { Store } from "../store/store.js";
 import { upstreamAddressPolicy } from "../upstream/address-policy.js";
@@ -13,9 +13,8 @@ import { guardedDispatcher } from "../upstream/guarded-dispatcher.js";
 import { IssuerDiscovery } from "../upstream/issuer-discovery.js";
 
 /** Shared DCR client state and the OAuth flows run against upstream authorization servers. */
-/** `stopping` is aborted when the server shuts down, ending DCR waits at once. */
-export function wireOAuth(config: Config, store: Store, clock: Clock, log: Logger, stopping: AbortSignal) {
-  const sealer = config.dcr.encryptionKey === undefined ? plainSealer : envelopeSealer(config.dcr.encryptionKey);
+/** `stopping` is aborted when the server shuts down, ending DCR waits at once; `sealer` seals their secrets at rest. */
+export function wireOAuth(config: Config, store: Store, sealer: SecretSealer, clock: Clock, log: Logger, stopping: AbortSignal) {
   const dcr = createDcrRegistry({ store: store.dcr, clock, sealer, settings: config.dcr, stopping });
   const http = {
     timeoutMs: config.oauth.httpTimeoutMs,

@@ -8,7 +8,8 @@ describe("DCR and OAuth settings", () => {
   it("default to 90-day staleness, 10-minute flows, a 30 s ID token leeway, plain secrets, no allowed issuers and the main Redis prefix", () => {
     const config = loadConfig({ REDIS_URL: "redis://127.0.0.1:6379", PORTCULLIS_REDIS_PREFIX: "{p}:" });
     expect(config.redis?.dcrPrefix).toBe("{p}:");
-    expect(config.dcr).toEqual({ staleAfterMs: 90 * 24 * 3600 * 1000, encryptionKey: undefined, leaseTtlMs: 30_000, awaitMaxMs: 60_000, awaitPollMs: 100 });
+    expect(config.encryption).toBeUndefined();
+    expect(config.dcr).toEqual({ staleAfterMs: 90 * 24 * 3600 * 1000, leaseTtlMs: 30_000, awaitMaxMs: 60_000, awaitPollMs: 100 });
     expect(config.oauth).toEqual({
       stateTtlMs: 600_000,
       httpTimeoutMs: 5000,
@@ -50,7 +51,7 @@ describe("DCR and OAuth settings", () => {
     });
     expect(config.redis?.dcrPrefix).toBe("thv:auth:{default:my-server}:");
     expect(config.dcr.staleAfterMs).toBe(60_000);
-    expect(config.dcr.encryptionKey).toEqual(Buffer.alloc(32, 1));
+    expect(config.encryption?.keys.map(({ key }) => key)).toEqual([Buffer.alloc(32, 1)]);
     expect([config.oauth.stateTtlMs, config.oauth.httpTimeoutMs]).toEqual([1000, 250]);
   });
 

@@ -176,14 +176,21 @@ describe("values from the environment", () => {
     { PORTCULLIS_REDIS_CLUSTER_NODES: ["n1:7000", "n2:7001"], PORTCULLIS_REDIS_TLS: true },
   ];
 
+  /** The key ring, set in place of its older spelling PORTCULLIS_DCR_ENCRYPTION_KEY (both at once are refused). */
+  const ENCRYPTION_SAMPLE: Record<string, unknown> = {
+    PORTCULLIS_ENCRYPTION_KEYS: [{ id: "old", key: KEY }, { id: "new", key: Buffer.alloc(32, 9).toString("base64") }],
+    PORTCULLIS_ENCRYPTION_SEAL_WITH: "new",
+  };
+
   it("name every variable in the samples", () => {
-    const named = new Set([...Object.keys(SAMPLE), ...TOPOLOGY_SAMPLES.flatMap((sample) => Object.keys(sample))]);
+    const named = new Set([...Object.keys(SAMPLE), ...[...TOPOLOGY_SAMPLES, ENCRYPTION_SAMPLE].flatMap((sample) => Object.keys(sample))]);
     expect([...named].sort()).toEqual(envSettings(configFileSchema).map((setting) => setting.name).sort());
   });
 
   it.each<[string, Record<string, unknown>]>([
     ["a standalone url", SAMPLE],
     ...TOPOLOGY_SAMPLES.map((topology): [string, Record<string, unknown>] => [Object.keys(topology)[0]!, { ...without(SAMPLE, "REDIS_URL"), ...topology }]),
+    ["an encryption key ring", { ...without(SAMPLE, "PORTCULLIS_DCR_ENCRYPTION_KEY"), ...ENCRYPTION_SAMPLE }],
   ])("resolve exactly as the same values written in the file, for every setting (with %s)", (_topology, sample) => {
     const settings = envSettings(configFileSchema).filter((setting) => setting.name in sample);
     const file: Record<string, unknown> = {};

@@ -6,7 +6,7 @@ import { UnavailableError } from "../../src/errors.js";
 import { createDcrRegistry } from "../../src/oauth/dcr-registry.js";
 import { jwksIdTokenVerifier } from "../../src/oauth/id-token-verifier.js";
 import { createOAuthFlow, type OAuthFlow } from "../../src/oauth/oauth-flow.js";
-import { plainSealer } from "../../src/oauth/secret-sealer.js";
+import { plainSealer } from "../../src/sealing/secret-sealer.js";
 import { upstreamAllowList } from "../../src/oauth/upstream-allow-list.js";
 import { UPSTREAM_UNAVAILABLE } from "../../src/oauth/upstream-failure.js";
 import type { Store } from "../../src/store/store.js";

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe } from "vitest";
 import { encodeDcrKey } from "../../src/model/dcr-key.js";
 import { canonicalDcrKey, type DcrKeyInput } from "../../src/oauth/dcr-key-input.js";
 import { createDcrRegistry, type DcrRegistry } from "../../src/oauth/dcr-registry.js";
-import { plainSealer, type SecretSealer } from "../../src/oauth/secret-sealer.js";
+import { plainSealer, type SecretSealer } from "../../src/sealing/secret-sealer.js";
 import type { EmbeddedDcrEntry } from "../../src/store/embedded/embedded-state.js";
 import { EMBEDDED_DATA_FILE, openEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
 import { redisKeys } from "../../src/store/redis/redis-keys.js";

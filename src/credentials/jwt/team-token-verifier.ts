@@ -1,6 +1,7 @@
 import type { CryptoKey } from "jose";
 import type { Logger } from "pino";
 import type { Clock } from "../../clock.js";
+import { FailedPreconditionError } from "../../errors.js";
 import type { ReasonCode } from "../../model/reason-codes.js";
 import type { SigningKeyRecord } from "../../model/signing-key.js";
 import { isTeamId } from "../../model/team.js";
@@ -53,6 +54,16 @@ export function teamTokenVerifier(deps: {
       return undefined;
     }
   }
+  /** The stored key; "unreadable" (logged) when its sealed material opens with no configured key. */
+  async function keyOf(kid: string): Promise<SigningKeyRecord | undefined | "unreadable"> {
+    try {
+      return await deps.signingKeys.get(kid);
+    } catch (error) {
+      if (!(error instanceof FailedPreconditionError)) throw error;
+      deps.log.error({ kid, err: error }, "stored signing key cannot be opened (see encryption.keys); its tokens are denied");
+      return "unreadable";
+    }
+  }
   return {
     async verify(token, parsed): Promise<Verification> {
       const { kid } = parsed.header;
@@ -60,10 +71,10 @@ export function teamTokenVerifier(deps: {
       const claimedTeam = teamIdIn(parsed.payload.sub);
       // Both reads at once; the team is trusted only after the signature is.
       const [key, team] = await Promise.all([
-        deps.signingKeys.get(kid),
+        keyOf(kid),
         claimedTeam === undefined ? undefined : deps.teams.get(claimedTeam),
       ]);
-      if (key === undefined) return reject("unknown_key");
+      if (key === undefined || key === "unreadable") return reject("unknown_key");
       if (key.state === "retired") return reject("key_retired");
       const verificationKey = await materialOf(key);
       if (verificationKey === undefined) return reject("unknown_key");

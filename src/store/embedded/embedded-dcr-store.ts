@@ -63,5 +63,15 @@ export function embeddedDcrStore(document: PersistentDocument<EmbeddedState>): D
     async leaseExpiry(key, nowMs) {
       return liveLease(document.current, encodeDcrKey(key), nowMs)?.expiresAt;
     },
+    reseal(key, reseal, nowMs) {
+      const encoded = encodeDcrKey(key);
+      return document.update((draft) => {
+        const entry = live(draft.dcr.get(encoded), nowMs);
+        const next = entry === undefined ? undefined : reseal(structuredClone(entry.record));
+        if (entry === undefined || next === undefined) return unchanged(false);
+        entry.record = structuredClone(next);
+        return true;
+      });
+    },
   };
 }

@@ -50,5 +50,17 @@ export function embeddedSigningKeyStore(document: PersistentDocument<EmbeddedSta
       if (retired !== undefined) invalidations.changed("signing_key", kid);
       return retired;
     },
+    async resealSecret(kid, reseal) {
+      // One update: nothing can change the key between reading and writing it.
+      const replaced = await document.update((draft) => {
+        const key = draft.signingKeys.get(kid);
+        const secret = key === undefined ? undefined : reseal(key.secret);
+        if (key === undefined || secret === undefined) return unchanged(false);
+        key.secret = secret;
+        return true;
+      });
+      if (replaced) invalidations.changed("signing_key", kid);
+      return replaced;
+    },
   };
 }

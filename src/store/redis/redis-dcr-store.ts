@@ -1,4 +1,4 @@
-import { FailedPreconditionError } from "../../errors.js";
+import { AbortedError, FailedPreconditionError } from "../../errors.js";
 import type { DcrKey } from "../../model/dcr-key.js";
 import type { DcrRecord } from "../../model/dcr-record.js";
 import { dcrEvictionTtlMs } from "../dcr-expiry.js";
@@ -13,6 +13,7 @@ import { RedisScript } from "./redis-script.js";
 const scripts = {
   putDcr: new RedisScript("put-dcr.lua"),
   acquireDcrLease: new RedisScript("acquire-dcr-lease.lua"),
+  resealDcr: new RedisScript("reseal-dcr.lua"),
 };
 
 /** DCR entries in ToolHive's layout (docs/oauth-client-state.md), plus registration leases. */
@@ -60,6 +61,15 @@ export function redisDcrStore(client: RedisClient, keys: RedisKeys): DcrStore {
     async leaseExpiry(key, nowMs) {
       const remaining = await redisCall(() => client.pttl(keys.dcrLease(key)));
       return remaining > 0 ? nowMs + remaining : undefined;
+    },
+    async reseal(key, reseal) {
+      const value = await redisCall(() => client.get(keys.dcr(key)));
+      const record = value === null ? undefined : decodeDcrJson(value);
+      const next = record === undefined ? undefined : reseal(record);
+      if (next === undefined) return false;
+      const replaced = await redisCall(() => scripts.resealDcr.run(client, [keys.dcr(key)], [value!, encodeDcrJson(next)]));
+      if (replaced !== 1) throw new AbortedError(`the DCR entry for upstream ${key.upstreamId} changed while it was re-sealed; nothing was written`);
+      return true;
     },
   };
 }

@@ -1,4 +1,4 @@
-import { AlreadyExistsError } from "../../errors.js";
+import { AbortedError, AlreadyExistsError } from "../../errors.js";
 import type { SigningKeyRecord, StoredSigningKey } from "../../model/signing-key.js";
 import type { SigningKeyStore } from "../store.js";
 import { redisCall, type RedisClient } from "./redis-connection.js";
@@ -10,6 +10,7 @@ import { RedisScript, type Durability } from "./redis-script.js";
 const scripts = {
   create: new RedisScript("create-signing-key.lua"),
   retire: new RedisScript("retire-signing-key.lua"),
+  reseal: new RedisScript("reseal-signing-key.lua"),
 };
 
 export function redisSigningKeyStore(client: RedisClient, keys: RedisKeys, durability: Durability): SigningKeyStore {
@@ -54,6 +55,23 @@ export function redisSigningKeyStore(client: RedisClient, keys: RedisKeys, durab
           invalidationMessage("signing_key", kid),
         ]));
       return reply === null ? undefined : fromFields(pairsToObject(reply as string[]), null);
+    },
+    async resealSecret(kid, reseal) {
+      const data = await redisCall(() => client.hget(keys.signingKey(kid), "data"));
+      if (data === null) return false;
+      const stored = JSON.parse(data) as StoredSigningKey;
+      const secret = reseal(stored.secret);
+      if (secret === undefined) return false;
+      const replaced = await redisCall(() =>
+        scripts.reseal.runDurably(
+          client,
+          durability,
+          [keys.signingKey(kid)],
+          [data, JSON.stringify({ ...stored, secret }), keys.invalidations, invalidationMessage("signing_key", kid)],
+        ),
+      );
+      if (replaced !== 1) throw new AbortedError(`signing key ${kid} changed while it was re-sealed; nothing was written`);
+      return true;
     },
   };
 }
