@@ -25,7 +25,7 @@ const TTL_MS = 30_000;
 const CONCURRENT = 64;
 const CONFIG = { issuer: "portcullis", audience: "portcullis", ttlS: 3600, leewayS: 0 };
 
-describe("many concurrent first-time verifications of one team token", () => {
+describe.each(["HS256", "ES256"] as const)("many concurrent first-time verifications of one %s team token", (algorithm) => {
   let dataDir: string;
   let store: Store;
   let caches: CredentialCaches;
@@ -53,7 +53,7 @@ describe("many concurrent first-time verifications of one team token", () => {
     failNextTeamRead = false;
     vi.mocked(keyMaterial.verificationMaterial).mockClear();
 
-    const key = await keyMaterial.generateSigningKey("ES256", START);
+    const key = await keyMaterial.generateSigningKey(algorithm, START);
     await store.signingKeys.create(key);
     teamId = randomUUID();
     await store.teams.insert({ id: teamId, name: "stampede", libraries: ["lib-a"], createdAt: START });
@@ -102,10 +102,13 @@ describe("many concurrent first-time verifications of one team token", () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it("read the team and the signing key once and import the key once", async () => {
+  it("read the team and the signing key once and import the key once, into a key jose need not import again", async () => {
     expect(identities(await verifyAll(CONCURRENT))).toBe(CONCURRENT);
     expect(reads).toEqual({ teams: 1, signingKeys: 1 });
     expect(keyMaterial.verificationMaterial).toHaveBeenCalledTimes(1);
+    const material = await vi.mocked(keyMaterial.verificationMaterial).mock.results[0]!.value;
+    expect(material).toBeInstanceOf(CryptoKey);
+    expect((material as CryptoKey).usages).toEqual(["verify"]);
   });
 
   it("read each record once more when their entries expire together, not once per waiting request", async () => {
