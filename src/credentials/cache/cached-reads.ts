@@ -21,6 +21,13 @@ export type OwnerReader = Pick<OwnerStore, "get">;
  * write (a mint, an import) changes for the better. An owner's state is
  * read on every decision of an owned credential, and most owners have no
  * record at all (never changed: active), so that answer is kept too.
+ *
+ * Concurrent misses of one record share one store read, so a cold or just
+ * expired entry costs one read however many requests wait for it, not one
+ * each (a stampede that queued every request behind hundreds of identical
+ * reads). A request joins a read only while the feed is healthy and no
+ * invalidation came since the read began: exactly when a kept entry would
+ * answer it; otherwise it reads for itself.
  */
 export function cachedReads(deps: {
   store: { tokens: TokenReader; teams: TeamReader; signingKeys: SigningKeyReader; owners: OwnerReader };
@@ -43,37 +50,56 @@ export function cachedReads(deps: {
     return left > 0 ? left : undefined;
   };
 
-  async function readThrough<V extends object>(
+  /** `read` through `cache`; concurrent misses of one id share one store read. */
+  function readThrough<V extends object>(
     cache: CoherentCache<Readonly<V>>,
-    id: string,
-    read: () => Promise<V | undefined>,
+    read: (id: string) => Promise<V | undefined>,
     lifetime: (value: V) => number | undefined = () => undefined,
-  ): Promise<Readonly<V> | undefined> {
-    const cached = cache.get(id);
-    if (cached !== undefined) return cached;
-    const ticket = coherence.ticket();
-    const value = await read();
-    if (value !== undefined) cache.keep(id, frozen(value), ticket, lifetime(value));
-    return value;
+  ) {
+    /** Store reads under way, with the ticket each took. */
+    const reading = new Map<string, { ticket: number; value: Promise<Readonly<V> | undefined> }>();
+    return async (id: string): Promise<Readonly<V> | undefined> => {
+      const cached = cache.get(id);
+      if (cached !== undefined) return cached;
+      const ticket = coherence.ticket();
+      const joined = reading.get(id);
+      if (joined !== undefined && joined.ticket === ticket && coherence.usable) return joined.value;
+      const flight = {
+        ticket,
+        value: read(id).then((value) => {
+          if (value === undefined) return undefined;
+          // Shared by every request that joined the read, whether kept or not.
+          const shared = frozen(value);
+          cache.keep(id, shared, ticket, lifetime(value));
+          return shared;
+        }),
+      };
+      reading.set(id, flight);
+      try {
+        return await flight.value;
+      } finally {
+        if (reading.get(id) === flight) reading.delete(id);
+      }
+    };
   }
+  const tokenRead = readThrough(tokens, (id) => deps.store.tokens.get(id), lifetimeOf);
+  const ownerRead = readThrough(owners, async (id): Promise<{ status: OwnerStatus | undefined }> => ({ status: await deps.store.owners.get(id) }));
 
   return {
     tokens: {
       async get(id) {
         if (unknownTokens.get(id) !== undefined) return undefined;
         const ticket = coherence.ticket();
-        const token = await readThrough(tokens, id, () => deps.store.tokens.get(id), lifetimeOf);
+        const token = await tokenRead(id);
         if (token === undefined) unknownTokens.keep(id, true, ticket);
         return token;
       },
     } satisfies TokenReader,
-    teams: { get: (id) => readThrough(teams, id, () => deps.store.teams.get(id)) } satisfies TeamReader,
-    signingKeys: { get: (kid) => readThrough(signingKeys, kid, () => deps.store.signingKeys.get(kid)) } satisfies SigningKeyReader,
+    teams: { get: readThrough(teams, (id) => deps.store.teams.get(id)) } satisfies TeamReader,
+    signingKeys: { get: readThrough(signingKeys, (kid) => deps.store.signingKeys.get(kid)) } satisfies SigningKeyReader,
     owners: {
       async get(id) {
-        const entry = await readThrough(owners, id, async (): Promise<{ status: OwnerStatus | undefined }> => ({
-          status: await deps.store.owners.get(id),
-        }));
+        const entry = await ownerRead(id);
         return entry?.status;
       },
     } satisfies OwnerReader,
