@@ -15,6 +15,10 @@ export interface DecisionRequest {
   requiredScope?: string;
   /** Chooses a policy rule by name instead of matching the resource. */
   ruleName?: string;
+  /** The checked request's headers by lower-case name (Envoy Check), for rule conditions. */
+  headers?: ReadonlyMap<string, string>;
+  /** The address the checked request came from (Envoy Check), for rule conditions. */
+  sourceAddress?: string;
 }
 
 export type Denial = "unauthenticated" | "forbidden";

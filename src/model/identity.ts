@@ -16,8 +16,12 @@ export interface Identity {
   issuerAlias?: string;
   /** Where an opaque token came from; decides who may administer tokens. */
   source?: TokenSource;
+  /** The user the credential belongs to (tokens and teams); a deactivated owner stops everything it owns. */
+  owner?: string;
   /** Present for credentials that carry a `jti`: what single-use and replay checks key on. */
   jti?: JtiRef;
+  /** The verified JWT's claims (external JWTs, team tokens, per-request tokens), for rule conditions; never logged. */
+  claims?: Readonly<Record<string, unknown>>;
 }
 
 /**

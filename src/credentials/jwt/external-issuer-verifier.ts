@@ -68,6 +68,7 @@ export function externalIssuerVerifier(deps: {
         libraries,
         allowedTools: [],
         issuerAlias: config.alias,
+        claims: payload,
       };
       if (jti !== undefined && until !== undefined) identity.jti = { issuer: config.issuer, jti, validUntil: until };
       return { identity };

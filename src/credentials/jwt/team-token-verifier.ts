@@ -103,6 +103,7 @@ export function teamTokenVerifier(deps: {
           libraries: team.libraries,
           allowedTools: [],
           jti: { issuer: config.issuer, jti, validUntil: validUntil(payload, config.leewayS)! },
+          claims: payload,
         },
       };
     },
