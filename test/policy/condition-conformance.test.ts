@@ -78,7 +78,7 @@ function plainResult(value: unknown): unknown {
 
 function binding(value: unknown): CelInput {
   if (Array.isArray(value)) return value.map(binding);
-  if (value instanceof Map) return new Map([...value].map(([key, entry]) => [binding(key), binding(entry)]));
+  if (value instanceof Map) return new Map([...value].map(([key, entry]) => [key as string | bigint | boolean, binding(entry)]));
   return value as CelInput;
 }
 
