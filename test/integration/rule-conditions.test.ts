@@ -1,10 +1,13 @@
+import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
+import { SignJWT } from "jose";
 import { afterEach, describe, expect, it } from "vitest";
 import { Decision } from "../../gen/portcullis/v1/authorization_pb.js";
 import { createClients } from "../support/clients.js";
 import { configFileWriter } from "../support/config-files.js";
 import { checkRequest, createEnvoyClient, type EnvoyClient } from "../support/envoy-client.js";
 import { startInProcess, type InProcessPortcullis } from "../support/in-process.js";
+import { generateTestKey } from "../support/oidc-provider.js";
 import { failedStart } from "../support/portcullis-process.js";
 
 const POLICY = `policy:
@@ -21,6 +24,10 @@ const POLICY = `policy:
       path_prefix: /orders
       scope: orders:read
       when: "principal.credential_type == 'opaque' && !('x-block' in request.headers)"
+    - name: admin-tools
+      tool: "*"
+      scope: tools:call
+      when: "'admins' in claims.groups && principal.issuer == 'orchestrator'"
 `;
 
 const GRPC_OK = 0;
@@ -60,6 +67,28 @@ describe("rule conditions on a running server", () => {
     expect((await envoy.check({ path: "/orders/7", headers: { authorization: `Bearer ${root}` } })).status?.code).toBe(GRPC_OK);
     expect((await envoy.check({ path: "/orders/7", headers: { authorization: `Bearer ${root}`, "x-block": "1" } })).status?.code).not.toBe(GRPC_OK);
     expect(await authorization.authorize({ resource: "GET /orders/7" })).toMatchObject({ decision: Decision.DENY, reason: "missing_credential" });
+  });
+
+  it("reads the claims of a verified per-request token, and denies condition_error for a token without the claim", async () => {
+    const key = await generateTestKey("ES256", "orchestrator-1");
+    const issuers = JSON.stringify([{ issuer: "orchestrator", alias: "orchestrator", jwk: key.publicJwk, audiences: "any", max_lifetime_s: 600 }]);
+    server = await startInProcess({ PORTCULLIS_CONFIG: writeConfig(POLICY), PORTCULLIS_WATCH_CONFIG: "false", PORTCULLIS_JWT_REQUEST_ISSUERS: issuers });
+    const token = (claims: Record<string, unknown>) => {
+      const now = Math.floor(Date.now() / 1000);
+      return new SignJWT({ scope: "tools:call", libs: [], ...claims })
+        .setProtectedHeader({ alg: "ES256", kid: key.kid })
+        .setIssuer("orchestrator")
+        .setSubject("agent-7")
+        .setJti(randomBytes(12).toString("base64url"))
+        .setIssuedAt(now)
+        .setExpirationTime(now + 120)
+        .sign(key.privateKey);
+    };
+    const { authorization } = createClients(server.url);
+    const call = async (claims: Record<string, unknown>) => authorization.authorize({ authorization: `Bearer ${await token(claims)}`, resource: "tool:pay" });
+    expect(await call({ groups: ["admins"] })).toMatchObject({ decision: Decision.ALLOW, reason: "ok" });
+    expect(await call({ groups: ["users"] })).toMatchObject({ decision: Decision.DENY, reason: "no_policy" });
+    expect(await call({})).toMatchObject({ decision: Decision.DENY, reason: "condition_error" });
   });
 
   it("refuses a reload whose condition does not type-check, naming the rule's path, and keeps deciding with the policy in use", async () => {
