@@ -94,12 +94,14 @@ export function compileCondition(source: string, field: string): Condition {
   if (checked.type !== "bool" && checked.type !== "dyn") throw invalid(`gives ${describe(checked.type)}, not bool`);
   const env = celEnv({ variables: { request: DECLARED.request, principal: DECLARED.principal, claims: DECLARED.claims } as never });
   const run = plan(env, parsed) as (bindings: Record<string, CelInput>) => unknown;
+  // The verified-JWT cache hands out the same (frozen) claims object for a token, so its conversion is kept with it.
+  const converted = new WeakMap<object, CelInput>();
   return {
     needsIdentity: checked.variables.has("principal") || checked.variables.has("claims"),
     readsHost: checked.requestFields.has("host"),
     evaluate(variables) {
       try {
-        const result = run(bindingsOf(variables));
+        const result = run(bindingsOf(variables, converted));
         if (isCelError(result)) return { error: result.message };
         // dyn at load (a claim read as a whole); anything but a bool now is an error, never a match.
         if (typeof result !== "boolean") return { error: "the condition did not give a bool" };
@@ -111,7 +113,7 @@ export function compileCondition(source: string, field: string): Condition {
   };
 }
 
-function bindingsOf(variables: ConditionVariables): Record<string, CelInput> {
+function bindingsOf(variables: ConditionVariables, converted: WeakMap<object, CelInput>): Record<string, CelInput> {
   const { request, principal, claims } = variables;
   const bindings: Record<string, CelInput> = {
     request: new Map<string, CelInput>([
@@ -132,7 +134,13 @@ function bindingsOf(variables: ConditionVariables): Record<string, CelInput> {
       ["credential_type", principal.credential_type],
       ["issuer", principal.issuer],
     ]);
-    bindings.claims = jsonToCel(claims ?? {});
+    const source = claims ?? {};
+    let claimValues = converted.get(source);
+    if (claimValues === undefined) {
+      claimValues = jsonToCel(source);
+      converted.set(source, claimValues);
+    }
+    bindings.claims = claimValues;
   }
   return bindings;
 }
