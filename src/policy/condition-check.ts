@@ -28,8 +28,10 @@ export const CONDITION_LIMITS = {
   maxNodes: 200,
   /** Depth of the parsed expression. */
   maxDepth: 24,
-  /** Comprehensions (all, exists, exists_one, map, filter) inside one another. */
+  /** Macros (all, exists, exists_one) inside one another. */
   maxComprehensionNesting: 1,
+  /** Calls of `matches`, each of which compiles its pattern. */
+  maxMatches: 4,
 };
 
 export class ConditionTypeError extends Error {}
@@ -61,6 +63,7 @@ export function checkCondition(expr: Expr, declared: Readonly<Record<string, Cel
   const variables = new Set<string>();
   const requestFields = new Set<string>();
   let nodes = 0;
+  let matches = 0;
 
   function visit(node: Expr, scope: ReadonlyMap<string, CelType>, depth: number, nesting: number): CelType {
     nodes += 1;
@@ -90,6 +93,12 @@ export function checkCondition(expr: Expr, declared: Readonly<Record<string, Cel
       }
       case "callExpr": {
         const { function: name, args } = kind.value;
+        if (name === "matches") {
+          // The evaluator compiles the pattern on every call: never once per element, and a few times at most.
+          if (nesting > 0) fail("calls matches inside a macro");
+          matches += 1;
+          if (matches > CONDITION_LIMITS.maxMatches) fail(`calls matches more than ${CONDITION_LIMITS.maxMatches} times`);
+        }
         const target = kind.value.target === undefined ? undefined : sub(kind.value.target);
         return callType(name, target, args.map((arg) => sub(arg)));
       }
@@ -113,11 +122,15 @@ export function checkCondition(expr: Expr, declared: Readonly<Record<string, Cel
       case "comprehensionExpr": {
         const loop = kind.value;
         if (nesting >= CONDITION_LIMITS.maxComprehensionNesting) {
-          fail(`nests comprehensions (all, exists, exists_one, map, filter) more than ${CONDITION_LIMITS.maxComprehensionNesting} deep`);
+          fail(`nests macros (all, exists, exists_one) more than ${CONDITION_LIMITS.maxComprehensionNesting} deep`);
         }
+        // Every element costs a step, so a macro walks only a list or map as given, never one built by concatenation.
+        if (!readAsGiven(loop.iterRange)) fail("a macro may iterate only a variable's list or map, or a literal one");
         const range = sub(loop.iterRange);
-        const [first, second] = iterationTypes(range, loop.iterVar2 !== "");
         const accuInit = sub(loop.accuInit);
+        // map and filter build their result by repeated concatenation, a cost that grows with the square of the list.
+        if (typeof accuInit === "object") fail("map and filter are not supported: use all, exists or exists_one");
+        const [first, second] = iterationTypes(range, loop.iterVar2 !== "");
         const inner = new Map(scope);
         inner.set(loop.iterVar, first);
         if (loop.iterVar2 !== "") inner.set(loop.iterVar2, second);
@@ -135,6 +148,23 @@ export function checkCondition(expr: Expr, declared: Readonly<Record<string, Cel
 
   const type = visit(expr, new Map(), 0, 0);
   return { type, variables, requestFields };
+}
+
+/** A variable, a field or element of one (by a literal key), or a literal list or map. */
+function readAsGiven(expr: Expr | undefined): boolean {
+  const kind = expr?.exprKind;
+  switch (kind?.case) {
+    case "identExpr":
+    case "listExpr":
+    case "structExpr":
+      return true;
+    case "selectExpr":
+      return !kind.value.testOnly && readAsGiven(kind.value.operand);
+    case "callExpr":
+      return kind.value.function === "_[_]" && kind.value.args[1]?.exprKind.case === "constExpr" && readAsGiven(kind.value.args[0]);
+    default:
+      return false;
+  }
 }
 
 function constantType(constant: Constant): CelType {

@@ -196,8 +196,13 @@ describe("a when condition at load", () => {
     ["longer than the length bound", `request.path == '${"a".repeat(2100)}'`, /longer than 2048 characters/],
     ["larger than the node bound", Array.from({ length: 70 }, () => "1 == 1").join(" || "), /larger than 200 nodes/],
     ["deeper than the depth bound", `${Array.from({ length: 30 }, () => "1").join(" + ")} > 0`, /nests deeper than 24/],
-    ["nested comprehensions", "claims.a.all(x, claims.b.exists(y, x == y))", /nests comprehensions/],
-  ])("refuses a condition %s, which would bound no evaluation cost", (_case, when, message) => {
+    ["with nested macros", "claims.a.all(x, claims.b.exists(y, x == y))", /nests macros/],
+    ["with map, whose cost grows with the square of the list", "claims.a.map(x, x).size() == 0", /map and filter are not supported/],
+    ["with filter", "claims.a.filter(x, x == 'a').size() == 0", /map and filter are not supported/],
+    ["iterating a computed list", "(claims.a + claims.a + claims.a).exists(x, x == 'a')", /may iterate only a variable's list or map/],
+    ["compiling a pattern per element", "claims.a.all(x, x.matches('^a'))", /matches inside a macro/],
+    ["with more than four patterns", Array.from({ length: 5 }, (_, i) => `request.path.matches('^/${i}')`).join(" || "), /matches more than 4 times/],
+  ])("refuses a condition %s, which would leave its evaluation cost unbounded", (_case, when, message) => {
     const error = refusal(when);
     expect(error.field).toBe("policy.rules[1].when");
     expect(error.message).toMatch(message);
