@@ -30,6 +30,8 @@ export const CONDITION_LIMITS = {
   maxDepth: 24,
   /** Macros (all, exists, exists_one) inside one another. */
   maxComprehensionNesting: 1,
+  /** Macros in one condition, each of which walks a whole list or map. */
+  maxMacros: 3,
   /** Calls of `matches`, each of which compiles its pattern. */
   maxMatches: 4,
 };
@@ -64,6 +66,7 @@ export function checkCondition(expr: Expr, declared: Readonly<Record<string, Cel
   const requestFields = new Set<string>();
   let nodes = 0;
   let matches = 0;
+  let macros = 0;
 
   function visit(node: Expr, scope: ReadonlyMap<string, CelType>, depth: number, nesting: number): CelType {
     nodes += 1;
@@ -124,6 +127,8 @@ export function checkCondition(expr: Expr, declared: Readonly<Record<string, Cel
         if (nesting >= CONDITION_LIMITS.maxComprehensionNesting) {
           fail(`nests macros (all, exists, exists_one) more than ${CONDITION_LIMITS.maxComprehensionNesting} deep`);
         }
+        macros += 1;
+        if (macros > CONDITION_LIMITS.maxMacros) fail(`uses more than ${CONDITION_LIMITS.maxMacros} macros`);
         // Every element costs a step, so a macro walks only a list or map as given, never one built by concatenation.
         if (!readAsGiven(loop.iterRange)) fail("a macro may iterate only a variable's list or map, or a literal one");
         const range = sub(loop.iterRange);

@@ -197,6 +197,7 @@ describe("a when condition at load", () => {
     ["larger than the node bound", Array.from({ length: 70 }, () => "1 == 1").join(" || "), /larger than 200 nodes/],
     ["deeper than the depth bound", `${Array.from({ length: 30 }, () => "1").join(" + ")} > 0`, /nests deeper than 24/],
     ["with nested macros", "claims.a.all(x, claims.b.exists(y, x == y))", /nests macros/],
+    ["with more than three macros", Array.from({ length: 4 }, () => "claims.a.exists(x, x == 'a')").join(" || "), /more than 3 macros/],
     ["with map, whose cost grows with the square of the list", "claims.a.map(x, x).size() == 0", /map and filter are not supported/],
     ["with filter", "claims.a.filter(x, x == 'a').size() == 0", /map and filter are not supported/],
     ["iterating a computed list", "(claims.a + claims.a + claims.a).exists(x, x == 'a')", /may iterate only a variable's list or map/],
