@@ -1,24 +1,12 @@
 import type { Constant, Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
+import { assignable, describe, join, joinLoosely, type CelType } from "./condition-types.js";
 
-/**
- * The static types a rule condition is checked with. `@bufbuild/cel` plans
- * and evaluates but does not type-check yet, so this checker covers the
- * subset of CEL a condition may use, and refuses everything else at load
- * (an unknown function, a misspelt field, `principal.scopes == 'x'`) rather
- * than leaving it to fail on a request.
+/*
+ * The load-time checker of a rule condition: types every node of the parsed
+ * expression (macros expanded) against the declared variables, refuses what
+ * is outside the supported subset of CEL, and bounds what one evaluation can
+ * cost. It runs once per rule at load, never on a request.
  */
-export type CelType =
-  | "bool"
-  | "int"
-  | "uint"
-  | "double"
-  | "string"
-  | "bytes"
-  | "null"
-  | "dyn"
-  | { list: CelType }
-  | { map: [CelType, CelType] }
-  | { record: string; fields: Readonly<Record<string, CelType>> };
 
 /** The bounds that keep one evaluation cheap (README, Policy: conditions). */
 export const CONDITION_LIMITS = {
@@ -45,7 +33,7 @@ export interface CheckedCondition {
   requestFields: ReadonlySet<string>;
 }
 
-/** Converts a JSON-like claim tree (or anything) at run time; statically, each gives its named type. */
+/** Conversions take any argument (one that cannot convert is a run-time error) and give the named type. */
 const CONVERSIONS: Record<string, CelType> = {
   string: "string",
   int: "int",
@@ -323,41 +311,8 @@ function expectBool(type: CelType, where: string): void {
   if (type !== "bool" && type !== "dyn") fail(`${operatorText(where)} needs bool, not ${describe(type)}`);
 }
 
-/** The common type of two, dyn standing for any; undefined when they cannot meet. */
-function join(a: CelType, b: CelType): CelType | undefined {
-  if (a === "dyn" || b === "dyn") return "dyn";
-  if (typeof a === "string" || typeof b === "string") return a === b ? a : undefined;
-  if ("list" in a && "list" in b) {
-    const element = join(a.list, b.list);
-    return element === undefined ? undefined : { list: element };
-  }
-  if ("map" in a && "map" in b) {
-    const key = join(a.map[0], b.map[0]);
-    const value = join(a.map[1], b.map[1]);
-    return key === undefined || value === undefined ? undefined : { map: [key, value] };
-  }
-  if ("record" in a && "record" in b) return a.record === b.record ? a : undefined;
-  return undefined;
-}
-
-/** For literals: elements of different types make a list (or map) of dyn, as CEL's checker does. */
-function joinLoosely(a: CelType | undefined, b: CelType): CelType {
-  return a === undefined ? b : (join(a, b) ?? "dyn");
-}
-
-function assignable(from: CelType, to: CelType): boolean {
-  return join(from, to) !== undefined;
-}
-
 function operatorText(name: string): string {
   return name.replace(/^@/, "").replaceAll("_", "");
-}
-
-export function describe(type: CelType): string {
-  if (typeof type === "string") return type;
-  if ("list" in type) return `list(${describe(type.list)})`;
-  if ("map" in type) return `map(${describe(type.map[0])}, ${describe(type.map[1])})`;
-  return type.record;
 }
 
 function fail(message: string): never {

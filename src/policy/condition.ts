@@ -1,6 +1,7 @@
 import { celEnv, isCelError, parse, plan, type CelInput } from "@bufbuild/cel";
 import { InvalidArgumentError } from "../errors.js";
-import { checkCondition, CONDITION_LIMITS, ConditionTypeError, describe, type CelType } from "./condition-check.js";
+import { checkCondition, CONDITION_LIMITS, ConditionTypeError } from "./condition-check.js";
+import { describe, type CelType } from "./condition-types.js";
 
 const STRING_LIST: CelType = { list: "string" };
 

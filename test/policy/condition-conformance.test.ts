@@ -3,7 +3,8 @@ import type { Type } from "@bufbuild/cel-spec/cel/expr/checked_pb.js";
 import type { Value } from "@bufbuild/cel-spec/cel/expr/value_pb.js";
 import { getConformanceSuite, type IncrementalTest } from "@bufbuild/cel-spec/testdata/tests.js";
 import { describe, expect, it } from "vitest";
-import { checkCondition, ConditionTypeError, type CelType } from "../../src/policy/condition-check.js";
+import { checkCondition, ConditionTypeError } from "../../src/policy/condition-check.js";
+import type { CelType } from "../../src/policy/condition-types.js";
 
 /**
  * The cel-spec conformance cases for the parts of CEL rule conditions rely
