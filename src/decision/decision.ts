@@ -21,6 +21,10 @@ export interface DecisionRequest {
    * no further work (key fetch, single-use record) for this request.
    */
   signal?: AbortSignal;
+  /** The checked request's headers by lower-case name (Envoy Check), for rule conditions. */
+  headers?: ReadonlyMap<string, string>;
+  /** The address the checked request came from (Envoy Check), for rule conditions. */
+  sourceAddress?: string;
 }
 
 export type Denial = "unauthenticated" | "forbidden";

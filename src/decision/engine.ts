@@ -1,6 +1,6 @@
 import type { Authenticator } from "../credentials/authenticator.js";
 import type { Identity, JtiRef } from "../model/identity.js";
-import type { Policy, Requirement } from "../policy/policy.js";
+import type { Policy, PolicyRefusal, Requirement } from "../policy/policy.js";
 import { parseResource, type Resource } from "../policy/resource.js";
 import { grantsScope } from "../policy/scopes.js";
 import {
@@ -15,6 +15,7 @@ import {
   type Denied,
 } from "./decision.js";
 import { throwIfPast, untilDeadline } from "../deadline.js";
+import { conditionVariables } from "./condition-variables.js";
 import { isRoot } from "./root-credential.js";
 
 /** Tells the first presentation of a credential instance from every later one, across replicas. */
@@ -24,6 +25,13 @@ export interface FirstUseRegistry {
 
 /** The policy as the requirement phase asks it. */
 export type RequirementSource = Pick<Policy, "requirementFor" | "ruleNamed">;
+
+/**
+ * The identity phase, run at most once per decision: a rule condition that
+ * reads the principal runs it early, and the later phases reuse its answer
+ * (a per-request token may be presented only once).
+ */
+type Identify = (requiredScope: string | undefined) => Promise<Identity | Denied>;
 
 /** The identity phase's verifier: the Authenticator, or a stand-in. */
 export type CredentialCheck = Pick<Authenticator, "authenticate">;
@@ -37,7 +45,8 @@ export interface DecisionEngineOptions {
 
 /**
  * Decides one request, or one caller of Portcullis's own APIs, in named
- * phases: requirement → identity → authorization. Free of transport code;
+ * phases: requirement (with its rules' conditions) → identity → authorization.
+ * Free of transport code;
  * throws only UnavailableError, when a dependency cannot answer, and
  * DeadlineExceededError, when the caller's deadline passed first, so a caller
  * can never mistake an outage for a decision.
@@ -77,11 +86,13 @@ export class DecisionEngine {
   private async decideStrictly(request: DecisionRequest): Promise<Decision> {
     const parsed = parseResource(request.resource, request.host);
     if ("reason" in parsed) return deny("forbidden", parsed.reason);
-    const requirement = this.requirementPhase(request, parsed.resource);
+    let verified: Identity | Denied | undefined;
+    const identify: Identify = async (requiredScope) => (verified ??= await this.identityPhase(request.authorization, requiredScope, request.signal));
+    const requirement = await this.requirementPhase(request, parsed.resource, identify);
     if ("allowed" in requirement) return requirement;
     if (requirement.public) return underRule(allow("public_resource"), requirement.ruleName);
 
-    const identity = await this.identityPhase(request.authorization, requirement.scope, request.signal);
+    const identity = await identify(requirement.scope);
     if ("allowed" in identity) return underRule(identity, requirement.ruleName);
     return underRule(await this.authorizationPhase(parsed.resource, requirement, identity, request.signal), requirement.ruleName);
   }
@@ -97,12 +108,10 @@ export class DecisionEngine {
     return verification.identity;
   }
 
-  private requirementPhase(request: DecisionRequest, resource: Resource): Requirement | Decision {
-    const rule =
-      request.ruleName === undefined
-        ? this.policy.requirementFor(resource)
-        : this.policy.ruleNamed(request.ruleName);
-    if (request.ruleName !== undefined && rule === undefined) return deny("forbidden", "unknown_rule");
+  private async requirementPhase(request: DecisionRequest, resource: Resource, identify: Identify): Promise<Requirement | Decision> {
+    const found = await this.applicableRule(request, resource, identify);
+    if ("allowed" in found) return found;
+    const rule = found.rule;
     const matched = rule !== undefined && "refusal" in rule ? undefined : rule;
     if (request.requiredScope !== undefined) {
       // An explicit scope replaces the rule's, and never makes a resource public.
@@ -110,6 +119,53 @@ export class DecisionEngine {
     }
     if (rule !== undefined && "refusal" in rule) return deny("forbidden", rule.refusal);
     return matched ?? deny("forbidden", "no_policy");
+  }
+
+  /**
+   * The rule that applies: the named one, or the first that covers the
+   * resource, each only where its condition holds. A condition that does not
+   * hold passes the search on to the next rule (a named rule then leaves no
+   * rule); one that cannot be answered denies under its rule, never passing
+   * anything on.
+   */
+  private async applicableRule(
+    request: DecisionRequest,
+    resource: Resource,
+    identify: Identify,
+  ): Promise<{ rule: Requirement | PolicyRefusal | undefined } | Denied> {
+    if (request.ruleName !== undefined) {
+      const named = this.policy.ruleNamed(request.ruleName);
+      if (named === undefined) return deny("forbidden", "unknown_rule");
+      const holds = named.condition === undefined ? true : await this.conditionPhase(named, request, resource, identify);
+      return typeof holds === "boolean" ? { rule: holds ? named : undefined } : holds;
+    }
+    let rule = this.policy.requirementFor(resource);
+    while (rule !== undefined && !("refusal" in rule) && rule.condition !== undefined) {
+      const holds = await this.conditionPhase(rule, request, resource, identify);
+      if (holds === true) break;
+      if (holds !== false) return holds;
+      rule = this.policy.requirementFor(resource, rule);
+    }
+    return { rule };
+  }
+
+  /** Whether `rule`'s condition holds, or the denial when it cannot be answered. */
+  private async conditionPhase(rule: Requirement, request: DecisionRequest, resource: Resource, identify: Identify): Promise<boolean | Denied> {
+    const condition = rule.condition!;
+    const scope = request.requiredScope ?? rule.scope;
+    // A malformed host has no reading a condition could compare; the rule it may belong to refuses it.
+    if (condition.readsHost && resource.host !== undefined && "malformed" in resource.host) {
+      return underRule(deny("forbidden", "bad_host"), rule.ruleName);
+    }
+    let identity: Identity | undefined;
+    if (condition.needsIdentity) {
+      const verified = await identify(scope);
+      if ("allowed" in verified) return underRule(verified, rule.ruleName);
+      identity = verified;
+    }
+    const outcome = condition.evaluate(conditionVariables(request, resource, identity));
+    if ("error" in outcome) return underRule(deny("forbidden", "condition_error", identity, scope), rule.ruleName);
+    return outcome.value;
   }
 
   private async authorizationPhase(resource: Resource, requirement: Requirement, identity: Identity, signal?: AbortSignal): Promise<Decision> {

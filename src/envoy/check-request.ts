@@ -28,7 +28,26 @@ export function decisionRequestOf(check: CheckRequest): DecisionRequest {
     host: http === undefined ? undefined : hostSpellings(http),
     requiredScope: extensions[CONTEXT_EXTENSIONS.requiredScope],
     ruleName: extensions[CONTEXT_EXTENSIONS.rule],
+    headers: http === undefined ? undefined : headersOf(http),
+    sourceAddress: sourceAddressOf(check),
   };
+}
+
+/** Every request header, by lower-case name, read as the credential is (`headerOf`). */
+function headersOf(http: AttributeContext_HttpRequest): Map<string, string> {
+  const names = [...Object.keys(http.headers), ...(http.headerMap?.headers ?? []).map((header) => header.key)];
+  const headers = new Map<string, string>();
+  for (const name of new Set(names.map((key) => key.toLowerCase()))) {
+    const value = headerOf(http, name);
+    if (value !== undefined) headers.set(name, value);
+  }
+  return headers;
+}
+
+/** The downstream client's IP address, when Envoy sent a socket address. */
+function sourceAddressOf(check: CheckRequest): string | undefined {
+  const address = check.attributes?.source?.address?.address;
+  return address?.case === "socketAddress" ? address.value.address : undefined;
 }
 
 /**

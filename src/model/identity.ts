@@ -20,6 +20,8 @@ export interface Identity {
   owner?: string;
   /** Present for credentials that carry a `jti`: what single-use and replay checks key on. */
   jti?: JtiRef;
+  /** The verified JWT's claims (external JWTs, team tokens, per-request tokens), for rule conditions; never logged. */
+  claims?: Readonly<Record<string, unknown>>;
 }
 
 /**

@@ -58,6 +58,8 @@ export const REASON_CODES = {
   jti_replayed: "deny",
   invalid_token: "deny",
   already_used: "deny",
+  // A rule's `when` had no true-or-false answer (README, Policy: conditions).
+  condition_error: "deny",
 } as const satisfies Record<string, "allow" | "deny">;
 
 export type ReasonCode = keyof typeof REASON_CODES;

@@ -16,6 +16,7 @@ const ruleSchema = section("A rule: exactly one matcher (resource, path, path_pr
   scope: ruleText("scope a credential needs"),
   public: ruleSwitch("no credential needed; takes no scope"),
   single_use: ruleSwitch("a credential with a jti may pass here once only"),
+  when: ruleText("a CEL condition over `request`, `principal` and `claims`: the rule applies only where it is true (see [Policy](../README.md#conditions-when))"),
 });
 
 /**

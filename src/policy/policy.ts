@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "../errors.js";
+import { compileCondition, type Condition } from "./condition.js";
 import { checkPolicyShape, type PolicyConfig, type PolicyRuleConfig } from "./policy-schema.js";
 import { readHost } from "./host.js";
 import { readPath } from "./path.js";
@@ -12,6 +13,8 @@ export interface Requirement {
   public: boolean;
   scope: string;
   singleUse: boolean;
+  /** The rule's `when`: it applies only where this holds. */
+  condition?: Condition;
 }
 
 /** A resource the policy will not decide on as asked. */
@@ -52,10 +55,15 @@ export class Policy {
    * that names a host and would match but for a request that names no host
    * (`host_required`) or a malformed one (`bad_host`) refuses instead of
    * letting a later, weaker rule decide. Where no such rule would match, the
-   * host is never consulted.
+   * host is never consulted. `after`, a rule this policy returned, starts
+   * the search at the rule following it.
    */
-  requirementFor(resource: Resource): Requirement | PolicyRefusal | undefined {
-    for (const rule of this.rules) {
+  requirementFor(resource: Resource, after?: Requirement): Requirement | PolicyRefusal | undefined {
+    // A rule whose condition did not hold is passed over: the search goes on after it.
+    const start = after === undefined ? 0 : this.rules.indexOf(after as CompiledRule) + 1;
+    if (start === 0 && after !== undefined) return undefined;
+    for (let index = start; index < this.rules.length; index++) {
+      const rule = this.rules[index]!;
       const match = rule.match(resource);
       if (match === "match") return rule;
       if (match !== "no_match") return { refusal: match };
@@ -85,7 +93,14 @@ function compileRule(rule: PolicyRuleConfig, index: number): CompiledRule {
     scope: rule.scope ?? "",
     singleUse: rule.single_use === true,
   };
-  return { ...requirement, match: matcherFor(rule, field) };
+  const match = matcherFor(rule, field);
+  if (rule.when === undefined) return { ...requirement, match };
+  const condition = compileCondition(rule.when, `${field}.when`);
+  if (requirement.public && condition.needsIdentity) {
+    // A public rule is decided without a credential, so its condition cannot ask about one.
+    throw new InvalidArgumentError(`${field}.when`, "a public rule's condition may read only request, not principal or claims");
+  }
+  return { ...requirement, condition, match };
 }
 
 function matcherFor(rule: PolicyRuleConfig, field: string): (resource: Resource) => RuleMatch {

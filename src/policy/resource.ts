@@ -7,7 +7,7 @@ import { readPath } from "./path.js";
  */
 export type Resource =
   | { kind: "http"; method: string; path: string; host?: HostReading }
-  | { kind: "tool"; name: string };
+  | { kind: "tool"; name: string; host?: HostReading };
 
 export type ResourceParse = { resource: Resource } | { reason: "bad_resource"; detail: string };
 
@@ -33,7 +33,11 @@ export function parseResource(text: string, host?: RequestHost): ResourceParse {
   if (text.startsWith("tool:")) {
     const name = text.slice("tool:".length);
     const problem = toolNameProblem(name);
-    return problem === undefined ? { resource: { kind: "tool", name } } : bad(problem);
+    if (problem !== undefined) return bad(problem);
+    const resource: Resource = { kind: "tool", name };
+    const reading = hostReading(host);
+    if (reading !== undefined) resource.host = reading;
+    return { resource };
   }
   const space = text.indexOf(" ");
   if (space === -1) return bad('expected "<METHOD> <path>" or "tool:<name>"');

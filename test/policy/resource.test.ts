@@ -18,7 +18,8 @@ describe("parseResource", () => {
     ["GET /api", "evil@api.example.com", { kind: "http", method: "GET", path: "/api", host: { malformed: expect.stringContaining("character") } }],
     ["GET /api", "", { kind: "http", method: "GET", path: "/api" }],
     ["tool:search", undefined, { kind: "tool", name: "search" }],
-    ["tool:get_health", "ignored.example.com", { kind: "tool", name: "get_health" }],
+    // Read for rule conditions (request.host); host rules never match tools.
+    ["tool:get_health", "mcp.example.com", { kind: "tool", name: "get_health", host: { name: "mcp.example.com" } }],
     ["tool:ns/tool.v2", undefined, { kind: "tool", name: "ns/tool.v2" }],
   ])("parses %j (host %j)", (text, host, expected) => {
     expect(parseResource(text, host)).toEqual({ resource: expected });

@@ -77,6 +77,7 @@ export function externalIssuerVerifier(deps: {
         allowedTools: [],
         issuerAlias: config.alias,
         ...(owner === undefined ? {} : { owner }),
+        claims: payload,
       };
       if (jti !== undefined && until !== undefined) identity.jti = { issuer: config.issuer, jti, validUntil: until };
       return { identity };

@@ -65,6 +65,7 @@ export async function requestTokenVerifier(deps: {
           allowedTools: [],
           issuerAlias: config.alias,
           jti: ref,
+          claims: payload,
         },
       };
     },

@@ -115,6 +115,7 @@ export function teamTokenVerifier(deps: {
           allowedTools: [],
           ...(team.owner === undefined ? {} : { owner: team.owner }),
           jti: { issuer: config.issuer, jti, validUntil: validUntil(payload, config.leewayS)! },
+          claims: payload,
         },
       };
     },
