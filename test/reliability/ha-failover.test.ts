@@ -138,7 +138,8 @@ describe("two replicas under mixed load while their Redis fails over", () => {
           const probesSeen = { notServing: 0, readings: 0 };
           let watching = true;
           const watcher = (async () => {
-            while (watching) {
+            // Bounded also when the failover or the recovery never comes and the test fails before `watching` is cleared.
+            while (watching && Date.now() - faultStart < FAILOVER_LIMIT_MS + RECOVERY_LIMIT_MS) {
               const readings = await Promise.all(replicas.servers.map((server) => probe(server.url)));
               probesSeen.readings++;
               if (readings.some(isNotServing)) probesSeen.notServing++;
