@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import net from "node:net";
 import tls from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
@@ -13,114 +12,17 @@ import { createTestPki, type CertificateFiles, type TestPki } from "../support/t
 import { curlTls, nodeTls } from "../support/tls-clients.js";
 import { leakedSecrets } from "./replica-probes.js";
 import { percentile, recordRow, variant } from "./rows.js";
+import { alertOrNothing, allowedIn, captureClientHello, http1Authorize, rawExchange, RESOURCE, tlsExchange } from "./tls-exchanges.js";
 
 /** docs/tls.md: a client that does not finish its handshake within 10 s is dropped. */
 const HANDSHAKE_DEADLINE_MS = 10_000;
 /** How late past the deadline a drop may come on a loaded machine. */
 const DROP_MARGIN_MS = 4000;
 const HALF_OPEN = variant() === "long" ? 1000 : 200;
-const RESOURCE = "GET /api/kafka/topics";
 /** A stack frame as node prints one: `    at fn (file.js:1:2)`. */
 const STACK_FRAME = /^\s+at .+:\d+:\d+\)?$/m;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** What a client saw of one connection: whether its side of the handshake finished, what came back, and when the server closed it. */
-interface Exchange {
-  secured: boolean;
-  reply: Buffer;
-  /** Since the connection was opened; null when still open after the wait. */
-  closedAfterMs: number | null;
-  error?: string;
-}
-
-/** Opens TCP to `port`, writes `bytes` (then half-closes when asked), and reads until the server closes or `waitMs` pass. */
-function rawExchange(port: number, bytes: Buffer, options: { halfClose: boolean; waitMs: number }): Promise<Exchange> {
-  return new Promise((resolve) => {
-    const opened = Date.now();
-    const socket = net.connect(port, "127.0.0.1");
-    const chunks: Buffer[] = [];
-    let closedAfterMs: number | null = null;
-    const finish = () => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve({ secured: false, reply: Buffer.concat(chunks), closedAfterMs });
-    };
-    const timer = setTimeout(finish, options.waitMs);
-    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
-    socket.on("error", () => undefined);
-    socket.on("close", () => {
-      closedAfterMs = Date.now() - opened;
-      finish();
-    });
-    socket.write(bytes);
-    if (options.halfClose) socket.end();
-  });
-}
-
-/** A TLS client with `options`; once its side of the handshake is done it writes `request` and reads until closed or 5 s pass. */
-function tlsExchange(port: number, options: tls.ConnectionOptions, request: string): Promise<Exchange> {
-  return new Promise((resolve) => {
-    const opened = Date.now();
-    const chunks: Buffer[] = [];
-    let secured = false;
-    let error: string | undefined;
-    let closedAfterMs: number | null = null;
-    const socket = tls.connect({ host: "127.0.0.1", port, servername: "localhost", ...options }, () => {
-      secured = true;
-      socket.write(request);
-    });
-    const finish = () => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve({ secured, reply: Buffer.concat(chunks), closedAfterMs, ...(error === undefined ? {} : { error }) });
-    };
-    const timer = setTimeout(finish, 5000);
-    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
-    socket.on("error", (failure: NodeJS.ErrnoException) => (error = failure.code ?? failure.message));
-    socket.on("close", () => {
-      closedAfterMs = Date.now() - opened;
-      finish();
-    });
-  });
-}
-
-/** Authorize as Connect JSON over HTTP/1.1: what curl or a probe would send. */
-function http1Authorize(secret: string): string {
-  const body = JSON.stringify({ authorization: `Bearer ${secret}`, resource: RESOURCE });
-  return [
-    "POST /portcullis.v1.AuthorizationService/Authorize HTTP/1.1",
-    "Host: localhost",
-    "Content-Type: application/json",
-    "Connect-Protocol-Version: 1",
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    "Connection: close",
-    "",
-    body,
-  ].join("\r\n");
-}
-
-const allowedIn = (exchange: Exchange) => exchange.reply.toString("latin1").includes("DECISION_ALLOW");
-/** Nothing, or a TLS alert record: never a byte of HTTP. */
-const alertOrNothing = (exchange: Exchange) => exchange.reply.length === 0 || exchange.reply[0] === 0x15;
-
-/** The first flight of a real TLS client (node's, offering h2): a ClientHello in one record. */
-function captureClientHello(): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const sink = net.createServer((socket) =>
-      socket.once("data", (chunk: Buffer) => {
-        socket.destroy();
-        sink.close();
-        resolve(chunk);
-      }),
-    );
-    sink.listen(0, "127.0.0.1", () => {
-      const { port } = sink.address() as net.AddressInfo;
-      tls.connect({ host: "127.0.0.1", port, servername: "localhost", ALPNProtocols: ["h2"] }).on("error", () => undefined);
-    });
-    sink.once("error", reject);
-  });
-}
 
 interface CaseResult {
   /** Bad connections tried. */
