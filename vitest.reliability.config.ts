@@ -1,4 +1,12 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
+import { variant } from "./test/reliability/rows.js";
+
+/**
+ * Files only the long variant runs (`npm run test:reliability -- --long`):
+ * the standard run does not collect them at all, so it reports nothing
+ * skipped rather than a soak it never meant to run.
+ */
+const LONG_ONLY = ["test/reliability/soak.test.ts"];
 
 /**
  * The reliability campaign (`npm run test:reliability`, started by
@@ -8,6 +16,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/reliability/**/*.test.ts"],
+    exclude: [...configDefaults.exclude, ...(variant() === "long" ? [] : LONG_ONLY)],
     globalSetup: ["./test/support/redis-global-setup.ts"],
     setupFiles: ["./test/support/kill-spawned-setup.ts"],
     reporters: ["default", "./test/support/summary-reporter.ts"],

@@ -160,6 +160,9 @@ export async function listen(
       handshakeTimeout: SNIFF_TIMEOUT_MS,
     });
     tlsServer.on("connection", accept);
+    // node only reports a failed or timed-out handshake here and leaves the socket open: without this a client
+    // that sends its ClientHello and then nothing would hold its connection for ever, past handshakeTimeout.
+    tlsServer.on("tlsClientError", (_error, socket) => socket.destroy());
     tlsServer.on("secureConnection", (socket: tls.TLSSocket) => {
       socket.on("error", () => socket.destroy());
       route(socket, socket.alpnProtocol === "h2" ? "h2" : "h1");

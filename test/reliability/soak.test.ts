@@ -9,7 +9,7 @@ import { parseSamples, sampleValue } from "../support/prometheus-text.js";
 import { startReplicas, type Replicas } from "../support/replicas.js";
 import { LOAD_SCOPE, startMixedLoad, wrongfulAllows, type Target } from "./mixed-load.js";
 import { leakedSecrets } from "./replica-probes.js";
-import { percentile, recordRow, variant } from "./rows.js";
+import { percentile, recordRow } from "./rows.js";
 import { createTokenLedger } from "./token-ledger.js";
 
 const SOAK_MS = 10 * 60_000;
@@ -35,8 +35,9 @@ async function reading(pid: number, url: string): Promise<Reading> {
 
 const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length);
 
-// Only with `npm run test:reliability -- --long`: ten minutes is no part of CI's standard run.
-describe.runIf(variant() === "long")("a soak of mixed load on two replicas of one Redis", () => {
+// Collected only with `npm run test:reliability -- --long` (vitest.reliability.config.ts):
+// ten minutes is no part of CI's standard run.
+describe("a soak of mixed load on two replicas of one Redis", () => {
   let replicas: Replicas;
   let targets: Target[];
   const writeConfig = configFileWriter();

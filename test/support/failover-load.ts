@@ -1,8 +1,69 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Decision } from "../../gen/portcullis/v1/authorization_pb.js";
-import { bearer, decide, type Clients } from "./clients.js";
+import { DEFAULT_REDIS_PREFIX } from "../../src/store/redis/redis-keys.js";
+import { openRedisStore } from "../../src/store/redis/redis-store.js";
+import { bearer, createClients, decide, type Clients } from "./clients.js";
+import type { RedisClusterFixture } from "./redis-cluster.js";
+import type { RedisSentinelFixture } from "./redis-sentinel.js";
+import { hostPort, type TestTopology } from "./redis.js";
+import { startReplicas, type Replicas } from "./replicas.js";
 
 const SCOPE = "orders:read";
+
+/** How a deployment reaches a Sentinel group the test started (`redis.sentinels`, `wait_replicas: 1` by default). */
+export function sentinelTopology(group: RedisSentinelFixture): TestTopology {
+  return {
+    label: "own sentinel group",
+    settings: { sentinel: { sentinels: group.sentinels.map(hostPort), name: group.name }, commandTimeoutMs: 2000 },
+    waitReplicas: 1,
+  };
+}
+
+/** How a deployment reaches a Redis Cluster the test started (`redis.cluster_nodes`, `wait_replicas: 1` by default). */
+export function clusterTopology(cluster: RedisClusterFixture): TestTopology {
+  return { label: "own cluster", settings: { clusterNodes: cluster.nodes.map(hostPort), commandTimeoutMs: 2000 }, waitReplicas: 1 };
+}
+
+/** Two replicas of one deployment on a Sentinel group or Cluster of the test's own. */
+export interface FailoverReplicas {
+  readonly replicas: Replicas;
+  readonly a: Clients;
+  readonly b: Clients;
+}
+
+/**
+ * Starts two replicas on `topology` with the default prefix, as a deployment
+ * has it (the Redis is the test's own), and without caches, so every
+ * decision reads Redis and a failover's pause shows in full. `env` adds to
+ * (or overrides) their environment.
+ */
+export async function startFailoverReplicas(topology: TestTopology, env: Record<string, string> = {}): Promise<FailoverReplicas> {
+  const replicas = await startReplicas(2, { PORTCULLIS_REDIS_PREFIX: DEFAULT_REDIS_PREFIX, PORTCULLIS_CACHE_ENABLED: "false", ...env }, topology);
+  const [a, b] = replicas.servers.map((server) => createClients(server.url)) as [Clients, Clients];
+  return { replicas, a, b };
+}
+
+/**
+ * What the store itself (not a replica's cache) disagrees with the test
+ * about after a failover: the token ids among `live` it no longer holds,
+ * and those among `revoked` it does not hold as revoked. Both empty when
+ * nothing acknowledged was lost.
+ */
+export async function storeDisagreements(
+  topology: TestTopology,
+  tokens: { live: readonly string[]; revoked: readonly string[] },
+): Promise<{ missing: string[]; unrevoked: string[] }> {
+  const store = await openRedisStore({ ...topology.settings, prefix: DEFAULT_REDIS_PREFIX, startupTimeoutMs: 10_000 });
+  try {
+    const missing: string[] = [];
+    const unrevoked: string[] = [];
+    for (const id of tokens.live) if ((await store.tokens.get(id)) === undefined) missing.push(id);
+    for (const id of tokens.revoked) if ((await store.tokens.get(id))?.revokedAt === undefined) unrevoked.push(id);
+    return { missing, unrevoked };
+  } finally {
+    await store.close();
+  }
+}
 
 /** What a mixed load of mints, revokes and decisions saw while Redis lost a master. */
 export interface FailoverReport {

@@ -19,6 +19,10 @@ export interface RedisClusterFixture {
   distribution(keys: string[]): Promise<Map<number, number>>;
   /** SIGKILLs the node on `port`, as a crash does. */
   kill(port: number): Promise<void>;
+  /** Freezes the node on `port` (SIGSTOP): its connections stay open, nothing answers. */
+  freeze(port: number): void;
+  /** Lets a frozen node run again (SIGCONT). */
+  thaw(port: number): void;
   /** Waits until every live node reports `cluster_state:ok`. */
   healthy(timeoutMs: number): Promise<void>;
   dispose(): Promise<void>;
@@ -39,6 +43,9 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   const dir = await mkdtemp(join(tmpdir(), "portcullis-cluster-"));
   const ports: number[] = [];
   const children = new Map<number, ChildProcess>();
+  /** Frozen nodes keep their connections open and answer nothing: the fixture asks the others. */
+  const frozen = new Set<number>();
+  const reachable = (port: number) => alive(children.get(port)) && !frozen.has(port);
   const dispose = async () => {
     await Promise.all([...children.values()].map((child) => stopProcess(child, "SIGKILL")));
     await rm(dir, { recursive: true, force: true });
@@ -75,14 +82,14 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     const fixture: RedisClusterFixture = {
       nodes,
       async masterPorts() {
-        return (await clusterNodes(connect(ports.find((port) => alive(children.get(port)))!)))
+        return (await clusterNodes(connect(ports.find(reachable)!)))
           .filter((node) => node.master && !node.failed)
           .map((node) => node.port);
       },
       async distribution(keys) {
         const counts = new Map<number, number>();
-        const owners = await slotOwners(connect(ports.find((port) => alive(children.get(port)))!));
-        const probe = connect(ports[0]!);
+        const owners = await slotOwners(connect(ports.find(reachable)!));
+        const probe = connect(ports.find(reachable)!);
         try {
           for (const key of keys) {
             const slot = Number(await probe.cluster("KEYSLOT", key));
@@ -97,9 +104,17 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       async kill(port) {
         await stopProcess(children.get(port), "SIGKILL");
       },
+      freeze(port) {
+        frozen.add(port);
+        children.get(port)?.kill("SIGSTOP");
+      },
+      thaw(port) {
+        children.get(port)?.kill("SIGCONT");
+        frozen.delete(port);
+      },
       async healthy(timeoutMs) {
         await eventually(async () => {
-          for (const port of ports.filter((candidate) => alive(children.get(candidate)))) {
+          for (const port of ports.filter(reachable)) {
             const client = connect(port);
             try {
               const info = String(await client.cluster("INFO").catch(() => ""));

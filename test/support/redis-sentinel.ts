@@ -16,6 +16,10 @@ export interface RedisSentinelFixture {
   masterPort(): Promise<number>;
   /** SIGKILLs the data node on `port`, as a crash does. */
   kill(port: number): Promise<void>;
+  /** Freezes the data node on `port` (SIGSTOP): its connections stay open, nothing answers. */
+  freeze(port: number): void;
+  /** Lets a frozen node run again (SIGCONT). */
+  thaw(port: number): void;
   dispose(): Promise<void>;
 }
 
@@ -87,6 +91,8 @@ export async function startRedisSentinelGroup(): Promise<RedisSentinelFixture> {
       async kill(port) {
         await stopProcess(children.get(port), "SIGKILL");
       },
+      freeze: (port) => children.get(port)?.kill("SIGSTOP"),
+      thaw: (port) => children.get(port)?.kill("SIGCONT"),
       dispose,
     };
   } catch (error) {

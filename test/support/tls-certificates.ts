@@ -24,6 +24,8 @@ export interface TestPki {
   client(name: string, sans: readonly string[]): CertificateFiles;
   /** A certificate good for both ends, as cert-manager issues with usages `server auth` and `client auth`. */
   serverAndClient(name: string, sans?: readonly string[]): CertificateFiles;
+  /** A certificate whose validity ended a day before it began (openssl `-days -1`): expired from the moment it is made. */
+  expired(name: string, usage: "server" | "client", sans?: readonly string[]): CertificateFiles;
   /** The PEM text of a file this PKI wrote. */
   read(path: string): Buffer;
   /** Removes every file. */
@@ -54,7 +56,7 @@ export function createTestPki(label = "Portcullis test CA"): TestPki {
   );
   openssl(["req", "-x509", "-config", path("ca.cnf"), ...newEcKey(ca.key), "-out", ca.cert, "-days", "2"]);
 
-  const issue = (name: string, sans: readonly string[], usage: "serverAuth" | "clientAuth" | "serverAuth,clientAuth"): CertificateFiles => {
+  const issue = (name: string, sans: readonly string[], usage: "serverAuth" | "clientAuth" | "serverAuth,clientAuth", days = 2): CertificateFiles => {
     const files = { cert: path(`${name}.crt`), key: path(`${name}.key`) };
     const extensions = path(`${name}.ext`);
     writeFileSync(
@@ -71,7 +73,7 @@ export function createTestPki(label = "Portcullis test CA"): TestPki {
     openssl(["req", "-new", ...newEcKey(files.key), "-subj", `/CN=${name}`, "-out", path(`${name}.csr`)]);
     openssl([
       "x509", "-req", "-in", path(`${name}.csr`), "-CA", ca.cert, "-CAkey", ca.key,
-      "-set_serial", `0x${randomBytes(8).toString("hex")}`, "-days", "2", "-extfile", extensions, "-out", files.cert,
+      "-set_serial", `0x${randomBytes(8).toString("hex")}`, "-days", String(days), "-extfile", extensions, "-out", files.cert,
     ]);
     return files;
   };
@@ -82,6 +84,7 @@ export function createTestPki(label = "Portcullis test CA"): TestPki {
     server: (name, sans = SERVER_SANS) => issue(name, sans, "serverAuth"),
     client: (name, sans) => issue(name, sans, "clientAuth"),
     serverAndClient: (name, sans = SERVER_SANS) => issue(name, sans, "serverAuth,clientAuth"),
+    expired: (name, usage, sans = usage === "server" ? SERVER_SANS : []) => issue(name, sans, usage === "server" ? "serverAuth" : "clientAuth", -1),
     read: (file) => readFileSync(file),
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };

@@ -1,3 +1,4 @@
+import { Redis } from "ioredis";
 import { UnavailableError } from "../../errors.js";
 import { createRedisClient, type RedisClient, type RedisSettings } from "./redis-topology.js";
 
@@ -14,6 +15,7 @@ export async function connectRedis(settings: RedisSettings, startupTimeoutMs: nu
   // Connection errors surface through the commands that fail; without a
   // listener ioredis would report each reconnect attempt as unhandled.
   client.on("error", () => undefined);
+  if (client instanceof Redis) reopenWhenEndedByItself(client);
   try {
     await waitForReady(client, startupTimeoutMs);
   } catch (error) {
@@ -21,6 +23,30 @@ export async function connectRedis(settings: RedisSettings, startupTimeoutMs: nu
     throw error;
   }
   return client;
+}
+
+/** How long an ended connection waits before it is opened again. */
+const REOPEN_DELAY_MS = 100;
+
+/**
+ * ioredis gives a connection up for good when a Sentinel failover notice
+ * (`failoverDetector`) drops it while it is still being opened: the
+ * connector fails with "Connection is closed.", the client goes from
+ * "connecting" straight to "end" and never reconnects, so every later call
+ * of that replica answers Unavailable until a restart. Only a disconnect or
+ * quit of ours may end it (ioredis marks those `manuallyClosing`, and they
+ * pass through "close"); any other end is opened again.
+ */
+function reopenWhenEndedByItself(client: Redis): void {
+  const closedByUs = () => (client as unknown as { manuallyClosing?: boolean }).manuallyClosing === true;
+  let previous: string = client.status;
+  for (const status of ["connecting", "connect", "ready", "close", "reconnecting"]) client.on(status, () => (previous = status));
+  client.on("end", () => {
+    if (previous !== "connecting" || closedByUs()) return;
+    setTimeout(() => {
+      if (client.status === "end" && !closedByUs()) client.connect().catch(() => undefined);
+    }, REOPEN_DELAY_MS).unref();
+  });
 }
 
 function waitForReady(client: RedisClient, timeoutMs: number): Promise<void> {
