@@ -21,6 +21,7 @@ import { TokenAdminService } from "../gen/portcullis/v1/token_admin_pb.js";
 import { wireCredentials } from "../src/wiring/credentials.js";
 import { buildLiveParts } from "../src/wiring/live-parts.js";
 import { costRatio, timeBatches } from "./batch-timing.js";
+import { measureConditionCost } from "./condition-cost.js";
 import { BENCH_RESOURCE } from "./bench-credentials.js";
 import type { InProcessMeasurement } from "./results.js";
 
@@ -42,7 +43,7 @@ const WARM_JWT_TARGET_RATIO = 0.05;
 
 /** Every in-process measurement, each one entry of results.json's `in_process`. */
 export async function measureInProcess(config: object, rs256: Rs256Subject, settings: InProcessSettings, workDir: string): Promise<InProcessMeasurement[]> {
-  return [await warmVerifiedJwtDecision(config, rs256, settings, workDir)];
+  return [await warmVerifiedJwtDecision(config, rs256, settings, workDir), ...(await measureConditionCost(settings))];
 }
 
 async function warmVerifiedJwtDecision(config: object, rs256: Rs256Subject, settings: InProcessSettings, workDir: string): Promise<InProcessMeasurement> {
