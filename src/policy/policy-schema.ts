@@ -16,6 +16,7 @@ const ruleSchema = section("A rule: exactly one matcher (resource, path, path_pr
   scope: ruleText("scope a credential needs"),
   public: ruleSwitch("no credential needed; takes no scope"),
   single_use: ruleSwitch("a credential with a jti may pass here once only"),
+  upstream_token: ruleText("Envoy Check replaces the request's credential with the principal's upstream access token of this upstream id ([upstream tokens](upstream-tokens.md))"),
 });
 
 /**

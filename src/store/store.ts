@@ -5,6 +5,7 @@ import type { OAuthStateStore } from "./oauth-state-store.js";
 import type { SigningKeyStore } from "./signing-key-store.js";
 import type { TeamStore } from "./team-store.js";
 import type { TokenStore } from "./token-store.js";
+import type { UpstreamTokenStore } from "./upstream-token-store.js";
 
 export type * from "./dcr-store.js";
 export type { Invalidation, InvalidationListener } from "./invalidation.js";
@@ -13,6 +14,7 @@ export type * from "./oauth-state-store.js";
 export type * from "./signing-key-store.js";
 export type * from "./team-store.js";
 export type * from "./token-store.js";
+export type * from "./upstream-token-store.js";
 
 /**
  * The shared state every replica sees. One interface, two backends
@@ -36,6 +38,7 @@ export interface Store {
   readonly jti: JtiStore;
   readonly dcr: DcrStore;
   readonly oauthStates: OAuthStateStore;
+  readonly upstreamTokens: UpstreamTokenStore;
   /**
    * Tells `listener` of every change to a token, team or signing key once it
    * is written (on any replica), and of the feed's health, starting with

@@ -3,6 +3,7 @@ import type { OAuthFlowRecord } from "../../model/oauth-flow-record.js";
 import type { StoredSigningKey } from "../../model/signing-key.js";
 import type { StoredTeam } from "../../model/team.js";
 import type { StoredToken } from "../../model/token.js";
+import type { UpstreamTokenRecord } from "../../model/upstream-token.js";
 
 /** A DCR entry and when it is evicted (Unix ms; absent: kept until deleted). */
 export interface EmbeddedDcrEntry {
@@ -38,10 +39,12 @@ export interface EmbeddedState {
   dcrLeases: Map<string, { leaseId: string; expiresAt: number }>;
   /** By state id (the hash of the state). */
   oauthStates: Map<string, EmbeddedOAuthState>;
+  /** The vault, by the encoded key (src/model/upstream-token.ts); secrets sealed. */
+  upstreamTokens: Map<string, UpstreamTokenRecord>;
 }
 
 /** The members holding records by id; in the data file each is a JSON object. */
-const RECORD_MEMBERS = ["tokens", "signingKeys", "teams", "jti", "dcr", "dcrLeases", "oauthStates"] as const;
+const RECORD_MEMBERS = ["tokens", "signingKeys", "teams", "jti", "dcr", "dcrLeases", "oauthStates", "upstreamTokens"] as const;
 
 export function emptyEmbeddedState(): EmbeddedState {
   return {
@@ -53,6 +56,7 @@ export function emptyEmbeddedState(): EmbeddedState {
     dcr: new Map(),
     dcrLeases: new Map(),
     oauthStates: new Map(),
+    upstreamTokens: new Map(),
   };
 }
 
@@ -73,6 +77,7 @@ export function embeddedStateFrom(value: unknown): EmbeddedState {
     dcr: recordsIn(value, "dcr"),
     dcrLeases: recordsIn(value, "dcrLeases"),
     oauthStates: recordsIn(value, "oauthStates"),
+    upstreamTokens: recordsIn(value, "upstreamTokens"),
   };
   for (const member of ["bootstrapTokenId", "activeSigningKid"] as const) {
     const text = value[member];
