@@ -48,6 +48,8 @@ const LIVENESS: { [K in keyof Config]: Liveness } = {
   lastUsedIntervalMs: fixed("last_used_interval_ms"),
   dcr: fixed("dcr"),
   oauth: fixed("oauth"),
+  // The vault and its refresh settings are built once with the OAuth flows; the lean Check route depends on it too.
+  upstreamTokens: fixed("upstream_tokens"),
   protectedResource: fixed("protected_resource"),
   metricsEnabled: fixed("metrics"),
   // The watcher is started with the server.

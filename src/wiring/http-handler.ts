@@ -26,6 +26,7 @@ import type { DecisionTransport } from "../observability/decision-recorder.js";
 import type { Observability } from "../observability/observability.js";
 import type { DcrRegistry } from "../oauth/dcr-registry.js";
 import type { OAuthFlow } from "../oauth/oauth-flow.js";
+import type { UpstreamTokenVault } from "../oauth/upstream-token-vault.js";
 import type { Store } from "../store/store.js";
 import type { Administration } from "./administration.js";
 import { callerIdentityGate, callerIdentityInterceptor, type CallerIdentityGate } from "../http/caller-identity.js";
@@ -70,7 +71,7 @@ export interface HttpParts {
   /** The hash of the configuration in place, for /readyz. */
   configHash(): string;
   administration: Administration;
-  oauth: { dcr: DcrRegistry; flow: OAuthFlow };
+  oauth: { dcr: DcrRegistry; flow: OAuthFlow; vault?: UpstreamTokenVault };
   store: Store;
   observability: Observability;
   log: Logger;
@@ -115,7 +116,10 @@ export function wireHttpHandler(parts: HttpParts): HttpHandlers {
         AuthorizationService,
         createAuthorizationService({ authorize, caller: callerGate(decisions("resolve_libraries")) }),
       );
-      router.service(EnvoyAuthorization, createEnvoyAuthorizationService(check));
+      router.service(
+        EnvoyAuthorization,
+        createEnvoyAuthorizationService(check, (context) => context.values.get(peerIdentityKey)),
+      );
       router.service(TokenAdminService, createTokenAdminService(parts.administration));
       router.service(DcrService, createDcrService({ dcr: parts.oauth.dcr, caller: callerGate(decisions("dcr")) }));
       router.service(OAuthFlowService, createOAuthFlowService({ flow: parts.oauth.flow, caller: callerGate(decisions("oauth_flow")) }));
@@ -133,7 +137,10 @@ export function wireHttpHandler(parts: HttpParts): HttpHandlers {
     // The per-request decision methods over gRPC on HTTP/2, on the raw stream; connect-node serves every other way of calling them.
     stream: leanGrpcStreams(
       [
-        grpcUnaryEncodedRoute(EnvoyAuthorization.method.check, parts.encodedCheck, { readMaxBytes: ENVOY_CHECK_READ_MAX_BYTES }),
+        // A Check answer may carry an upstream token, decided by the caller's certificate: connect-node, which hands it over, serves Check then.
+        ...(config.upstreamTokens === undefined
+          ? [grpcUnaryEncodedRoute(EnvoyAuthorization.method.check, parts.encodedCheck, { readMaxBytes: ENVOY_CHECK_READ_MAX_BYTES })]
+          : []),
         grpcUnaryRoute(AuthorizationService.method.authorize, authorize),
       ],
       {

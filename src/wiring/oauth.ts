@@ -7,6 +7,7 @@ import { jwksIdTokenVerifier } from "../oauth/id-token-verifier.js";
 import { createOAuthFlow } from "../oauth/oauth-flow.js";
 import { envelopeSealer, plainSealer } from "../oauth/secret-sealer.js";
 import { upstreamAllowList } from "../oauth/upstream-allow-list.js";
+import { createUpstreamTokenVault } from "../oauth/upstream-token-vault.js";
 import type { Store } from "../store/store.js";
 import { upstreamAddressPolicy } from "../upstream/address-policy.js";
 import { guardedDispatcher } from "../upstream/guarded-dispatcher.js";
@@ -15,13 +16,18 @@ import { IssuerDiscovery } from "../upstream/issuer-discovery.js";
 /** Shared DCR client state and the OAuth flows run against upstream authorization servers. */
 /** `stopping` is aborted when the server shuts down, ending DCR waits at once. */
 export function wireOAuth(config: Config, store: Store, clock: Clock, log: Logger, stopping: AbortSignal) {
-  const sealer = config.dcr.encryptionKey === undefined ? plainSealer : envelopeSealer(config.dcr.encryptionKey);
+  const keySealer = config.dcr.encryptionKey === undefined ? undefined : envelopeSealer(config.dcr.encryptionKey);
+  const sealer = keySealer ?? plainSealer;
   const dcr = createDcrRegistry({ store: store.dcr, clock, sealer, settings: config.dcr, stopping });
   const http = {
     timeoutMs: config.oauth.httpTimeoutMs,
     maxBytes: config.oauth.httpMaxBytes,
     dispatcher: guardedDispatcher(upstreamAddressPolicy(config.oauth.devAllowPrivateUpstreams)),
   };
+  const vault =
+    config.upstreamTokens === undefined
+      ? undefined
+      : createUpstreamTokenVault({ store: store.upstreamTokens, sealer: keySealer, dcr, clock, http, settings: config.upstreamTokens, stopping });
   const discovery = new IssuerDiscovery(http, config.oauth.discoveryCacheMs, clock);
   const flow = createOAuthFlow({
     dcr,
@@ -30,6 +36,7 @@ export function wireOAuth(config: Config, store: Store, clock: Clock, log: Logge
     allowList: upstreamAllowList(config.oauth.allowedIssuers, discovery),
     idTokens: jwksIdTokenVerifier(jwksKeySourcePool({ fetchLimits: http, clock, log }), clock, config.oauth.idTokenLeewayS),
     sealer,
+    vault,
     clock,
     http,
     stateTtlMs: config.oauth.stateTtlMs,
@@ -37,6 +44,8 @@ export function wireOAuth(config: Config, store: Store, clock: Clock, log: Logge
   return {
     dcr,
     flow,
+    /** The upstream token vault; absent without an `upstream_tokens` section. */
+    vault,
     /** Closes the connections to upstream servers. */
     close: () => http.dispatcher.destroy(),
   };
