@@ -26,6 +26,8 @@ export interface OAuthProvider {
   readonly tokenRequests: { clientId: string; via: ProviderClient["authMethod"] }[];
   /** Discovery metadata members besides issuer and jwks_uri, served as they are at each request. */
   readonly metadata: Record<string, unknown>;
+  /** Every access token it issued, in order. */
+  readonly issuedAccessTokens: string[];
   /** `expires_in` of the access tokens it issues from now on. */
   accessTokenLifetimeS: number;
   /** Every refresh-token grant it answered with new tokens, in order, with the refresh token it was given. */
@@ -84,8 +86,10 @@ export async function startOAuthProvider(clients: ProviderClient[]): Promise<OAu
   const issue = (clientId: string, scope: string) => {
     const refreshToken = `rt-${randomBytes(16).toString("hex")}`;
     refreshTokens.set(refreshToken, { clientId, scope });
+    const accessToken = `at-${randomBytes(16).toString("hex")}`;
+    provider.issuedAccessTokens.push(accessToken);
     return {
-      access_token: `at-${randomBytes(16).toString("hex")}`,
+      access_token: accessToken,
       token_type: "Bearer",
       expires_in: provider.accessTokenLifetimeS,
       refresh_token: refreshToken,
@@ -183,6 +187,7 @@ export async function startOAuthProvider(clients: ProviderClient[]): Promise<OAu
     issuer: idp.issuer,
     tokenRequests,
     metadata: idp.extraMetadata,
+    issuedAccessTokens: [],
     accessTokenLifetimeS: 3600,
     refreshes: [],
     rotateRefreshTokens: true,
