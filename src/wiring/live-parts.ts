@@ -64,11 +64,12 @@ export async function buildLiveParts(config: Config, deps: LivePartsDeps, previo
       return keys;
     },
   });
+  const policy = new Policy(config.policy);
   const asked = upstreamTokenRules(config.policy);
   if (asked.length > 0 && (config.upstreamTokens === undefined || deps.vault === undefined)) {
     throw new InvalidArgumentError("policy.rules", `a rule asks for upstream_token "${asked[0]}", but the upstream_tokens section is missing`);
   }
-  const engine = new DecisionEngine(new Policy(config.policy), authenticatorOf(jwt, credentials), {
+  const engine = new DecisionEngine(policy, authenticatorOf(jwt, credentials), {
     allowAll: config.devAllowAll,
     singleUse: credentials.ledger,
   });
