@@ -18,6 +18,8 @@ export const AUDIT_EVENTS = [
   "dcr.put",
   "dcr.delete",
   "dcr.lease_acquire",
+  "upstream_token.delete",
+  "upstream_token.delete_all",
 ] as const;
 
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];

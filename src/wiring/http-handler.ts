@@ -11,6 +11,7 @@ import { createReflectionIndex } from "../api/reflection-index.js";
 import { createReflectionServices } from "../api/reflection-service.js";
 import { requestIdInterceptor, requestIdValues } from "../api/request-id.js";
 import { createTokenAdminService } from "../api/token-admin-service.js";
+import { createUpstreamTokenService } from "../api/upstream-token-service.js";
 import type { Config } from "../config.js";
 import { callerGate } from "../decision/caller-gate.js";
 import type { Decider } from "../decision/decision.js";
@@ -39,6 +40,7 @@ import { AuthorizationService } from "../../gen/portcullis/v1/authorization_pb.j
 import { DcrService } from "../../gen/portcullis/v1/dcr_pb.js";
 import { OAuthFlowService } from "../../gen/portcullis/v1/oauth_flow_pb.js";
 import { TokenAdminService } from "../../gen/portcullis/v1/token_admin_pb.js";
+import { UpstreamTokenService } from "../../gen/portcullis/v1/upstream_tokens_pb.js";
 
 /** Largest request message accepted, on the lean gRPC path and by the Connect handlers. */
 const READ_MAX_BYTES = 64 * 1024;
@@ -57,7 +59,7 @@ const HEALTH_POLL_MS = 1000;
  * Portcullis's own services: each reported by the health service, listed by
  * reflection, and nameable by caller-identity rules.
  */
-const API_SERVICES = [AuthorizationService, EnvoyAuthorization, TokenAdminService, DcrService, OAuthFlowService];
+const API_SERVICES = [AuthorizationService, EnvoyAuthorization, TokenAdminService, DcrService, OAuthFlowService, UpstreamTokenService];
 const API_SERVICE_NAMES = API_SERVICES.map((service) => service.typeName);
 
 export interface HttpParts {
@@ -123,6 +125,10 @@ export function wireHttpHandler(parts: HttpParts): HttpHandlers {
       router.service(TokenAdminService, createTokenAdminService(parts.administration));
       router.service(DcrService, createDcrService({ dcr: parts.oauth.dcr, caller: callerGate(decisions("dcr")) }));
       router.service(OAuthFlowService, createOAuthFlowService({ flow: parts.oauth.flow, caller: callerGate(decisions("oauth_flow")) }));
+      router.service(
+        UpstreamTokenService,
+        createUpstreamTokenService({ vault: parts.oauth.vault, caller: callerGate(decisions("upstream_tokens")) }),
+      );
       router.service(Health, health);
       if (reflection !== undefined) {
         router.service(ServerReflection, reflection.v1);
