@@ -3,6 +3,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { readFileSync } from "node:fs";
 import { AuthorizationService } from "../../gen/portcullis/v1/authorization_pb.js";
 import { DcrService } from "../../gen/portcullis/v1/dcr_pb.js";
+import { UpstreamTokenService } from "../../gen/portcullis/v1/upstream_tokens_pb.js";
 import { TokenAdminService } from "../../gen/portcullis/v1/token_admin_pb.js";
 import { ADMIN_CLI_VARIABLES } from "./admin-cli-variables.js";
 import { InputError, UsageError, type AdminClients } from "./cli-command.js";
@@ -45,6 +46,7 @@ export function createAdminClients(options: ConnectionOptions, env: NodeJS.Proce
   return {
     admin: createClient(TokenAdminService, transport),
     dcr: createClient(DcrService, transport),
+    upstreamTokens: createClient(UpstreamTokenService, transport),
     authorization: createClient(AuthorizationService, transport),
   };
 }

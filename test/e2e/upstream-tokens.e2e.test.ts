@@ -2,6 +2,9 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectRedis } from "../../src/store/redis/redis-connection.js";
 import { scanEveryMaster } from "../../src/store/redis/redis-scan.js";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { UpstreamTokenService } from "../../gen/portcullis/v1/upstream_tokens_pb.js";
 import { bearer, createClients, rejectionOf, type Clients } from "../support/clients.js";
 import { createEnvoyClient, upstreamHeaders, type EnvoyClient, type WireCheckResponse } from "../support/envoy-client.js";
 import { startInProcess, type InProcessPortcullis } from "../support/in-process.js";
@@ -157,6 +160,22 @@ describe("upstream tokens from a login to Envoy's Check, on two replicas over mT
     const secrets = [...provider.issuedAccessTokens, ...provider.refreshes.map((refresh) => refresh.newRefreshToken), CLIENT.clientSecret];
     for (const secret of secrets) expect(raw).not.toContain(secret);
     for (const replica of replicas) for (const secret of secrets) expect(replica.output()).not.toContain(secret);
+  });
+
+  it("lists a principal's entries to root as metadata only, and deletes one or all of them", async () => {
+    const vault = createClient(
+      UpstreamTokenService,
+      createGrpcTransport({ baseUrl: replicas[1]!.url.replace("http://", "https://"), nodeOptions: nodeTls(pki, pki.client("ops", ["DNS:ops.test"])) }),
+    );
+    const { entries } = await vault.listUpstreamTokens({ principal: alicePrincipal }, bearer(root));
+    expect(entries.map((entry) => [entry.upstreamId, entry.refreshable, entry.scopes])).toEqual([["github", true, ["repo"]]]);
+    const listed = JSON.stringify(entries, (_key, value: unknown) => (typeof value === "bigint" ? String(value) : value));
+    for (const secret of [...provider.issuedAccessTokens, ...provider.refreshes.map((refresh) => refresh.newRefreshToken), "pcl-enc"]) {
+      expect(listed).not.toContain(secret);
+    }
+    expect((await rejectionOf(vault.listUpstreamTokens({ principal: alicePrincipal }, bearer(alice)))).rawMessage).toMatch(/root/);
+    expect((await rejectionOf(vault.deleteUpstreamToken({ principal: alicePrincipal, upstreamId: "gitlab" }, bearer(root)))).code).toBe(5);
+    expect((await vault.deleteUpstreamTokens({ principal: `${alicePrincipal}-nobody` }, bearer(root))).deleted).toBe(0);
   });
 
   it("deletes the entry when the upstream answers invalid_grant, and the next Check asks for a login", async () => {
