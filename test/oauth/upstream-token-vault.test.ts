@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FailedPreconditionError } from "../../src/errors.js";
 import type { OAuthFlowRecord } from "../../src/model/oauth-flow-record.js";
@@ -7,6 +10,7 @@ import { exchangeCode } from "../../src/oauth/token-endpoint.js";
 import { createUpstreamTokenVault, type UpstreamTokenVault } from "../../src/oauth/upstream-token-vault.js";
 import { connectRedis } from "../../src/store/redis/redis-connection.js";
 import { openRedisStore } from "../../src/store/redis/redis-store.js";
+import { EMBEDDED_DATA_FILE, openEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
 import type { Store } from "../../src/store/store.js";
 import { scanEveryMaster } from "../../src/store/redis/redis-scan.js";
 import { startOAuthProvider, type OAuthProvider } from "../support/oauth-provider.js";
@@ -180,6 +184,46 @@ describe("the upstream token vault on two replicas sharing one Redis", () => {
 
   it("answers missing for a principal or upstream with no entry", async () => {
     expect(await vaults[0]!.access({ principal: "token:tok_nobody", upstreamId: "github" })).toEqual({ missing: true });
+  });
+});
+
+describe("the upstream token vault on the embedded store", () => {
+  it("keeps tokens sealed in the data file, refreshes once for concurrent requests, and deletes on invalid_grant", async () => {
+    const provider = await startOAuthProvider([CLIENT]);
+    const dataDir = await mkdtemp(join(tmpdir(), "pcl-vault-"));
+    const store = await openEmbeddedStore(dataDir);
+    try {
+      let now = Date.now();
+      const vault = createUpstreamTokenVault({
+        store: store.upstreamTokens,
+        sealer: envelopeSealer(KEY),
+        dcr: { get: () => Promise.reject(new Error("no DCR in this test")) },
+        clock: () => now,
+        http: HTTP,
+        settings: SETTINGS,
+      });
+      const key = { principal: "token:tok_bob", upstreamId: "gitlab" };
+      const { tokens, flow } = await login(provider);
+      await vault.keep(key, tokens, flow, CLIENT.clientSecret);
+      provider.refreshDelayMs = 100;
+      now += 3600 * 1000;
+      const answers = await Promise.all(Array.from({ length: 20 }, () => vault.access(key)));
+      expect(provider.refreshes).toHaveLength(1);
+      expect(new Set(answers.map((answer) => ("accessToken" in answer ? answer.accessToken : "")))).toEqual(new Set([provider.refreshes[0]!.accessToken]));
+      const file = await readFile(join(dataDir, EMBEDDED_DATA_FILE), "utf8");
+      for (const secret of [tokens.accessToken, tokens.refreshToken, provider.refreshes[0]!.accessToken, provider.refreshes[0]!.newRefreshToken, CLIENT.clientSecret]) {
+        expect(file).not.toContain(secret);
+      }
+
+      provider.revokeRefreshTokens();
+      now += 3600 * 1000;
+      expect(await vault.access(key)).toEqual({ missing: true });
+      expect(await vault.list(key.principal)).toEqual([]);
+    } finally {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+      await provider.close();
+    }
   });
 });
 
