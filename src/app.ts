@@ -107,7 +107,8 @@ export async function startPortcullis(
     if (config.devAllowAll) {
       log.warn("DEV MODE: PORTCULLIS_DEV_ALLOW_ALL is set, every request is ALLOWED. Never use this in production.");
     }
-    const partsDeps = { credentials, observability, clock, log, tracing };
+    const oauth = wireOAuth(config, store, sealer, clock, log, stopping.signal);
+    const partsDeps = { credentials, observability, clock, log, tracing, vault: oauth.vault };
     const live = reloadable(await buildLiveParts(config, partsDeps), (error) =>
       log.error({ err: error }, "a listener of configuration reloads failed; the new configuration is in use"),
     );
@@ -117,7 +118,6 @@ export async function startPortcullis(
     const decisions = (transport: DecisionTransport) => observability.decisions(liveEngine(live), transport);
     const adminSigningKeys = adminSigningKeyStore(storeAsStored.signingKeys, sealer);
     const administration = wireAdministration(config, store, adminSigningKeys, credentials, callerGate(decisions("token_admin")), clock);
-    const oauth = wireOAuth(config, store, sealer, clock, log, stopping.signal);
     const handler = wireHttpHandler({
       config,
       decisions,

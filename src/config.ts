@@ -18,6 +18,7 @@ import { protectedResourceMetadata, type ProtectedResourceMetadata } from "./htt
 import { decisionLogSettings, type DecisionLogSettings } from "./observability/log-settings.js";
 import { metricsEnabled } from "./observability/metrics-settings.js";
 import { dcrConfig, oauthConfig, oauthWarnings, type DcrConfig, type OAuthConfig } from "./oauth/oauth-settings.js";
+import { upstreamTokensConfig, type UpstreamTokensConfig } from "./oauth/upstream-token-settings.js";
 import type { PolicyConfig } from "./policy/policy.js";
 import { DEFAULT_LOCK_STALE_MS } from "./store/embedded/data-dir-lock.js";
 import { redisConfig, type RedisConfig } from "./store/redis/redis-settings.js";
@@ -56,6 +57,8 @@ export interface Config {
   encryption?: EncryptionSettings;
   dcr: DcrConfig;
   oauth: OAuthConfig;
+  /** The upstream token vault; absent: off, and no rule may ask for an upstream token. */
+  upstreamTokens?: UpstreamTokensConfig;
   envoy: EnvoySettings;
   /** RFC 9728 metadata served at /.well-known/oauth-protected-resource; off when absent. */
   protectedResource?: ProtectedResourceMetadata;
@@ -116,6 +119,17 @@ function resolve(file: ConfigFile, env: Env, knownVariables: string[], configHas
     );
   }
   const decisionLog = decisionLogSettings(file.log);
+  const encryption = encryptionSettings(file.encryption, file.dcr?.encryption_key);
+  const upstreamTokens = upstreamTokensConfig(file.upstream_tokens);
+  if (upstreamTokens !== undefined && tls?.clientCaFile === undefined) {
+    throw new InvalidArgumentError(
+      "upstream_tokens",
+      "needs mTLS: set tls.cert_file, tls.key_file and tls.client_ca_file, so that only the recipients' verified certificates receive upstream tokens",
+    );
+  }
+  if (upstreamTokens !== undefined && encryption === undefined) {
+    throw new InvalidArgumentError("upstream_tokens", "needs encryption.keys: upstream tokens are kept only sealed");
+  }
   return {
     listen,
     tls,
@@ -136,9 +150,10 @@ function resolve(file: ConfigFile, env: Env, knownVariables: string[], configHas
     cache: cacheSettings(file.cache),
     shutdownGraceMs: file.shutdown_grace_ms ?? TOP_LEVEL_DEFAULTS.shutdown_grace_ms,
     watchConfig: isOn(file.watch_config, true),
-    encryption: encryptionSettings(file.encryption, file.dcr?.encryption_key),
+    encryption,
     dcr: dcrConfig(file.dcr),
     oauth,
+    upstreamTokens,
     envoy: envoySettings(file.envoy),
     protectedResource:
       file.protected_resource === undefined ? undefined : protectedResourceMetadata("protected_resource", file.protected_resource),

@@ -12,6 +12,7 @@ import type { CallerScope, NotedCaller } from "../observability/caller-scope.js"
 import { DcrService, type DcrKey } from "../../gen/portcullis/v1/dcr_pb.js";
 import { OwnerService } from "../../gen/portcullis/v1/owners_pb.js";
 import { TokenAdminService, TokenKind } from "../../gen/portcullis/v1/token_admin_pb.js";
+import { UpstreamTokenService } from "../../gen/portcullis/v1/upstream_tokens_pb.js";
 import { dcrKeyInput } from "./dcr-messages.js";
 import { requestIdKey } from "./request-id.js";
 
@@ -51,6 +52,10 @@ function dcrKeyTarget(key: DcrKey | undefined): AuditTargets {
 const { method: admin } = TokenAdminService;
 const { method: dcr } = DcrService;
 const { method: owners } = OwnerService;
+const { method: vault } = UpstreamTokenService;
+
+/** A principal or upstream id is a name, never a secret; only printable ones of a bounded length are logged. */
+const isVaultName = (value: string) => /^[\x21-\x7e]{1,256}$/.test(value);
 
 /** Every administrative change and its event: the closed set docs/audit-and-decision-logs.md lists. */
 const AUDITED: AuditTable = new Map([
@@ -83,6 +88,15 @@ const AUDITED: AuditTable = new Map([
     // The lease id is left out: whoever holds it may write the entry and release the lease.
     targets: (input) => dcrKeyTarget(input.key),
     result: (output) => ({ entry: "entry_exists", lease: "lease_granted", leaseHeld: "lease_held" })[output.result.case ?? "leaseHeld"],
+  }),
+  audited(vault.deleteUpstreamToken, {
+    event: () => "upstream_token.delete",
+    targets: (input) => ids({ principal: input.principal, upstreamId: input.upstreamId }, isVaultName),
+  }),
+  audited(vault.deleteUpstreamTokens, {
+    event: () => "upstream_token.delete_all",
+    targets: (input) => ids({ principal: input.principal }, isVaultName),
+    result: (output) => `deleted:${output.deleted}`,
   }),
 ]);
 

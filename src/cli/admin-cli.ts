@@ -7,12 +7,13 @@ import { createAdminClients, readToken } from "./cli-connection.js";
 import { EXIT, groupUsage, overallUsage } from "./cli-usage.js";
 import { authorizeCommand } from "./authorize-command.js";
 import { dcrCommands } from "./dcr-commands.js";
+import { upstreamTokenCommands } from "./upstream-token-commands.js";
 import { keyCommands } from "./key-commands.js";
 import { ownerCommands } from "./owner-commands.js";
 import { teamCommands } from "./team-commands.js";
 import { tokenCommands } from "./token-commands.js";
 
-const GROUPS: readonly CommandGroup[] = [tokenCommands, teamCommands, ownerCommands, keyCommands, dcrCommands, authorizeCommand];
+const GROUPS: readonly CommandGroup[] = [tokenCommands, teamCommands, ownerCommands, keyCommands, dcrCommands, upstreamTokenCommands, authorizeCommand];
 
 const SHORTCUTS: Shortcuts = {
   mint: ["tokens", "mint"],

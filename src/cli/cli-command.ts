@@ -2,6 +2,7 @@ import type { CallOptions, Client } from "@connectrpc/connect";
 import type { AuthorizationService } from "../../gen/portcullis/v1/authorization_pb.js";
 import type { DcrService } from "../../gen/portcullis/v1/dcr_pb.js";
 import type { OwnerService } from "../../gen/portcullis/v1/owners_pb.js";
+import type { UpstreamTokenService } from "../../gen/portcullis/v1/upstream_tokens_pb.js";
 import type { TokenAdminService } from "../../gen/portcullis/v1/token_admin_pb.js";
 
 /** How a command line option is read; every command that names an option reads it the same way. */
@@ -22,6 +23,7 @@ export interface AdminClients {
   readonly admin: Client<typeof TokenAdminService>;
   readonly dcr: Client<typeof DcrService>;
   readonly owners: Client<typeof OwnerService>;
+  readonly upstreamTokens: Client<typeof UpstreamTokenService>;
   readonly authorization: Client<typeof AuthorizationService>;
 }
 

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { AuthorizationService } from "../../gen/portcullis/v1/authorization_pb.js";
 import { DcrService } from "../../gen/portcullis/v1/dcr_pb.js";
 import { OwnerService } from "../../gen/portcullis/v1/owners_pb.js";
+import { UpstreamTokenService } from "../../gen/portcullis/v1/upstream_tokens_pb.js";
 import { TokenAdminService } from "../../gen/portcullis/v1/token_admin_pb.js";
 import { ADMIN_CLI_VARIABLES } from "./admin-cli-variables.js";
 import { InputError, UsageError, type AdminClients } from "./cli-command.js";
@@ -47,6 +48,7 @@ export function createAdminClients(options: ConnectionOptions, env: NodeJS.Proce
     admin: createClient(TokenAdminService, transport),
     dcr: createClient(DcrService, transport),
     owners: createClient(OwnerService, transport),
+    upstreamTokens: createClient(UpstreamTokenService, transport),
     authorization: createClient(AuthorizationService, transport),
   };
 }

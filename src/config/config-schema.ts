@@ -10,6 +10,7 @@ import { tlsSchema } from "../http/tls-settings.js";
 import { logSchema } from "../observability/log-settings.js";
 import { metricsSchema } from "../observability/metrics-settings.js";
 import { dcrSchema, oauthSchema } from "../oauth/oauth-settings.js";
+import { upstreamTokensSchema } from "../oauth/upstream-token-settings.js";
 import { policySchema } from "../policy/policy-schema.js";
 import { DEFAULT_LOCK_STALE_MS, MIN_LOCK_STALE_MS } from "../store/embedded/data-dir-lock.js";
 import { encryptionSchema } from "../sealing/encryption-settings.js";
@@ -109,6 +110,7 @@ export const configFileSchema = section("Portcullis configuration (file named by
   encryption: encryptionSchema,
   dcr: dcrSchema,
   oauth: oauthSchema,
+  upstream_tokens: upstreamTokensSchema,
   envoy: envoySchema,
   protected_resource: protectedResourceSchema,
   metrics: metricsSchema,

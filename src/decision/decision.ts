@@ -38,7 +38,17 @@ export type Denied = { allowed: false; denial: Denial; reason: ReasonCode; detai
  * the default scope, `required_scope` for an explicit one); absent when the
  * decision came before any rule was found.
  */
-export type Decision = { allowed: true; reason: ReasonCode; identity?: Identity; requiredScope?: string; rule?: string } | Denied;
+export type Decision =
+  | {
+      allowed: true;
+      reason: ReasonCode;
+      identity?: Identity;
+      requiredScope?: string;
+      rule?: string;
+      /** The rule asks Envoy's Check to send the principal's upstream token of this upstream id (docs/upstream-tokens.md). */
+      upstreamToken?: string;
+    }
+  | Denied;
 
 /** The answer to a caller question: an allowed caller is always a verified one. */
 export type CallerDecision = { allowed: true; reason: ReasonCode; identity: Identity; requiredScope?: string } | Denied;

@@ -115,7 +115,13 @@ export class DecisionEngine {
     const matched = rule !== undefined && "refusal" in rule ? undefined : rule;
     if (request.requiredScope !== undefined) {
       // An explicit scope replaces the rule's, and never makes a resource public.
-      return { ruleName: matched?.ruleName ?? "required_scope", public: false, scope: request.requiredScope, singleUse: matched?.singleUse ?? false };
+      return {
+        ruleName: matched?.ruleName ?? "required_scope",
+        public: false,
+        scope: request.requiredScope,
+        singleUse: matched?.singleUse ?? false,
+        ...(matched?.upstreamToken === undefined ? {} : { upstreamToken: matched.upstreamToken }),
+      };
     }
     if (rule !== undefined && "refusal" in rule) return deny("forbidden", rule.refusal);
     return matched ?? deny("forbidden", "no_policy");
@@ -187,7 +193,9 @@ export class DecisionEngine {
         return deny("forbidden", "already_used", identity, scope);
       }
     }
-    return allow("ok", identity, scope);
+    return requirement.upstreamToken === undefined
+      ? allow("ok", identity, scope)
+      : { allowed: true, reason: "ok", identity, requiredScope: scope, upstreamToken: requirement.upstreamToken };
   }
 }
 

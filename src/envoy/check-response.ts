@@ -13,13 +13,17 @@ type HeaderOption = MessageInitShape<typeof HeaderValueOptionSchema>;
 
 const GRPC_OK = 0;
 
-/** Envoy's answer for a decision: allow with identity headers, or a 401/403 Envoy sends to the client. */
-export function checkResponseOf(decision: Decision, settings: EnvoySettings): CheckResponse {
+/**
+ * Envoy's answer for a decision: allow with identity headers, or a 401/403
+ * Envoy sends to the client. `upstreamAuthorization`, on an allow, replaces
+ * the request's `authorization` header (upstream tokens).
+ */
+export function checkResponseOf(decision: Decision, settings: EnvoySettings, upstreamAuthorization?: string): CheckResponse {
   const dynamicMetadata = accessLogMetadata(decision);
   if (decision.allowed) {
     return create(CheckResponseSchema, {
       status: { code: GRPC_OK },
-      httpResponse: { case: "okResponse", value: okResponse(decision.identity, settings) },
+      httpResponse: { case: "okResponse", value: okResponse(decision.identity, settings, upstreamAuthorization) },
       dynamicMetadata,
     });
   }
@@ -97,12 +101,21 @@ export function deniedAnswer(decision: Denied, settings: EnvoySettings): DeniedA
  * for this request (no identity on a public route, no libraries) are
  * removed, so a client can never pass its own.
  */
-function okResponse(identity: Identity | undefined, settings: EnvoySettings): MessageInitShape<typeof OkHttpResponseSchema> {
+function okResponse(
+  identity: Identity | undefined,
+  settings: EnvoySettings,
+  upstreamAuthorization: string | undefined,
+): MessageInitShape<typeof OkHttpResponseSchema> {
   const values = identityHeaderValues(identity);
   const names = IDENTITY_HEADERS.map((key) => settings.identityHeaders[key]);
+  const swapped = upstreamAuthorization !== undefined;
   return {
-    headers: names.flatMap((name, index) => (values[index] === "" ? [] : [overwrite(name, values[index]!)])),
-    headersToRemove: [...names.filter((_name, index) => values[index] === ""), ...(settings.removeAuthorization ? ["authorization"] : [])],
+    headers: [
+      ...names.flatMap((name, index) => (values[index] === "" ? [] : [overwrite(name, values[index]!)])),
+      ...(swapped ? [overwrite("authorization", upstreamAuthorization)] : []),
+    ],
+    // The swapped credential is set, so it must not be removed too (removals come after).
+    headersToRemove: [...names.filter((_name, index) => values[index] === ""), ...(settings.removeAuthorization && !swapped ? ["authorization"] : [])],
   };
 }
 

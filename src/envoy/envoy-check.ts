@@ -1,17 +1,20 @@
-import type { ServiceImpl } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { Decider, Decision } from "../decision/decision.js";
 import type { TraceHeaders } from "../tracing/tracing.js";
 import { decisionRequestOf, traceHeadersOf } from "./check-request.js";
 import { checkResponseOf } from "./check-response.js";
 import { checkResponseEncoder } from "./check-response-encoder.js";
 import type { EnvoySettings } from "./envoy-settings.js";
+import { upstreamTokenSwap, type CheckCaller, type UpstreamTokenSwapDeps } from "./upstream-token-swap.js";
 import { Authorization, type CheckRequest, type CheckResponse } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 
 /**
  * `headers` are the Check call's own (gRPC metadata), a trace parent's
- * second source; `signal` fires at the call's deadline or when Envoy gives up.
+ * second source; `signal` fires at the call's deadline or when Envoy gives
+ * up; `caller` is the Check caller's verified certificate, which decides
+ * whether an answer may carry an upstream token.
  */
-export type EnvoyCheck = (request: CheckRequest, headers?: TraceHeaders, signal?: AbortSignal) => Promise<CheckResponse>;
+export type EnvoyCheck = (request: CheckRequest, headers?: TraceHeaders, signal?: AbortSignal, caller?: CheckCaller) => Promise<CheckResponse>;
 /** The same Check answering the CheckResponse's bytes, for the lean gRPC path. */
 export type EncodedEnvoyCheck = (request: CheckRequest, headers?: TraceHeaders, signal?: AbortSignal) => Promise<Uint8Array>;
 
@@ -20,6 +23,8 @@ export interface EnvoyCheckDeps {
   settings: EnvoySettings;
   /** Tracing is on: look for the trace parent. Decided at wiring, so an untraced Check reads no header for it. */
   traced?: boolean;
+  /** Upstream tokens for rules with `upstream_token`; absent: such a rule denies `upstream_token_not_permitted`. */
+  upstreamTokens?: UpstreamTokenSwapDeps;
 }
 
 /**
@@ -31,14 +36,24 @@ export interface EnvoyCheckDeps {
  */
 export function createEnvoyCheck(deps: EnvoyCheckDeps): EnvoyCheck {
   const decide = checkDecider(deps);
-  return async (request, headers, signal) => checkResponseOf(await decide(request, headers, signal), deps.settings);
+  const swap = upstreamTokenSwap(deps.upstreamTokens);
+  return async (request, headers, signal, caller) => {
+    const { decision, upstreamAuthorization } = await swap(await decide(request, headers, signal), caller);
+    return checkResponseOf(decision, deps.settings, upstreamAuthorization);
+  };
 }
 
-/** The same Check, its answer encoded by `checkResponseEncoder`: the same message, cheaper to write. */
+/**
+ * The same Check, its answer encoded by `checkResponseEncoder`: the same
+ * message, cheaper to write. It has no caller certificate, so it serves only
+ * where no rule asks for an upstream token (the wiring leaves Check to
+ * connect-node otherwise); a decision that asks for one denies here.
+ */
 export function createEncodedEnvoyCheck(deps: EnvoyCheckDeps): EncodedEnvoyCheck {
   const decide = checkDecider(deps);
   const encode = checkResponseEncoder(deps.settings);
-  return async (request, headers, signal) => encode(await decide(request, headers, signal));
+  const swap = upstreamTokenSwap(undefined);
+  return async (request, headers, signal) => encode((await swap(await decide(request, headers, signal), undefined)).decision);
 }
 
 function checkDecider({ engine, traced = false }: EnvoyCheckDeps): (request: CheckRequest, headers?: TraceHeaders, signal?: AbortSignal) => Promise<Decision> {
@@ -50,6 +65,9 @@ function checkDecider({ engine, traced = false }: EnvoyCheckDeps): (request: Che
 }
 
 /** The same Check for connect-node: Connect, gRPC-Web and JSON clients, and gRPC the lean path does not take. */
-export function createEnvoyAuthorizationService(check: EnvoyCheck): ServiceImpl<typeof Authorization> {
-  return { check: (request, context) => check(request, context.requestHeader, context.signal) };
+export function createEnvoyAuthorizationService(
+  check: EnvoyCheck,
+  callerOf: (context: HandlerContext) => CheckCaller | undefined = () => undefined,
+): ServiceImpl<typeof Authorization> {
+  return { check: (request, context) => check(request, context.requestHeader, context.signal, callerOf(context)) };
 }

@@ -2,7 +2,7 @@ import { Type, type Static } from "@sinclair/typebox";
 import { section, textList } from "../settings-schema/schema-kit.js";
 
 /** `*`, `dns:<name>`, or an absolute URI such as a SPIFFE ID. */
-const IDENTITY_PATTERN = "^(\\*|dns:[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|[A-Za-z][A-Za-z0-9+.-]*://\\S+)$";
+export const IDENTITY_PATTERN = "^(\\*|dns:[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|[A-Za-z][A-Za-z0-9+.-]*://\\S+)$";
 
 const ruleSchema = section(
   "Which client certificates may call which services.",

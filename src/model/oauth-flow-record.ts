@@ -18,6 +18,8 @@ export interface OAuthFlowRecord {
   nonce: string;
   scopes: string[];
   resource: string;
+  /** Set when the flow keeps the upstream tokens in the vault (`store_upstream_tokens`) instead of returning them. */
+  vault?: { principal: string; upstreamId: string };
   createdAt: number;
   expiresAt: number;
 }

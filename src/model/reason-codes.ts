@@ -60,6 +60,10 @@ export const REASON_CODES = {
   already_used: "deny",
   // A rule's `when` had no true-or-false answer (README, Policy: conditions).
   condition_error: "deny",
+  // Upstream tokens (docs/upstream-tokens.md), decided by Envoy's Check after the engine allowed.
+  upstream_login_required: "deny",
+  upstream_refresh_failed: "deny",
+  upstream_token_not_permitted: "deny",
 } as const satisfies Record<string, "allow" | "deny">;
 
 export type ReasonCode = keyof typeof REASON_CODES;

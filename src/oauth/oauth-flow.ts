@@ -15,6 +15,7 @@ import { checkedScopes } from "./scope-list.js";
 import type { SecretSealer } from "../sealing/secret-sealer.js";
 import { exchangeCode, resolveAuthMethod, type TokenResponse } from "./token-endpoint.js";
 import type { UpstreamAllowList } from "./upstream-allow-list.js";
+import type { UpstreamTokenVault } from "./upstream-token-vault.js";
 import { upstreamCall } from "./upstream-failure.js";
 
 export interface StaticClient {
@@ -33,6 +34,11 @@ export interface StartInput {
   resource: string;
   /** A root caller may name any upstream; others only those of `oauth.allowed_issuers`. */
   anyUpstream: boolean;
+  /**
+   * Keep the upstream tokens in the vault for `principal` under `upstreamId`
+   * (empty: the DCR key's upstream id) instead of returning them.
+   */
+  storeUpstreamTokens?: { principal: string; upstreamId: string };
 }
 
 export interface StartResult {
@@ -45,6 +51,8 @@ export interface CompleteResult extends TokenResponse {
   /** The validated ID token's subject; empty without the openid scope. */
   subject: string;
   redirectUri: string;
+  /** Where the upstream tokens were kept (and then left out of the result), for a flow that stores them. */
+  vault?: { principal: string; upstreamId: string };
 }
 
 export interface OAuthFlowDeps {
@@ -54,6 +62,8 @@ export interface OAuthFlowDeps {
   allowList: UpstreamAllowList;
   idTokens: IdTokenVerifier;
   sealer: SecretSealer;
+  /** Absent: flows cannot keep upstream tokens. */
+  vault?: Pick<UpstreamTokenVault, "checkKeepable" | "keep">;
   clock: Clock;
   http: HttpLimits;
   stateTtlMs: number;
@@ -139,6 +149,14 @@ export function createOAuthFlow(deps: OAuthFlowDeps) {
     return given;
   }
 
+  function vaultOf(input: StartInput, dcrUpstreamId: string) {
+    if (input.storeUpstreamTokens === undefined) return undefined;
+    if (deps.vault === undefined) throw vaultOff();
+    const key = { principal: input.storeUpstreamTokens.principal, upstreamId: input.storeUpstreamTokens.upstreamId || dcrUpstreamId };
+    deps.vault.checkKeepable(key);
+    return key;
+  }
+
   return {
     async start(input: StartInput): Promise<StartResult> {
       const scopes = [...new Set(checkedScopes("scopes", input.scopes))];
@@ -149,6 +167,7 @@ export function createOAuthFlow(deps: OAuthFlowDeps) {
         throw new InvalidArgumentError("upstream_issuer", "is required with the openid scope (to validate the ID token)");
       }
       const flow = await clientAndEndpoints(input, upstreamIssuer);
+      const vault = vaultOf(input, "dcrKey" in flow ? flow.dcrKey.upstreamId : "");
       const authMethod = resolveAuthMethod(flow.client.tokenEndpointAuthMethod, flow.client.clientSecret);
       // Without keys to check it, the ID token at the end could only be refused.
       if (openid) await discovered(upstreamIssuer, "jwksUri");
@@ -169,6 +188,7 @@ export function createOAuthFlow(deps: OAuthFlowDeps) {
         nonce,
         scopes,
         resource,
+        ...(vault === undefined ? {} : { vault }),
         createdAt,
         expiresAt: createdAt + deps.stateTtlMs,
       };
@@ -227,18 +247,30 @@ export function createOAuthFlow(deps: OAuthFlowDeps) {
         }
         throw error;
       });
-      if (flow.nonce === "") return { ...tokens, idToken: "", subject: "", redirectUri: flow.redirectUri };
-      if (tokens.idToken === "") throw new FailedPreconditionError("id_token_invalid: the token endpoint returned no ID token");
-      const jwksUri = await discovered(flow.upstreamIssuer, "jwksUri");
-      const { subject } = await upstreamCall(() =>
-        deps.idTokens.verify(tokens.idToken, { issuer: flow.upstreamIssuer, audience: flow.clientId, nonce: flow.nonce, jwksUri }),
-      );
-      return { ...tokens, subject, redirectUri: flow.redirectUri };
+      let subject = "";
+      if (flow.nonce === "") {
+        tokens.idToken = "";
+      } else {
+        if (tokens.idToken === "") throw new FailedPreconditionError("id_token_invalid: the token endpoint returned no ID token");
+        const jwksUri = await discovered(flow.upstreamIssuer, "jwksUri");
+        ({ subject } = await upstreamCall(() =>
+          deps.idTokens.verify(tokens.idToken, { issuer: flow.upstreamIssuer, audience: flow.clientId, nonce: flow.nonce, jwksUri }),
+        ));
+      }
+      if (flow.vault === undefined) return { ...tokens, subject, redirectUri: flow.redirectUri };
+      if (deps.vault === undefined) throw vaultOff();
+      await deps.vault.keep(flow.vault, tokens, flow, clientSecret);
+      // The caller never holds the upstream tokens: requests get the access token through Envoy's Check.
+      return { ...tokens, accessToken: "", refreshToken: "", subject, redirectUri: flow.redirectUri, vault: flow.vault };
     },
   };
 }
 
 export type OAuthFlow = ReturnType<typeof createOAuthFlow>;
+
+function vaultOff(): FailedPreconditionError {
+  return new FailedPreconditionError("upstream_tokens_off: this server keeps no upstream tokens (see upstream_tokens in the configuration)");
+}
 
 function throwIfNotPending<Found extends { record: OAuthFlowRecord }>(
   found: Found | { used: true } | { unknown: true },

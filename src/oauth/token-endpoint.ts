@@ -16,11 +16,7 @@ export function resolveAuthMethod(method: string, clientSecret: string): TokenEn
   return resolved as TokenEndpointAuthMethod;
 }
 
-export interface CodeExchange {
-  tokenEndpoint: string;
-  clientId: string;
-  clientSecret: string;
-  authMethod: TokenEndpointAuthMethod;
+export interface CodeExchange extends TokenClient {
   code: string;
   redirectUri: string;
   codeVerifier: string;
@@ -39,12 +35,38 @@ export interface TokenResponse {
 /** RFC 6749 error codes are printable ASCII without '"' and '\'; anything else is not echoed. */
 const OAUTH_ERROR_CODE = /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,64}$/;
 
+/** The client authenticating at the token endpoint. */
+export interface TokenClient {
+  tokenEndpoint: string;
+  clientId: string;
+  clientSecret: string;
+  authMethod: TokenEndpointAuthMethod;
+}
+
+export interface RefreshGrant extends TokenClient {
+  refreshToken: string;
+  resource: string;
+}
+
+/**
+ * A refusal by the token endpoint: an OAuth error answer (RFC 6749 §5.2),
+ * naming its error code (checked to be a plain token, so it may be echoed).
+ */
+export class TokenEndpointRefusal extends FailedPreconditionError {
+  constructor(
+    message: string,
+    readonly oauthError: string,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * The authorization-code grant (RFC 6749 §4.1.3) with the PKCE verifier
  * (RFC 7636 §4.5). Refusals by the server (an OAuth error answer) are
- * FailedPrecondition naming its error code; any other failure is
- * Unavailable (UnreachableError when the request never left). Neither
- * carries the response body (error_description can echo request data).
+ * TokenEndpointRefusal (FailedPrecondition) naming its error code; any other
+ * failure is Unavailable (UnreachableError when the request never left).
+ * Neither carries the response body (error_description can echo request data).
  */
 export async function exchangeCode(exchange: CodeExchange, http: HttpLimits): Promise<TokenResponse> {
   const form = new URLSearchParams({
@@ -54,26 +76,37 @@ export async function exchangeCode(exchange: CodeExchange, http: HttpLimits): Pr
     code_verifier: exchange.codeVerifier,
   });
   if (exchange.resource !== "") form.set("resource", exchange.resource);
+  return tokenRequest(exchange, form, http, "token_exchange_rejected: the token endpoint refused the code");
+}
+
+/** The refresh-token grant (RFC 6749 §6), failing as exchangeCode does. */
+export async function refreshTokens(grant: RefreshGrant, http: HttpLimits): Promise<TokenResponse> {
+  const form = new URLSearchParams({ grant_type: "refresh_token", refresh_token: grant.refreshToken });
+  if (grant.resource !== "") form.set("resource", grant.resource);
+  return tokenRequest(grant, form, http, "token_refresh_rejected: the token endpoint refused the refresh token");
+}
+
+async function tokenRequest(client: TokenClient, form: URLSearchParams, http: HttpLimits, refusal: string): Promise<TokenResponse> {
   const headers: Record<string, string> = {
     "content-type": "application/x-www-form-urlencoded",
     accept: "application/json",
   };
-  if (exchange.authMethod === "client_secret_basic") {
+  if (client.authMethod === "client_secret_basic") {
     // RFC 6749 §2.3.1: both parts form-encoded before base64.
-    const credentials = `${formEncode(exchange.clientId)}:${formEncode(exchange.clientSecret)}`;
+    const credentials = `${formEncode(client.clientId)}:${formEncode(client.clientSecret)}`;
     headers.authorization = `Basic ${Buffer.from(credentials, "utf8").toString("base64")}`;
   } else {
-    form.set("client_id", exchange.clientId);
-    if (exchange.authMethod === "client_secret_post") form.set("client_secret", exchange.clientSecret);
+    form.set("client_id", client.clientId);
+    if (client.authMethod === "client_secret_post") form.set("client_secret", client.clientSecret);
   }
-  // A redirect is not followed: it would carry the code and secret elsewhere.
+  // A redirect is not followed: it would carry the code or refresh token and the secret elsewhere.
   const response = await boundedFetch(
-    exchange.tokenEndpoint,
+    client.tokenEndpoint,
     { method: "POST", headers, body: form.toString(), redirect: "manual" },
     http,
     "token endpoint",
   );
-  const where = endpointName(exchange.tokenEndpoint);
+  const where = endpointName(client.tokenEndpoint);
   if (response.status >= 500) throw new UnavailableError(`token endpoint (${where}) answered HTTP ${response.status}`);
   const body = jsonObject(response);
   if (response.status !== 200) {
@@ -81,7 +114,7 @@ export async function exchangeCode(exchange: CodeExchange, http: HttpLimits): Pr
     if (typeof body?.error !== "string" || !OAUTH_ERROR_CODE.test(body.error)) {
       throw new UnavailableError(`token endpoint (${where}) answered HTTP ${response.status} without an OAuth error`);
     }
-    throw new FailedPreconditionError(`token_exchange_rejected: the token endpoint refused the code (${body.error})`);
+    throw new TokenEndpointRefusal(`${refusal} (${body.error})`, body.error);
   }
   const text = (name: string) => (typeof body?.[name] === "string" ? (body[name] as string) : "");
   if (text("access_token") === "" || text("token_type") === "") {

@@ -22,6 +22,8 @@ export const AUDIT_EVENTS = [
   "dcr.lease_acquire",
   "owner.deactivate",
   "owner.reactivate",
+  "upstream_token.delete",
+  "upstream_token.delete_all",
 ] as const;
 
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];

@@ -12,7 +12,7 @@ import type { PrincipalView } from "./principal-view.js";
  * transport here. Each asks one kind of question: a request (authorize,
  * envoy_check) or a caller (the rest).
  */
-export type DecisionTransport = "authorize" | "envoy_check" | "resolve_libraries" | "token_admin" | "dcr" | "oauth_flow";
+export type DecisionTransport = "authorize" | "envoy_check" | "resolve_libraries" | "token_admin" | "dcr" | "oauth_flow" | "upstream_tokens";
 
 /** What the engine was asked, as the decision log names it. */
 export type Asked = { question: "request"; resource: string; host?: RequestHost } | { question: "caller"; requirement: CallerRequirement };

@@ -17,6 +17,7 @@ const ruleSchema = section("A rule: exactly one matcher (resource, path, path_pr
   public: ruleSwitch("no credential needed; takes no scope"),
   single_use: ruleSwitch("a credential with a jti may pass here once only"),
   when: ruleText("a CEL condition over `request`, `principal` and `claims`: the rule applies only where it is true (see [Policy](../README.md#conditions-when))"),
+  upstream_token: ruleText("Envoy Check replaces the request's credential with the principal's upstream access token of this upstream id ([upstream tokens](upstream-tokens.md))"),
 });
 
 /**

@@ -15,6 +15,8 @@ export interface Requirement {
   singleUse: boolean;
   /** The rule's `when`: it applies only where this holds. */
   condition?: Condition;
+  /** The upstream id whose vault token Envoy's Check sends upstream in place of the client's credential. */
+  upstreamToken?: string;
 }
 
 /** A resource the policy will not decide on as asked. */
@@ -92,6 +94,7 @@ function compileRule(rule: PolicyRuleConfig, index: number): CompiledRule {
     public: rule.public === true,
     scope: rule.scope ?? "",
     singleUse: rule.single_use === true,
+    ...upstreamTokenOf(rule, field),
   };
   const match = matcherFor(rule, field);
   if (rule.when === undefined) return { ...requirement, match };
@@ -101,6 +104,21 @@ function compileRule(rule: PolicyRuleConfig, index: number): CompiledRule {
     throw new InvalidArgumentError(`${field}.when`, "a public rule's condition may read only request, not principal or claims");
   }
   return { ...requirement, condition, match };
+}
+
+function upstreamTokenOf(rule: PolicyRuleConfig, field: string): Pick<Requirement, "upstreamToken"> {
+  if (rule.upstream_token === undefined) return {};
+  // A public rule has no principal whose token could be sent.
+  if (rule.public === true) throw new InvalidArgumentError(`${field}.upstream_token`, "a public rule has no principal to send an upstream token for");
+  if (!/^[\x21-\x7e]{1,256}$/.test(rule.upstream_token)) {
+    throw new InvalidArgumentError(`${field}.upstream_token`, "must be an upstream id: 1-256 printable characters without spaces");
+  }
+  return { upstreamToken: rule.upstream_token };
+}
+
+/** The upstream ids the rules ask tokens for. */
+export function upstreamTokenRules(policy: PolicyConfig): string[] {
+  return (checkPolicyShape(policy).rules ?? []).flatMap((rule) => (rule.upstream_token === undefined ? [] : [rule.upstream_token]));
 }
 
 function matcherFor(rule: PolicyRuleConfig, field: string): (resource: Resource) => RuleMatch {

@@ -6,6 +6,7 @@ import type { OwnerStore } from "./owner-store.js";
 import type { SigningKeyStore } from "./signing-key-store.js";
 import type { TeamStore } from "./team-store.js";
 import type { TokenStore } from "./token-store.js";
+import type { UpstreamTokenStore } from "./upstream-token-store.js";
 
 export type * from "./dcr-store.js";
 export type { Invalidation, InvalidationListener, RecordKind } from "./invalidation.js";
@@ -15,6 +16,7 @@ export type * from "./owner-store.js";
 export type * from "./signing-key-store.js";
 export type * from "./team-store.js";
 export type * from "./token-store.js";
+export type * from "./upstream-token-store.js";
 
 /**
  * The shared state every replica sees. One interface, two backends
@@ -39,6 +41,7 @@ export interface Store {
   readonly dcr: DcrStore;
   readonly oauthStates: OAuthStateStore;
   readonly owners: OwnerStore;
+  readonly upstreamTokens: UpstreamTokenStore;
   /**
    * Tells `listener` of every change to a token, team, signing key or owner once it
    * is written (on any replica), and of the feed's health, starting with

@@ -50,6 +50,8 @@ const LIVENESS: { [K in keyof Config]: Liveness } = {
   encryption: fixed("encryption"),
   dcr: fixed("dcr"),
   oauth: fixed("oauth"),
+  // The vault and its refresh settings are built once with the OAuth flows; the lean Check route depends on it too.
+  upstreamTokens: fixed("upstream_tokens"),
   protectedResource: fixed("protected_resource"),
   metricsEnabled: fixed("metrics"),
   // The watcher is started with the server.

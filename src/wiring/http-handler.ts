@@ -12,6 +12,7 @@ import { createReflectionServices } from "../api/reflection-service.js";
 import { requestIdInterceptor, requestIdValues } from "../api/request-id.js";
 import { createOwnerService } from "../api/owner-service.js";
 import { createTokenAdminService } from "../api/token-admin-service.js";
+import { createUpstreamTokenService } from "../api/upstream-token-service.js";
 import type { Config } from "../config.js";
 import { callerGate } from "../decision/caller-gate.js";
 import type { Decider } from "../decision/decision.js";
@@ -27,6 +28,7 @@ import type { DecisionTransport } from "../observability/decision-recorder.js";
 import type { Observability } from "../observability/observability.js";
 import type { DcrRegistry } from "../oauth/dcr-registry.js";
 import type { OAuthFlow } from "../oauth/oauth-flow.js";
+import type { UpstreamTokenVault } from "../oauth/upstream-token-vault.js";
 import type { Store } from "../store/store.js";
 import type { Administration } from "./administration.js";
 import { callerIdentityGate, callerIdentityInterceptor, type CallerIdentityGate } from "../http/caller-identity.js";
@@ -40,6 +42,7 @@ import { DcrService } from "../../gen/portcullis/v1/dcr_pb.js";
 import { OAuthFlowService } from "../../gen/portcullis/v1/oauth_flow_pb.js";
 import { OwnerService } from "../../gen/portcullis/v1/owners_pb.js";
 import { TokenAdminService } from "../../gen/portcullis/v1/token_admin_pb.js";
+import { UpstreamTokenService } from "../../gen/portcullis/v1/upstream_tokens_pb.js";
 
 /** Largest request message accepted, on the lean gRPC path and by the Connect handlers. */
 const READ_MAX_BYTES = 64 * 1024;
@@ -58,7 +61,7 @@ const HEALTH_POLL_MS = 1000;
  * Portcullis's own services: each reported by the health service, listed by
  * reflection, and nameable by caller-identity rules.
  */
-const API_SERVICES = [AuthorizationService, EnvoyAuthorization, TokenAdminService, OwnerService, DcrService, OAuthFlowService];
+const API_SERVICES = [AuthorizationService, EnvoyAuthorization, TokenAdminService, OwnerService, DcrService, OAuthFlowService, UpstreamTokenService];
 const API_SERVICE_NAMES = API_SERVICES.map((service) => service.typeName);
 
 export interface HttpParts {
@@ -72,7 +75,7 @@ export interface HttpParts {
   /** The hash of the configuration in place, for /readyz. */
   configHash(): string;
   administration: Administration;
-  oauth: { dcr: DcrRegistry; flow: OAuthFlow };
+  oauth: { dcr: DcrRegistry; flow: OAuthFlow; vault?: UpstreamTokenVault };
   store: Store;
   observability: Observability;
   log: Logger;
@@ -117,11 +120,18 @@ export function wireHttpHandler(parts: HttpParts): HttpHandlers {
         AuthorizationService,
         createAuthorizationService({ authorize, caller: callerGate(decisions("resolve_libraries")) }),
       );
-      router.service(EnvoyAuthorization, createEnvoyAuthorizationService(check));
+      router.service(
+        EnvoyAuthorization,
+        createEnvoyAuthorizationService(check, (context) => context.values.get(peerIdentityKey)),
+      );
       router.service(TokenAdminService, createTokenAdminService(parts.administration));
       router.service(OwnerService, createOwnerService(parts.administration.owners));
       router.service(DcrService, createDcrService({ dcr: parts.oauth.dcr, caller: callerGate(decisions("dcr")) }));
       router.service(OAuthFlowService, createOAuthFlowService({ flow: parts.oauth.flow, caller: callerGate(decisions("oauth_flow")) }));
+      router.service(
+        UpstreamTokenService,
+        createUpstreamTokenService({ vault: parts.oauth.vault, caller: callerGate(decisions("upstream_tokens")) }),
+      );
       router.service(Health, health);
       if (reflection !== undefined) {
         router.service(ServerReflection, reflection.v1);
@@ -136,7 +146,10 @@ export function wireHttpHandler(parts: HttpParts): HttpHandlers {
     // The per-request decision methods over gRPC on HTTP/2, on the raw stream; connect-node serves every other way of calling them.
     stream: leanGrpcStreams(
       [
-        grpcUnaryEncodedRoute(EnvoyAuthorization.method.check, parts.encodedCheck, { readMaxBytes: ENVOY_CHECK_READ_MAX_BYTES }),
+        // A Check answer may carry an upstream token, decided by the caller's certificate: connect-node, which hands it over, serves Check then.
+        ...(config.upstreamTokens === undefined
+          ? [grpcUnaryEncodedRoute(EnvoyAuthorization.method.check, parts.encodedCheck, { readMaxBytes: ENVOY_CHECK_READ_MAX_BYTES })]
+          : []),
         grpcUnaryRoute(AuthorizationService.method.authorize, authorize),
       ],
       {

@@ -7,7 +7,9 @@ import { jwtCredentials, keySourceSettings, startIssuerKeySource } from "../cred
 import type { JwksKeySource } from "../credentials/jwt/jwks-key-source.js";
 import { createEncodedEnvoyCheck, createEnvoyCheck, type EncodedEnvoyCheck, type EnvoyCheck } from "../envoy/envoy-check.js";
 import type { Observability } from "../observability/observability.js";
-import { Policy } from "../policy/policy.js";
+import { InvalidArgumentError } from "../errors.js";
+import type { UpstreamTokenVault } from "../oauth/upstream-token-vault.js";
+import { Policy, upstreamTokenRules } from "../policy/policy.js";
 import { authenticatorOf, type Credentials } from "./credentials.js";
 import type { Tracing } from "../tracing/tracing.js";
 import type { Reloadable } from "./reloadable.js";
@@ -35,6 +37,8 @@ export interface LivePartsDeps {
   log: Logger;
   /** Present when tracing is on: JWKS fetches get spans, Envoy Check reads trace headers. */
   tracing?: Tracing;
+  /** The upstream token vault, present with an `upstream_tokens` section. */
+  vault?: UpstreamTokenVault;
 }
 
 /**
@@ -60,11 +64,21 @@ export async function buildLiveParts(config: Config, deps: LivePartsDeps, previo
       return keys;
     },
   });
-  const engine = new DecisionEngine(new Policy(config.policy), authenticatorOf(jwt, credentials), {
+  const policy = new Policy(config.policy);
+  const asked = upstreamTokenRules(config.policy);
+  if (asked.length > 0 && (config.upstreamTokens === undefined || deps.vault === undefined)) {
+    throw new InvalidArgumentError("policy.rules", `a rule asks for upstream_token "${asked[0]}", but the upstream_tokens section is missing`);
+  }
+  const engine = new DecisionEngine(policy, authenticatorOf(jwt, credentials), {
     allowAll: config.devAllowAll,
     singleUse: credentials.ledger,
   });
-  const checkDeps = { engine: deps.observability.decisions(engine, "envoy_check"), settings: config.envoy, traced: tracing !== undefined };
+  const checkDeps = {
+    engine: deps.observability.decisions(engine, "envoy_check"),
+    settings: config.envoy,
+    traced: tracing !== undefined,
+    upstreamTokens: deps.vault && config.upstreamTokens && { vault: deps.vault, recipients: config.upstreamTokens.recipients },
+  };
   return { config, engine, check: createEnvoyCheck(checkDeps), encodedCheck: createEncodedEnvoyCheck(checkDeps), keySources };
 }
 
@@ -82,7 +96,7 @@ export function liveEngine(live: Reloadable<Pick<LiveParts, "engine">>): Decider
 
 /** Envoy's Check with the parts in place when the request came. */
 export function liveCheck(live: Reloadable<LiveParts>): EnvoyCheck {
-  return (request, headers, signal) => live.current().check(request, headers, signal);
+  return (request, headers, signal, caller) => live.current().check(request, headers, signal, caller);
 }
 
 /** Envoy's Check answering encoded bytes, with the parts in place when the request came. */

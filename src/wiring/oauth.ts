@@ -7,6 +7,7 @@ import { jwksIdTokenVerifier } from "../oauth/id-token-verifier.js";
 import { createOAuthFlow } from "../oauth/oauth-flow.js";
 import type { SecretSealer } from "../sealing/secret-sealer.js";
 import { upstreamAllowList } from "../oauth/upstream-allow-list.js";
+import { createUpstreamTokenVault } from "../oauth/upstream-token-vault.js";
 import type { Store } from "../store/store.js";
 import { upstreamAddressPolicy } from "../upstream/address-policy.js";
 import { guardedDispatcher } from "../upstream/guarded-dispatcher.js";
@@ -15,12 +16,18 @@ import { IssuerDiscovery } from "../upstream/issuer-discovery.js";
 /** Shared DCR client state and the OAuth flows run against upstream authorization servers. */
 /** `stopping` is aborted when the server shuts down, ending DCR waits at once; `sealer` seals their secrets at rest. */
 export function wireOAuth(config: Config, store: Store, sealer: SecretSealer, clock: Clock, log: Logger, stopping: AbortSignal) {
+  // The vault keeps tokens only sealed: without a configured key it refuses to store, rather than store them plain.
+  const keySealer = config.encryption === undefined ? undefined : sealer;
   const dcr = createDcrRegistry({ store: store.dcr, clock, sealer, settings: config.dcr, stopping });
   const http = {
     timeoutMs: config.oauth.httpTimeoutMs,
     maxBytes: config.oauth.httpMaxBytes,
     dispatcher: guardedDispatcher(upstreamAddressPolicy(config.oauth.devAllowPrivateUpstreams)),
   };
+  const vault =
+    config.upstreamTokens === undefined
+      ? undefined
+      : createUpstreamTokenVault({ store: store.upstreamTokens, sealer: keySealer, dcr, clock, http, settings: config.upstreamTokens, stopping });
   const discovery = new IssuerDiscovery(http, config.oauth.discoveryCacheMs, clock);
   const flow = createOAuthFlow({
     dcr,
@@ -29,6 +36,7 @@ export function wireOAuth(config: Config, store: Store, sealer: SecretSealer, cl
     allowList: upstreamAllowList(config.oauth.allowedIssuers, discovery),
     idTokens: jwksIdTokenVerifier(jwksKeySourcePool({ fetchLimits: http, clock, log }), clock, config.oauth.idTokenLeewayS),
     sealer,
+    vault,
     clock,
     http,
     stateTtlMs: config.oauth.stateTtlMs,
@@ -36,6 +44,8 @@ export function wireOAuth(config: Config, store: Store, sealer: SecretSealer, cl
   return {
     dcr,
     flow,
+    /** The upstream token vault; absent without an `upstream_tokens` section. */
+    vault,
     /** Closes the connections to upstream servers. */
     close: () => http.dispatcher.destroy(),
   };

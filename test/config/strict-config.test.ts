@@ -148,6 +148,7 @@ describe("values from the environment", () => {
     PORTCULLIS_OAUTH_DISCOVERY_CACHE_MS: 1000,
     PORTCULLIS_OAUTH_ID_TOKEN_LEEWAY_S: 0,
     PORTCULLIS_OAUTH_ALLOWED_ISSUERS: ["https://a.example", "https://b.example/"],
+    PORTCULLIS_UPSTREAM_TOKENS: { recipients: ["spiffe://example.org/gw", "dns:Envoy.example"], refresh_skew_ms: 0, refresh_wait_ms: 100 },
     PORTCULLIS_OAUTH_DEV_ALLOW_PRIVATE_UPSTREAMS: true,
     PORTCULLIS_ENVOY_SUBJECT_HEADER: "x-user",
     PORTCULLIS_ENVOY_TOKEN_ID_HEADER: "x-token",

@@ -26,6 +26,20 @@ export interface OAuthProvider {
   readonly tokenRequests: { clientId: string; via: ProviderClient["authMethod"] }[];
   /** Discovery metadata members besides issuer and jwks_uri, served as they are at each request. */
   readonly metadata: Record<string, unknown>;
+  /** Every access token it issued, in order. */
+  readonly issuedAccessTokens: string[];
+  /** `expires_in` of the access tokens it issues from now on. */
+  accessTokenLifetimeS: number;
+  /** Every refresh-token grant it answered with new tokens, in order, with the refresh token it was given. */
+  readonly refreshes: { refreshToken: string; accessToken: string; newRefreshToken: string }[];
+  /** Each refresh issues a new refresh token and revokes the one used (rotation); on by default. */
+  rotateRefreshTokens: boolean;
+  /** Milliseconds each refresh-token grant takes to answer. */
+  refreshDelayMs: number;
+  /** Refuses every refresh token issued so far (`invalid_grant` from now on), as a revoked grant. */
+  revokeRefreshTokens(): void;
+  /** Answers refresh-token grants with HTTP 503 until set back to false. */
+  failRefreshes: boolean;
   /** Follows an authorization URL as a browser whose user consents; the redirect's code and state. */
   authorize(authorizationUrl: string): Promise<{ code: string; state: string; redirectUri: string }>;
   /** Stops listening (connections are refused) until `resume`, which listens on the same port again; codes issued stay valid. */
@@ -67,6 +81,38 @@ export async function startOAuthProvider(clients: ProviderClient[]): Promise<OAu
   idp.publish(key);
   const codes = new Map<string, PendingCode>();
   const tokenRequests: OAuthProvider["tokenRequests"] = [];
+  /** Live refresh tokens and the grant (client, scope) each continues. */
+  const refreshTokens = new Map<string, { clientId: string; scope: string }>();
+  const issue = (clientId: string, scope: string) => {
+    const refreshToken = `rt-${randomBytes(16).toString("hex")}`;
+    refreshTokens.set(refreshToken, { clientId, scope });
+    const accessToken = `at-${randomBytes(16).toString("hex")}`;
+    provider.issuedAccessTokens.push(accessToken);
+    return {
+      access_token: accessToken,
+      token_type: "Bearer",
+      expires_in: provider.accessTokenLifetimeS,
+      refresh_token: refreshToken,
+      scope,
+    };
+  };
+
+  async function refresh(form: URLSearchParams, clientId: string, response: ServerResponse): Promise<void> {
+    if (provider.refreshDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, provider.refreshDelayMs));
+    if (provider.failRefreshes) return sendJson(response, 503, { error: "temporarily_unavailable" });
+    const given = form.get("refresh_token") ?? "";
+    const grant = refreshTokens.get(given);
+    if (grant === undefined || grant.clientId !== clientId) return sendJson(response, 400, { error: "invalid_grant", error_description: "unknown refresh token" });
+    const body: Record<string, unknown> = issue(clientId, grant.scope);
+    if (provider.rotateRefreshTokens) {
+      refreshTokens.delete(given);
+    } else {
+      refreshTokens.delete(body.refresh_token as string);
+      delete body.refresh_token;
+    }
+    provider.refreshes.push({ refreshToken: given, accessToken: body.access_token as string, newRefreshToken: (body.refresh_token as string | undefined) ?? "" });
+    sendJson(response, 200, body);
+  }
 
   async function token(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const form = new URLSearchParams(await readBody(request));
@@ -87,6 +133,7 @@ export async function startOAuthProvider(clients: ProviderClient[]): Promise<OAu
     if (client === undefined || client.authMethod !== via || client.clientSecret !== secret) {
       return sendJson(response, 401, { error: "invalid_client" });
     }
+    if (form.get("grant_type") === "refresh_token") return refresh(form, clientId, response);
     const pending = codes.get(form.get("code") ?? "");
     codes.delete(form.get("code") ?? "");
     if (form.get("grant_type") !== "authorization_code" || pending === undefined || pending.clientId !== clientId) {
@@ -97,13 +144,7 @@ export async function startOAuthProvider(clients: ProviderClient[]): Promise<OAu
     if (createHash("sha256").update(verifier).digest("base64url") !== pending.challenge) {
       return sendJson(response, 400, { error: "invalid_grant", error_description: `PKCE verification failed for ${verifier}` });
     }
-    const body: Record<string, unknown> = {
-      access_token: `at-${randomBytes(16).toString("hex")}`,
-      token_type: "Bearer",
-      expires_in: 3600,
-      refresh_token: `rt-${randomBytes(16).toString("hex")}`,
-      scope: pending.scope,
-    };
+    const body: Record<string, unknown> = issue(clientId, pending.scope);
     if (pending.scope.split(" ").includes("openid")) {
       body.id_token = await idp.sign(key, { aud: clientId, sub: "user-42", nonce: pending.nonce, ...provider.idTokenClaims });
     }
@@ -146,6 +187,13 @@ export async function startOAuthProvider(clients: ProviderClient[]): Promise<OAu
     issuer: idp.issuer,
     tokenRequests,
     metadata: idp.extraMetadata,
+    issuedAccessTokens: [],
+    accessTokenLifetimeS: 3600,
+    refreshes: [],
+    rotateRefreshTokens: true,
+    refreshDelayMs: 0,
+    failRefreshes: false,
+    revokeRefreshTokens: () => refreshTokens.clear(),
     async authorize(authorizationUrl) {
       const response = await fetch(authorizationUrl, { redirect: "manual" });
       const location = response.headers.get("location");

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file portcullis/v1/oauth_flow.proto.
  */
 export const file_portcullis_v1_oauth_flow: GenFile = /*@__PURE__*/
-  fileDesc("Ch5wb3J0Y3VsbGlzL3YxL29hdXRoX2Zsb3cucHJvdG8SDXBvcnRjdWxsaXMudjEiWwoLT0F1dGhDbGllbnQSEQoJY2xpZW50X2lkGAEgASgJEhUKDWNsaWVudF9zZWNyZXQYAiABKAkSIgoadG9rZW5fZW5kcG9pbnRfYXV0aF9tZXRob2QYAyABKAki1QEKGVN0YXJ0QXV0aG9yaXphdGlvblJlcXVlc3QSFwoPdXBzdHJlYW1faXNzdWVyGAEgASgJEigKB2Rjcl9rZXkYAiABKAsyFS5wb3J0Y3VsbGlzLnYxLkRjcktleUgAEiwKBmNsaWVudBgDIAEoCzIaLnBvcnRjdWxsaXMudjEuT0F1dGhDbGllbnRIABIUCgxyZWRpcmVjdF91cmkYBCABKAkSDgoGc2NvcGVzGAUgAygJEhAKCHJlc291cmNlGAYgASgJQg8KDWNsaWVudF9zb3VyY2UidgoaU3RhcnRBdXRob3JpemF0aW9uUmVzcG9uc2USGQoRYXV0aG9yaXphdGlvbl91cmwYASABKAkSDQoFc3RhdGUYAiABKAkSLgoKZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiUgocQ29tcGxldGVBdXRob3JpemF0aW9uUmVxdWVzdBINCgVzdGF0ZRgBIAEoCRIMCgRjb2RlGAIgASgJEhUKDWNsaWVudF9zZWNyZXQYAyABKAkivAEKHUNvbXBsZXRlQXV0aG9yaXphdGlvblJlc3BvbnNlEhQKDGFjY2Vzc190b2tlbhgBIAEoCRISCgp0b2tlbl90eXBlGAIgASgJEhIKCmV4cGlyZXNfaW4YAyABKAMSFQoNcmVmcmVzaF90b2tlbhgEIAEoCRINCgVzY29wZRgFIAEoCRIQCghpZF90b2tlbhgGIAEoCRIPCgdzdWJqZWN0GAcgASgJEhQKDHJlZGlyZWN0X3VyaRgIIAEoCTLxAQoQT0F1dGhGbG93U2VydmljZRJpChJTdGFydEF1dGhvcml6YXRpb24SKC5wb3J0Y3VsbGlzLnYxLlN0YXJ0QXV0aG9yaXphdGlvblJlcXVlc3QaKS5wb3J0Y3VsbGlzLnYxLlN0YXJ0QXV0aG9yaXphdGlvblJlc3BvbnNlEnIKFUNvbXBsZXRlQXV0aG9yaXphdGlvbhIrLnBvcnRjdWxsaXMudjEuQ29tcGxldGVBdXRob3JpemF0aW9uUmVxdWVzdBosLnBvcnRjdWxsaXMudjEuQ29tcGxldGVBdXRob3JpemF0aW9uUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_portcullis_v1_dcr]);
+  fileDesc("Ch5wb3J0Y3VsbGlzL3YxL29hdXRoX2Zsb3cucHJvdG8SDXBvcnRjdWxsaXMudjEiWwoLT0F1dGhDbGllbnQSEQoJY2xpZW50X2lkGAEgASgJEhUKDWNsaWVudF9zZWNyZXQYAiABKAkSIgoadG9rZW5fZW5kcG9pbnRfYXV0aF9tZXRob2QYAyABKAkinAIKGVN0YXJ0QXV0aG9yaXphdGlvblJlcXVlc3QSFwoPdXBzdHJlYW1faXNzdWVyGAEgASgJEigKB2Rjcl9rZXkYAiABKAsyFS5wb3J0Y3VsbGlzLnYxLkRjcktleUgAEiwKBmNsaWVudBgDIAEoCzIaLnBvcnRjdWxsaXMudjEuT0F1dGhDbGllbnRIABIUCgxyZWRpcmVjdF91cmkYBCABKAkSDgoGc2NvcGVzGAUgAygJEhAKCHJlc291cmNlGAYgASgJEh0KFXN0b3JlX3Vwc3RyZWFtX3Rva2VucxgHIAEoCBITCgt1cHN0cmVhbV9pZBgIIAEoCRIRCglwcmluY2lwYWwYCSABKAlCDwoNY2xpZW50X3NvdXJjZSJ2ChpTdGFydEF1dGhvcml6YXRpb25SZXNwb25zZRIZChFhdXRob3JpemF0aW9uX3VybBgBIAEoCRINCgVzdGF0ZRgCIAEoCRIuCgpleHBpcmVzX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJSChxDb21wbGV0ZUF1dGhvcml6YXRpb25SZXF1ZXN0Eg0KBXN0YXRlGAEgASgJEgwKBGNvZGUYAiABKAkSFQoNY2xpZW50X3NlY3JldBgDIAEoCSKEAgodQ29tcGxldGVBdXRob3JpemF0aW9uUmVzcG9uc2USFAoMYWNjZXNzX3Rva2VuGAEgASgJEhIKCnRva2VuX3R5cGUYAiABKAkSEgoKZXhwaXJlc19pbhgDIAEoAxIVCg1yZWZyZXNoX3Rva2VuGAQgASgJEg0KBXNjb3BlGAUgASgJEhAKCGlkX3Rva2VuGAYgASgJEg8KB3N1YmplY3QYByABKAkSFAoMcmVkaXJlY3RfdXJpGAggASgJEh4KFnVwc3RyZWFtX3Rva2Vuc19zdG9yZWQYCSABKAgSEQoJcHJpbmNpcGFsGAogASgJEhMKC3Vwc3RyZWFtX2lkGAsgASgJMvEBChBPQXV0aEZsb3dTZXJ2aWNlEmkKElN0YXJ0QXV0aG9yaXphdGlvbhIoLnBvcnRjdWxsaXMudjEuU3RhcnRBdXRob3JpemF0aW9uUmVxdWVzdBopLnBvcnRjdWxsaXMudjEuU3RhcnRBdXRob3JpemF0aW9uUmVzcG9uc2UScgoVQ29tcGxldGVBdXRob3JpemF0aW9uEisucG9ydGN1bGxpcy52MS5Db21wbGV0ZUF1dGhvcml6YXRpb25SZXF1ZXN0GiwucG9ydGN1bGxpcy52MS5Db21wbGV0ZUF1dGhvcml6YXRpb25SZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_portcullis_v1_dcr]);
 
 /**
  * OAuthClient is a client registered by other means than DCR.
@@ -104,6 +104,37 @@ export type StartAuthorizationRequest = Message<"portcullis.v1.StartAuthorizatio
    * @generated from field: string resource = 6;
    */
   resource: string;
+
+  /**
+   * Keep the upstream access and refresh tokens in Portcullis's vault
+   * (docs/upstream-tokens.md) instead of returning them from
+   * CompleteAuthorization: Envoy's Check then puts the access token on the
+   * requests of policy rules with upstream_token, refreshing it as needed.
+   * FailedPrecondition "upstream_tokens_off" when the server has no
+   * upstream_tokens section, "vault_needs_encryption_key" without
+   * dcr.encryption_key.
+   *
+   * @generated from field: bool store_upstream_tokens = 7;
+   */
+  storeUpstreamTokens: boolean;
+
+  /**
+   * With store_upstream_tokens: the upstream's name, as rules ask for it
+   * (upstream_token: <id>); empty means the DCR key's upstream_id.
+   *
+   * @generated from field: string upstream_id = 8;
+   */
+  upstreamId: string;
+
+  /**
+   * With store_upstream_tokens: the Portcullis principal (a credential's
+   * subject, such as "token:tok_…") whose requests get the tokens; empty
+   * means the caller's own. Naming another principal needs a root credential
+   * (PermissionDenied "root_required").
+   *
+   * @generated from field: string principal = 9;
+   */
+  principal: string;
 };
 
 /**
@@ -230,6 +261,24 @@ export type CompleteAuthorizationResponse = Message<"portcullis.v1.CompleteAutho
    * @generated from field: string redirect_uri = 8;
    */
   redirectUri: string;
+
+  /**
+   * The flow kept the upstream tokens in the vault: access_token and
+   * refresh_token are then empty, and these name the entry.
+   *
+   * @generated from field: bool upstream_tokens_stored = 9;
+   */
+  upstreamTokensStored: boolean;
+
+  /**
+   * @generated from field: string principal = 10;
+   */
+  principal: string;
+
+  /**
+   * @generated from field: string upstream_id = 11;
+   */
+  upstreamId: string;
 };
 
 /**

@@ -4,6 +4,7 @@ import type { OwnerStatus } from "../../model/owner.js";
 import type { StoredSigningKey } from "../../model/signing-key.js";
 import type { StoredTeam } from "../../model/team.js";
 import type { StoredToken } from "../../model/token.js";
+import type { UpstreamTokenRecord } from "../../model/upstream-token.js";
 
 /** A DCR entry and when it is evicted (Unix ms; absent: kept until deleted). */
 export interface EmbeddedDcrEntry {
@@ -41,10 +42,12 @@ export interface EmbeddedState {
   oauthStates: Map<string, EmbeddedOAuthState>;
   /** Owners whose state was ever changed, by owner id. */
   owners: Map<string, OwnerStatus>;
+  /** The vault, by the encoded key (src/model/upstream-token.ts); secrets sealed. */
+  upstreamTokens: Map<string, UpstreamTokenRecord>;
 }
 
 /** The members holding records by id; in the data file each is a JSON object. */
-const RECORD_MEMBERS = ["tokens", "signingKeys", "teams", "jti", "dcr", "dcrLeases", "oauthStates", "owners"] as const;
+const RECORD_MEMBERS = ["tokens", "signingKeys", "teams", "jti", "dcr", "dcrLeases", "oauthStates", "owners", "upstreamTokens"] as const;
 
 export function emptyEmbeddedState(): EmbeddedState {
   return {
@@ -57,6 +60,7 @@ export function emptyEmbeddedState(): EmbeddedState {
     dcrLeases: new Map(),
     oauthStates: new Map(),
     owners: new Map(),
+    upstreamTokens: new Map(),
   };
 }
 
@@ -78,6 +82,7 @@ export function embeddedStateFrom(value: unknown): EmbeddedState {
     dcrLeases: recordsIn(value, "dcrLeases"),
     oauthStates: recordsIn(value, "oauthStates"),
     owners: recordsIn(value, "owners"),
+    upstreamTokens: recordsIn(value, "upstreamTokens"),
   };
   for (const member of ["bootstrapTokenId", "activeSigningKid"] as const) {
     const text = value[member];

@@ -9,6 +9,7 @@ import { embeddedJtiStore } from "./embedded-jti-store.js";
 import { embeddedSigningKeyStore } from "./embedded-signing-key-store.js";
 import { embeddedTeamStore } from "./embedded-team-store.js";
 import { embeddedTokenStore } from "./embedded-token-store.js";
+import { embeddedUpstreamTokenStore } from "./embedded-upstream-token-store.js";
 import { DEFAULT_LOCK_STALE_MS, lockDataDir } from "./data-dir-lock.js";
 import { PersistentDocument } from "./persistent-document.js";
 import { SpaceReserve } from "./space-reserve.js";
@@ -63,6 +64,7 @@ export async function openEmbeddedStore(dataDir: string, options: EmbeddedStoreO
     tokens: embeddedTokenStore(document, invalidations),
     dcr: embeddedDcrStore(document),
     oauthStates: embeddedOAuthStateStore(document),
+    upstreamTokens: embeddedUpstreamTokenStore(document),
     signingKeys: embeddedSigningKeyStore(document, invalidations),
     teams: embeddedTeamStore(document, invalidations),
     jti: embeddedJtiStore(document),

@@ -1,4 +1,6 @@
+import { createHash } from "node:crypto";
 import { encodeDcrKey, type DcrKey } from "../../model/dcr-key.js";
+import type { UpstreamTokenKey } from "../../model/upstream-token.js";
 
 /**
  * Every Redis key Portcullis uses is built here; docs/storage.md shows the
@@ -12,6 +14,11 @@ import { encodeDcrKey, type DcrKey } from "../../model/dcr-key.js";
  *   grow with traffic, take a hash tag of their own after the prefix with its
  *   braces dropped (`portcullis:{tok:<id>}`), so a Cluster spreads them over
  *   every master. Nothing indexes them: a listing SCANs every master.
+ *
+ * Vault entries (upstream tokens) take the hash tag of their principal
+ * (`portcullis:{utok:<principal digest>}`), so that one principal's
+ * entries, their index and their refresh leases share a slot: listing or
+ * deleting a principal's entries is one script, not a SCAN of every master.
  *
  * DCR entries live under a prefix of their own, so that they can sit in
  * ToolHive's namespace (`thv:auth:{<namespace>:<name>}:`) with ToolHive's
@@ -37,6 +44,12 @@ export interface RedisKeys {
   dcrLease(key: DcrKey): string;
   /** String: JSON of one pending OAuth flow, by the hash of its state. */
   oauthState(stateId: string): string;
+  /** String: JSON of one vault entry, its secrets sealed. */
+  upstreamToken(key: UpstreamTokenKey): string;
+  /** Set: the upstream ids a principal has vault entries for. */
+  upstreamTokenIndex(principal: string): string;
+  /** String: id of the refresh lease on one vault entry, expiring with the lease. */
+  upstreamTokenLease(key: UpstreamTokenKey): string;
   /** Hash: `data` (immutable JSON, key material included), `retired_at`. */
   signingKey(kid: string): string;
   /** Sorted set of kids scored by creation time. */
@@ -97,6 +110,10 @@ export function redisKeys(prefix: string, dcrPrefix: string = prefix): RedisKeys
     // "dcr-lease:" rather than "dcr:..." so that a SCAN for "dcr:*" (ours or ToolHive's) never meets a lease.
     dcrLease: (key) => `${dcrPrefix}dcr-lease:${encodeDcrKey(key)}`,
     oauthState: (stateId) => own("oauth", stateId),
+    // Digests keep arbitrary principals and upstream ids (colons, braces) out of the key syntax.
+    upstreamToken: (key) => `${own("utok", digest(key.principal))}:entry:${digest(key.upstreamId)}`,
+    upstreamTokenIndex: (principal) => `${own("utok", digest(principal))}:index`,
+    upstreamTokenLease: (key) => `${own("utok", digest(key.principal))}:lease:${digest(key.upstreamId)}`,
     signingKey: (kid) => `${prefix}signing-key:${kid}`,
     signingKeyIndex: `${prefix}signing-keys`,
     activeSigningKey: `${prefix}signing-key-active`,
@@ -127,6 +144,10 @@ function legacyKind(prefix: string, kind: string, target: (id: string) => string
     target: (key) => target(idOf(key)),
   };
 }
+function digest(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex").slice(0, 32);
+}
+
 /** Escapes the characters SCAN MATCH treats as a pattern. */
 function globEscape(literal: string): string {
   return literal.replace(/[*?[\]\\]/g, (char) => `\\${char}`);

@@ -11,6 +11,7 @@ import { NO_WAIT, type Durability } from "./redis-script.js";
 import { redisSigningKeyStore } from "./redis-signing-key-store.js";
 import { redisTeamStore } from "./redis-team-store.js";
 import { redisTokenStore } from "./redis-token-store.js";
+import { redisUpstreamTokenStore } from "./redis-upstream-token-store.js";
 
 export interface RedisStoreSettings extends RedisSettings {
   prefix: string;
@@ -45,6 +46,7 @@ export async function openRedisStore(settings: RedisStoreSettings): Promise<Stor
     tokens: redisTokenStore(client, keys, durability),
     dcr: redisDcrStore(client, keys),
     oauthStates: redisOAuthStateStore(client, keys),
+    upstreamTokens: redisUpstreamTokenStore(client, keys, durability),
     signingKeys: redisSigningKeyStore(client, keys, durability),
     teams: redisTeamStore(client, keys, durability),
     jti: redisJtiStore(client, keys),

@@ -1,0 +1,27 @@
+import type { UpstreamTokenKey, UpstreamTokenRecord } from "../model/upstream-token.js";
+
+/**
+ * The upstream token vault's records (src/oauth/upstream-token-vault.ts
+ * seals and unseals them), and the refresh lease that lets exactly one
+ * replica refresh an entry at a time.
+ */
+export interface UpstreamTokenStore {
+  /** The entry under `key`; undefined when there is none. */
+  get(key: UpstreamTokenKey): Promise<UpstreamTokenRecord | undefined>;
+  /**
+   * Writes (overwrites) an entry. With a `leaseId`, only while it is the
+   * entry's current refresh lease, which the same step releases; otherwise
+   * writes nothing and answers false.
+   */
+  put(record: UpstreamTokenRecord, leaseId?: string): Promise<boolean>;
+  /** True when there was an entry to delete. */
+  delete(key: UpstreamTokenKey): Promise<boolean>;
+  /** Deletes every entry of a principal; answers how many there were. */
+  deleteAll(principal: string): Promise<number>;
+  /** The entries of one principal, by upstream id. Unreadable entries are skipped. */
+  list(principal: string): Promise<UpstreamTokenRecord[]>;
+  /** Takes the refresh lease `leaseId` for `ttlMs` unless another is in force; true when taken. */
+  acquireLease(key: UpstreamTokenKey, leaseId: string, ttlMs: number, nowMs: number): Promise<boolean>;
+  /** Ends the lease if it is still `leaseId`. */
+  releaseLease(key: UpstreamTokenKey, leaseId: string): Promise<void>;
+}
