@@ -120,7 +120,7 @@ function resolve(file: ConfigFile, env: Env, knownVariables: string[], configHas
   }
   const decisionLog = decisionLogSettings(file.log);
   const encryption = encryptionSettings(file.encryption, file.dcr?.encryption_key);
-  const upstreamTokens = upstreamTokensConfig(file.upstream_tokens);
+  const upstreamTokens = upstreamTokensConfig(file.upstream_tokens, oauth.devAllowPrivateUpstreams);
   if (upstreamTokens !== undefined && tls?.clientCaFile === undefined) {
     throw new InvalidArgumentError(
       "upstream_tokens",

@@ -30,7 +30,17 @@ export interface DecisionRequest {
 export type Denial = "unauthenticated" | "forbidden";
 
 /** `detail` narrows the reason for the decision log (a fixed phrase of a verifier's); the wire carries the reason alone. */
-export type Denied = { allowed: false; denial: Denial; reason: ReasonCode; detail?: string; identity?: Identity; requiredScope?: string; rule?: string };
+export type Denied = {
+  allowed: false;
+  denial: Denial;
+  reason: ReasonCode;
+  detail?: string;
+  identity?: Identity;
+  requiredScope?: string;
+  rule?: string;
+  /** `upstream_login_required`: the upstream id without a stored token, whose login URL the 401 challenge names. */
+  upstreamToken?: string;
+};
 
 /**
  * A decision is data: a denial is a value with a reason, never an exception.

@@ -86,7 +86,7 @@ export function deniedAnswer(decision: Denied, settings: EnvoySettings): DeniedA
     grpcCode: unauthenticated ? Code.Unauthenticated : Code.PermissionDenied,
     httpStatus: unauthenticated ? StatusCode.Unauthorized : StatusCode.Forbidden,
     challenge: unauthenticated
-      ? unauthenticatedChallenge(settings, decision.reason)
+      ? unauthenticatedChallenge(settings, decision.reason, decision.upstreamToken)
       : decision.reason === "insufficient_scope" && decision.requiredScope !== undefined && !settings.omitForbiddenChallenge
         ? insufficientScopeChallenge(settings, decision.requiredScope)
         : undefined,

@@ -31,12 +31,17 @@ export function upstreamTokenSwap(deps: UpstreamTokenSwapDeps | undefined) {
   return async (decision: Decision, caller: CheckCaller | undefined): Promise<SwappedDecision> => {
     if (!decision.allowed || decision.upstreamToken === undefined) return { decision };
     const { identity, requiredScope } = decision;
-    const denied = (denial: "unauthenticated" | "forbidden", reason: Parameters<typeof deny>[1]) => ({
-      decision: { ...deny(denial, reason, identity, requiredScope), ...(decision.rule === undefined ? {} : { rule: decision.rule }) },
+    const denied = (denial: "unauthenticated" | "forbidden", reason: Parameters<typeof deny>[1], upstreamToken?: string) => ({
+      decision: {
+        ...deny(denial, reason, identity, requiredScope),
+        ...(decision.rule === undefined ? {} : { rule: decision.rule }),
+        ...(upstreamToken === undefined ? {} : { upstreamToken }),
+      },
     });
     if (deps === undefined || identity === undefined || !mayReceive(caller)) return denied("forbidden", "upstream_token_not_permitted");
     const access = await deps.vault.access({ principal: identity.subject, upstreamId: decision.upstreamToken });
-    if ("missing" in access) return denied("unauthenticated", "upstream_login_required");
+    // The upstream id goes along, so the challenge can name where to log in.
+    if ("missing" in access) return denied("unauthenticated", "upstream_login_required", decision.upstreamToken);
     // A token that is not a header-safe bearer (RFC 6750 b64token) is never written into a header.
     if ("refreshFailed" in access || !/^[A-Za-z0-9\-._~+/]+=*$/.test(access.accessToken)) return denied("forbidden", "upstream_refresh_failed");
     return { decision, upstreamAuthorization: `Bearer ${access.accessToken}` };

@@ -1,7 +1,9 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { IDENTITY_PATTERN } from "../http/caller-identity-settings.js";
 import { positiveInteger, section, wholeNumber } from "../settings-schema/schema-kit.js";
-import type { UpstreamTokenVaultSettings } from "./upstream-token-vault.js";
+import { InvalidArgumentError } from "../errors.js";
+import { checkedUpstreamUrl } from "../upstream/upstream-url.js";
+import { checkedId, type UpstreamTokenVaultSettings } from "./upstream-token-vault.js";
 
 const DEFAULTS = { refresh_skew_ms: 60_000, refresh_lease_ms: 30_000, refresh_wait_ms: 5000, refresh_poll_ms: 50 };
 
@@ -24,6 +26,11 @@ export const upstreamTokensSchema = section(
       description: "longest time (ms) a Check waits for another replica's refresh of an expired token",
     }),
     refresh_poll_ms: positiveInteger({ default: DEFAULTS.refresh_poll_ms, description: "interval (ms) between two looks while waiting" }),
+    login_urls: Type.Record(Type.String(), Type.String(), {
+      description:
+        "where a user logs in to an upstream, by upstream id: an `upstream_login_required` denial for that upstream names it in its challenge (`login_uri`). An https URL without credentials or fragment; http only to a loopback address, and only with `oauth.dev_allow_private_upstreams`",
+      "x-message": "must map upstream ids to URLs",
+    }),
   },
   {
     recipients: Type.Array(
@@ -44,15 +51,34 @@ export const upstreamTokensSchema = section(
 export interface UpstreamTokensConfig extends UpstreamTokenVaultSettings {
   /** Certificate names as caller-identity rules write them, DNS names lower-cased. */
   recipients: string[];
+  /** Login URLs by upstream id, for the `upstream_login_required` challenge. */
+  loginUrls: ReadonlyMap<string, string>;
 }
 
-export function upstreamTokensConfig(file: Static<typeof upstreamTokensSchema> | undefined): UpstreamTokensConfig | undefined {
+/** `devAllowHttp`: `oauth.dev_allow_private_upstreams`, the one switch that permits plain http to loopback. */
+export function upstreamTokensConfig(file: Static<typeof upstreamTokensSchema> | undefined, devAllowHttp: boolean): UpstreamTokensConfig | undefined {
   if (file === undefined) return undefined;
   return {
     recipients: file.recipients.map((name) => (name.startsWith("dns:") ? name.toLowerCase() : name)),
+    loginUrls: loginUrlsOf(file.login_urls ?? {}, devAllowHttp),
     refreshSkewMs: file.refresh_skew_ms ?? DEFAULTS.refresh_skew_ms,
     refreshLeaseMs: file.refresh_lease_ms ?? DEFAULTS.refresh_lease_ms,
     refreshWaitMs: file.refresh_wait_ms ?? DEFAULTS.refresh_wait_ms,
     refreshPollMs: file.refresh_poll_ms ?? DEFAULTS.refresh_poll_ms,
   };
+}
+
+function loginUrlsOf(file: Record<string, string>, devAllowHttp: boolean): Map<string, string> {
+  return new Map(
+    Object.entries(file).map(([upstreamId, url]) => {
+      checkedId("upstream_tokens.login_urls", upstreamId);
+      const field = `upstream_tokens.login_urls.${upstreamId}`;
+      // Control characters, quotes and spaces are refused with the URL's shape, so the value is safe in a quoted header parameter.
+      checkedUpstreamUrl(field, url);
+      if (!url.startsWith("https://") && !devAllowHttp) {
+        throw new InvalidArgumentError(field, "must be an https URL (http only to a loopback address with oauth.dev_allow_private_upstreams)");
+      }
+      return [upstreamId, url];
+    }),
+  );
 }

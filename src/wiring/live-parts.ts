@@ -75,7 +75,7 @@ export async function buildLiveParts(config: Config, deps: LivePartsDeps, previo
   });
   const checkDeps = {
     engine: deps.observability.decisions(engine, "envoy_check"),
-    settings: config.envoy,
+    settings: { ...config.envoy, upstreamLoginUrls: config.upstreamTokens?.loginUrls },
     traced: tracing !== undefined,
     upstreamTokens: deps.vault && config.upstreamTokens && { vault: deps.vault, recipients: config.upstreamTokens.recipients },
   };

@@ -16,7 +16,41 @@ describe("the upstream_tokens section", () => {
       refreshLeaseMs: 30_000,
       refreshWaitMs: 5000,
       refreshPollMs: 50,
+      loginUrls: new Map(),
     });
+  });
+
+  it("reads login URLs by upstream id, https, or http to loopback only with oauth.dev_allow_private_upstreams", () => {
+    const section = (loginUrls: Record<string, string>) => ({
+      PORTCULLIS_UPSTREAM_TOKENS: JSON.stringify({ recipients: ["*"], login_urls: loginUrls }),
+    });
+    expect(loadConfig({ ...MTLS, ...KEY, ...section({ github: "https://portal.example/login?u=github" }) }).upstreamTokens?.loginUrls).toEqual(
+      new Map([["github", "https://portal.example/login?u=github"]]),
+    );
+    const local = { ...MTLS, ...KEY, ...section({ github: "http://127.0.0.1:8080/login" }) };
+    expect(refusal(local).field).toMatch(/upstream_tokens\.login_urls\.github$/);
+    expect(loadConfig({ ...local, PORTCULLIS_OAUTH_DEV_ALLOW_PRIVATE_UPSTREAMS: "true" }).upstreamTokens?.loginUrls.get("github")).toBe(
+      "http://127.0.0.1:8080/login",
+    );
+  });
+
+  it.each([
+    ["plain http to another host", { github: "http://portal.example/login" }],
+    ["a relative URL", { github: "/login" }],
+    ["credentials in the URL", { github: "https://user:pw@portal.example/login" }],
+    ["a fragment", { github: "https://portal.example/login#x" }],
+    ["a control character", { github: "https://portal.example/log\u0007in" }],
+    ["a quote, which could break out of the challenge", { github: 'https://portal.example/"login' }],
+    ["another scheme", { github: "javascript:alert(1)" }],
+  ])("refuses a login URL with %s", (_what, loginUrls) => {
+    const env = { ...MTLS, ...KEY, PORTCULLIS_OAUTH_DEV_ALLOW_PRIVATE_UPSTREAMS: "true" };
+    const section = JSON.stringify({ recipients: ["*"], login_urls: loginUrls });
+    expect(refusal({ ...env, PORTCULLIS_UPSTREAM_TOKENS: section }).field).toMatch(/upstream_tokens\.login_urls\.github$/);
+  });
+
+  it("refuses a login URL for an upstream id the vault could not hold", () => {
+    const section = JSON.stringify({ recipients: ["*"], login_urls: { "git hub": "https://portal.example/login" } });
+    expect(refusal({ ...MTLS, ...KEY, PORTCULLIS_UPSTREAM_TOKENS: section }).field).toMatch(/upstream_tokens\.login_urls$/);
   });
 
   it("refuses to start without mTLS, which alone tells a recipient's certificate", () => {

@@ -6,7 +6,7 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { UpstreamTokenService } from "../../gen/portcullis/v1/upstream_tokens_pb.js";
 import { bearer, createClients, rejectionOf, type Clients } from "../support/clients.js";
-import { createEnvoyClient, upstreamHeaders, type EnvoyClient, type WireCheckResponse } from "../support/envoy-client.js";
+import { createEnvoyClient, headerNamed, upstreamHeaders, type EnvoyClient, type WireCheckResponse } from "../support/envoy-client.js";
 import { startInProcess, type InProcessPortcullis } from "../support/in-process.js";
 import { startOAuthProvider, type OAuthProvider } from "../support/oauth-provider.js";
 import { TEST_TOPOLOGIES, testRedisPrefix, topologyEnv } from "../support/redis.js";
@@ -17,6 +17,7 @@ const CLIENT = { clientId: "vault-e2e", clientSecret: "vault-e2e-client-secret",
 const REDIRECT = "http://127.0.0.1:9/oauth/callback";
 const ENVOY_ID = "spiffe://test.example/ns/gw/sa/envoy";
 const OTHER_ID = "spiffe://test.example/ns/apps/sa/other";
+const LOGIN_URL = "https://portal.test.example/login/github?next=%2Frepos";
 const topology = TEST_TOPOLOGIES[0]!;
 
 describe("upstream tokens from a login to Envoy's Check, on two replicas over mTLS", () => {
@@ -52,7 +53,7 @@ describe("upstream tokens from a login to Envoy's Check, on two replicas over mT
       PORTCULLIS_TLS_CLIENT_CA_FILE: pki.ca.cert,
       PORTCULLIS_DCR_ENCRYPTION_KEY: Buffer.alloc(32, 3).toString("base64"),
       PORTCULLIS_OAUTH_DEV_ALLOW_PRIVATE_UPSTREAMS: "true",
-      PORTCULLIS_UPSTREAM_TOKENS: JSON.stringify({ recipients: [ENVOY_ID], refresh_wait_ms: 5000 }),
+      PORTCULLIS_UPSTREAM_TOKENS: JSON.stringify({ recipients: [ENVOY_ID], refresh_wait_ms: 5000, login_urls: { github: LOGIN_URL } }),
       PORTCULLIS_POLICY: JSON.stringify({ rules: [{ name: "repos", path_prefix: "/repos", scope: "repos", upstream_token: "github" }] }),
     };
     const clock = () => Date.now() + offsetMs;
@@ -134,10 +135,13 @@ describe("upstream tokens from a login to Envoy's Check, on two replicas over mT
     expect(JSON.stringify(answer, (_key, value: unknown) => (typeof value === "bigint" ? String(value) : value))).not.toContain("at-");
   });
 
-  it("asks a principal without an entry to log in upstream (401)", async () => {
+  it("asks a principal without an entry to log in upstream (401), naming the upstream's login URL in the challenge", async () => {
     const answer = await check(envoys[0]!, bob);
     expect(answer.status?.message).toBe("upstream_login_required");
     expect(answer.denied_response?.status?.code).toBe("Unauthorized");
+    expect(headerNamed(answer.denied_response!.headers, "www-authenticate")?.header.value).toBe(
+      `Bearer realm="portcullis", error="invalid_token", error_description="upstream_login_required", login_uri="${LOGIN_URL}"`,
+    );
   });
 
   it("refreshes an expired token exactly once for 50 concurrent Checks across both replicas, keeping the rotated refresh token", async () => {

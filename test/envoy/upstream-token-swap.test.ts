@@ -57,6 +57,13 @@ describe("the upstream token swap of Envoy's Check", () => {
     expect(upstreamAuthorization).toBeUndefined();
   });
 
+  it("names the upstream id on the login denial, for the challenge's login URL, and on no other denial", async () => {
+    const missing = await upstreamTokenSwap({ vault: vaultAnswering({ missing: true }), recipients: ["*"] })(allowed, envoy);
+    expect(missing.decision).toMatchObject({ reason: "upstream_login_required", upstreamToken: "github", rule: "repos" });
+    const failed = await upstreamTokenSwap({ vault: vaultAnswering({ refreshFailed: true }), recipients: ["*"] })(allowed, envoy);
+    expect(failed.decision).not.toHaveProperty("upstreamToken");
+  });
+
   it("leaves decisions of other rules and denials as they are", async () => {
     const vault = vaultAnswering({ missing: true });
     const swap = upstreamTokenSwap({ vault, recipients: ["*"] });
