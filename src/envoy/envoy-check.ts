@@ -1,3 +1,4 @@
+import { toBinary } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { Decider, Decision } from "../decision/decision.js";
 import type { TraceHeaders } from "../tracing/tracing.js";
@@ -6,7 +7,7 @@ import { checkResponseOf } from "./check-response.js";
 import { checkResponseEncoder } from "./check-response-encoder.js";
 import type { EnvoySettings } from "./envoy-settings.js";
 import { upstreamTokenSwap, type CheckCaller, type UpstreamTokenSwapDeps } from "./upstream-token-swap.js";
-import { Authorization, type CheckRequest, type CheckResponse } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
+import { Authorization, CheckResponseSchema, type CheckRequest, type CheckResponse } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 
 /**
  * `headers` are the Check call's own (gRPC metadata), a trace parent's
@@ -16,7 +17,7 @@ import { Authorization, type CheckRequest, type CheckResponse } from "../../gen/
  */
 export type EnvoyCheck = (request: CheckRequest, headers?: TraceHeaders, signal?: AbortSignal, caller?: CheckCaller) => Promise<CheckResponse>;
 /** The same Check answering the CheckResponse's bytes, for the lean gRPC path. */
-export type EncodedEnvoyCheck = (request: CheckRequest, headers?: TraceHeaders, signal?: AbortSignal) => Promise<Uint8Array>;
+export type EncodedEnvoyCheck = (request: CheckRequest, headers?: TraceHeaders, signal?: AbortSignal, caller?: CheckCaller) => Promise<Uint8Array>;
 
 export interface EnvoyCheckDeps {
   engine: Decider;
@@ -45,15 +46,17 @@ export function createEnvoyCheck(deps: EnvoyCheckDeps): EnvoyCheck {
 
 /**
  * The same Check, its answer encoded by `checkResponseEncoder`: the same
- * message, cheaper to write. It has no caller certificate, so it serves only
- * where no rule asks for an upstream token (the wiring leaves Check to
- * connect-node otherwise); a decision that asks for one denies here.
+ * message, cheaper to write. An answer carrying an upstream token (its
+ * header differs per request) takes the general encoding instead.
  */
 export function createEncodedEnvoyCheck(deps: EnvoyCheckDeps): EncodedEnvoyCheck {
   const decide = checkDecider(deps);
   const encode = checkResponseEncoder(deps.settings);
-  const swap = upstreamTokenSwap(undefined);
-  return async (request, headers, signal) => encode((await swap(await decide(request, headers, signal), undefined)).decision);
+  const swap = upstreamTokenSwap(deps.upstreamTokens);
+  return async (request, headers, signal, caller) => {
+    const { decision, upstreamAuthorization } = await swap(await decide(request, headers, signal), caller);
+    return upstreamAuthorization === undefined ? encode(decision) : toBinary(CheckResponseSchema, checkResponseOf(decision, deps.settings, upstreamAuthorization));
+  };
 }
 
 function checkDecider({ engine, traced = false }: EnvoyCheckDeps): (request: CheckRequest, headers?: TraceHeaders, signal?: AbortSignal) => Promise<Decision> {

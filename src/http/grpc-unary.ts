@@ -6,6 +6,7 @@ import type { HttpHandlers, RequestHandler, StreamHandler } from "./listener.js"
 import { respondGrpcError } from "./grpc-status.js";
 import { FRAME_HEADER_BYTES, grpcFrame, unframe } from "./grpc-frame.js";
 import { grpcTimeoutMs } from "./grpc-timeout.js";
+import type { PeerIdentity } from "./peer-identity.js";
 import { keep, keptCost, requestBufferBudget, type RequestBufferBudget } from "./request-buffer-budget.js";
 
 /** A unary method's descriptor, as generated (`Service.method.x`). */
@@ -28,8 +29,11 @@ export interface GrpcUnaryRoute {
   readonly service: string;
   /** Replaces the default limit for this method's request message. */
   readonly readMaxBytes?: number;
-  /** `signal`, when the call has a deadline, fires when it passes or the client resets the stream first. */
-  call(message: Uint8Array, headers: IncomingHttpHeaders, signal?: AbortSignal): Promise<Uint8Array>;
+  /**
+   * `signal`, when the call has a deadline, fires when it passes or the client resets the stream first;
+   * `peer` is the connection's verified client certificate (`GrpcUnaryOptions.peerOf`).
+   */
+  call(message: Uint8Array, headers: IncomingHttpHeaders, signal?: AbortSignal, peer?: PeerIdentity): Promise<Uint8Array>;
 }
 
 export interface GrpcUnaryOptions {
@@ -47,6 +51,8 @@ export interface GrpcUnaryOptions {
   toConnectError(error: unknown): ConnectError;
   /** Throws when this stream's connection may not call `service` (caller identity); the call is then refused unread. */
   admit?(stream: http2.ServerHttp2Stream, service: string): void;
+  /** The verified client certificate of a connection (mTLS), handed to every call; absent without a client CA. */
+  peerOf?(session: http2.Http2Session): PeerIdentity | undefined;
 }
 
 /** Default for `bufferMaxBytes`: room for dozens of Envoy CheckRequests at their 1 MiB limit, thousands of ordinary ones. */
@@ -72,21 +78,21 @@ export function grpcUnaryRoute<I extends DescMessage, O extends DescMessage>(
 /** The same for a handler that writes its response message's bytes itself (Envoy's CheckResponse, encoded cheaply). */
 export function grpcUnaryEncodedRoute<I extends DescMessage, O extends DescMessage>(
   method: UnaryMethod<I, O>,
-  call: (request: MessageShape<I>, headers: IncomingHttpHeaders, signal?: AbortSignal) => Promise<Uint8Array>,
+  call: (request: MessageShape<I>, headers: IncomingHttpHeaders, signal?: AbortSignal, peer?: PeerIdentity) => Promise<Uint8Array>,
   limits: { readMaxBytes?: number } = {},
 ): GrpcUnaryRoute {
   return {
     path: `/${method.parent.typeName}/${method.name}`,
     service: method.parent.typeName,
     readMaxBytes: limits.readMaxBytes,
-    call(message, headers, signal) {
+    call(message, headers, signal, peer) {
       let request: MessageShape<I>;
       try {
         request = fromBinary(method.input, message);
       } catch {
         return Promise.reject(new ConnectError(`malformed ${method.input.typeName} message`, Code.InvalidArgument));
       }
-      return call(request, headers, signal);
+      return call(request, headers, signal, peer);
     },
   };
 }
@@ -233,7 +239,7 @@ function serve(
     if (answered) return;
     let pending: Promise<Uint8Array>;
     try {
-      pending = route.call(message, headers, expiry?.signal);
+      pending = route.call(message, headers, expiry?.signal, stream.session && options.peerOf?.(stream.session));
     } catch (error) {
       return failWith(error);
     }

@@ -50,7 +50,7 @@ const LIVENESS: { [K in keyof Config]: Liveness } = {
   encryption: fixed("encryption"),
   dcr: fixed("dcr"),
   oauth: fixed("oauth"),
-  // The vault and its refresh settings are built once with the OAuth flows; the lean Check route depends on it too.
+  // The vault and its refresh settings are built once with the OAuth flows.
   upstreamTokens: fixed("upstream_tokens"),
   protectedResource: fixed("protected_resource"),
   metricsEnabled: fixed("metrics"),

@@ -146,10 +146,8 @@ export function wireHttpHandler(parts: HttpParts): HttpHandlers {
     // The per-request decision methods over gRPC on HTTP/2, on the raw stream; connect-node serves every other way of calling them.
     stream: leanGrpcStreams(
       [
-        // A Check answer may carry an upstream token, decided by the caller's certificate: connect-node, which hands it over, serves Check then.
-        ...(config.upstreamTokens === undefined
-          ? [grpcUnaryEncodedRoute(EnvoyAuthorization.method.check, parts.encodedCheck, { readMaxBytes: ENVOY_CHECK_READ_MAX_BYTES })]
-          : []),
+        // The caller's certificate (peerOf below) decides whether a Check answer may carry an upstream token.
+        grpcUnaryEncodedRoute(EnvoyAuthorization.method.check, parts.encodedCheck, { readMaxBytes: ENVOY_CHECK_READ_MAX_BYTES }),
         grpcUnaryRoute(AuthorizationService.method.authorize, authorize),
       ],
       {
@@ -158,6 +156,7 @@ export function wireHttpHandler(parts: HttpParts): HttpHandlers {
         bufferMaxBytesPerConnection: config.http.requestBufferMaxBytesPerConnection,
         toConnectError: (error) => toConnectError(error, log),
         admit: gate && peerOf && ((stream, service) => gate(service, stream.session && peerOf.ofSession(stream.session))),
+        peerOf: peerOf && ((session) => peerOf.ofSession(session)),
       },
     ),
     request: routeTable(

@@ -101,5 +101,5 @@ export function liveCheck(live: Reloadable<LiveParts>): EnvoyCheck {
 
 /** Envoy's Check answering encoded bytes, with the parts in place when the request came. */
 export function liveEncodedCheck(live: Reloadable<LiveParts>): EncodedEnvoyCheck {
-  return (request, headers, signal) => live.current().encodedCheck(request, headers, signal);
+  return (request, headers, signal, caller) => live.current().encodedCheck(request, headers, signal, caller);
 }

@@ -1,4 +1,7 @@
 import { randomBytes } from "node:crypto";
+import http2 from "node:http2";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { CheckRequestSchema, CheckResponseSchema } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectRedis } from "../../src/store/redis/redis-connection.js";
 import { scanEveryMaster } from "../../src/store/redis/redis-scan.js";
@@ -12,11 +15,13 @@ import { startOAuthProvider, type OAuthProvider } from "../support/oauth-provide
 import { TEST_TOPOLOGIES, testRedisPrefix, topologyEnv } from "../support/redis.js";
 import { createTestPki, type TestPki } from "../support/tls-certificates.js";
 import { grpcTls, nodeTls } from "../support/tls-clients.js";
+import { grpcFrame, rawGrpcCallOn } from "../support/raw-grpc.js";
 
 const CLIENT = { clientId: "vault-e2e", clientSecret: "vault-e2e-client-secret", authMethod: "client_secret_basic" } as const;
 const REDIRECT = "http://127.0.0.1:9/oauth/callback";
 const ENVOY_ID = "spiffe://test.example/ns/gw/sa/envoy";
 const OTHER_ID = "spiffe://test.example/ns/apps/sa/other";
+const CHECK_PATH = "/envoy.service.auth.v3.Authorization/Check";
 const LOGIN_URL = "https://portal.test.example/login/github?next=%2Frepos";
 const topology = TEST_TOPOLOGIES[0]!;
 
@@ -119,6 +124,27 @@ describe("upstream tokens from a login to Envoy's Check, on two replicas over mT
       expect(answer.status?.code).toBe(0);
       expect(sentUpstream(answer, alice)).toBe(`Bearer ${provider.issuedAccessTokens[0]}`);
       expect(JSON.stringify(answer.dynamic_metadata)).not.toContain(provider.issuedAccessTokens[0]);
+    }
+  });
+
+  it("serves the swapped Check on the lean gRPC path, which reads the recipient's certificate from the connection", async () => {
+    const session = http2.connect(replicas[0]!.url.replace("http://", "https://"), nodeTls(pki, pki.client("envoy-raw", [`URI:${ENVOY_ID}`])));
+    session.on("error", () => undefined);
+    try {
+      // Only the lean path answers a garbled message with this text; connect-node's would differ.
+      const garbled = await rawGrpcCallOn(session, CHECK_PATH, grpcFrame(Buffer.from([0x12, 0xff])));
+      expect([garbled.status, garbled.message]).toEqual([3, "malformed envoy.service.auth.v3.CheckRequest message"]);
+      const request = create(CheckRequestSchema, {
+        attributes: { request: { http: { method: "GET", path: "/repos/portcullis", headers: { authorization: `Bearer ${alice}` } } } },
+      });
+      const reply = await rawGrpcCallOn(session, CHECK_PATH, grpcFrame(toBinary(CheckRequestSchema, request)));
+      expect(reply.status).toBe(0);
+      const answer = fromBinary(CheckResponseSchema, reply.body.subarray(5));
+      expect(answer.status?.code).toBe(0);
+      const ok = answer.httpResponse.case === "okResponse" ? answer.httpResponse.value : undefined;
+      expect(ok?.headers.find((option) => option.header?.key === "authorization")?.header?.value).toBe(`Bearer ${provider.issuedAccessTokens[0]}`);
+    } finally {
+      session.close();
     }
   });
 

@@ -41,6 +41,11 @@ describe("the CheckResponse encoder of the lean gRPC path", () => {
     ["a denial for a missing scope, with an insufficient_scope challenge", deny("forbidden", "insufficient_scope", IDENTITY, "kafka:write"), {}],
     ["a denial for a missing scope without the 403 challenge", deny("forbidden", "insufficient_scope", IDENTITY, "kafka:write"), { omitForbiddenChallenge: true }],
     ["a denial without a challenge", deny("forbidden", "no_policy"), {}],
+    [
+      "a login denial naming the upstream's login URL",
+      { ...deny("unauthenticated", "upstream_login_required", IDENTITY, "repos"), upstreamToken: "github" },
+      { upstreamLoginUrls: new Map([["github", "https://portal.example/login/github"]]) },
+    ],
   ])("writes the same message as the generic encoder for %s", (_name, decision, settings) => {
     expectSameCheckResponse(decision, { ...SETTINGS, ...settings });
   });
