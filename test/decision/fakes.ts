@@ -30,7 +30,8 @@ export function fakeVerifier(known: Record<string, () => Verification>) {
       return known[bearer]?.() ?? { rejection: { reason: "unknown_token" } };
     },
   };
-  return { authenticator: new Authenticator([verifier]), asked };
+  // Every owner active: no owner has a state record.
+  return { authenticator: new Authenticator([verifier], { get: async () => undefined }), asked };
 }
 
 export function requirement(scope: string, extra: Partial<Requirement> = {}): Requirement {
