@@ -9,9 +9,9 @@ import { clusterTopology, sentinelTopology, startFailoverReplicas, storeDisagree
 import { startRedisCluster } from "../support/redis-cluster.js";
 import { startRedisSentinelGroup } from "../support/redis-sentinel.js";
 import type { TestTopology } from "../support/redis.js";
-import { authorizeOutcome, checkOutcome, LOAD_SCOPE, startMixedLoad, wrongfulAllows, type Target } from "./mixed-load.js";
-import { isNotServing, isServing, leakedSecrets, probe } from "./replica-probes.js";
-import { percentile, recordRow } from "./rows.js";
+import { authorizeOutcome, checkOutcome, finalAnswers, LOAD_SCOPE, startMixedLoad, wrongfulAllows, type Target } from "./mixed-load.js";
+import { isNotServing, isServing, leakedByReplicas, probe } from "./replica-probes.js";
+import { recordFaultRow } from "./rows.js";
 import { createTokenLedger, type TokenLedger } from "./token-ledger.js";
 
 /** Every call's deadline, past the replicas' Redis command timeout (2 s, the default); each must be answered inside it. */
@@ -164,27 +164,14 @@ describe("two replicas under mixed load while their Redis fails over", () => {
 
           const samples = load.samples;
           const duringFault = samples.filter((sample) => sample.startedAt >= faultStart && sample.startedAt < failedOverAt);
-          let wrongful = wrongfulAllows(samples, ledger, PROPAGATION_MS).length;
-          for (const secret of [...ledger.revoked.keys()]) {
-            for (const target of targets) {
-              if ((await authorizeOutcome(target, secret, DEADLINE_MS)).outcome === "allow") wrongful++;
-              if ((await checkOutcome(target, secret, DEADLINE_MS)).outcome === "allow") wrongful++;
-            }
-          }
-          let lost = 0;
-          for (const secret of ledger.valid.keys()) {
-            for (const target of targets) if ((await authorizeOutcome(target, secret, DEADLINE_MS)).outcome !== "allow") lost++;
-          }
+          const final = await finalAnswers(targets, ledger, [...ledger.revoked.keys()], DEADLINE_MS);
           const store = await storeDisagreements(redis.topology, {
             live: [...ledger.valid.values()],
             revoked: [...ledger.revoked.keys()].map((secret) => ledger.tokenIdOf(secret)!),
           });
-          lost += store.missing.length;
-          wrongful += store.unrevoked.length;
-          const leaked = replicas.servers.reduce(
-            (sum, server) => sum + leakedSecrets(server.output(), [...ledger.secrets(), ...ledger.unknown, replicas.rootToken]),
-            0,
-          );
+          const wrongful = wrongfulAllows(samples, ledger, PROPAGATION_MS).length + final.wrongfulAllows + store.unrevoked.length;
+          const lost = final.tokensLost + store.missing.length;
+          const leaked = leakedByReplicas(replicas.servers, [...ledger.secrets(), ...ledger.unknown, replicas.rootToken]);
           console.info(
             `${topologyName}, ${fault.name}: master ${victim} replaced after ${((failedOverAt - faultStart) / 1000).toFixed(1)} s, ` +
               `decisions normal ${recoverySeconds.toFixed(1)} s after the fault; ${duringFault.length} calls during it ` +
@@ -192,19 +179,13 @@ describe("two replicas under mixed load while their Redis fails over", () => {
               `probes NOT_SERVING in ${probesSeen.notServing} of ${probesSeen.readings} readings`,
           );
 
-          recordRow({
-            test: `Redis failover under load: ${topologyName}, ${fault.name}`,
+          recordFaultRow(`Redis failover under load: ${topologyName}, ${fault.name}`, {
             operations: samples.length,
-            faults: 1,
-            badInputs: 0,
             wrongfulAllows: wrongful,
             tokensLost: lost,
             secretsLeaked: leaked,
             recoverySeconds,
-            p99DuringFaultMs: percentile(
-              duringFault.map((sample) => sample.ms),
-              99,
-            ),
+            msDuringFault: duringFault.map((sample) => sample.ms),
           });
           expect(duringFault.filter((sample) => sample.kind === "authorize" || sample.kind === "check").length).toBeGreaterThan(0);
           expect(samples.filter((sample) => sample.outcome === "error").map((sample) => `${sample.kind}: ${sample.detail}`)).toEqual([]);

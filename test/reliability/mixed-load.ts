@@ -178,3 +178,26 @@ export function wrongfulAllows(samples: readonly Sample[], ledger: TokenLedger, 
       ledger.wrongfulAllow(sample.secret!, sample.startedAt, propagationMs),
   );
 }
+
+/**
+ * Asked once more of every target after the load: the ALLOWs (Authorize or
+ * Check) for the `revoked` secrets, and the tokens `ledger` holds valid
+ * that Authorize no longer allows.
+ */
+export async function finalAnswers(
+  targets: readonly Target[],
+  ledger: TokenLedger,
+  revoked: readonly string[],
+  deadlineMs: number,
+): Promise<{ wrongfulAllows: number; tokensLost: number }> {
+  let wrongful = 0;
+  let lost = 0;
+  for (const target of targets) {
+    for (const secret of revoked) {
+      if ((await authorizeOutcome(target, secret, deadlineMs)).outcome === "allow") wrongful++;
+      if ((await checkOutcome(target, secret, deadlineMs)).outcome === "allow") wrongful++;
+    }
+    for (const secret of ledger.valid.keys()) if ((await authorizeOutcome(target, secret, deadlineMs)).outcome !== "allow") lost++;
+  }
+  return { wrongfulAllows: wrongful, tokensLost: lost };
+}

@@ -12,9 +12,9 @@ import { eventually } from "../support/eventually.js";
 import { startOwnRedis, type OwnRedis } from "../support/redis-server.js";
 import { createTestPki, type CertificateFiles, type TestPki } from "../support/tls-certificates.js";
 import { startReplicas, type Replicas } from "../support/replicas.js";
-import { authorizeOutcome, checkOutcome, LOAD_SCOPE, startMixedLoad, wrongfulAllows, type Target } from "./mixed-load.js";
-import { isNotServing, isServing, leakedSecrets, probe } from "./replica-probes.js";
-import { percentile, recordRow } from "./rows.js";
+import { authorizeOutcome, checkOutcome, finalAnswers, LOAD_SCOPE, startMixedLoad, wrongfulAllows, type Target } from "./mixed-load.js";
+import { isNotServing, isServing, leakedByReplicas, probe } from "./replica-probes.js";
+import { recordFaultRow } from "./rows.js";
 import { createTokenLedger, type TokenLedger } from "./token-ledger.js";
 
 /** The Redis command timeout the replicas run with: what bounds an answer while Redis is away. */
@@ -258,35 +258,16 @@ function describeFaultsUnderLoad<R extends RedisUnderTest>(title: string, startR
         const samples = load.samples;
         const duringFault = samples.filter((sample) => sample.startedAt >= faultStart && sample.startedAt < faultEnd);
         const decisionsDuringFault = duringFault.filter((sample) => sample.kind === "authorize" || sample.kind === "check");
-        let wrongful = wrongfulAllows(samples, ledger, PROPAGATION_MS).length;
-        for (const secret of revokedBefore) {
-          for (const target of targets) {
-            if ((await authorizeOutcome(target, secret, DEADLINE_MS)).outcome === "allow") wrongful++;
-            if ((await checkOutcome(target, secret, DEADLINE_MS)).outcome === "allow") wrongful++;
-          }
-        }
-        let lost = 0;
-        for (const secret of ledger.valid.keys()) {
-          for (const target of targets) if ((await authorizeOutcome(target, secret, DEADLINE_MS)).outcome !== "allow") lost++;
-        }
-        const leaked = replicas.servers.reduce(
-          (sum, server) => sum + leakedSecrets(server.output(), [...ledger.secrets(), ...ledger.unknown, replicas.rootToken]),
-          0,
-        );
+        const final = await finalAnswers(targets, ledger, revokedBefore, DEADLINE_MS);
+        const leaked = leakedByReplicas(replicas.servers, [...ledger.secrets(), ...ledger.unknown, replicas.rootToken]);
 
-        recordRow({
-          test: `Redis fault under load: ${fault.name}`,
+        recordFaultRow(`Redis fault under load: ${fault.name}`, {
           operations: samples.length,
-          faults: 1,
-          badInputs: 0,
-          wrongfulAllows: wrongful,
-          tokensLost: lost,
+          wrongfulAllows: wrongfulAllows(samples, ledger, PROPAGATION_MS).length + final.wrongfulAllows,
+          tokensLost: final.tokensLost,
           secretsLeaked: leaked,
           recoverySeconds,
-          p99DuringFaultMs: percentile(
-            duringFault.map((sample) => sample.ms),
-            99,
-          ),
+          msDuringFault: duringFault.map((sample) => sample.ms),
         });
         expect(decisionsDuringFault.length).toBeGreaterThan(0);
         expect(samples.filter((sample) => sample.outcome === "error").map((sample) => `${sample.kind}: ${sample.detail}`)).toEqual([]);

@@ -32,3 +32,8 @@ export function leakedSecrets(output: string, secrets: Iterable<string>): number
   for (const secret of secrets) if (output.includes(secret)) leaked++;
   return leaked;
 }
+
+/** Counts, over every replica's output, the secrets among `secrets` that occur in it. */
+export function leakedByReplicas(servers: readonly { output(): string }[], secrets: readonly string[]): number {
+  return servers.reduce((sum, server) => sum + leakedSecrets(server.output(), secrets), 0);
+}

@@ -47,6 +47,27 @@ export function recordRow(row: ReliabilityRow): void {
   if (broken.length > 0) throw new Error(`${row.test}: ${broken.map((column) => `${column}=${row[column]}`).join(", ")}`);
 }
 
+/**
+ * Records the row of one fault injected under load: no bad input, and the
+ * p99 of the calls made while the fault lasted (`msDuringFault`).
+ */
+export function recordFaultRow(
+  test: string,
+  figures: Pick<ReliabilityRow, "operations" | "wrongfulAllows" | "tokensLost" | "secretsLeaked" | "recoverySeconds"> & { msDuringFault: readonly number[] },
+): void {
+  recordRow({
+    test,
+    operations: figures.operations,
+    faults: 1,
+    badInputs: 0,
+    wrongfulAllows: figures.wrongfulAllows,
+    tokensLost: figures.tokensLost,
+    secretsLeaked: figures.secretsLeaked,
+    recoverySeconds: figures.recoverySeconds,
+    p99DuringFaultMs: percentile(figures.msDuringFault, 99),
+  });
+}
+
 export function readRows(file: string): ReliabilityRow[] {
   if (!existsSync(file)) return [];
   return readFileSync(file, "utf8")
