@@ -43,6 +43,11 @@ export type UpstreamAccess =
 
 const MAX_ID_LENGTH = 256;
 
+/** Where a secret field of a vault entry lives: sealed, it opens only as that entry's same field. */
+export function upstreamTokenSecretContext(key: UpstreamTokenKey, field: "access_token" | "refresh_token" | "client_secret"): string {
+  return `upstream-token:${encodeUpstreamTokenKey(key)}#${field}`;
+}
+
 /**
  * Upstream tokens kept for Portcullis principals: sealed at rest, refreshed
  * before expiry by one replica at a time (the refresh lease), a rotated
@@ -51,7 +56,6 @@ const MAX_ID_LENGTH = 256;
  */
 export function createUpstreamTokenVault(deps: UpstreamTokenVaultDeps) {
   const { store, clock, settings } = deps;
-  const secretContext = (key: UpstreamTokenKey, field: string) => `upstream-token:${encodeUpstreamTokenKey(key)}#${field}`;
   /** Requests of this process for one entry share one look, so a burst makes one lease attempt, not one each. */
   const inFlight = new Map<string, Promise<UpstreamAccess>>();
 
@@ -65,7 +69,7 @@ export function createUpstreamTokenVault(deps: UpstreamTokenVaultDeps) {
   const usable = (record: UpstreamTokenRecord, now: number) => record.expiresAt === 0 || now < record.expiresAt;
   const fresh = (record: UpstreamTokenRecord, now: number) => record.expiresAt === 0 || now + settings.refreshSkewMs < record.expiresAt;
   const accessOf = (record: UpstreamTokenRecord): UpstreamAccess => ({
-    accessToken: sealerOrRefuse().open(record.accessToken, secretContext(record, "access_token")),
+    accessToken: sealerOrRefuse().open(record.accessToken, upstreamTokenSecretContext(record, "access_token")),
     tokenType: record.tokenType,
   });
 
@@ -76,7 +80,7 @@ export function createUpstreamTokenVault(deps: UpstreamTokenVaultDeps) {
     try {
       const clientSecret =
         record.dcrKey === undefined
-          ? sealer.open(record.clientSecret, secretContext(record, "client_secret"))
+          ? sealer.open(record.clientSecret, upstreamTokenSecretContext(record, "client_secret"))
           : (await deps.dcr.get(record.dcrKey)).record.clientSecret;
       tokens = await refreshTokens(
         {
@@ -84,7 +88,7 @@ export function createUpstreamTokenVault(deps: UpstreamTokenVaultDeps) {
           clientId: record.clientId,
           clientSecret,
           authMethod: resolveAuthMethod(record.tokenEndpointAuthMethod, clientSecret),
-          refreshToken: sealer.open(record.refreshToken, secretContext(record, "refresh_token")),
+          refreshToken: sealer.open(record.refreshToken, upstreamTokenSecretContext(record, "refresh_token")),
           resource: record.resource,
         },
         deps.http,
@@ -102,9 +106,9 @@ export function createUpstreamTokenVault(deps: UpstreamTokenVaultDeps) {
     const now = clock();
     const refreshed: UpstreamTokenRecord = {
       ...record,
-      accessToken: sealer.seal(tokens.accessToken, secretContext(record, "access_token")),
+      accessToken: sealer.seal(tokens.accessToken, upstreamTokenSecretContext(record, "access_token")),
       // RFC 6749 §6: a new refresh token replaces the old one, which the upstream may already have revoked.
-      refreshToken: tokens.refreshToken === "" ? record.refreshToken : sealer.seal(tokens.refreshToken, secretContext(record, "refresh_token")),
+      refreshToken: tokens.refreshToken === "" ? record.refreshToken : sealer.seal(tokens.refreshToken, upstreamTokenSecretContext(record, "refresh_token")),
       tokenType: tokens.tokenType,
       scopes: tokens.scope === "" ? record.scopes : tokens.scope.split(" ").filter((scope) => scope !== ""),
       expiresAt: tokens.expiresIn === 0 ? 0 : now + tokens.expiresIn * 1000,
@@ -170,8 +174,8 @@ export function createUpstreamTokenVault(deps: UpstreamTokenVaultDeps) {
       const now = clock();
       const record: UpstreamTokenRecord = {
         ...key,
-        accessToken: sealer.seal(tokens.accessToken, secretContext(key, "access_token")),
-        refreshToken: sealer.seal(tokens.refreshToken, secretContext(key, "refresh_token")),
+        accessToken: sealer.seal(tokens.accessToken, upstreamTokenSecretContext(key, "access_token")),
+        refreshToken: sealer.seal(tokens.refreshToken, upstreamTokenSecretContext(key, "refresh_token")),
         tokenType: tokens.tokenType,
         scopes: tokens.scope === "" ? [...flow.scopes] : tokens.scope.split(" ").filter((scope) => scope !== ""),
         expiresAt: tokens.expiresIn === 0 ? 0 : now + tokens.expiresIn * 1000,
@@ -181,7 +185,7 @@ export function createUpstreamTokenVault(deps: UpstreamTokenVaultDeps) {
         clientId: flow.clientId,
         tokenEndpointAuthMethod: flow.tokenEndpointAuthMethod,
         ...(flow.dcrKey === undefined ? {} : { dcrKey: flow.dcrKey }),
-        clientSecret: flow.dcrKey === undefined ? sealer.seal(clientSecret, secretContext(key, "client_secret")) : "",
+        clientSecret: flow.dcrKey === undefined ? sealer.seal(clientSecret, upstreamTokenSecretContext(key, "client_secret")) : "",
         resource: flow.resource,
       };
       await store.put(record);

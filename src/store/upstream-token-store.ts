@@ -20,6 +20,21 @@ export interface UpstreamTokenStore {
   deleteAll(principal: string): Promise<number>;
   /** The entries of one principal, by upstream id. Unreadable entries are skipped. */
   list(principal: string): Promise<UpstreamTokenRecord[]>;
+  /**
+   * Hands every entry of every principal to `onBatch`, a bounded batch at a
+   * time (re-sealing at start reads the whole vault). Unreadable entries are
+   * skipped; an entry may come twice when the vault changes meanwhile.
+   */
+  scan(onBatch: (records: UpstreamTokenRecord[]) => Promise<void>): Promise<void>;
+  /**
+   * Replaces the entry under `key` by what `reseal` makes of it (its secrets
+   * sealed again) in one atomic compare-and-set; `reseal` answers undefined
+   * to leave it. True when replaced; false when there is no readable entry
+   * or nothing to do; AbortedError when another writer (a refresh, a new
+   * login, another replica's re-seal) changed the entry in between: nothing
+   * is written, so that write is never lost.
+   */
+  reseal(key: UpstreamTokenKey, reseal: (record: UpstreamTokenRecord) => UpstreamTokenRecord | undefined): Promise<boolean>;
   /** Takes the refresh lease `leaseId` for `ttlMs` unless another is in force; true when taken. */
   acquireLease(key: UpstreamTokenKey, leaseId: string, ttlMs: number, nowMs: number): Promise<boolean>;
   /** Ends the lease if it is still `leaseId`. */

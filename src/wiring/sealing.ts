@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
 import { UnavailableError } from "../errors.js";
 import { resealDcrEntries } from "../oauth/dcr-reseal.js";
+import { resealUpstreamTokens } from "../oauth/upstream-token-reseal.js";
 import type { EncryptionSettings } from "../sealing/encryption-settings.js";
 import type { ResealOutcome } from "../sealing/reseal.js";
 import { resealSigningKeys } from "../sealing/sealed-signing-keys.js";
@@ -15,8 +16,9 @@ export function keyRingOf(settings: EncryptionSettings | undefined): KeyRing {
 
 /**
  * At start, before serving: seals what is stored clear or under an older
- * key with the sealing key, record by record (each an atomic
- * compare-and-set, so replicas starting together are safe). A record no
+ * key with the sealing key (signing keys, DCR entries, vault entries),
+ * record by record (each an atomic compare-and-set, so replicas starting
+ * together are safe). A record no
  * key of the ring opens is left as it is and named in a warning; using it
  * then fails with `secret_key_unknown`. Without keys there is nothing to do.
  * A store that cannot answer now does not stop the start: what is stored
@@ -39,4 +41,5 @@ async function resealEverything(store: Store, ring: KeyRing, clock: Clock, log: 
   };
   report("signing keys", await resealSigningKeys(store.signingKeys, ring));
   report("DCR entries", await resealDcrEntries(store.dcr, ring, clock()));
+  report("upstream tokens", await resealUpstreamTokens(store.upstreamTokens, ring));
 }

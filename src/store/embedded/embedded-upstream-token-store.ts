@@ -3,6 +3,9 @@ import type { UpstreamTokenStore } from "../store.js";
 import type { EmbeddedState } from "./embedded-state.js";
 import { unchanged, type PersistentDocument } from "./persistent-document.js";
 
+/** Entries handed over at a time by `scan`: its copies stay bounded whatever the vault's size. */
+const SCAN_BATCH = 500;
+
 /**
  * The vault in the data file. The refresh lease lives in memory only: one
  * process owns the data dir, and a lease must not outlive the process that
@@ -47,6 +50,29 @@ export function embeddedUpstreamTokenStore(document: PersistentDocument<Embedded
         .filter((record) => record.principal === principal)
         .sort((a, b) => (a.upstreamId < b.upstreamId ? -1 : a.upstreamId > b.upstreamId ? 1 : 0))
         .map((record) => structuredClone(record));
+    },
+    async scan(onBatch) {
+      const encodedKeys = [...document.current.upstreamTokens.keys()];
+      for (let start = 0; start < encodedKeys.length; start += SCAN_BATCH) {
+        const records = encodedKeys
+          .slice(start, start + SCAN_BATCH)
+          .flatMap((encoded) => {
+            const record = document.current.upstreamTokens.get(encoded);
+            return record === undefined ? [] : [structuredClone(record)];
+          });
+        if (records.length > 0) await onBatch(records);
+      }
+    },
+    reseal(key, reseal) {
+      const encoded = encodeUpstreamTokenKey(key);
+      // Read, sealed again and written in one serialized update: no other write can come in between.
+      return document.update((draft) => {
+        const record = draft.upstreamTokens.get(encoded);
+        const next = record === undefined ? undefined : reseal(structuredClone(record));
+        if (next === undefined) return unchanged(false);
+        draft.upstreamTokens.set(encoded, structuredClone(next));
+        return true;
+      });
     },
     async acquireLease(key, leaseId, ttlMs, nowMs) {
       const encoded = encodeUpstreamTokenKey(key);

@@ -13,7 +13,7 @@ import { RedisScript } from "./redis-script.js";
 const scripts = {
   putDcr: new RedisScript("put-dcr.lua"),
   acquireDcrLease: new RedisScript("acquire-dcr-lease.lua"),
-  resealDcr: new RedisScript("reseal-dcr.lua"),
+  resealString: new RedisScript("reseal-string.lua"),
 };
 
 /** DCR entries in ToolHive's layout (docs/oauth-client-state.md), plus registration leases. */
@@ -67,7 +67,7 @@ export function redisDcrStore(client: RedisClient, keys: RedisKeys): DcrStore {
       const record = value === null ? undefined : decodeDcrJson(value);
       const next = record === undefined ? undefined : reseal(record);
       if (next === undefined) return false;
-      const replaced = await redisCall(() => scripts.resealDcr.run(client, [keys.dcr(key)], [value!, encodeDcrJson(next)]));
+      const replaced = await redisCall(() => scripts.resealString.run(client, [keys.dcr(key)], [value!, encodeDcrJson(next)]));
       if (replaced !== 1) throw new AbortedError(`the DCR entry for upstream ${key.upstreamId} changed while it was re-sealed; nothing was written`);
       return true;
     },

@@ -46,6 +46,8 @@ export interface RedisKeys {
   oauthState(stateId: string): string;
   /** String: JSON of one vault entry, its secrets sealed. */
   upstreamToken(key: UpstreamTokenKey): string;
+  /** SCAN pattern matching every vault entry (of every principal) and nothing else. */
+  readonly upstreamTokenPattern: string;
   /** Set: the upstream ids a principal has vault entries for. */
   upstreamTokenIndex(principal: string): string;
   /** String: id of the refresh lease on one vault entry, expiring with the lease. */
@@ -112,6 +114,7 @@ export function redisKeys(prefix: string, dcrPrefix: string = prefix): RedisKeys
     oauthState: (stateId) => own("oauth", stateId),
     // Digests keep arbitrary principals and upstream ids (colons, braces) out of the key syntax.
     upstreamToken: (key) => `${own("utok", digest(key.principal))}:entry:${digest(key.upstreamId)}`,
+    upstreamTokenPattern: `${globEscape(`${base}{utok:`)}*}:entry:*`,
     upstreamTokenIndex: (principal) => `${own("utok", digest(principal))}:index`,
     upstreamTokenLease: (key) => `${own("utok", digest(key.principal))}:lease:${digest(key.upstreamId)}`,
     signingKey: (kid) => `${prefix}signing-key:${kid}`,

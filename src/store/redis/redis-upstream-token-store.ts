@@ -1,13 +1,16 @@
+import { AbortedError } from "../../errors.js";
 import type { UpstreamTokenKey, UpstreamTokenRecord } from "../../model/upstream-token.js";
 import type { UpstreamTokenStore } from "../store.js";
 import { redisCall, type RedisClient } from "./redis-connection.js";
 import type { RedisKeys } from "./redis-keys.js";
+import { getEach, scanEveryMaster } from "./redis-scan.js";
 import { RedisScript, type Durability } from "./redis-script.js";
 
 const scripts = {
   putUpstreamToken: new RedisScript("put-upstream-token.lua"),
   deleteUpstreamTokens: new RedisScript("delete-upstream-tokens.lua"),
   releaseUpstreamTokenLease: new RedisScript("release-upstream-token-lease.lua"),
+  resealString: new RedisScript("reseal-string.lua"),
 };
 
 /** The vault: one JSON string per entry (secrets sealed), a set of upstream ids per principal, and refresh leases. */
@@ -52,6 +55,41 @@ export function redisUpstreamTokenStore(client: RedisClient, keys: RedisKeys, du
         return record === undefined ? [] : [record];
       });
     },
+    async scan(onBatch) {
+      // What `onBatch` throws comes out as it is: only Redis's own failures are Unavailable.
+      let batchFailure: { error: unknown } | undefined;
+      try {
+        await redisCall(() =>
+          scanEveryMaster(client, keys.upstreamTokenPattern, async (node, found) => {
+            const values = await getEach(node, found);
+            const records = values.flatMap((value, index) => {
+              const record = value === null ? undefined : decodeUpstreamToken(value);
+              // An entry is read under the key its own principal and upstream id name, or not at all.
+              return record === undefined || keys.upstreamToken(record) !== found[index] ? [] : [record];
+            });
+            if (records.length === 0) return;
+            try {
+              await onBatch(records);
+            } catch (error) {
+              batchFailure = { error };
+              throw error;
+            }
+          }),
+        );
+      } catch (error) {
+        throw batchFailure === undefined ? error : batchFailure.error;
+      }
+    },
+    async reseal(key, reseal) {
+      const entry = keys.upstreamToken(key);
+      const value = await redisCall(() => client.get(entry));
+      const record = value === null ? undefined : decodeUpstreamToken(value, key);
+      const next = record === undefined ? undefined : reseal(record);
+      if (next === undefined) return false;
+      const replaced = await redisCall(() => scripts.resealString.runDurably(client, durability, [entry], [value!, JSON.stringify(next)]));
+      if (replaced !== 1) throw new AbortedError(`the vault entry for upstream ${key.upstreamId} changed while it was re-sealed; nothing was written`);
+      return true;
+    },
     async acquireLease(key, leaseId, ttlMs) {
       return (await redisCall(() => client.set(keys.upstreamTokenLease(key), leaseId, "PX", ttlMs, "NX"))) === "OK";
     },
@@ -62,11 +100,12 @@ export function redisUpstreamTokenStore(client: RedisClient, keys: RedisKeys, du
 }
 
 /**
- * A stored entry, or undefined when it is not one (or names another key):
- * the vault then treats it as absent, which asks for a new login rather than
- * sending a token read from a value it does not understand.
+ * A stored entry, or undefined when it is not one (or names another key
+ * than `key`, when given): the vault then treats it as absent, which asks
+ * for a new login rather than sending a token read from a value it does not
+ * understand.
  */
-function decodeUpstreamToken(value: string, key: UpstreamTokenKey): UpstreamTokenRecord | undefined {
+function decodeUpstreamToken(value: string, key?: UpstreamTokenKey): UpstreamTokenRecord | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);
@@ -82,6 +121,6 @@ function decodeUpstreamToken(value: string, key: UpstreamTokenKey): UpstreamToke
   if (!Array.isArray(record.scopes) || record.scopes.some((scope) => typeof scope !== "string")) return undefined;
   const dcrKey = record.dcrKey as Record<string, unknown> | undefined;
   if (dcrKey !== undefined && ["issuer", "upstreamId", "redirectUri", "scopesHash"].some((name) => typeof dcrKey?.[name] !== "string")) return undefined;
-  if (record.principal !== key.principal || record.upstreamId !== key.upstreamId) return undefined;
+  if (key !== undefined && (record.principal !== key.principal || record.upstreamId !== key.upstreamId)) return undefined;
   return parsed as UpstreamTokenRecord;
 }
