@@ -13,6 +13,7 @@ import { UnavailableError } from "../../src/errors.js";
 import type { Identity } from "../../src/model/identity.js";
 import { openEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
 import type { Store } from "../../src/store/store.js";
+import { aStoredToken } from "../support/store-fixtures.js";
 
 const NOW = 1_800_000_000_000;
 
@@ -48,17 +49,7 @@ describe("the identity phase's owner and token-state denials", () => {
     const secret = generateSecret();
     const hash = hasher.hash(secret);
     const id = tokenIdFromHash(hash);
-    await store.tokens.insert({
-      id,
-      hash,
-      ...(owner === undefined ? {} : { owner }),
-      scopes: ["kafka:read"],
-      name: "owned",
-      allowedLibraries: [],
-      allowedTools: [],
-      source: "minted",
-      createdAt: NOW,
-    });
+    await store.tokens.insert(aStoredToken({ id, hash, ...(owner === undefined ? {} : { owner }), name: "owned", createdAt: NOW }));
     return { secret, id };
   }
 

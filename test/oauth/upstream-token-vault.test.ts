@@ -23,6 +23,18 @@ const KEY = Buffer.alloc(32, 9);
 const SETTINGS = { refreshSkewMs: 60_000, refreshLeaseMs: 10_000, refreshWaitMs: 5000, refreshPollMs: 20 };
 const topology = TEST_TOPOLOGIES[0]!;
 
+/** A vault over `store` sealing with KEY, on the test's clock; no DCR client is involved. */
+function sealingVault(store: Store["upstreamTokens"], clock: () => number): UpstreamTokenVault {
+  return createUpstreamTokenVault({
+    store,
+    sealer: envelopeSealer(KEY),
+    dcr: { get: () => Promise.reject(new Error("no DCR in this test")) },
+    clock,
+    http: HTTP,
+    settings: SETTINGS,
+  });
+}
+
 /** A login at the provider as a browser would make it, and the code exchanged: real upstream tokens. */
 async function login(provider: OAuthProvider) {
   const verifier = createCodeVerifier();
@@ -77,16 +89,7 @@ describe("the upstream token vault on two replicas sharing one Redis", () => {
     space = testRedisPrefix(topology.settings);
     now = Date.now();
     stores = await Promise.all([0, 1].map(() => openRedisStore({ ...topology.settings, prefix: space.prefix, startupTimeoutMs: 5000 })));
-    vaults = stores.map((store) =>
-      createUpstreamTokenVault({
-        store: store.upstreamTokens,
-        sealer: envelopeSealer(KEY),
-        dcr: { get: () => Promise.reject(new Error("no DCR in this test")) },
-        clock: () => now,
-        http: HTTP,
-        settings: SETTINGS,
-      }),
-    );
+    vaults = stores.map((store) => sealingVault(store.upstreamTokens, () => now));
     provider.refreshes.length = 0;
     provider.rotateRefreshTokens = true;
     provider.failRefreshes = false;
@@ -194,14 +197,7 @@ describe("the upstream token vault on the embedded store", () => {
     const store = await openEmbeddedStore(dataDir);
     try {
       let now = Date.now();
-      const vault = createUpstreamTokenVault({
-        store: store.upstreamTokens,
-        sealer: envelopeSealer(KEY),
-        dcr: { get: () => Promise.reject(new Error("no DCR in this test")) },
-        clock: () => now,
-        http: HTTP,
-        settings: SETTINGS,
-      });
+      const vault = sealingVault(store.upstreamTokens, () => now);
       const key = { principal: "token:tok_bob", upstreamId: "gitlab" };
       const { tokens, flow } = await login(provider);
       await vault.keep(key, tokens, flow, CLIENT.clientSecret);

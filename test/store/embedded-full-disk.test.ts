@@ -1,26 +1,13 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { UnavailableError } from "../../src/errors.js";
-import type { StoredToken } from "../../src/model/token.js";
 import { EMBEDDED_DATA_FILE, EMBEDDED_RESERVE_FILE, openEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
 import { MIN_RESERVE_BYTES } from "../../src/store/embedded/space-reserve.js";
 import type { Store } from "../../src/store/store.js";
 import { mountSmallDisk, smallDiskUnavailable, type SmallDisk } from "../support/small-disk.js";
-
-function aToken(createdAt: number, name = "full-disk"): StoredToken {
-  return {
-    id: `tok_${randomBytes(11).toString("hex")}`,
-    hash: randomBytes(32).toString("hex"),
-    scopes: ["kafka:read"],
-    name,
-    allowedLibraries: [],
-    allowedTools: [],
-    source: "minted",
-    createdAt,
-  };
-}
+import { aStoredToken } from "../support/store-fixtures.js";
 
 async function refusal(write: Promise<unknown>): Promise<unknown> {
   return write.then(
@@ -51,8 +38,8 @@ describe.skipIf(unavailable !== undefined)("the embedded store on a full disk (a
 
   it("refuses other writes, still revokes durably, and writes again once there is room", async () => {
     const tokens = (await open()).tokens;
-    const kept = aToken(1);
-    const stolen = aToken(2);
+    const kept = aStoredToken({ createdAt: 1 });
+    const stolen = aStoredToken({ createdAt: 2 });
     const team = { id: randomUUID(), name: "payments", libraries: ["lib-1"], createdAt: 3 };
     await tokens.insert(kept);
     await tokens.insert(stolen);
@@ -60,7 +47,7 @@ describe.skipIf(unavailable !== undefined)("the embedded store on a full disk (a
     await disk.fill();
     const fileBefore = await readFile(dataFile());
 
-    const refused = await refusal(tokens.insert(aToken(4)));
+    const refused = await refusal(tokens.insert(aStoredToken({ createdAt: 4 })));
     expect(refused).toBeInstanceOf(UnavailableError);
     expect(refused).toMatchObject({ reason: "store_write_failing", detail: "ENOSPC" });
     expect(await readFile(dataFile())).toEqual(fileBefore);
@@ -73,7 +60,7 @@ describe.skipIf(unavailable !== undefined)("the embedded store on a full disk (a
     expect(await store!.teams.deactivate(team.id, 11)).toMatchObject({ deactivatedAt: 11 });
     // Whatever keeps filling the disk takes the rest.
     await disk.fill();
-    expect(await refusal(tokens.insert(aToken(5)))).toMatchObject({ reason: "store_write_failing" });
+    expect(await refusal(tokens.insert(aStoredToken({ createdAt: 5 })))).toMatchObject({ reason: "store_write_failing" });
     await expect(store!.ping()).rejects.toMatchObject({ reason: "store_write_failing" });
 
     await store!.close();
@@ -86,7 +73,7 @@ describe.skipIf(unavailable !== undefined)("the embedded store on a full disk (a
     // Nothing else writes while readiness fails, so the check itself tries a write.
     await store!.ping();
     expect((await stat(join(disk.dir, EMBEDDED_RESERVE_FILE))).size).toBeGreaterThanOrEqual(MIN_RESERVE_BYTES);
-    const later = aToken(6);
+    const later = aStoredToken({ createdAt: 6 });
     await store!.tokens.insert(later);
     expect((await store!.tokens.list()).map((token) => token.id)).toEqual([kept.id, stolen.id, later.id]);
   });
@@ -95,7 +82,7 @@ describe.skipIf(unavailable !== undefined)("the embedded store on a full disk (a
     const tokens = (await open()).tokens;
     const reserveSize = async () => (await stat(join(disk.dir, EMBEDDED_RESERVE_FILE))).size;
     expect(await reserveSize()).toBe(MIN_RESERVE_BYTES);
-    await Promise.all(Array.from({ length: 40 }, (_, index) => tokens.insert(aToken(index, "n".repeat(4096)))));
+    await Promise.all(Array.from({ length: 40 }, (_, index) => tokens.insert(aStoredToken({ createdAt: index, name: "n".repeat(4096) }))));
     const documentSize = (await stat(dataFile())).size;
     expect(documentSize).toBeGreaterThan(MIN_RESERVE_BYTES / 2);
     expect(await reserveSize()).toBeGreaterThanOrEqual(2 * documentSize);

@@ -1,27 +1,13 @@
-import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { UnavailableError } from "../../src/errors.js";
-import type { StoredToken } from "../../src/model/token.js";
 import { DATA_DIR_LOCK } from "../../src/store/embedded/data-dir-lock.js";
 import { EMBEDDED_DATA_FILE, EMBEDDED_RESERVE_FILE, openEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
 import type { Store } from "../../src/store/store.js";
 import { eventually } from "../support/eventually.js";
-
-function aToken(createdAt: number): StoredToken {
-  return {
-    id: `tok_${randomBytes(11).toString("hex")}`,
-    hash: randomBytes(32).toString("hex"),
-    scopes: ["kafka:read"],
-    name: "embedded",
-    allowedLibraries: [],
-    allowedTools: [],
-    source: "minted",
-    createdAt,
-  };
-}
+import { aStoredToken } from "../support/store-fixtures.js";
 
 describe("the embedded store", () => {
   let dataDir: string;
@@ -39,7 +25,7 @@ describe("the embedded store", () => {
 
   it("makes a change visible only once it is in the data file", async () => {
     store = await openEmbeddedStore(dataDir);
-    const tokens = Array.from({ length: 20 }, (_, index) => aToken(index));
+    const tokens = Array.from({ length: 20 }, (_, index) => aStoredToken({ createdAt: index }));
     const inserted = Promise.all(tokens.map((token) => store!.tokens.insert(token)));
     let done = false;
     void inserted.then(() => (done = true));
@@ -57,18 +43,18 @@ describe("the embedded store", () => {
 
   it("answers Unavailable for a change it cannot write and keeps memory as it was", async () => {
     store = await openEmbeddedStore(dataDir);
-    const kept = aToken(1);
+    const kept = aStoredToken({ createdAt: 1 });
     await store.tokens.insert(kept);
     await rm(dataDir, { recursive: true });
 
-    const lost = aToken(2);
+    const lost = aStoredToken({ createdAt: 2 });
     await expect(store.tokens.insert(lost)).rejects.toBeInstanceOf(UnavailableError);
     await expect(store.tokens.revoke(kept.id, 3)).rejects.toBeInstanceOf(UnavailableError);
-    await expect(store.tokens.claimBootstrap(aToken(4))).rejects.toBeInstanceOf(UnavailableError);
+    await expect(store.tokens.claimBootstrap(aStoredToken({ createdAt: 4 }))).rejects.toBeInstanceOf(UnavailableError);
     expect(await store.tokens.list()).toEqual([kept]);
 
     await mkdir(dataDir);
-    const later = aToken(5);
+    const later = aStoredToken({ createdAt: 5 });
     await store.tokens.insert(later);
     await store.close();
     store = await openEmbeddedStore(dataDir);
@@ -99,7 +85,7 @@ describe("the embedded store", () => {
     await expect(openEmbeddedStore(dataDir)).rejects.toThrow(
       `another Portcullis process appears to be using data dir ${dataDir}`,
     );
-    const token = aToken(1);
+    const token = aStoredToken({ createdAt: 1 });
     await store.tokens.insert(token);
     expect(await store.tokens.get(token.id)).toEqual(token);
   });
@@ -109,13 +95,13 @@ describe("the embedded store", () => {
     await store.close();
     expect(await readdir(dataDir)).not.toContain(DATA_DIR_LOCK);
     store = await openEmbeddedStore(dataDir);
-    await store.tokens.insert(aToken(1));
+    await store.tokens.insert(aStoredToken({ createdAt: 1 }));
   });
 
   it("refuses a write after it was closed", async () => {
     store = await openEmbeddedStore(dataDir);
     await store.close();
-    await expect(store.tokens.insert(aToken(1))).rejects.toBeInstanceOf(UnavailableError);
+    await expect(store.tokens.insert(aStoredToken({ createdAt: 1 }))).rejects.toBeInstanceOf(UnavailableError);
     store = undefined;
   });
 
@@ -128,14 +114,14 @@ describe("the embedded store", () => {
     const longAgo = new Date(Date.now() - staleMs - 1000);
     await utimes(lockDir, longAgo, longAgo);
     store = await openEmbeddedStore(dataDir, { lockStaleMs: staleMs });
-    await store.tokens.insert(aToken(1));
+    await store.tokens.insert(aStoredToken({ createdAt: 1 }));
     expect((await stat(lockDir)).mtimeMs).toBeGreaterThan(longAgo.getTime());
   });
 
   it("refuses every write and reports it once its lock is taken away while it runs", async () => {
     const lost: Error[] = [];
     store = await openEmbeddedStore(dataDir, { lockStaleMs: 2000, onLockLost: (error) => lost.push(error) });
-    const kept = aToken(1);
+    const kept = aStoredToken({ createdAt: 1 });
     await store.tokens.insert(kept);
     const fileBefore = await readFile(dataFile(), "utf8");
 
@@ -144,7 +130,7 @@ describe("the embedded store", () => {
     await eventually(async () => lost.length > 0, 5000);
 
     expect(lost[0]!.message).toContain(`lost the lock on data dir ${dataDir}`);
-    await expect(store.tokens.insert(aToken(2))).rejects.toThrow(/lost the lock/);
+    await expect(store.tokens.insert(aStoredToken({ createdAt: 2 }))).rejects.toThrow(/lost the lock/);
     await expect(store.tokens.revoke(kept.id, 3)).rejects.toBeInstanceOf(UnavailableError);
     await expect(store.ping()).rejects.toBeInstanceOf(UnavailableError);
     expect(await readFile(dataFile(), "utf8")).toBe(fileBefore);

@@ -1,38 +1,16 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { expect, it } from "vitest";
-import type { Invalidation, Store } from "../../src/store/store.js";
+import type { Invalidation } from "../../src/store/store.js";
 import { eventually } from "../support/eventually.js";
 import { describeStoreContract } from "../support/store-backends.js";
-
-/** Everything `store` announces from now on, once its feed is healthy. */
-async function heard(store: Store): Promise<{ events: Invalidation[]; stop: () => void }> {
-  const events: Invalidation[] = [];
-  let healthy = false;
-  const stop = store.watchInvalidations((event) => {
-    if (event.kind === "health") healthy = event.healthy;
-    else events.push(event);
-  });
-  await eventually(async () => healthy, 5000);
-  return { events, stop };
-}
-
-const aToken = () => ({
-  id: `tok_${randomBytes(11).toString("hex")}`,
-  hash: randomBytes(32).toString("hex"),
-  scopes: ["kafka:read"],
-  name: "announced",
-  allowedLibraries: [],
-  allowedTools: [],
-  source: "minted" as const,
-  createdAt: 1_700_000_000_000,
-});
+import { aStoredToken, heardInvalidations } from "../support/store-fixtures.js";
 
 const aKey = () => ({ kid: `kid-${randomBytes(6).toString("hex")}`, algorithm: "HS256" as const, secret: "c2VjcmV0", createdAt: 1 });
 
 describeStoreContract("invalidation", ({ store }) => {
   it("announces every change that can take access away, by record kind and id, once it is written", async () => {
-    const { events, stop } = await heard(store());
-    const token = aToken();
+    const { events, stop } = await heardInvalidations(store());
+    const token = aStoredToken();
     const team = { id: randomUUID(), name: "payments", libraries: ["lib-1"], createdAt: 1 };
     const first = aKey();
     const second = aKey();
@@ -67,8 +45,8 @@ describeStoreContract("invalidation", ({ store }) => {
   });
 
   it("announces nothing for a change that changed nothing, nor for a recorded use", async () => {
-    const token = aToken();
-    const { events, stop } = await heard(store());
+    const token = aStoredToken();
+    const { events, stop } = await heardInvalidations(store());
     await store().tokens.insert(token);
     await store().tokens.revoke(token.id, 2);
     // A Cluster relays a PUBLISH between masters with a delay: the changes above are heard before the ones under test start.
@@ -80,7 +58,7 @@ describeStoreContract("invalidation", ({ store }) => {
     expect(await store().teams.deactivate(randomUUID(), 5)).toBeUndefined();
     expect(await store().teams.clearJti(randomUUID(), "tok_none")).toBe(false);
     // A marker change after them: once it is heard, anything announced before it was heard too.
-    const marker = aToken();
+    const marker = aStoredToken();
     await store().tokens.insert(marker);
     await eventually(async () => events.length > 0, 5000);
     expect(events).toEqual([{ kind: "token", id: marker.id }]);

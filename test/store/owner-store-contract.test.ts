@@ -1,33 +1,9 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { expect, it } from "vitest";
-import type { StoredToken } from "../../src/model/token.js";
-import type { Invalidation, Store } from "../../src/store/store.js";
+import type { Invalidation } from "../../src/store/store.js";
 import { eventually } from "../support/eventually.js";
 import { describeStoreContract } from "../support/store-backends.js";
-
-const aToken = (owner?: string): StoredToken => ({
-  id: `tok_${randomBytes(11).toString("hex")}`,
-  hash: randomBytes(32).toString("hex"),
-  ...(owner === undefined ? {} : { owner }),
-  scopes: ["kafka:read"],
-  name: "owned",
-  allowedLibraries: [],
-  allowedTools: [],
-  source: "minted",
-  createdAt: 1_700_000_000_000,
-});
-
-/** Everything `store` announces from now on, once its feed is healthy. */
-async function heard(store: Store): Promise<{ events: Invalidation[]; stop: () => void }> {
-  const events: Invalidation[] = [];
-  let healthy = false;
-  const stop = store.watchInvalidations((event) => {
-    if (event.kind === "health") healthy = event.healthy;
-    else events.push(event);
-  });
-  await eventually(async () => healthy, 5000);
-  return { events, stop };
-}
+import { aStoredToken, heardInvalidations } from "../support/store-fixtures.js";
 
 describeStoreContract("owner", ({ store, reopen }) => {
   it("knows no record of an owner never changed", async () => {
@@ -58,7 +34,7 @@ describeStoreContract("owner", ({ store, reopen }) => {
   });
 
   it("keeps a token's and a team's owner", async () => {
-    const token = aToken("dave");
+    const token = aStoredToken({ owner: "dave" });
     await store().tokens.insert(token);
     const team = { id: randomUUID(), name: "payments", owner: "dave", libraries: ["lib-1"], createdAt: 1 };
     await store().teams.insert(team);
@@ -69,7 +45,7 @@ describeStoreContract("owner", ({ store, reopen }) => {
   });
 
   it("deactivates and reactivates a token, and leaves a revoked one revoked", async () => {
-    const token = aToken();
+    const token = aStoredToken();
     await store().tokens.insert(token);
     expect((await store().tokens.setActive(token.id, false, 30))?.deactivatedAt).toBe(30);
     expect((await (await reopen()).tokens.get(token.id))?.deactivatedAt).toBe(30);
@@ -82,13 +58,13 @@ describeStoreContract("owner", ({ store, reopen }) => {
     await store().tokens.revoke(token.id, 40);
     expect(await store().tokens.setActive(token.id, false, 41)).toBeUndefined();
     expect(await store().tokens.setActive(token.id, true, 41)).toBeUndefined();
-    expect(await store().tokens.setActive(aToken().id, false, 42)).toBeUndefined();
+    expect(await store().tokens.setActive(aStoredToken().id, false, 42)).toBeUndefined();
     expect((await store().tokens.get(token.id))?.deactivatedAt).toBeUndefined();
   });
 
   it("announces every change of an owner's or a token's state once written, and nothing for a change that changed nothing", async () => {
-    const token = aToken();
-    const { events, stop } = await heard(store());
+    const token = aStoredToken();
+    const { events, stop } = await heardInvalidations(store());
     await store().tokens.insert(token);
     // A Cluster relays a PUBLISH between masters with a delay: the insert is heard before the changes under test start.
     await eventually(async () => events.length === 1, 5000);

@@ -3,22 +3,12 @@ import { afterEach, expect, it } from "vitest";
 import type { OAuthFlowRecord } from "../../src/model/oauth-flow-record.js";
 import type { StoredSigningKey } from "../../src/model/signing-key.js";
 import type { StoredTeam } from "../../src/model/team.js";
-import type { StoredToken } from "../../src/model/token.js";
 import { describeStoreContract } from "../support/store-backends.js";
+import { aStoredToken } from "../support/store-fixtures.js";
 
 /** Ids that name members every plain JavaScript object inherits; callers may send them (a forged JWT's kid or sub). */
 const INHERITED_NAMES = ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf"];
 
-const aToken = (id: string): StoredToken => ({
-  id,
-  hash: randomBytes(32).toString("hex"),
-  scopes: ["kafka:read"],
-  name: "t",
-  allowedLibraries: [],
-  allowedTools: [],
-  source: "minted",
-  createdAt: 1,
-});
 const aTeam = (id: string): StoredTeam => ({ id, name: "payments", libraries: ["lib-1"], createdAt: 1 });
 const aKey = (kid: string): StoredSigningKey => ({ kid, algorithm: "HS256", secret: randomBytes(32).toString("base64url"), createdAt: 1 });
 const aFlow = (): OAuthFlowRecord => ({
@@ -59,7 +49,7 @@ describeStoreContract("prototype-named id", ({ store, reopen }) => {
   });
 
   it.each(INHERITED_NAMES)("keeps a token, team and signing key named %s like any other, across a restart", async (id) => {
-    await store().tokens.insert(aToken(id));
+    await store().tokens.insert(aStoredToken({ id }));
     await store().teams.insert(aTeam(id));
     await store().signingKeys.create(aKey(id));
     expect((await store().tokens.revoke(id, 5))?.revokedAt).toBe(5);

@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UnavailableError } from "../../src/errors.js";
-import type { StoredToken } from "../../src/model/token.js";
 import type { Invalidation } from "../../src/store/invalidation.js";
 import { connectRedis } from "../../src/store/redis/redis-connection.js";
 import { openRedisStore } from "../../src/store/redis/redis-store.js";
@@ -9,6 +8,7 @@ import type { RedisSettings } from "../../src/store/redis/redis-topology.js";
 import { eventually } from "../support/eventually.js";
 import { hostPort } from "../support/redis.js";
 import { startRedisCluster, type RedisClusterFixture } from "../support/redis-cluster.js";
+import { aStoredToken } from "../support/store-fixtures.js";
 
 const USER = { name: "portcullis", password: randomBytes(12).toString("hex") };
 
@@ -34,16 +34,7 @@ describe("a Redis Cluster that asks for an ACL user", () => {
       const feed: Invalidation[] = [];
       store.watchInvalidations((invalidation) => feed.push(invalidation));
       await eventually(async () => feed.some((event) => event.kind === "health" && event.healthy), 10_000);
-      const token: StoredToken = {
-        id: `tok_${randomBytes(8).toString("hex")}`,
-        hash: randomBytes(32).toString("hex"),
-        scopes: ["api:read"],
-        name: "over-tls",
-        allowedLibraries: [],
-        allowedTools: [],
-        source: "minted",
-        createdAt: 1,
-      };
+      const token = aStoredToken({ scopes: ["api:read"], name: "over-tls", createdAt: 1 });
       await store.tokens.insert(token);
       expect(await store.tokens.get(token.id)).toEqual(token);
       expect((await store.tokens.list()).map((listed) => listed.id)).toEqual([token.id]);

@@ -1,11 +1,12 @@
-import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { StoredToken } from "../../src/model/token.js";
 import { redisKeys } from "../../src/store/redis/redis-keys.js";
+import type { LayoutMigration } from "../../src/store/redis/redis-layout-migration.js";
 import { openRedisStore } from "../../src/store/redis/redis-store.js";
 import type { Store } from "../../src/store/store.js";
 import { TEST_REDIS_URL, testRedisPrefix } from "../support/redis.js";
+import { aStoredToken } from "../support/store-fixtures.js";
 
 /**
  * The first release kept every key under the prefix's one hash tag. These
@@ -26,20 +27,6 @@ async function writeFirstLayout(redis: Redis, prefix: string, token: StoredToken
   await redis.set(`${prefix}oauth-state:flow-1`, JSON.stringify({ expiresAt: Date.now() + 60_000, createdAt: Date.now(), upstream: "u" }), "PX", 60_000);
 }
 
-function aToken(overrides: Partial<StoredToken>): StoredToken {
-  return {
-    id: `tok_${randomBytes(11).toString("hex")}`,
-    hash: randomBytes(32).toString("hex"),
-    scopes: ["kafka:read"],
-    name: "first-release",
-    allowedLibraries: [],
-    allowedTools: [],
-    source: "minted",
-    createdAt: 1_700_000_000_000,
-    ...overrides,
-  };
-}
-
 describe("a Redis store upgraded from the first key layout", () => {
   let redis: Redis;
   let space: ReturnType<typeof testRedisPrefix>;
@@ -54,13 +41,9 @@ describe("a Redis store upgraded from the first key layout", () => {
     await space.cleanup();
     redis.disconnect();
   });
-  const open = async () => (store = await openRedisStore({ url: TEST_REDIS_URL, prefix: space.prefix, commandTimeoutMs: 2000, startupTimeoutMs: 5000 }));
-
-  it("keeps every token, revocation, use, replayed jti, pending OAuth flow and the bootstrap claim", async () => {
-    const token = aToken({ createdAt: 1 });
-    const revoked = aToken({ createdAt: 2, revokedAt: 1_700_000_000_900 });
-    await writeFirstLayout(redis, space.prefix, token, revoked);
-    const migrations: unknown[] = [];
+  /** Opens the store on the test's prefix; answers what its start said it migrated. */
+  const open = async () => {
+    const migrations: LayoutMigration[] = [];
     store = await openRedisStore({
       url: TEST_REDIS_URL,
       prefix: space.prefix,
@@ -68,19 +51,27 @@ describe("a Redis store upgraded from the first key layout", () => {
       startupTimeoutMs: 5000,
       onMigrated: (migration) => migrations.push(migration),
     });
+    return { store, migrations };
+  };
+
+  it("keeps every token, revocation, use, replayed jti, pending OAuth flow and the bootstrap claim", async () => {
+    const token = aStoredToken({ createdAt: 1 });
+    const revoked = aStoredToken({ createdAt: 2, revokedAt: 1_700_000_000_900 });
+    await writeFirstLayout(redis, space.prefix, token, revoked);
+    const { store: upgraded, migrations } = await open();
 
     expect(migrations).toEqual([{ moved: 4, kept: 0 }]);
-    expect(await store.tokens.get(token.id)).toEqual({ ...token, lastUsedAt: 1_700_000_000_500 });
-    expect(await store.tokens.get(revoked.id)).toEqual(revoked);
-    expect((await store.tokens.list()).map((listed) => listed.id)).toEqual([token.id, revoked.id]);
-    expect(await store.jti.claim("replayed", 222, Date.now() + 60_000, Date.now())).toEqual({ created: false, value: 111 });
-    expect(await store.oauthStates.find("flow-1", Date.now())).toMatchObject({ record: { upstream: "u" } });
-    expect(await store.tokens.claimBootstrap(aToken({ source: "bootstrap" }))).toBe(false);
-    expect((await store.tokens.revoke(token.id, 5))?.revokedAt).toBe(5);
+    expect(await upgraded.tokens.get(token.id)).toEqual({ ...token, lastUsedAt: 1_700_000_000_500 });
+    expect(await upgraded.tokens.get(revoked.id)).toEqual(revoked);
+    expect((await upgraded.tokens.list()).map((listed) => listed.id)).toEqual([token.id, revoked.id]);
+    expect(await upgraded.jti.claim("replayed", 222, Date.now() + 60_000, Date.now())).toEqual({ created: false, value: 111 });
+    expect(await upgraded.oauthStates.find("flow-1", Date.now())).toMatchObject({ record: { upstream: "u" } });
+    expect(await upgraded.tokens.claimBootstrap(aStoredToken({ source: "bootstrap" }))).toBe(false);
+    expect((await upgraded.tokens.revoke(token.id, 5))?.revokedAt).toBe(5);
   });
 
   it("leaves no key of the first layout behind, and keeps a record's time to live", async () => {
-    await writeFirstLayout(redis, space.prefix, aToken({}), aToken({ revokedAt: 3 }));
+    await writeFirstLayout(redis, space.prefix, aStoredToken(), aStoredToken({ revokedAt: 3 }));
     await open();
     const keys = redisKeys(space.prefix);
     const left = (await redis.keys(`${space.prefix}*`)).filter((key) => key !== keys.bootstrapMarker).sort();
@@ -91,32 +82,25 @@ describe("a Redis store upgraded from the first key layout", () => {
   });
 
   it("finishes a record an interrupted migration left parked, and a second start moves nothing", async () => {
-    const token = aToken({});
+    const token = aStoredToken();
     // Parked by a run that stopped before restoring it.
     await redis.hset(`${space.prefix}moving:token:${token.id}`, "data", JSON.stringify(token));
-    await open();
-    expect(await store!.tokens.get(token.id)).toEqual(token);
-    await store!.close();
-    const migrations: unknown[] = [];
-    store = await openRedisStore({
-      url: TEST_REDIS_URL,
-      prefix: space.prefix,
-      commandTimeoutMs: 2000,
-      startupTimeoutMs: 5000,
-      onMigrated: (migration) => migrations.push(migration),
-    });
-    expect(migrations).toEqual([{ moved: 0, kept: 0 }]);
-    expect(await store.tokens.get(token.id)).toEqual(token);
+    const first = await open();
+    expect(await first.store.tokens.get(token.id)).toEqual(token);
+    await first.store.close();
+    const second = await open();
+    expect(second.migrations).toEqual([{ moved: 0, kept: 0 }]);
+    expect(await second.store.tokens.get(token.id)).toEqual(token);
   });
 
   it("keeps the newer record when both layouts hold one id", async () => {
-    const token = aToken({});
-    await open();
-    await store!.tokens.insert(token);
-    await store!.close();
+    const token = aStoredToken();
+    const fresh = await open();
+    await fresh.store.tokens.insert(token);
+    await fresh.store.close();
     await redis.hset(`${space.prefix}token:${token.id}`, "data", JSON.stringify({ ...token, name: "stale copy" }));
-    await open();
-    expect((await store!.tokens.get(token.id))?.name).toBe("first-release");
+    const upgraded = await open();
+    expect((await upgraded.store.tokens.get(token.id))?.name).toBe(token.name);
     expect(await redis.exists(`${space.prefix}token:${token.id}`)).toBe(0);
   });
 });
