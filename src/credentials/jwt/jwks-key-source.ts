@@ -157,8 +157,8 @@ export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySourc
   }
 
   /** A key set past its TTL keeps serving while a fresh one is fetched; a caller past its deadline starts none. */
-  function refreshIfOld(keySet: { fetchedAt: number }, signal: AbortSignal | undefined): void {
-    if (clock() - keySet.fetchedAt >= ttlMs && signal?.aborted !== true) void refresh();
+  function refreshIfOld(age: number, signal: AbortSignal | undefined): void {
+    if (age >= ttlMs && signal?.aborted !== true) void refresh();
   }
 
   function knownSelection(header: { alg?: string; kid?: string }): CryptoKey | undefined {
@@ -202,7 +202,7 @@ export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySourc
         await refreshFor();
         if (clock() - cached.fetchedAt >= maxStaleMs) throw staleKeys();
       } else {
-        refreshIfOld(cached, signal);
+        refreshIfOld(clock() - cached.fetchedAt, signal);
       }
       const known = knownSelection(header);
       if (known !== undefined) return known;
@@ -210,8 +210,10 @@ export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySourc
       return selectAndImport(cached, header);
     },
     knownKey(header, signal) {
-      if (cached === undefined || clock() - cached.fetchedAt >= maxStaleMs) return undefined;
-      refreshIfOld(cached, signal);
+      if (cached === undefined) return undefined;
+      const age = clock() - cached.fetchedAt;
+      if (age >= maxStaleMs) return undefined;
+      refreshIfOld(age, signal);
       return knownSelection(header);
     },
     async start() {
