@@ -1,5 +1,6 @@
 import type { ReasonCode } from "../../model/reason-codes.js";
 import type { Recalled, VerifiedJwtCache } from "../cache/verified-jwt-cache.js";
+import { OPAQUE_TOKEN_PREFIX } from "../opaque-token.js";
 import type { CredentialVerifier, Verification } from "../credential-verifier.js";
 import { hasJwsShape, parseJws, type ParsedJws } from "./jws-shape.js";
 import { isKeyId } from "./key-id.js";
@@ -25,6 +26,8 @@ export function jwtVerifier(issuers: ReadonlyMap<string, IssuerVerifier>, verifi
   return {
     accepts: hasJwsShape,
     recall(bearer, signal) {
+      // A `pcl_` secret or a bearer without a dot is no JWS: its request pays no digest for a lookup that cannot hit.
+      if (bearer.startsWith(OPAQUE_TOKEN_PREFIX) || !bearer.includes(".")) return undefined;
       const entry = verified?.recall(bearer);
       return entry === undefined ? undefined : issuers.get(entry.issuer)?.recall?.(entry, signal);
     },
