@@ -153,7 +153,7 @@ export class DecisionEngine {
     const scope = request.requiredScope ?? rule.scope;
     // A malformed host has no reading a condition could compare; the rule it may belong to refuses it.
     if (condition.readsHost && resource.host !== undefined && "malformed" in resource.host) {
-      return { holds: underRule(deny("forbidden", "bad_host"), rule.ruleName), verified };
+      return { holds: deny("forbidden", "bad_host", undefined, undefined, rule.ruleName), verified };
     }
     let identity: Identity | undefined;
     if (condition.needsIdentity) {
@@ -162,7 +162,7 @@ export class DecisionEngine {
       identity = verified;
     }
     const outcome = condition.evaluate(conditionVariables(request, resource, identity));
-    if ("error" in outcome) return { holds: underRule(deny("forbidden", "condition_error", identity, scope), rule.ruleName), verified };
+    if ("error" in outcome) return { holds: deny("forbidden", "condition_error", identity, scope, rule.ruleName), verified };
     return { holds: outcome.value, verified };
   }
 
@@ -222,7 +222,7 @@ function granted(requirement: Requirement, identity: Identity): Decision {
     : { allowed: true, reason: "ok", identity, requiredScope: scope, rule: ruleName, upstreamToken };
 }
 
-/** The decision, naming the rule it was made under (for the decision log). */
+/** The identity phase's denial, naming the rule it ended (for the decision log): a copy, as that denial is shared by the phases that asked. */
 function underRule<D extends Decision>(decision: D, rule: string | undefined): D {
   return rule === undefined ? decision : { ...decision, rule };
 }
