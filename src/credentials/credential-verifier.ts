@@ -25,4 +25,11 @@ export interface CredentialVerifier {
    * it waits on an IdP.
    */
   verify(bearer: string, signal?: AbortSignal): Promise<Verification>;
+  /**
+   * What `verify` answered for this very bearer before, when it still holds
+   * and nothing needs a wait to say so; undefined when `verify` must decide.
+   * Asked before `accepts`, of a bearer whose alphabet is not checked yet:
+   * only a bearer `verify` accepted before may be recalled.
+   */
+  recall?(bearer: string, signal?: AbortSignal): Verification | undefined;
 }

@@ -63,16 +63,16 @@ export type Decision =
 /** The answer to a caller question: an allowed caller is always a verified one. */
 export type CallerDecision = { allowed: true; reason: ReasonCode; identity: Identity; requiredScope?: string } | Denied;
 
-export function allow(reason: ReasonCode, identity?: Identity, requiredScope?: string): Decision {
-  return { allowed: true, reason, identity, requiredScope };
+export function allow(reason: ReasonCode, identity?: Identity, requiredScope?: string, rule?: string): Decision {
+  return { allowed: true, reason, identity, requiredScope, rule };
 }
 
 export function allowCaller(identity: Identity, requiredScope?: string): CallerDecision {
   return { allowed: true, reason: "ok", identity, requiredScope };
 }
 
-export function deny(denial: Denial, reason: ReasonCode, identity?: Identity, requiredScope?: string): Denied {
-  return { allowed: false, denial, reason, identity, requiredScope };
+export function deny(denial: Denial, reason: ReasonCode, identity?: Identity, requiredScope?: string, rule?: string): Denied {
+  return { allowed: false, denial, reason, identity, requiredScope, rule };
 }
 
 /**

@@ -26,12 +26,14 @@ export interface FirstUseRegistry {
 /** The policy as the requirement phase asks it. */
 export type RequirementSource = Pick<Policy, "requirementFor" | "ruleNamed">;
 
-/**
- * The identity phase, run at most once per decision: a rule condition that
- * reads the principal runs it early, and the later phases reuse its answer
- * (a per-request token may be presented only once).
- */
-type Identify = (requiredScope: string | undefined) => Promise<Identity | Denied>;
+/** The identity phase's answer, once a rule condition that reads the principal asked for it. */
+type Verified = Identity | Denied;
+
+/** The rule a request is decided under, with the identity phase's answer when a condition already asked for it. */
+interface RuleSearch {
+  rule: Requirement | PolicyRefusal | undefined;
+  verified?: Verified;
+}
 
 /** The identity phase's verifier: the Authenticator, or a stand-in. */
 export type CredentialCheck = Pick<Authenticator, "authenticate">;
@@ -66,7 +68,7 @@ export class DecisionEngine {
   async decide(request: DecisionRequest): Promise<Decision> {
     throwIfPast(request.signal);
     const decision = await untilDeadline(this.decideStrictly(request), request.signal);
-    if (this.options.allowAll && !decision.allowed) return underRule(allow("dev_allow_all", decision.identity), decision.rule);
+    if (this.options.allowAll && !decision.allowed) return allow("dev_allow_all", decision.identity, undefined, decision.rule);
     return decision;
   }
 
@@ -83,18 +85,26 @@ export class DecisionEngine {
     return callerAuthorizationPhase(requirement, identity);
   }
 
+  /**
+   * The identity phase runs at most once per decision: a rule condition
+   * that reads the principal runs it early, and the later phases reuse its
+   * answer (a per-request token may be presented only once).
+   */
   private async decideStrictly(request: DecisionRequest): Promise<Decision> {
     const parsed = parseResource(request.resource, request.host);
     if ("reason" in parsed) return deny("forbidden", parsed.reason);
-    let verified: Identity | Denied | undefined;
-    const identify: Identify = async (requiredScope) => (verified ??= await this.identityPhase(request.authorization, requiredScope, request.signal));
-    const requirement = await this.requirementPhase(request, parsed.resource, identify);
+    const resource = parsed.resource;
+    const candidate = request.ruleName === undefined ? this.policy.requirementFor(resource) : this.policy.ruleNamed(request.ruleName);
+    if (candidate === undefined && request.ruleName !== undefined) return deny("forbidden", "unknown_rule");
+    const search = conditional(candidate) ? await this.applicableRule(request, resource, candidate) : { rule: candidate };
+    if ("allowed" in search) return search;
+    const requirement = requirementPhase(request, search.rule);
     if ("allowed" in requirement) return requirement;
-    if (requirement.public) return underRule(allow("public_resource"), requirement.ruleName);
+    if (requirement.public) return allow("public_resource", undefined, undefined, requirement.ruleName);
 
-    const identity = await identify(requirement.scope);
+    const identity = search.verified ?? (await this.identityPhase(request.authorization, requirement.scope, request.signal));
     if ("allowed" in identity) return underRule(identity, requirement.ruleName);
-    return underRule(await this.authorizationPhase(parsed.resource, requirement, identity, request.signal), requirement.ruleName);
+    return this.authorizationPhase(resource, requirement, identity, request.signal);
   }
 
   /** The credential's identity, or the denial that passes its rejection through. */
@@ -108,98 +118,111 @@ export class DecisionEngine {
     return verification.identity;
   }
 
-  private async requirementPhase(request: DecisionRequest, resource: Resource, identify: Identify): Promise<Requirement | Decision> {
-    const found = await this.applicableRule(request, resource, identify);
-    if ("allowed" in found) return found;
-    const rule = found.rule;
-    const matched = rule !== undefined && "refusal" in rule ? undefined : rule;
-    if (request.requiredScope !== undefined) {
-      // An explicit scope replaces the rule's, and never makes a resource public.
-      return {
-        ruleName: matched?.ruleName ?? "required_scope",
-        public: false,
-        scope: request.requiredScope,
-        singleUse: matched?.singleUse ?? false,
-        ...(matched?.upstreamToken === undefined ? {} : { upstreamToken: matched.upstreamToken }),
-      };
+  /**
+   * The rule that applies, searched from `first`, a rule with a condition:
+   * the named one, or the first that covers the resource, each only where
+   * its condition holds. A condition that does not hold passes the search on
+   * to the next rule (a named rule then leaves no rule); one that cannot be
+   * answered denies under its rule, never passing anything on.
+   */
+  private async applicableRule(request: DecisionRequest, resource: Resource, first: Requirement): Promise<RuleSearch | Denied> {
+    let verified: Verified | undefined;
+    let rule: Requirement | PolicyRefusal | undefined = first;
+    while (conditional(rule)) {
+      const condition = await this.conditionPhase(rule, request, resource, verified);
+      verified = condition.verified;
+      if (condition.holds === true) break;
+      if (condition.holds !== false) return condition.holds;
+      rule = request.ruleName === undefined ? this.policy.requirementFor(resource, rule) : undefined;
     }
-    if (rule !== undefined && "refusal" in rule) return deny("forbidden", rule.refusal);
-    return matched ?? deny("forbidden", "no_policy");
+    return verified === undefined ? { rule } : { rule, verified };
   }
 
   /**
-   * The rule that applies: the named one, or the first that covers the
-   * resource, each only where its condition holds. A condition that does not
-   * hold passes the search on to the next rule (a named rule then leaves no
-   * rule); one that cannot be answered denies under its rule, never passing
-   * anything on.
+   * Whether `rule`'s condition holds, or the denial when it cannot be
+   * answered, with the identity phase's answer (`verified`, or the one
+   * this condition asked for).
    */
-  private async applicableRule(
+  private async conditionPhase(
+    rule: Requirement,
     request: DecisionRequest,
     resource: Resource,
-    identify: Identify,
-  ): Promise<{ rule: Requirement | PolicyRefusal | undefined } | Denied> {
-    if (request.ruleName !== undefined) {
-      const named = this.policy.ruleNamed(request.ruleName);
-      if (named === undefined) return deny("forbidden", "unknown_rule");
-      const holds = named.condition === undefined ? true : await this.conditionPhase(named, request, resource, identify);
-      return typeof holds === "boolean" ? { rule: holds ? named : undefined } : holds;
-    }
-    let rule = this.policy.requirementFor(resource);
-    while (rule !== undefined && !("refusal" in rule) && rule.condition !== undefined) {
-      const holds = await this.conditionPhase(rule, request, resource, identify);
-      if (holds === true) break;
-      if (holds !== false) return holds;
-      rule = this.policy.requirementFor(resource, rule);
-    }
-    return { rule };
-  }
-
-  /** Whether `rule`'s condition holds, or the denial when it cannot be answered. */
-  private async conditionPhase(rule: Requirement, request: DecisionRequest, resource: Resource, identify: Identify): Promise<boolean | Denied> {
+    verified: Verified | undefined,
+  ): Promise<{ holds: boolean | Denied; verified?: Verified }> {
     const condition = rule.condition!;
     const scope = request.requiredScope ?? rule.scope;
     // A malformed host has no reading a condition could compare; the rule it may belong to refuses it.
     if (condition.readsHost && resource.host !== undefined && "malformed" in resource.host) {
-      return underRule(deny("forbidden", "bad_host"), rule.ruleName);
+      return { holds: deny("forbidden", "bad_host", undefined, undefined, rule.ruleName), verified };
     }
     let identity: Identity | undefined;
     if (condition.needsIdentity) {
-      const verified = await identify(scope);
-      if ("allowed" in verified) return underRule(verified, rule.ruleName);
+      verified ??= await this.identityPhase(request.authorization, scope, request.signal);
+      if ("allowed" in verified) return { holds: underRule(verified, rule.ruleName), verified };
       identity = verified;
     }
     const outcome = condition.evaluate(conditionVariables(request, resource, identity));
-    if ("error" in outcome) return underRule(deny("forbidden", "condition_error", identity, scope), rule.ruleName);
-    return outcome.value;
+    if ("error" in outcome) return { holds: deny("forbidden", "condition_error", identity, scope, rule.ruleName), verified };
+    return { holds: outcome.value, verified };
   }
 
-  private async authorizationPhase(resource: Resource, requirement: Requirement, identity: Identity, signal?: AbortSignal): Promise<Decision> {
-    const scope = requirement.scope;
-    if (scope.trim() === "") return deny("forbidden", "no_required_scope", identity);
-    if (!grantsScope(identity.scopes, scope)) return deny("forbidden", "insufficient_scope", identity, scope);
+  /** Synchronous unless the rule is single-use, which asks the registry. */
+  private authorizationPhase(resource: Resource, requirement: Requirement, identity: Identity, signal?: AbortSignal): Decision | Promise<Decision> {
+    const { scope, ruleName } = requirement;
+    if (scope.trim() === "") return deny("forbidden", "no_required_scope", identity, undefined, ruleName);
+    if (!grantsScope(identity.scopes, scope)) return deny("forbidden", "insufficient_scope", identity, scope, ruleName);
     if (resource.kind === "tool" && identity.allowedTools.length > 0 && !identity.allowedTools.includes(resource.name)) {
-      return deny("forbidden", "tool_not_allowed", identity, scope);
+      return deny("forbidden", "tool_not_allowed", identity, scope, ruleName);
     }
-    if (requirement.singleUse) {
-      // Only a credential with a jti can be told apart from its replay. Checked
-      // last, so a request denied for another reason uses nothing up.
-      if (identity.jti === undefined || this.options.singleUse === undefined) {
-        return deny("forbidden", "single_use_requires_jti", identity, scope);
-      }
-      // A caller that stopped waiting gets no answer: its credential must not be used up for it.
-      throwIfPast(signal);
-      if (!(await this.options.singleUse.firstUse(identity.jti, requirement.ruleName))) {
-        return deny("forbidden", "already_used", identity, scope);
-      }
+    return requirement.singleUse ? this.singleUsePhase(requirement, identity, signal) : granted(requirement, identity);
+  }
+
+  /**
+   * Only a credential with a jti can be told apart from its replay. Run
+   * last, so a request denied for another reason uses nothing up.
+   */
+  private async singleUsePhase(requirement: Requirement, identity: Identity, signal?: AbortSignal): Promise<Decision> {
+    const { scope, ruleName } = requirement;
+    if (identity.jti === undefined || this.options.singleUse === undefined) {
+      return deny("forbidden", "single_use_requires_jti", identity, scope, ruleName);
     }
-    return requirement.upstreamToken === undefined
-      ? allow("ok", identity, scope)
-      : { allowed: true, reason: "ok", identity, requiredScope: scope, upstreamToken: requirement.upstreamToken };
+    // A caller that stopped waiting gets no answer: its credential must not be used up for it.
+    throwIfPast(signal);
+    if (!(await this.options.singleUse.firstUse(identity.jti, ruleName))) return deny("forbidden", "already_used", identity, scope, ruleName);
+    return granted(requirement, identity);
   }
 }
 
-/** The decision, naming the rule it was made under (for the decision log). */
+/** A rule whose condition must be asked before it applies. */
+function conditional(rule: Requirement | PolicyRefusal | undefined): rule is Requirement & { condition: object } {
+  return rule !== undefined && !("refusal" in rule) && rule.condition !== undefined;
+}
+
+/** What the applicable rule (or an explicit scope) requires, or the denial when nothing can. */
+function requirementPhase(request: DecisionRequest, rule: Requirement | PolicyRefusal | undefined): Requirement | Denied {
+  const matched = rule !== undefined && "refusal" in rule ? undefined : rule;
+  if (request.requiredScope !== undefined) {
+    // An explicit scope replaces the rule's, and never makes a resource public.
+    return {
+      ruleName: matched?.ruleName ?? "required_scope",
+      public: false,
+      scope: request.requiredScope,
+      singleUse: matched?.singleUse ?? false,
+      ...(matched?.upstreamToken === undefined ? {} : { upstreamToken: matched.upstreamToken }),
+    };
+  }
+  if (rule !== undefined && "refusal" in rule) return deny("forbidden", rule.refusal);
+  return matched ?? deny("forbidden", "no_policy");
+}
+
+function granted(requirement: Requirement, identity: Identity): Decision {
+  const { scope, ruleName, upstreamToken } = requirement;
+  return upstreamToken === undefined
+    ? allow("ok", identity, scope, ruleName)
+    : { allowed: true, reason: "ok", identity, requiredScope: scope, rule: ruleName, upstreamToken };
+}
+
+/** The identity phase's denial, naming the rule it ended (for the decision log): a copy, as that denial is shared by the phases that asked. */
 function underRule<D extends Decision>(decision: D, rule: string | undefined): D {
   return rule === undefined ? decision : { ...decision, rule };
 }

@@ -95,14 +95,14 @@ export function compileCondition(source: string, field: string): Condition {
   if (checked.type !== "bool" && checked.type !== "dyn") throw invalid(`gives ${describe(checked.type)}, not bool`);
   const env = celEnv({ variables: { request: DECLARED.request, principal: DECLARED.principal, claims: DECLARED.claims } as never });
   const run = plan(env, parsed) as (bindings: Record<string, CelInput>) => unknown;
-  // The verified-JWT cache hands out the same (frozen) claims object for a token, so its conversion is kept with it.
   const converted = new WeakMap<object, CelInput>();
+  const reads = checked.variables;
   return {
-    needsIdentity: checked.variables.has("principal") || checked.variables.has("claims"),
+    needsIdentity: reads.has("principal") || reads.has("claims"),
     readsHost: checked.requestFields.has("host"),
     evaluate(variables) {
       try {
-        const result = run(bindingsOf(variables, converted));
+        const result = run(bindingsOf(variables, reads, converted));
         if (isCelError(result)) return { error: result.message };
         // dyn at load (a claim read as a whole); anything but a bool now is an error, never a match.
         if (typeof result !== "boolean") return { error: "the condition did not give a bool" };
@@ -114,19 +114,27 @@ export function compileCondition(source: string, field: string): Condition {
   };
 }
 
-function bindingsOf(variables: ConditionVariables, converted: WeakMap<object, CelInput>): Record<string, CelInput> {
+/**
+ * The variables the expression reads, as CEL values; the others are left
+ * unbound (a read the checker missed would then fail the condition, never
+ * match). The verified-JWT cache hands out the same (frozen) claims object
+ * for a token, so its conversion is kept with it.
+ */
+function bindingsOf(variables: ConditionVariables, reads: ReadonlySet<string>, converted: WeakMap<object, CelInput>): Record<string, CelInput> {
   const { request, principal, claims } = variables;
-  const bindings: Record<string, CelInput> = {
-    request: new Map<string, CelInput>([
+  const bindings: Record<string, CelInput> = {};
+  if (reads.has("request")) {
+    bindings.request = new Map<string, CelInput>([
       ["method", request.method],
       ["path", request.path],
       ["host", request.host],
       ["tool", request.tool],
       ["headers", new Map(request.headers)],
       ["source_address", request.source_address],
-    ]),
-  };
-  if (principal !== undefined) {
+    ]);
+  }
+  if (principal === undefined) return bindings;
+  if (reads.has("principal")) {
     bindings.principal = new Map<string, CelInput>([
       ["subject", principal.subject],
       ["owner", principal.owner],
@@ -135,6 +143,8 @@ function bindingsOf(variables: ConditionVariables, converted: WeakMap<object, Ce
       ["credential_type", principal.credential_type],
       ["issuer", principal.issuer],
     ]);
+  }
+  if (reads.has("claims")) {
     const source = claims ?? {};
     let claimValues = converted.get(source);
     if (claimValues === undefined) {

@@ -51,10 +51,14 @@ export function readPath(path: string): PathReading {
   return decodedPath(path);
 }
 
+/**
+ * Read on a path that starts with "/", without splitting it: a segment
+ * before the last is empty exactly where "//" appears, and a segment is "."
+ * or ".." exactly where one sits between two slashes or after the last.
+ */
 function segmentProblem(path: string): string | undefined {
-  const segments = path.split("/").slice(1);
-  if (segments.slice(0, -1).some((segment) => segment === "")) return "path has an empty segment";
-  if (segments.some((segment) => segment === "." || segment === "..")) return "path has a dot segment";
+  if (path.includes("//")) return "path has an empty segment";
+  if (path.includes("/./") || path.includes("/../") || path.endsWith("/.") || path.endsWith("/..")) return "path has a dot segment";
   return undefined;
 }
 

@@ -64,6 +64,7 @@ export function toolNameProblem(name: string): string | undefined {
 
 /** No host (absent or empty), or the one host every spelling names. */
 function hostReading(host: RequestHost | undefined): HostReading | undefined {
+  if (host === undefined) return undefined;
   const spellings = typeof host === "string" ? [host] : (host ?? []);
   const named = spellings.filter((spelling) => spelling !== "");
   if (named.length === 0) return undefined;

@@ -1,4 +1,4 @@
-import type { CryptoKey, JWSHeaderParameters, JWTVerifyGetKey } from "jose";
+import type { CryptoKey, JWSHeaderParameters, JWTPayload, JWTVerifyGetKey } from "jose";
 import type { Logger } from "pino";
 import { DeadlineExceededError, UnavailableError } from "../../errors.js";
 import type { Clock } from "../../clock.js";
@@ -51,36 +51,55 @@ export function externalIssuerVerifier(deps: {
         payload = outcome.payload;
         if (key !== undefined) deps.verified?.keep(token, config.issuer, key, payload, validUntil(payload, config.leewayS));
       }
-      const sub = stringClaim(payload, config.subjectClaim);
-      // A subject that is there but not a usable string is a bad claim, not a missing one.
-      if (sub === undefined) return { rejection: { reason: payload[config.subjectClaim] === undefined ? "missing_claim" : "bad_claim" } };
-      const scopes = scopesOf(payload, config.scopeClaims);
-      const libraries = config.librariesClaim === undefined ? [] : stringList(payload[config.librariesClaim], true);
-      if (scopes === undefined || libraries === undefined) return { rejection: { reason: "bad_claim" } };
-      // An issuer that maps owners maps every token: one without a usable owner would escape its owner's deactivation.
-      const owner = config.ownerClaim === undefined ? undefined : stringClaim(payload, config.ownerClaim);
-      if (config.ownerClaim !== undefined && owner === undefined) {
-        return { rejection: { reason: payload[config.ownerClaim] === undefined ? "missing_claim" : "bad_claim" } };
+      const verification = claimsVerification(payload);
+      if (key !== undefined && "identity" in verification) {
+        const { alg, kid } = parsed.header;
+        const header = typeof kid === "string" ? { alg, kid } : { alg };
+        deps.verified?.vouch(token, key, { by: config, header, identity: verification.identity });
       }
-      if (owner !== undefined && !isOwnerId(owner)) return { rejection: { reason: "bad_claim" } };
-      const jti = stringClaim(payload, "jti");
-      const until = validUntil(payload, config.leewayS);
-      const subject = externalId(config.alias, sub);
-      const identity: Identity = {
-        subject,
-        // Without a jti the token has no id of its own; the identity header is then removed.
-        tokenId: jti === undefined ? "" : externalId(config.alias, jti),
-        credentialType: "jwt",
-        name: stringClaim(payload, "azp") ?? stringClaim(payload, "client_id") ?? subject,
-        scopes,
-        libraries,
-        allowedTools: [],
-        issuerAlias: config.alias,
-        ...(owner === undefined ? {} : { owner }),
-        claims: payload,
-      };
-      if (jti !== undefined && until !== undefined) identity.jti = { issuer: config.issuer, jti, validUntil: until };
-      return { identity };
+      return verification;
+    },
+    recall(entry, signal): Verification | undefined {
+      // Only while the issuer still offers, without a wait, the very key that checked the token.
+      if (entry.vouched.by !== config || deps.keys.knownKey(entry.vouched.header, signal) !== entry.key) return undefined;
+      return { identity: entry.vouched.identity };
     },
   };
+
+  /** The identity the verified claims name, or why they name none; frozen, as recall hands it to every later decision. */
+  function claimsVerification(payload: Readonly<JWTPayload>): Verification {
+    const sub = stringClaim(payload, config.subjectClaim);
+    // A subject that is there but not a usable string is a bad claim, not a missing one.
+    if (sub === undefined) return { rejection: { reason: payload[config.subjectClaim] === undefined ? "missing_claim" : "bad_claim" } };
+    const scopes = scopesOf(payload, config.scopeClaims);
+    const libraries = config.librariesClaim === undefined ? [] : stringList(payload[config.librariesClaim], true);
+    if (scopes === undefined || libraries === undefined) return { rejection: { reason: "bad_claim" } };
+    // An issuer that maps owners maps every token: one without a usable owner would escape its owner's deactivation.
+    const owner = config.ownerClaim === undefined ? undefined : stringClaim(payload, config.ownerClaim);
+    if (config.ownerClaim !== undefined && owner === undefined) {
+      return { rejection: { reason: payload[config.ownerClaim] === undefined ? "missing_claim" : "bad_claim" } };
+    }
+    if (owner !== undefined && !isOwnerId(owner)) return { rejection: { reason: "bad_claim" } };
+    const jti = stringClaim(payload, "jti");
+    const until = validUntil(payload, config.leewayS);
+    const subject = externalId(config.alias, sub);
+    const identity: Identity = {
+      subject,
+      // Without a jti the token has no id of its own; the identity header is then removed.
+      tokenId: jti === undefined ? "" : externalId(config.alias, jti),
+      credentialType: "jwt",
+      name: stringClaim(payload, "azp") ?? stringClaim(payload, "client_id") ?? subject,
+      scopes,
+      libraries,
+      allowedTools: [],
+      issuerAlias: config.alias,
+      ...(owner === undefined ? {} : { owner }),
+      claims: payload,
+    };
+    if (jti !== undefined && until !== undefined) identity.jti = Object.freeze({ issuer: config.issuer, jti, validUntil: until });
+    Object.freeze(identity.scopes);
+    Object.freeze(identity.libraries);
+    Object.freeze(identity.allowedTools);
+    return { identity: Object.freeze(identity) };
+  }
 }

@@ -43,6 +43,13 @@ export interface JwksKeySource {
    * under way goes on to its own limit, for whoever asks next.
    */
   readonly getKey: (header: JWSHeaderParameters, signal?: AbortSignal) => Promise<CryptoKey>;
+  /**
+   * The key getKey would answer for `header` now, when that needs no wait:
+   * a key set within its maximum staleness whose key for this header is
+   * imported already. Undefined otherwise, getKey then answers or says why
+   * not. Like getKey, starts a background fetch for a key set past its TTL.
+   */
+  readonly knownKey: (header: { alg: string; kid?: string }, signal?: AbortSignal) => CryptoKey | undefined;
   /** Fetches the key set now; a failure is logged and retried on first use, never thrown. */
   start(): Promise<void>;
 }
@@ -78,7 +85,14 @@ export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySourc
   let inflight: Promise<void> | undefined;
   /** Set while the cached key set is past its maximum staleness, so the change is logged once each way. */
   let tooStale = false;
-  const imported = new Map<string, Promise<CryptoKey>>();
+  /** The current key set's JWKs imported, per algorithm; emptied with each new key set. */
+  const imported = new Map<JWK, Map<string, Promise<CryptoKey>>>();
+  /**
+   * The key each header (`alg`, then `kid`) selected from the current key
+   * set, once imported: selection is a function of the key set and those two
+   * members, so a warm lookup reads it here. Emptied with each new key set.
+   */
+  const selected = new Map<string, Map<string | undefined, CryptoKey>>();
 
   async function fetchKeySet(): Promise<void> {
     try {
@@ -88,6 +102,7 @@ export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySourc
       if (keys === undefined) throw new UnavailableError(`JWKS (${endpointName(jwksUri)}) answered HTTP ${status} without a JWK set`);
       cached = { keys, fetchedAt: clock() };
       imported.clear();
+      selected.clear();
       options.log?.debug({ jwks: label, keys: keys.length }, "JWKS fetched");
       if (tooStale) options.log?.info({ jwks: label }, "JWKS fetched again; its issuer's tokens are verified again");
       tooStale = false;
@@ -125,13 +140,50 @@ export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySourc
     return new UnavailableError(`signing keys of ${label} are past their maximum staleness`);
   }
 
+  /** Each JWK of the current key set is imported once per algorithm; the JWK object itself names it. */
   function importKey(jwk: JWK, alg: string): Promise<CryptoKey> {
-    const id = `${alg}\0${JSON.stringify(jwk)}`;
-    let key = imported.get(id);
+    let byAlg = imported.get(jwk);
+    if (byAlg === undefined) {
+      byAlg = new Map();
+      imported.set(jwk, byAlg);
+    }
+    let key = byAlg.get(alg);
     if (key === undefined) {
       key = importJWK(jwk, alg) as Promise<CryptoKey>;
-      imported.set(id, key);
-      key.catch(() => imported.delete(id));
+      byAlg.set(alg, key);
+      key.catch(() => byAlg.delete(alg));
+    }
+    return key;
+  }
+
+  /** A key set past its TTL keeps serving while a fresh one is fetched; a caller past its deadline starts none. */
+  function refreshIfOld(age: number, signal: AbortSignal | undefined): void {
+    if (age >= ttlMs && signal?.aborted !== true) void refresh();
+  }
+
+  function knownSelection(header: { alg?: string; kid?: string }): CryptoKey | undefined {
+    return header.alg === undefined ? undefined : selected.get(header.alg)?.get(header.kid);
+  }
+
+  /** The key selected and imported for `header` out of `keySet`, remembered while that key set is the current one. */
+  async function selectAndImport(keySet: { keys: JWK[] }, header: JWSHeaderParameters): Promise<CryptoKey> {
+    const jwk = selectJwk(keySet.keys, header);
+    // A JWK is selected only for an algorithm it can verify, so `alg` is there.
+    const alg = header.alg;
+    if (jwk === undefined || alg === undefined) throw new errors.JWKSNoMatchingKey();
+    let key: CryptoKey;
+    try {
+      key = await importKey(jwk, alg);
+    } catch {
+      throw new errors.JWKSNoMatchingKey("the matching JWK could not be imported");
+    }
+    if (cached === keySet) {
+      let byKid = selected.get(alg);
+      if (byKid === undefined) {
+        byKid = new Map();
+        selected.set(alg, byKid);
+      }
+      byKid.set(header.kid, key);
     }
     return key;
   }
@@ -149,21 +201,20 @@ export function createJwksKeySource(options: JwksKeySourceOptions): JwksKeySourc
         // Rate-limited and coalesced like any refresh: an unreachable IdP costs one attempt per interval.
         await refreshFor();
         if (clock() - cached.fetchedAt >= maxStaleMs) throw staleKeys();
-      } else if (clock() - cached.fetchedAt >= ttlMs && signal?.aborted !== true) {
-        // A key set past its TTL keeps serving while a fresh one is fetched.
-        void refresh();
+      } else {
+        refreshIfOld(clock() - cached.fetchedAt, signal);
       }
-      let jwk = selectJwk(cached.keys, header);
-      if (jwk === undefined) {
-        await refreshFor();
-        jwk = selectJwk(cached.keys, header);
-      }
-      if (jwk === undefined) throw new errors.JWKSNoMatchingKey();
-      try {
-        return await importKey(jwk, header.alg!);
-      } catch {
-        throw new errors.JWKSNoMatchingKey("the matching JWK could not be imported");
-      }
+      const known = knownSelection(header);
+      if (known !== undefined) return known;
+      if (selectJwk(cached.keys, header) === undefined) await refreshFor();
+      return selectAndImport(cached, header);
+    },
+    knownKey(header, signal) {
+      if (cached === undefined) return undefined;
+      const age = clock() - cached.fetchedAt;
+      if (age >= maxStaleMs) return undefined;
+      refreshIfOld(age, signal);
+      return knownSelection(header);
     },
     async start() {
       // Not counted against the rate limit: the first use retries at once.

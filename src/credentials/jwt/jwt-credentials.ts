@@ -48,7 +48,7 @@ export async function jwtCredentials(deps: {
     const field = `jwt.request_issuers[${index}]`;
     issuers.set(config.issuer, await requestTokenVerifier({ config, field, ledger: deps.ledger, clock, log }));
   }
-  return jwtVerifier(issuers);
+  return jwtVerifier(issuers, deps.caches.verifiedJwts);
 }
 
 /** The keys of one external issuer, as its settings say, with the first fetch under way. */

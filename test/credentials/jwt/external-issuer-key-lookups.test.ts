@@ -30,6 +30,7 @@ describe("an external issuer's verifier asked about a kid its key set lacks", ()
           lookups.push(header);
           throw new errors.JWKSNoMatchingKey();
         },
+        knownKey: () => undefined,
         start: async () => undefined,
       },
       verified: new VerifiedJwtCache(coherence, { maxEntries: 10, ttlMs: 60_000 }, Date.now),
@@ -57,7 +58,7 @@ describe("an external issuer's verifier, for rule conditions", () => {
     const verified = new VerifiedJwtCache(coherence, { maxEntries: 10, ttlMs: 60_000 }, Date.now);
     const verifier = externalIssuerVerifier({
       config: parseJwtConfig({ issuers: [{ issuer: ISSUER, audiences: [AUDIENCE] }] }).issuers[0]!,
-      keys: { getKey: async () => publicKey as CryptoKey, start: async () => undefined },
+      keys: { getKey: async () => publicKey as CryptoKey, knownKey: () => publicKey as CryptoKey, start: async () => undefined },
       verified,
       clock: Date.now,
       log: captureLog().log,

@@ -179,4 +179,40 @@ describe("the JWKS key source", () => {
     await expect(source.getKey({ alg: "ES256", kid: "shared-kid" })).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
     await expect(source.getKey({ alg: "HS256", kid: "shared-kid" })).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
   });
+
+  it("knows a key without a wait only once a lookup imported it from the current key set, and never past the maximum staleness", async () => {
+    const idp = await provider();
+    const rsa = await generateTestKey("RS256", "known");
+    idp.publish(rsa);
+    let now = 0;
+    const source = createJwksKeySource({ jwksUri: idp.jwksUri, ttlMs: 1000, maxStaleMs: 4000, minRefreshIntervalMs: 0, clock: () => now });
+    await source.start();
+    expect(source.knownKey({ alg: "RS256", kid: "known" })).toBeUndefined();
+    const key = await source.getKey({ alg: "RS256", kid: "known" });
+    expect(source.knownKey({ alg: "RS256", kid: "known" })).toBe(key);
+    expect(source.knownKey({ alg: "PS256", kid: "known" })).toBeUndefined();
+    expect(source.knownKey({ alg: "RS256", kid: "other" })).toBeUndefined();
+    expect(source.knownKey({ alg: "RS256" })).toBeUndefined();
+    await idp.stop();
+    now = 3999;
+    expect(source.knownKey({ alg: "RS256", kid: "known" })).toBe(key);
+    now = 4000;
+    expect(source.knownKey({ alg: "RS256", kid: "known" })).toBeUndefined();
+  });
+
+  it("forgets the keys it knew when a fetch brings a new key set, even one with the same keys", async () => {
+    const idp = await provider();
+    const rsa = await generateTestKey("RS256", "kept");
+    idp.publish(rsa);
+    let now = 0;
+    const source = createJwksKeySource({ jwksUri: idp.jwksUri, ttlMs: 1000, minRefreshIntervalMs: 0, clock: () => now });
+    const key = await source.getKey({ alg: "RS256", kid: "kept" });
+    now = 1000;
+    // Past the TTL: still known, and the question starts a fetch in the background.
+    expect(source.knownKey({ alg: "RS256", kid: "kept" })).toBe(key);
+    await eventually(async () => idp.jwksFetches === 2, 5000);
+    await eventually(async () => source.knownKey({ alg: "RS256", kid: "kept" }) === undefined, 5000);
+    const again = await source.getKey({ alg: "RS256", kid: "kept" });
+    expect(source.knownKey({ alg: "RS256", kid: "kept" })).toBe(again);
+  });
 });
