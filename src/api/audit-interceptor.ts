@@ -13,6 +13,7 @@ import { DcrService, type DcrKey } from "../../gen/portcullis/v1/dcr_pb.js";
 import { OwnerService } from "../../gen/portcullis/v1/owners_pb.js";
 import { TokenAdminService, TokenKind } from "../../gen/portcullis/v1/token_admin_pb.js";
 import { UpstreamTokenService } from "../../gen/portcullis/v1/upstream_tokens_pb.js";
+import { authorizationOf } from "./caller-credential.js";
 import { dcrKeyInput } from "./dcr-messages.js";
 import { requestIdKey } from "./request-id.js";
 
@@ -110,7 +111,8 @@ export function auditInterceptor(audit: AuditLog, callers: CallerScope): Interce
   return (next) => async (request) => {
     const method = AUDITED.get(request.method);
     if (method === undefined || request.stream) return next(request);
-    const { caller, outcome } = await callers.within(() => next(request));
+    // The credential the services hand the engine (callerCredential), under which the engine's answer is noted.
+    const { caller, outcome } = await callers.within(authorizationOf(request.header), () => next(request));
     const output = outcome.status === "fulfilled" && !outcome.value.stream ? outcome.value.message : undefined;
     audit.record({
       event: method.event(request.message),

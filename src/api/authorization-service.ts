@@ -1,12 +1,13 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { CallerGate } from "../decision/caller-gate.js";
-import type { Decider } from "../decision/decision.js";
+import type { Decider, Decision } from "../decision/decision.js";
 import type { TraceHeaders } from "../tracing/tracing.js";
 import {
   AuthorizationService,
   type AuthorizeRequest,
   type AuthorizeResponse,
 } from "../../gen/portcullis/v1/authorization_pb.js";
+import { authorizeResponseEncoder } from "./authorize-response-encoder.js";
 import { authorizeResponse } from "./messages.js";
 
 /**
@@ -16,17 +17,33 @@ import { authorizeResponse } from "./messages.js";
  */
 export type AuthorizeCall = (request: AuthorizeRequest, headers?: TraceHeaders, signal?: AbortSignal) => Promise<AuthorizeResponse>;
 
-/** Authorize on its own, for the lean gRPC path as well as for connect-node. */
+/** The same Authorize answering the AuthorizeResponse's bytes, for the lean gRPC path. */
+export type EncodedAuthorizeCall = (request: AuthorizeRequest, headers?: TraceHeaders, signal?: AbortSignal) => Promise<Uint8Array>;
+
+/** Authorize on its own, for connect-node. */
 export function createAuthorize(engine: Decider): AuthorizeCall {
-  return async (request, headers, signal) =>
-    authorizeResponse(
-      await engine.decide({
+  const decide = authorizeDecider(engine);
+  return async (request, headers, signal) => authorizeResponse(await decide(request, headers, signal));
+}
+
+/** The same Authorize, its answer encoded by `authorizeResponseEncoder`: the same bytes, cheaper to write. */
+export function createEncodedAuthorize(engine: Decider): EncodedAuthorizeCall {
+  const decide = authorizeDecider(engine);
+  const encode = authorizeResponseEncoder();
+  return async (request, headers, signal) => encode(await decide(request, headers, signal));
+}
+
+function authorizeDecider(engine: Decider): (request: AuthorizeRequest, headers?: TraceHeaders, signal?: AbortSignal) => Promise<Decision> {
+  return (request, headers, signal) =>
+    engine.decide(
+      {
         authorization: request.authorization,
         resource: request.resource,
         host: request.host,
         requiredScope: request.requiredScope,
         signal,
-      }, headers),
+      },
+      headers,
     );
 }
 

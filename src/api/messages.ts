@@ -25,7 +25,7 @@ import type { SigningKeyAlgorithm as DomainAlgorithm, SigningKeyState as DomainK
 import type { StoredTeam } from "../model/team.js";
 import type { TokenSource } from "../model/token.js";
 
-const CREDENTIAL_TYPES: Record<DomainCredentialType, CredentialType> = {
+export const CREDENTIAL_TYPES: Record<DomainCredentialType, CredentialType> = {
   opaque: CredentialType.OPAQUE,
   jwt: CredentialType.JWT,
   team_token: CredentialType.TEAM_TOKEN,

@@ -35,13 +35,18 @@ export function decisionRequestOf(check: CheckRequest): DecisionRequest {
 
 /** Every request header, by lower-case name, read as the credential is (`headerOf`). */
 function headersOf(http: AttributeContext_HttpRequest): Map<string, string> {
-  const names = [...Object.keys(http.headers), ...(http.headerMap?.headers ?? []).map((header) => header.key)];
   const headers = new Map<string, string>();
-  for (const name of new Set(names.map((key) => key.toLowerCase()))) {
-    const value = headerOf(http, name);
-    if (value !== undefined) headers.set(name, value);
-  }
+  for (const key of Object.keys(http.headers)) addHeader(headers, http, key);
+  for (const header of http.headerMap?.headers ?? []) addHeader(headers, http, header.key);
   return headers;
+}
+
+/** `key`'s header under its lower-case name, unless a spelling of it is there already. */
+function addHeader(headers: Map<string, string>, http: AttributeContext_HttpRequest, key: string): void {
+  const name = key.toLowerCase();
+  if (headers.has(name)) return;
+  const value = headerOf(http, name);
+  if (value !== undefined) headers.set(name, value);
 }
 
 /** The downstream client's IP address, when Envoy sent a socket address. */
@@ -70,8 +75,12 @@ export function traceHeadersOf(check: CheckRequest, callHeaders: TraceHeaders | 
  * host matters, rather than letting one of them win.
  */
 function hostSpellings(http: AttributeContext_HttpRequest): string[] {
-  const headers = [headerOf(http, ":authority"), headerOf(http, "host")];
-  return [http.host, ...headers.filter((value) => value !== undefined)];
+  const authority = headerOf(http, ":authority");
+  const host = headerOf(http, "host");
+  const spellings = [http.host];
+  if (authority !== undefined) spellings.push(authority);
+  if (host !== undefined) spellings.push(host);
+  return spellings;
 }
 
 /**
@@ -94,7 +103,10 @@ function agreed(http: AttributeContext_HttpRequest, attribute: "method" | "path"
 function headerOf(http: AttributeContext_HttpRequest, name: string): string | undefined {
   const joined = http.headers[name];
   if (joined !== undefined) return joined;
-  const values = (http.headerMap?.headers ?? [])
+  const raw = http.headerMap?.headers;
+  // Most CheckRequests carry no header_map: a header they lack costs no search and no arrays.
+  if (raw === undefined || raw.length === 0) return undefined;
+  const values = raw
     .filter((header) => header.key.toLowerCase() === name)
     .map((header) => (header.rawValue.length > 0 ? Buffer.from(header.rawValue).toString("latin1") : header.value));
   return values.length === 0 ? undefined : values.join(",");

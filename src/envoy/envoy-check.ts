@@ -6,7 +6,7 @@ import { decisionRequestOf, traceHeadersOf } from "./check-request.js";
 import { checkResponseOf } from "./check-response.js";
 import { checkResponseEncoder } from "./check-response-encoder.js";
 import type { EnvoySettings } from "./envoy-settings.js";
-import { upstreamTokenSwap, type CheckCaller, type UpstreamTokenSwapDeps } from "./upstream-token-swap.js";
+import { carriesUpstreamToken, upstreamTokenSwap, type CheckCaller, type UpstreamTokenSwapDeps } from "./upstream-token-swap.js";
 import { Authorization, CheckResponseSchema, type CheckRequest, type CheckResponse } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 
 /**
@@ -54,7 +54,10 @@ export function createEncodedEnvoyCheck(deps: EnvoyCheckDeps): EncodedEnvoyCheck
   const encode = checkResponseEncoder(deps.settings);
   const swap = upstreamTokenSwap(deps.upstreamTokens);
   return async (request, headers, signal, caller) => {
-    const { decision, upstreamAuthorization } = await swap(await decide(request, headers, signal), caller);
+    const decided = await decide(request, headers, signal);
+    // Most answers swap nothing: they are encoded without a trip through the swap.
+    if (!carriesUpstreamToken(decided)) return encode(decided);
+    const { decision, upstreamAuthorization } = await swap(decided, caller);
     return upstreamAuthorization === undefined ? encode(decision) : toBinary(CheckResponseSchema, checkResponseOf(decision, deps.settings, upstreamAuthorization));
   };
 }

@@ -29,7 +29,7 @@ export function upstreamTokenSwap(deps: UpstreamTokenSwapDeps | undefined) {
     deps !== undefined && caller !== undefined && (anyCertificate || caller.names.some((name) => deps.recipients.includes(name)));
 
   return async (decision: Decision, caller: CheckCaller | undefined): Promise<SwappedDecision> => {
-    if (!decision.allowed || decision.upstreamToken === undefined) return { decision };
+    if (!carriesUpstreamToken(decision)) return { decision };
     const { identity, requiredScope } = decision;
     const denied = (denial: "unauthenticated" | "forbidden", reason: Parameters<typeof deny>[1], upstreamToken?: string) => ({
       decision: {
@@ -49,3 +49,8 @@ export function upstreamTokenSwap(deps: UpstreamTokenSwapDeps | undefined) {
 }
 
 export type UpstreamTokenSwap = ReturnType<typeof upstreamTokenSwap>;
+
+/** Whether `upstreamTokenSwap` has anything to do with the decision: an allow under a rule with `upstream_token`. */
+export function carriesUpstreamToken(decision: Decision): decision is Extract<Decision, { allowed: true }> & { upstreamToken: string } {
+  return decision.allowed && decision.upstreamToken !== undefined;
+}

@@ -202,7 +202,8 @@ function serve(
       controller.abort();
     }, timeoutMs);
   }
-  stream.once("close", () => {
+  // Each event comes once per stream; `on` spares the wrapper objects `once` makes for every call.
+  stream.on("close", () => {
     clearTimeout(timer);
     release();
     // Reset by the client before its answer: nobody waits for the decision any longer.
@@ -245,7 +246,7 @@ function serve(
     }
     pending.then(reply, failWith);
   };
-  stream.once("end", () => {
+  stream.on("end", () => {
     if (answered) return;
     const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
     let message: Uint8Array | Promise<Uint8Array>;
@@ -267,9 +268,16 @@ function deadlineExceeded(headers: IncomingHttpHeaders): ConnectError {
 /** Headers, the one message, then grpc-status 0 in the trailers. */
 function succeed(stream: http2.ServerHttp2Stream, message: Uint8Array): void {
   if (stream.destroyed || stream.closed || stream.headersSent) return;
-  stream.respond(OK_HEADERS, { waitForTrailers: true });
-  stream.once("wantTrailers", () => stream.sendTrailers(OK_TRAILERS));
+  stream.respond(OK_HEADERS, RESPOND_OPTIONS);
+  stream.on("wantTrailers", sendOkTrailers);
   stream.end(grpcFrame(message));
+}
+
+const RESPOND_OPTIONS = { waitForTrailers: true };
+
+/** One listener for every answered stream: node emits "wantTrailers" once, on the stream (`this`). */
+function sendOkTrailers(this: http2.ServerHttp2Stream): void {
+  this.sendTrailers(OK_TRAILERS);
 }
 
 /** Reads nothing: the call is refused as a whole. */

@@ -18,5 +18,6 @@ export function enforceRequestDeadline(stream: http2.ServerHttp2Stream, headers:
     // After a complete answer, NO_ERROR only asks the client to stop sending (RFC 9113 §8.1).
     stream.close(answered ? http2.constants.NGHTTP2_NO_ERROR : http2.constants.NGHTTP2_CANCEL);
   }, timeoutMs);
-  stream.once("close", () => clearTimeout(timer));
+  // "close" comes once; `on` spares the wrapper objects `once` makes for every stream.
+  stream.on("close", () => clearTimeout(timer));
 }

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import type { Decider } from "../decision/decision.js";
 
 /** What the engine learnt of the caller of one API call. */
@@ -13,29 +12,40 @@ export interface NotedCaller {
  * audits the call. The services ask the engine about their caller deep
  * inside (token administration asks through its own `requireRoot`), with
  * only the Authorization value in hand; passing a record down through every
- * service signature would couple them all to auditing. An async-local record
- * reaches from the interceptor that opens it to the engine's answer, and is
- * written in one place: `notingCallers`.
+ * service signature would couple them all to auditing. So a call's record is
+ * filed under the credential the call presents while it runs, and every
+ * caller decision on that credential fills it, in one place:
+ * `notingCallers`. Calls in flight with one credential share what the engine
+ * learnt of it, which is one and the same caller.
+ *
+ * No AsyncLocalStorage: on Node 20 its first `run()` turns promise hooks on
+ * for the whole process, and every decision's promises would pay for them.
  */
 export interface CallerScope {
-  /** Runs one call with a fresh record of its caller. */
-  within<T>(call: () => Promise<T>): Promise<{ caller: NotedCaller; outcome: PromiseSettledResult<T> }>;
-  /** The engine with every caller decision noted in the current call's record. */
+  /** Runs one call presenting `authorization`, with a fresh record of its caller. */
+  within<T>(authorization: string, call: () => Promise<T>): Promise<{ caller: NotedCaller; outcome: PromiseSettledResult<T> }>;
+  /** The engine with every caller decision noted in the records of the calls presenting its credential. */
   notingCallers(engine: Decider): Decider;
 }
 
 export function callerScope(): CallerScope {
-  const current = new AsyncLocalStorage<NotedCaller>();
+  const open = new Map<string, Set<NotedCaller>>();
   return {
-    async within(call) {
+    async within(authorization, call) {
       const caller: NotedCaller = {};
-      const outcome = await current.run(caller, () =>
-        call().then(
+      let records = open.get(authorization);
+      if (records === undefined) open.set(authorization, (records = new Set()));
+      records.add(caller);
+      try {
+        const outcome = await call().then(
           (value) => ({ status: "fulfilled" as const, value }),
           (reason: unknown) => ({ status: "rejected" as const, reason }),
-        ),
-      );
-      return { caller, outcome };
+        );
+        return { caller, outcome };
+      } finally {
+        records.delete(caller);
+        if (records.size === 0) open.delete(authorization);
+      }
     },
 
     notingCallers(engine) {
@@ -43,12 +53,13 @@ export function callerScope(): CallerScope {
         decide: (request, trace) => engine.decide(request, trace),
         async decideCaller(question) {
           const decision = await engine.decideCaller(question);
-          const caller = current.getStore();
-          // A denial can carry the identity (a verified token that is not root): who tried is worth as much as who did.
-          if (caller !== undefined && decision.identity !== undefined && decision.identity.tokenId !== "") {
-            caller.tokenId = decision.identity.tokenId;
+          const { identity } = decision;
+          if (identity === undefined) return decision;
+          for (const caller of open.get(question.authorization) ?? []) {
+            // A denial can carry the identity (a verified token that is not root): who tried is worth as much as who did.
+            if (identity.tokenId !== "") caller.tokenId = identity.tokenId;
+            if (identity.owner !== undefined) caller.owner = identity.owner;
           }
-          if (caller !== undefined && decision.identity?.owner !== undefined) caller.owner = decision.identity.owner;
           return decision;
         },
       };

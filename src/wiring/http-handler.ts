@@ -1,7 +1,7 @@
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import { auditInterceptor } from "../api/audit-interceptor.js";
-import { createAuthorizationService, createAuthorize } from "../api/authorization-service.js";
+import { createAuthorizationService, createAuthorize, createEncodedAuthorize } from "../api/authorization-service.js";
 import { createDcrService } from "../api/dcr-service.js";
 import { errorMappingInterceptor, toConnectError } from "../api/error-mapping.js";
 import { createHealthService } from "../api/health-service.js";
@@ -18,7 +18,7 @@ import { callerGate } from "../decision/caller-gate.js";
 import type { Decider } from "../decision/decision.js";
 import { createEnvoyAuthorizationService, type EncodedEnvoyCheck, type EnvoyCheck } from "../envoy/envoy-check.js";
 import { withSpecGrpcMessage } from "../http/grpc-message-trailer.js";
-import { grpcUnaryEncodedRoute, grpcUnaryRoute, leanGrpcStreams } from "../http/grpc-unary.js";
+import { grpcUnaryEncodedRoute, leanGrpcStreams } from "../http/grpc-unary.js";
 import { jwksRoute } from "../http/jwks-route.js";
 import type { HttpHandlers } from "../http/listener.js";
 import { probeRoute } from "../http/probes.js";
@@ -86,7 +86,8 @@ export interface HttpParts {
 /** The RPC services and the public HTTP resources: the lean gRPC path on HTTP/2 streams, then one route table. */
 export function wireHttpHandler(parts: HttpParts): HttpHandlers {
   const { config, decisions, observability, log } = parts;
-  const authorize = createAuthorize(decisions("authorize"));
+  const authorizeEngine = decisions("authorize");
+  const authorize = createAuthorize(authorizeEngine);
   const check = parts.check;
   // Only mTLS verifies a peer; without it there is nothing to read per call.
   const peerOf = config.tls?.clientCaFile === undefined ? undefined : peerIdentityReader();
@@ -148,7 +149,7 @@ export function wireHttpHandler(parts: HttpParts): HttpHandlers {
       [
         // The caller's certificate (peerOf below) decides whether a Check answer may carry an upstream token.
         grpcUnaryEncodedRoute(EnvoyAuthorization.method.check, parts.encodedCheck, { readMaxBytes: ENVOY_CHECK_READ_MAX_BYTES }),
-        grpcUnaryRoute(AuthorizationService.method.authorize, authorize),
+        grpcUnaryEncodedRoute(AuthorizationService.method.authorize, createEncodedAuthorize(authorizeEngine)),
       ],
       {
         readMaxBytes: READ_MAX_BYTES,
