@@ -24,6 +24,14 @@ export interface DistinctTokensSettings {
 /** How often the server's decision count is read to see whether another tenth was reached. */
 const POLL_MS = 200;
 
+/**
+ * Calls that may get no decision without failing the step: minutes of
+ * overload on a crowded machine can push the odd Redis read past its
+ * deadline, which the server answers with an error (failing closed). The
+ * step reports them; more than this share measures a failing server.
+ */
+const FAILED_SHARE = 0.001;
+
 export async function measureDistinctTokensMemory(
   server: { url: string; pid: number },
   /** A target that writes a fresh token into every request. */
@@ -54,9 +62,11 @@ export async function measureDistinctTokensMemory(
   const perClient = Math.ceil(settings.tokens / settings.loadClients);
   const shape = { clients: settings.clients, streams: settings.streams, requests: perClient, seconds: settings.maxSeconds };
   let sent = 0;
+  let failed = 0;
   try {
-    const runs = await Promise.all(Array.from({ length: settings.loadClients }, () => runLoad("node-load-client", target, shape, files)));
+    const runs = await Promise.all(Array.from({ length: settings.loadClients }, () => runLoad("node-load-client", target, shape, files, FAILED_SHARE)));
     sent = runs.reduce((sum, run) => sum + run.summary.done, 0);
+    failed = runs.reduce((sum, run) => sum + run.summary.failed + run.summary.errored + run.summary.timeout, 0);
   } finally {
     clearInterval(poller);
     await polling;
@@ -64,7 +74,8 @@ export async function measureDistinctTokensMemory(
   const seconds = (performance.now() - began) / 1000;
   const cpu = cpuSeconds(server.pid) - cpuBefore;
   const decided = countsDelta(before, await decisionCounts(server.url));
-  const problem = unexpectedDecisions(decided, 0, Math.floor(sent * 0.99));
+  // An unknown token allowed even once is a bug, not noise.
+  const problem = decided.allow > 0 ? `${decided.allow} unknown tokens allowed` : unexpectedDecisions({ ...decided, failed: 0 }, 0, Math.floor((sent - failed) * 0.99));
   if (problem !== undefined) throw new Error(`distinct tokens: ${problem}`);
   const tokens = decided.deny;
   if (samples[samples.length - 1]!.tokens < tokens) samples.push(sample(tokens));
@@ -74,6 +85,7 @@ export async function measureDistinctTokensMemory(
     max_seconds: settings.maxSeconds,
     load_clients: settings.loadClients,
     tokens,
+    failed,
     seconds,
     rate: tokens / seconds,
     server_cores: cpu / seconds,

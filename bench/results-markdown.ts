@@ -97,8 +97,9 @@ export function distinctTokensLine(results: BenchResults): string {
   const mib = (bytes: number) => fixed(bytes / MIB, 0);
   const samples = memory.rss_samples.map((sample) => `${mib(sample.rss_bytes)} MiB after ${thousands(sample.tokens)}`).join(", ");
   const cut = memory.tokens < memory.target_tokens ? ` (the ${memory.max_seconds} s bound came before the ${thousands(memory.target_tokens)} of the target)` : "";
+  const failed = memory.failed > 0 ? ` (${thousands(memory.failed)} more calls were answered with an error, failing closed)` : "";
   return (
-    `Memory over distinct tokens: the Redis-backed server decided ${thousands(memory.tokens)} distinct unknown tokens${cut} in ${fixed(memory.seconds, 1)} s ` +
+    `Memory over distinct tokens: the Redis-backed server decided ${thousands(memory.tokens)} distinct unknown tokens${cut}${failed} in ${fixed(memory.seconds, 1)} s ` +
     `(${thousands(memory.rate)}/s from ${memory.load_clients} load clients, server ${fixed(memory.server_cores)} cores, ${fixed(memory.cpu_seconds_per_10k)} CPU s / 10k). ` +
     `RSS: ${samples}; peak ${mib(memory.peak_rss_bytes)} MiB${memory.peak_rss_per_step ? "" : " (since the server started)"}. ` +
     `Negative cache bound (\`cache.negative_max_entries\`): ${thousands(memory.negative_max_entries)} entries, each kept ${thousands(memory.negative_ttl_ms)} ms.`

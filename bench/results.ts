@@ -126,6 +126,8 @@ export interface DistinctTokensMemory {
   load_clients: number;
   /** Distinct tokens the server decided (fewer than the target when the time bound came first). */
   tokens: number;
+  /** Calls answered with an error instead of a decision (failing closed, e.g. a Redis read past its deadline); at most one in a thousand. */
+  failed: number;
   seconds: number;
   rate: number;
   server_cores: number;

@@ -60,6 +60,7 @@ function results(): BenchResults {
       max_seconds: 360,
       load_clients: 2,
       tokens: 1_000_000,
+      failed: 0,
       seconds: 200,
       rate: 5000,
       server_cores: 0.9,
