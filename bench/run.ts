@@ -78,7 +78,7 @@ const SETTINGS: Settings = args.quick
       rates: [1000, 5000],
       distinct_tokens: 20_000,
       distinct_tokens_load_clients: 2,
-      distinct_tokens_max_seconds: 15,
+      distinct_tokens_max_seconds: 10,
       revocations: 20,
       in_process_iterations: 1000,
       in_process_batches: 5,
