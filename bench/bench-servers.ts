@@ -58,6 +58,8 @@ export async function startPortcullis(options: PortcullisOptions): Promise<Portc
   await writeFile(configPath, stringify(options.config));
   const server = await startPortcullisProcess({
     nodeArgs: options.nodeArgs,
+    // Every denial is a log line: a million of them would otherwise pile up in the bench's memory.
+    outputTail: 256 * 1024,
     dataDir: options.redisUrl === undefined ? await mkdtemp(join(options.workDir, `${options.name}-data-`)) : undefined,
     env: {
       PORTCULLIS_CONFIG: configPath,

@@ -1,7 +1,7 @@
 /**
  * The shape of bench/results.json, the ratios to the raw no-op, and the
  * check CI runs on a quick run: every scenario there, every ratio a finite
- * positive number. No speed is asserted anywhere.
+ * positive number, the memory step's samples there. No speed is asserted anywhere.
  */
 export const SCENARIO_NAMES = [
   "check-redis-opaque",
@@ -105,9 +105,46 @@ export interface InProcessMeasurement {
   target_ratio?: number;
 }
 
+/** RSS of the server after this many distinct tokens were decided, this long into the step. */
+export interface RssSample {
+  tokens: number;
+  seconds: number;
+  rss_bytes: number;
+}
+
+/**
+ * Memory over many distinct unknown tokens, a step of its own: the
+ * Redis-backed server decides each token once (all DENY), its RSS sampled
+ * on the way; bounded caches keep it flat.
+ */
+export interface DistinctTokensMemory {
+  description: string;
+  /** Tokens the step set out to send, and the bound on its length. */
+  target_tokens: number;
+  max_seconds: number;
+  /** Load-client processes sending at once. */
+  load_clients: number;
+  /** Distinct tokens the server decided (fewer than the target when the time bound came first). */
+  tokens: number;
+  /** Calls answered with an error instead of a decision (failing closed, e.g. a Redis read past its deadline); at most one in a thousand. */
+  failed: number;
+  seconds: number;
+  rate: number;
+  server_cores: number;
+  cpu_seconds_per_10k: number;
+  /** The server's negative cache as configured: its bound on entries and how long it keeps one. */
+  negative_max_entries: number;
+  negative_ttl_ms: number;
+  /** At the start, each tenth of the target reached, and the end. */
+  rss_samples: RssSample[];
+  peak_rss_bytes: number;
+  /** Peak since the step began (false: since the process started, the kernel refused the reset). */
+  peak_rss_per_step: boolean;
+}
+
 export interface BenchResults {
-  /** 2: revocation by kind, in_process added. */
-  schema: 2;
+  /** 2: revocation by kind, in_process added; 3: distinct_tokens_memory added. */
+  schema: 3;
   mode: "quick" | "full";
   generated_at: string;
   commit: string;
@@ -120,13 +157,14 @@ export interface BenchResults {
   /** Absent from a profiled run, which measures one scenario only (so are the in-process measurements). */
   revocation?: RevocationResult[];
   in_process?: InProcessMeasurement[];
+  distinct_tokens_memory?: DistinctTokensMemory;
   profile?: { scenario: string; file: string; top: { frame: string; self_ms: number; share: number }[] };
 }
 
 /** A results file's text as results of this schema; refuses another schema, whose sections would be rendered wrongly. */
 export function parseResults(text: string, label: string): BenchResults {
   const results = JSON.parse(text) as BenchResults;
-  if (results.schema !== 2) throw new Error(`${label} has results schema ${String(results.schema)}; this bench writes schema 2: run it again to regenerate`);
+  if (results.schema !== 3) throw new Error(`${label} has results schema ${String(results.schema)}; this bench writes schema 3: run it again to regenerate`);
   return results;
 }
 
@@ -173,6 +211,16 @@ export function resultsProblems(results: BenchResults, expected: readonly string
   for (const measured of results.in_process ?? []) {
     for (const field of ["ns_per_op", "baseline_ns_per_op", "ratio", "wall_ns_per_op", "baseline_wall_ns_per_op"] as const) {
       if (!positive(measured[field])) problems.push(`in_process ${measured.name}: ${field} is ${measured[field]}`);
+    }
+  }
+  const memory = results.distinct_tokens_memory;
+  if (memory === undefined) problems.push("distinct_tokens_memory: missing");
+  else {
+    if (!(memory.tokens > 0)) problems.push(`distinct_tokens_memory: tokens is ${memory.tokens}`);
+    if (!positive(memory.negative_max_entries)) problems.push(`distinct_tokens_memory: negative_max_entries is ${memory.negative_max_entries}`);
+    if (!positive(memory.peak_rss_bytes)) problems.push(`distinct_tokens_memory: peak_rss_bytes is ${memory.peak_rss_bytes}`);
+    if (memory.rss_samples.length < 2 || !memory.rss_samples.every((sample) => positive(sample.rss_bytes))) {
+      problems.push(`distinct_tokens_memory: rss_samples are ${JSON.stringify(memory.rss_samples)}`);
     }
   }
   return problems;

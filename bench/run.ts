@@ -28,9 +28,11 @@ import { cpuSeconds, memoryStatus, resetPeakRss } from "./proc-stats.js";
 import { commandsDelta, readCommandstats } from "./redis-commandstats.js";
 import { measureInProcess } from "./in-process.js";
 import { measureRevocations } from "./revocation.js";
-import { benchmarksSection, inProcessLines, replaceGeneratedSection, resultsTable, revocationTable } from "./results-markdown.js";
-import { GENERATOR_SATURATED, SCENARIO_NAMES, withRatios, type BenchResults, type LatencyAtRate, type Measurement, type ScenarioName } from "./results.js";
-import { benchScenarios, rawNoOpScenario, type Host, type Scenario, type ScenarioCredentials } from "./scenarios.js";
+import { measureDistinctTokensMemory } from "./distinct-tokens-memory.js";
+import { cacheSettings } from "../src/credentials/cache/cache-settings.js";
+import { benchmarksSection, distinctTokensLine, inProcessLines, replaceGeneratedSection, resultsTable, revocationTable } from "./results-markdown.js";
+import { GENERATOR_SATURATED, SCENARIO_NAMES, withRatios, type BenchResults, type DistinctTokensMemory, type LatencyAtRate, type Measurement, type ScenarioName } from "./results.js";
+import { benchScenarios, rawNoOpScenario, unknownTokenTarget, type Host, type Scenario, type ScenarioCredentials } from "./scenarios.js";
 import { countsDelta, decisionCounts, unexpectedDecisions } from "./server-decisions.js";
 
 const { values: args } = parseArgs({
@@ -53,7 +55,10 @@ interface Settings {
   warmup_requests: number;
   latency_seconds: number;
   rates: number[];
+  /** The memory step: distinct unknown tokens sent, by this many load clients at once, for at most this long. */
   distinct_tokens: number;
+  distinct_tokens_load_clients: number;
+  distinct_tokens_max_seconds: number;
   /** Of each kind. */
   revocations: number;
   /** Per batch, of the measured operation and of its baseline alike; the median batch counts. */
@@ -61,11 +66,37 @@ interface Settings {
   in_process_batches: number;
 }
 
-/** Quick: CI and development (under a minute); full: the run BENCHMARKS.md records. */
+/** Quick: CI and development (under a minute); full: the run BENCHMARKS.md records (bounded: about 15 minutes at most). */
 const SETTINGS: Settings = args.quick
   ? // Counts rather than durations: on a crowded CI machine a one-second run may complete no request at all.
-    { clients: 4, streams: 64, throughput_requests: 4000, warmup_requests: 1000, latency_seconds: 1, rates: [1000, 5000], distinct_tokens: 5_000, revocations: 20, in_process_iterations: 1000, in_process_batches: 5 }
-  : { clients: 4, streams: 64, throughput_seconds: 10, warmup_requests: 20_000, latency_seconds: 10, rates: [1000, 5000], distinct_tokens: 1_000_000, revocations: 200, in_process_iterations: 5000, in_process_batches: 9 };
+    {
+      clients: 4,
+      streams: 64,
+      throughput_requests: 4000,
+      warmup_requests: 1000,
+      latency_seconds: 1,
+      rates: [1000, 5000],
+      distinct_tokens: 20_000,
+      distinct_tokens_load_clients: 2,
+      distinct_tokens_max_seconds: 10,
+      revocations: 20,
+      in_process_iterations: 1000,
+      in_process_batches: 5,
+    }
+  : {
+      clients: 4,
+      streams: 64,
+      throughput_seconds: 10,
+      warmup_requests: 20_000,
+      latency_seconds: 10,
+      rates: [1000, 5000],
+      distinct_tokens: 1_000_000,
+      distinct_tokens_load_clients: 2,
+      distinct_tokens_max_seconds: 360,
+      revocations: 200,
+      in_process_iterations: 5000,
+      in_process_batches: 9,
+    };
 
 interface HostProcess extends ServerUnderTest {
   /** Decision metrics and the Redis it uses, when it is a Portcullis server. */
@@ -138,7 +169,9 @@ async function main(): Promise<void> {
 
     let revocation: BenchResults["revocation"] | undefined;
     let inProcess: BenchResults["in_process"] | undefined;
+    let distinctTokens: BenchResults["distinct_tokens_memory"] | undefined;
     if (profiled === undefined) {
+      distinctTokens = await measureDistinctTokens(hosts.redis, common.config, files);
       const replicaB = await startPortcullis({ ...common, name: "replica-b", redisUrl: redis.url });
       try {
         console.log(`revocation: ${SETTINGS.revocations} of each kind on replica A, polled on replica B`);
@@ -160,7 +193,7 @@ async function main(): Promise<void> {
     const profile = profiled === undefined ? undefined : await summarizeProfile(profiled, profileDir, profileWindow);
 
     const output: BenchResults = {
-      schema: 2,
+      schema: 3,
       mode: args.quick ? "quick" : "full",
       generated_at: new Date().toISOString(),
       commit: commitDescription(),
@@ -171,12 +204,14 @@ async function main(): Promise<void> {
       scenarios: results,
       ...(revocation === undefined ? {} : { revocation }),
       ...(inProcess === undefined ? {} : { in_process: inProcess }),
+      ...(distinctTokens === undefined ? {} : { distinct_tokens_memory: distinctTokens }),
       ...(profile === undefined ? {} : { profile }),
     };
     await writeFile(args.out!, `${JSON.stringify(output, null, 2)}\n`);
     console.log(`\n${resultsTable(output)}\n`);
     console.log(`${revocationTable(output)}\n`);
     console.log(inProcessLines(output));
+    console.log(distinctTokensLine(output));
     if (args["write-markdown"]) await writeMarkdown(output);
     console.log(`wrote ${args.out} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   } finally {
@@ -242,11 +277,7 @@ async function measure(
   const commandsBefore = host.redis && (await readCommandstats(host.redis));
   const cpuBefore = cpuSeconds(host.pid);
   const wallBefore = performance.now();
-  // Deny-unknown runs a fixed count: every request a token never seen, as many as the memory figure needs.
-  const throughputShape: LoadShape =
-    scenario.name === "authorize-deny-unknown"
-      ? { ...shape, requests: SETTINGS.distinct_tokens }
-      : { ...shape, seconds: SETTINGS.throughput_seconds, requests: SETTINGS.throughput_requests };
+  const throughputShape: LoadShape = { ...shape, seconds: SETTINGS.throughput_seconds, requests: SETTINGS.throughput_requests };
   const throughput = await runLoad(generator, target, throughputShape, files);
   const cpu = cpuSeconds(host.pid) - cpuBefore;
   const wall = (performance.now() - wallBefore) / 1000;
@@ -299,6 +330,27 @@ async function measure(
     console.warn(`warning: ${scenario.name}: the generator used ${measurement.generator_cores.toFixed(2)} cores; it may have been the bottleneck`);
   }
   return measurement;
+}
+
+/** The memory step on the Redis-backed server, with the negative cache's bound as the server reads it from the same configuration. */
+async function measureDistinctTokens(host: HostProcess, config: object, files: LoadFiles): Promise<DistinctTokensMemory> {
+  const cache = cacheSettings((config as { cache?: Parameters<typeof cacheSettings>[0] }).cache);
+  console.log(
+    `distinct tokens: ${SETTINGS.distinct_tokens.toLocaleString("en-US")} unknown tokens from ${SETTINGS.distinct_tokens_load_clients} load clients (at most ${SETTINGS.distinct_tokens_max_seconds} s), RSS of the Redis-backed server sampled`,
+  );
+  return measureDistinctTokensMemory(
+    host,
+    { ...unknownTokenTarget(), url: host.url },
+    { maxEntries: cache.negativeMaxEntries, ttlMs: cache.negativeTtlMs },
+    {
+      tokens: SETTINGS.distinct_tokens,
+      maxSeconds: SETTINGS.distinct_tokens_max_seconds,
+      loadClients: SETTINGS.distinct_tokens_load_clients,
+      clients: SETTINGS.clients,
+      streams: SETTINGS.streams,
+    },
+    files,
+  );
 }
 
 async function summarizeProfile(scenario: string, profileDir: string, window: { fromUs: number; toUs: number }): Promise<BenchResults["profile"]> {

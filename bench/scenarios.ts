@@ -51,6 +51,11 @@ function check(token: string): Uint8Array {
   );
 }
 
+/** An Authorize with a token never seen before in every request (the load client writes it). */
+export function unknownTokenTarget(): Omit<LoadTarget, "url"> {
+  return { path: AUTHORIZE, headers: GRPC, bodies: [grpcFrame(authorize(`pcl_${FRESH_TOKEN}`))], freshToken: FRESH_TOKEN };
+}
+
 export function rawNoOpScenario(perRequestBodies: boolean): Scenario {
   return {
     name: "raw-noop",
@@ -64,7 +69,7 @@ export function rawNoOpScenario(perRequestBodies: boolean): Scenario {
 
 export function benchScenarios(): Scenario[] {
   const grpcAuthorize = (token: string) => ({ path: AUTHORIZE, headers: GRPC, bodies: [grpcFrame(authorize(token))] });
-  const unknown = grpcFrame(authorize(`pcl_${FRESH_TOKEN}`));
+  const unknown = unknownTokenTarget().bodies[0]!;
   return [
     {
       name: "check-redis-opaque",
@@ -103,7 +108,7 @@ export function benchScenarios(): Scenario[] {
       description: "Authorize, gRPC, a fresh random opaque token per request (deny), Redis store",
       host: "redis",
       perRequestBodies: true,
-      target: () => ({ path: AUTHORIZE, headers: GRPC, bodies: [unknown], freshToken: FRESH_TOKEN }),
+      target: unknownTokenTarget,
       allowShare: 0,
     },
     {

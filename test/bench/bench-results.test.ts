@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BEGIN_MARKER, END_MARKER, benchmarksSection, inProcessLines, replaceGeneratedSection, revocationTable, targetRows } from "../../bench/results-markdown.js";
+import { BEGIN_MARKER, END_MARKER, benchmarksSection, distinctTokensLine, inProcessLines, replaceGeneratedSection, revocationTable, targetRows } from "../../bench/results-markdown.js";
 import { parseResults, resultsProblems, REVOCATION_KINDS, SCENARIO_NAMES, withRatios, type BenchResults, type Measurement } from "../../bench/results.js";
 import { unexpectedDecisions } from "../../bench/server-decisions.js";
 
@@ -29,7 +29,7 @@ const raw = measurement(40_000, 0.5, 2);
 
 function results(): BenchResults {
   return {
-    schema: 2,
+    schema: 3,
     mode: "quick",
     generated_at: "2026-12-01T00:00:00.000Z",
     commit: "abc1234",
@@ -54,8 +54,27 @@ function results(): BenchResults {
         target_ratio: 0.05,
       },
     ],
+    distinct_tokens_memory: {
+      description: "unknown tokens",
+      target_tokens: 1_000_000,
+      max_seconds: 360,
+      load_clients: 2,
+      tokens: 1_000_000,
+      failed: 0,
+      seconds: 200,
+      rate: 5000,
+      server_cores: 0.9,
+      cpu_seconds_per_10k: 2,
+      negative_max_entries: 10_000,
+      negative_ttl_ms: 1000,
+      rss_samples: [0, 100_000, 500_000, 1_000_000].map((tokens, index) => ({ tokens, seconds: tokens / 5000, rss_bytes: (200 + Math.min(index, 2) * 10) * MIB })),
+      peak_rss_bytes: 230 * MIB,
+      peak_rss_per_step: true,
+    },
   };
 }
+
+const MIB = 1024 * 1024;
 
 describe("ratios to the raw no-op", () => {
   it("divide throughput by the raw rate, and latency by the raw latency at the same rate", () => {
@@ -108,6 +127,15 @@ describe("the CI check of bench/results.json", () => {
     expect(resultsProblems(oneShort)).toEqual(["revocation team-deactivation: missing"]);
   });
 
+  it("names a missing memory step, and one without RSS samples", () => {
+    const partial = results();
+    delete partial.distinct_tokens_memory;
+    expect(resultsProblems(partial)).toEqual(["distinct_tokens_memory: missing"]);
+    const unsampled = results();
+    unsampled.distinct_tokens_memory = { ...unsampled.distinct_tokens_memory!, rss_samples: [] };
+    expect(resultsProblems(unsampled)).toEqual(["distinct_tokens_memory: rss_samples are []"]);
+  });
+
   it("names missing in-process measurements, and a cost that is not a finite positive number", () => {
     const partial = results();
     delete partial.in_process;
@@ -153,6 +181,21 @@ describe("BENCHMARKS.md from the results", () => {
     const lines = inProcessLines(costly).split("\n");
     expect(lines[0]).toContain("1500 ns of CPU per operation against 50000 ns for an RS256 verification, 8.0% (wall time 1800 against 70000 ns");
     expect(lines[1]).not.toContain("target");
+  });
+
+  it("shows the memory step's RSS samples, its peak and the negative cache's bound, and the growth over the second half", () => {
+    const line = distinctTokensLine(results());
+    expect(line).toContain("decided 1,000,000 distinct unknown tokens in 200.0 s");
+    expect(line).toContain("RSS: 200 MiB after 0, 210 MiB after 100,000, 220 MiB after 500,000, 220 MiB after 1,000,000; peak 230 MiB");
+    expect(line).toContain("10,000 entries, each kept 1,000 ms");
+    const row = targetRows(results()).find((each) => each.target.startsWith("memory bounded"));
+    expect(row?.measured).toBe("1,000,000 tokens: RSS 200 → 220 MiB, peak 230 MiB; 0.0 MiB over the second half");
+  });
+
+  it("says when the time bound cut the memory step short of its target", () => {
+    const cut = results();
+    cut.distinct_tokens_memory = { ...cut.distinct_tokens_memory!, tokens: 600_000 };
+    expect(distinctTokensLine(cut)).toContain("600,000 distinct unknown tokens (the 360 s bound came before the 1,000,000 of the target)");
   });
 
   it("replaces only what lies between the markers", () => {

@@ -169,6 +169,14 @@ describe("the instrumented request decision past its caller's deadline", () => {
     ]);
   });
 
+  it("masks a credential quoted in the resource of a decision line", async () => {
+    const { captured, decider } = setup("info");
+    const quoted = "pcl_Vb7pQ1xZ3kR8mN2wT5yU9iO0aS4dF6gH8jK1lZ3xC5v";
+    await decider.decide({ authorization: "Bearer unknown-secret-0123456789", resource: `GET /api/kafka/${quoted}` });
+    expect(captured.entries()).toEqual([expect.objectContaining({ decision: "deny", reason: "unknown_token", resource: "GET /api/kafka/pcl_[redacted]" })]);
+    expect(captured.text()).not.toContain(quoted);
+  });
+
   it("logs a verifier's detail beside the reason of a denial", async () => {
     const { captured, decider } = setup();
     await decider.decide({ authorization: "Bearer duplicate-secret-0123456789", resource: "GET /api/kafka/topics" });

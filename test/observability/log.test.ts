@@ -11,6 +11,9 @@ describe("maskCredentials", () => {
     ["an Authorization value", `header was Bearer ${ROOT}`, "header was Bearer [redacted]"],
     ["a lower-case scheme", `bearer ${ROOT}`, "bearer [redacted]"],
     ["an opaque secret on its own", `token ${OPAQUE} rejected`, "token pcl_[redacted] rejected"],
+    ["an opaque secret in capitals", `token ${OPAQUE.toUpperCase()} rejected`, "token pcl_[redacted] rejected"],
+    ["a JWT in capitals", `{"msg":"bad ${JWT.toUpperCase()}"}`, '{"msg":"bad [redacted-jwt]"}'],
+    ["a URL's user and password in capitals", '{"msg":"REDIS://APP:S3CRET@REDIS:6379"}', '{"msg":"REDIS://[redacted]@REDIS:6379"}'],
     ["a JWT on its own", `{"msg":"bad ${JWT}"}`, '{"msg":"bad [redacted-jwt]"}'],
     [
       "the user and password of a URL",

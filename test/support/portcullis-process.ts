@@ -12,7 +12,7 @@ export interface PortcullisProcess {
   readonly url: string;
   readonly dataDir: string;
   readonly child: ChildProcess;
-  /** Everything the process wrote to stdout and stderr so far. */
+  /** What the process wrote to stdout and stderr so far: everything, or the last `outputTail` characters. */
   output(): string;
   /** The bootstrap root token from <dataDir>/root.token. */
   rootToken(): Promise<string>;
@@ -31,6 +31,12 @@ export interface StartOptions {
    * print it.
    */
   port?: number;
+  /**
+   * Keep only about this many of the last characters of output (unset:
+   * everything): for a server that logs every decision through a long
+   * load, whose whole output the test process would otherwise hold.
+   */
+  outputTail?: number;
 }
 
 function spawnPortcullis(dataDir: string, env: Record<string, string> = {}, nodeArgs: string[] = []): ChildProcess {
@@ -70,8 +76,14 @@ export async function startPortcullisProcess(options: StartOptions = {}): Promis
   const listenOn: Record<string, string> = options.port === undefined ? {} : { PORTCULLIS_LISTEN: `127.0.0.1:${options.port}` };
   const child = spawnPortcullis(dataDir, { ...options.env, ...listenOn }, options.nodeArgs);
   let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const tail = options.outputTail;
+  const keep = (chunk: Buffer) => {
+    output += chunk.toString();
+    // Cut at twice the tail, so the copy a cut makes costs a constant per character kept.
+    if (tail !== undefined && output.length > 2 * tail) output = output.slice(-tail);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
   // "close", not "exit": only then has everything it wrote been read, so output() is complete after stop().
   const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
 
@@ -88,6 +100,8 @@ export async function startPortcullisProcess(options: StartOptions = {}): Promis
       const match = /"address":"([^"]+)","msg":"portcullis listening/.exec(output);
       if (match) {
         clearTimeout(timer);
+        // Searched once found, it would scan the output again on every chunk for the process's whole life.
+        child.stdout?.off("data", check);
         resolve(match[1]!);
       }
     };
