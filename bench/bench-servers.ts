@@ -53,11 +53,19 @@ export interface PortcullisOptions {
   nodeArgs?: string[];
 }
 
+/**
+ * The heap limit deploy/kubernetes/base/deployment.yaml gives every replica,
+ * so that the figures, RSS above all, are those of the deployed process:
+ * without it V8 sizes the heap from this machine's memory and lets garbage
+ * grow to gigabytes before collecting in earnest.
+ */
+const DEPLOYED_HEAP_LIMIT = "--max-old-space-size=256";
+
 export async function startPortcullis(options: PortcullisOptions): Promise<PortcullisProcess & ServerUnderTest> {
   const configPath = join(options.workDir, `${options.name}.yaml`);
   await writeFile(configPath, stringify(options.config));
   const server = await startPortcullisProcess({
-    nodeArgs: options.nodeArgs,
+    nodeArgs: [DEPLOYED_HEAP_LIMIT, ...(options.nodeArgs ?? [])],
     // Every denial is a log line: a million of them would otherwise pile up in the bench's memory.
     outputTail: 256 * 1024,
     dataDir: options.redisUrl === undefined ? await mkdtemp(join(options.workDir, `${options.name}-data-`)) : undefined,

@@ -29,6 +29,9 @@ export const SECRET_STAND_INS: Readonly<Record<string, string>> = {
   PORTCULLIS_DCR_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64"),
 };
 
+/** Variables Node.js itself reads before the server starts (the deployment's heap limit). */
+const NODE_RUNTIME_VARIABLES: readonly string[] = ["NODE_OPTIONS"];
+
 export interface DeploymentSettings {
   /** The variables the artefact sets, secrets replaced by stand-ins. */
   env: Env;
@@ -43,7 +46,7 @@ export interface DeploymentSettings {
  */
 export function checkDeploymentSettings(settings: DeploymentSettings): Config {
   const env = settings.env;
-  const unknown = Object.keys(env).filter((name) => !SERVER_VARIABLES.includes(name));
+  const unknown = Object.keys(env).filter((name) => !SERVER_VARIABLES.includes(name) && !NODE_RUNTIME_VARIABLES.includes(name));
   if (unknown.length > 0) throw new Error(`variables the server does not read: ${unknown.join(", ")}`);
   const dir = mkdtempSync(join(tmpdir(), "portcullis-deploy-config-"));
   try {
