@@ -56,8 +56,10 @@ export async function measureDistinctTokensMemory(
     samples.push(sample(decided));
     nextTenth = Math.floor(decided / tenth) + 1;
   };
-  // One read at a time: a slow /metrics answer must not stack reads up.
-  const poller = setInterval(() => (polling = polling.then(poll)), POLL_MS);
+  // One read at a time: a slow /metrics answer must not stack reads up. A
+  // failed read (an overloaded server's HTTP/1.1 keep-alive race) only skips
+  // a sample: the count read after the load says whether the server lived.
+  const poller = setInterval(() => (polling = polling.then(poll).catch(() => undefined)), POLL_MS);
 
   const perClient = Math.ceil(settings.tokens / settings.loadClients);
   const shape = { clients: settings.clients, streams: settings.streams, requests: perClient, seconds: settings.maxSeconds };
