@@ -1,3 +1,4 @@
+import type { EventEmitter } from "node:events";
 import { pino, type DestinationStream, type Logger } from "pino";
 
 /**
@@ -32,7 +33,7 @@ export function maskCredentials(line: string): string {
  * masking every written line a third, for what no field list can foresee:
  * a credential quoted in an error's message or stack.
  */
-export function createLogger(level: string, destination: DestinationStream = pino.destination({ dest: 1, sync: false })): Logger {
+export function createLogger(level: string, destination: DestinationStream = stdoutDestination()): Logger {
   return pino(
     {
       level,
@@ -45,4 +46,50 @@ export function createLogger(level: string, destination: DestinationStream = pin
     },
     { write: (line: string) => destination.write(maskCredentials(line)) },
   );
+}
+
+/**
+ * Bytes per write to stdout. sonic-boom's default, 16 KiB, is one write per
+ * turn of the event loop: a flood of denials (a line each) on a busy loop
+ * outran it, and the backlog grew without bound (BENCHMARKS.md, memory).
+ */
+const STDOUT_MAX_WRITE = 1024 * 1024;
+
+/** The backlog kept while stdout's reader lags; beyond it lines are dropped and counted, not kept until memory runs out. */
+const STDOUT_MAX_BACKLOG = 64 * 1024 * 1024;
+
+/** stdout, written without blocking the event loop, with a bounded backlog. */
+export function stdoutDestination(): DestinationStream {
+  return countingDrops(pino.destination({ dest: 1, sync: false, maxWrite: STDOUT_MAX_WRITE, maxLength: STDOUT_MAX_BACKLOG }));
+}
+
+/** A destination that refuses lines past its backlog, announcing each refusal with a `drop` event (sonic-boom). */
+export interface DroppingDestination extends EventEmitter {
+  write(line: string): unknown;
+}
+
+/**
+ * Says how many lines were dropped, in a warning line written before the
+ * next line once the destination takes lines again: a reader of the log
+ * must know it has a gap.
+ */
+export function countingDrops(destination: DroppingDestination): DestinationStream {
+  let dropped = 0;
+  let notice: string | undefined;
+  let noticed = 0;
+  destination.on("drop", (line: unknown) => {
+    // A dropped notice puts its count back: the next one says it.
+    dropped += line === notice ? noticed : 1;
+  });
+  return {
+    write(line: string) {
+      if (dropped > 0) {
+        noticed = dropped;
+        dropped = 0;
+        notice = `${JSON.stringify({ level: 40, time: Date.now(), service: "portcullis", droppedLines: noticed, msg: "log: lines dropped, stdout did not keep up" })}\n`;
+        destination.write(notice);
+      }
+      destination.write(line);
+    },
+  };
 }

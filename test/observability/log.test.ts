@@ -1,5 +1,6 @@
+import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
-import { maskCredentials } from "../../src/log.js";
+import { countingDrops, maskCredentials } from "../../src/log.js";
 import { captureLog } from "../support/captured-log.js";
 
 const OPAQUE = "pcl_Vb7pQ1xZ3kR8mN2wT5yU9iO0aS4dF6gH8jK1lZ3xC5v";
@@ -57,5 +58,44 @@ describe("the service logger", () => {
 
     expect(captured.text()).not.toContain(secret);
     expect(captured.entries()[0]).toMatchObject({ err: { message: "OOM command not allowed", command: "[redacted]" } });
+  });
+});
+
+/** Takes lines until told it is full, then drops each one as sonic-boom does past its backlog. */
+class FillingDestination extends EventEmitter {
+  readonly taken: string[] = [];
+  full = false;
+  write(line: string): boolean {
+    if (this.full) this.emit("drop", line);
+    else this.taken.push(line);
+    return !this.full;
+  }
+}
+
+describe("the bounded stdout destination", () => {
+  it("says how many lines it dropped in a warning before the next line it takes", () => {
+    const stdout = new FillingDestination();
+    const log = countingDrops(stdout);
+    log.write("first\n");
+    stdout.full = true;
+    for (let line = 0; line < 5; line++) log.write(`lost ${line}\n`);
+    stdout.full = false;
+    log.write("after\n");
+    log.write("later\n");
+    expect(stdout.taken[0]).toBe("first\n");
+    expect(JSON.parse(stdout.taken[1]!)).toMatchObject({ level: 40, droppedLines: 5, msg: "log: lines dropped, stdout did not keep up" });
+    expect(stdout.taken.slice(2)).toEqual(["after\n", "later\n"]);
+  });
+
+  it("keeps counting when the warning itself is dropped, so that the next warning covers every lost line", () => {
+    const stdout = new FillingDestination();
+    const log = countingDrops(stdout);
+    stdout.full = true;
+    log.write("lost\n");
+    log.write("lost too\n");
+    stdout.full = false;
+    log.write("back\n");
+    expect(JSON.parse(stdout.taken[0]!)).toMatchObject({ droppedLines: 2 });
+    expect(stdout.taken[1]).toBe("back\n");
   });
 });
