@@ -1,5 +1,6 @@
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import type { Decision as DomainDecision } from "../decision/decision.js";
+import { resetOnThrow } from "../http/reset-on-throw.js";
 import { CREDENTIAL_TYPES } from "./messages.js";
 import { Decision, Denial } from "../../gen/portcullis/v1/authorization_pb.js";
 
@@ -56,13 +57,5 @@ export function authorizeResponseEncoder(): AuthorizeResponseEncoder {
     string(REQUIRED_SCOPE, decision.requiredScope ?? "");
     return writer.finish();
   };
-  return (decision) => {
-    try {
-      return encode(decision);
-    } catch (error) {
-      // Half a message may be left in it.
-      writer = new BinaryWriter();
-      throw error;
-    }
-  };
+  return resetOnThrow(encode, () => (writer = new BinaryWriter()));
 }

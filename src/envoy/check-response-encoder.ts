@@ -1,6 +1,7 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import type { Decision } from "../decision/decision.js";
+import { resetOnThrow } from "../http/reset-on-throw.js";
 import { accessLogMetadata, DENIED_HEADERS, deniedAnswer, IDENTITY_HEADERS, identityHeaderValues, overwrite } from "./check-response.js";
 import type { EnvoySettings } from "./envoy-settings.js";
 import { HeaderValueOptionSchema, HeaderValueSchema } from "../../gen/envoy/config/core/v3/base_pb.js";
@@ -127,13 +128,5 @@ export function checkResponseEncoder(settings: EnvoySettings): CheckResponseEnco
     writer.join();
     return writer.finish();
   };
-  return (decision) => {
-    try {
-      return encode(decision);
-    } catch (error) {
-      // Half a message may be left in it.
-      writer = new BinaryWriter();
-      throw error;
-    }
-  };
+  return resetOnThrow(encode, () => (writer = new BinaryWriter()));
 }
