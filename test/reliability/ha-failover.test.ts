@@ -1,3 +1,4 @@
+import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { bearer, createClients } from "../support/clients.js";
@@ -117,10 +118,19 @@ describe("two replicas under mixed load while their Redis fails over", () => {
         try {
           const ledger = createTokenLedger();
           const root = bearer(replicas.rootToken);
-          const mint = async (target: Target) => {
-            const minted = await target.clients.admin.mintToken({ scopes: [LOAD_SCOPE], name: "failover" }, root);
-            ledger.minted(minted.token, minted.record!.tokenId);
-            return minted.token;
+          // Before the fault a freshly started group may still be settling: a mint its replica did not acknowledge in time
+          // is refused (Unavailable, redis.wait_replicas) and never enters the ledger, so it is asked again.
+          const mint = async (target: Target): Promise<string> => {
+            for (let attempt = 1; ; attempt++) {
+              try {
+                const minted = await target.clients.admin.mintToken({ scopes: [LOAD_SCOPE], name: "failover" }, root);
+                ledger.minted(minted.token, minted.record!.tokenId);
+                return minted.token;
+              } catch (error) {
+                if (attempt === 5 || ConnectError.from(error).code !== Code.Unavailable) throw error;
+                await sleep(500);
+              }
+            }
           };
           for (let index = 0; index < 20; index++) await mint(targets[index % 2]!);
           // Revoked before the fault: in the ledger's revoked set, asked about by the load and once more at the end.
