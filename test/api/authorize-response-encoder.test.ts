@@ -4,9 +4,9 @@ import { describe, expect, it } from "vitest";
 import { authorizeResponseEncoder } from "../../src/api/authorize-response-encoder.js";
 import { authorizeResponse } from "../../src/api/messages.js";
 import { allow, deny, type Decision } from "../../src/decision/decision.js";
-import type { CredentialType, Identity } from "../../src/model/identity.js";
-import { REASON_CODES, type ReasonCode } from "../../src/model/reason-codes.js";
+import type { Identity } from "../../src/model/identity.js";
 import { AuthorizeResponseSchema } from "../../gen/portcullis/v1/authorization_pb.js";
+import { anyDecision } from "../support/decision-arbitrary.js";
 
 const IDENTITY: Identity = {
   subject: "token:tok_1",
@@ -39,28 +39,7 @@ describe("the AuthorizeResponse encoder of the lean gRPC path", () => {
   });
 
   it("writes what protobuf-es writes for any decision", () => {
-    const text = fc.string({ unit: "binary", maxLength: 24 });
-    const identity = fc.record(
-      {
-        subject: text,
-        tokenId: text,
-        credentialType: fc.constantFrom<CredentialType>("opaque", "jwt", "team_token", "request_token"),
-        name: text,
-        scopes: fc.array(text, { maxLength: 4 }),
-        libraries: fc.array(text, { maxLength: 4 }),
-        allowedTools: fc.constant([]),
-        issuerAlias: text,
-        owner: text,
-      },
-      { requiredKeys: ["subject", "tokenId", "credentialType", "name", "scopes", "libraries", "allowedTools"] },
-    );
-    const reason = fc.constantFrom(...(Object.keys(REASON_CODES) as ReasonCode[]));
-    const decision: fc.Arbitrary<Decision> = fc.oneof(
-      fc.tuple(reason, fc.option(identity, { nil: undefined }), fc.option(text, { nil: undefined })).map(([code, who, scope]) => allow(code, who, scope)),
-      fc
-        .tuple(fc.constantFrom("unauthenticated", "forbidden" as const), reason, fc.option(identity, { nil: undefined }), fc.option(text, { nil: undefined }))
-        .map(([denial, code, who, scope]) => deny(denial, code, who, scope)),
-    );
+    const decision = anyDecision();
     const encode = authorizeResponseEncoder();
     fc.assert(
       fc.property(decision, (any) => {

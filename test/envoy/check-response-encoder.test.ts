@@ -5,9 +5,9 @@ import { allow, deny, type Decision } from "../../src/decision/decision.js";
 import { checkResponseEncoder } from "../../src/envoy/check-response-encoder.js";
 import { checkResponseOf } from "../../src/envoy/check-response.js";
 import type { EnvoySettings } from "../../src/envoy/envoy-settings.js";
-import type { CredentialType, Identity } from "../../src/model/identity.js";
-import { REASON_CODES, type ReasonCode } from "../../src/model/reason-codes.js";
+import type { Identity } from "../../src/model/identity.js";
 import { CheckResponseSchema } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
+import { anyDecision } from "../support/decision-arbitrary.js";
 import { DEFAULT_ENVOY_SETTINGS } from "../support/envoy-settings.js";
 
 const SETTINGS = DEFAULT_ENVOY_SETTINGS;
@@ -51,28 +51,7 @@ describe("the CheckResponse encoder of the lean gRPC path", () => {
   });
 
   it("writes what any decision under any settings makes the generic encoder write", () => {
-    const text = fc.string({ unit: "binary", maxLength: 24 });
-    const identity = fc.record(
-      {
-        subject: text,
-        tokenId: text,
-        credentialType: fc.constantFrom<CredentialType>("opaque", "jwt", "team_token", "request_token"),
-        name: text,
-        scopes: fc.array(text, { maxLength: 4 }),
-        libraries: fc.array(text, { maxLength: 4 }),
-        allowedTools: fc.constant([]),
-        issuerAlias: text,
-        owner: text,
-      },
-      { requiredKeys: ["subject", "tokenId", "credentialType", "name", "scopes", "libraries", "allowedTools"] },
-    );
-    const reason = fc.constantFrom(...(Object.keys(REASON_CODES) as ReasonCode[]));
-    const decision: fc.Arbitrary<Decision> = fc.oneof(
-      fc.tuple(reason, fc.option(identity, { nil: undefined }), fc.option(text, { nil: undefined })).map(([code, who, scope]) => allow(code, who, scope)),
-      fc
-        .tuple(fc.constantFrom("unauthenticated", "forbidden" as const), reason, fc.option(identity, { nil: undefined }), fc.option(text, { nil: undefined }))
-        .map(([denial, code, who, scope]) => deny(denial, code, who, scope)),
-    );
+    const decision = anyDecision();
     const headerName = fc.stringMatching(/^x-[a-z0-9-]{1,12}$/);
     const settings: fc.Arbitrary<EnvoySettings> = fc.record({
       identityHeaders: fc.record({
