@@ -3,10 +3,16 @@ import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 
 import type { SigningKeyAlgorithm, StoredSigningKey } from "../../model/signing-key.js";
 
 const HMAC_SECRET_BYTES = 32;
+/**
+ * Generated kids start with a letter: a bare base64url kid starts with `-`
+ * once in 64, and `portcullis-admin keys retire -Xy…` would then read it as
+ * an option.
+ */
+const KEY_ID_PREFIX = "key_";
 
 /** A fresh team-token signing key: a 256-bit HMAC secret, or an ECDSA P-256 pair. */
 export async function generateSigningKey(algorithm: SigningKeyAlgorithm, createdAt: number): Promise<StoredSigningKey> {
-  const kid = randomBytes(12).toString("base64url");
+  const kid = KEY_ID_PREFIX + randomBytes(12).toString("base64url");
   if (algorithm === "HS256") {
     return { kid, algorithm, secret: randomBytes(HMAC_SECRET_BYTES).toString("base64url"), createdAt };
   }
