@@ -13,7 +13,8 @@ import { startPortcullisProcess, type PortcullisProcess } from "../support/portc
 /** The floor, so a lock a killed server left goes stale quickly. */
 const STALE_MS = 2000;
 
-describe("two servers on one embedded data dir", () => {
+// Each test starts server processes one after another; on a loaded 2-core CI machine that alone has taken 30 s.
+describe("two servers on one embedded data dir", { timeout: 60_000 }, () => {
   const running: PortcullisProcess[] = [];
   let dataDir: string;
 

@@ -17,7 +17,8 @@ interface DataFile {
   tokens: Record<string, unknown>;
 }
 
-describe("a server on the embedded store", () => {
+// Each test starts server processes one after another; on a loaded 2-core CI machine that alone has taken 30 s.
+describe("a server on the embedded store", { timeout: 60_000 }, () => {
   const running: PortcullisProcess[] = [];
   const dataDirs: string[] = [];
 

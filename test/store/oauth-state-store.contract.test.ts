@@ -112,20 +112,22 @@ describe.each([
 
   it("give a flow put back only the lifetime it had left, and none once it expired", async () => {
     const id = freshId();
-    const record = flow(300);
+    // Lifetimes of a second: a loaded CI machine has taken over 100 ms between an insert and the next call.
+    const record = flow(1_000);
     await backend.store.oauthStates.insert(id, record);
     const consumed = await backend.store.oauthStates.consume(id, Date.now());
     if (!("claim" in consumed)) throw new Error("the flow was not handed out");
     expect(await backend.store.oauthStates.restore(id, consumed.claim, record, Date.now())).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
     expect(await backend.store.oauthStates.consume(id, Date.now())).toEqual({ unknown: true });
 
     const late = freshId();
-    await backend.store.oauthStates.insert(late, flow(100));
+    const lateRecord = flow(1_000);
+    await backend.store.oauthStates.insert(late, lateRecord);
     const lateConsumption = await backend.store.oauthStates.consume(late, Date.now());
     if (!("claim" in lateConsumption)) throw new Error("the flow was not handed out");
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(await backend.store.oauthStates.restore(late, lateConsumption.claim, flow(100), Date.now())).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await backend.store.oauthStates.restore(late, lateConsumption.claim, lateRecord, Date.now())).toBe(false);
     expect(await backend.store.oauthStates.find(late, Date.now())).toEqual({ unknown: true });
   });
 
