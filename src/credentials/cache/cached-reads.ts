@@ -14,6 +14,17 @@ export type SigningKeyReader = Pick<SigningKeyStore, "get">;
 export type OwnerReader = Pick<OwnerStore, "get">;
 
 /**
+ * The record a cache holds for an id now, without a store read; undefined
+ * when it holds none or the invalidation feed is down. Every read answers
+ * the very object held until the record changes, expires or is evicted, and
+ * a record once gone is never held again: the same object is the same
+ * record, unchanged.
+ */
+export interface HeldRecords<V> {
+  held(id: string): Readonly<V> | undefined;
+}
+
+/**
  * The store's read side as the verifiers see it, through caches. A store
  * error passes through and nothing is kept; a miss of a team or key is not
  * kept (only a valid signature leads to those reads). An unknown token id is
@@ -95,8 +106,11 @@ export function cachedReads(deps: {
         return token;
       },
     } satisfies TokenReader,
-    teams: { get: readThrough(teams, (id) => deps.store.teams.get(id)) } satisfies TeamReader,
-    signingKeys: { get: readThrough(signingKeys, (kid) => deps.store.signingKeys.get(kid)) } satisfies SigningKeyReader,
+    teams: { get: readThrough(teams, (id) => deps.store.teams.get(id)), held: (id) => teams.get(id) } satisfies TeamReader & HeldRecords<StoredTeam>,
+    signingKeys: {
+      get: readThrough(signingKeys, (kid) => deps.store.signingKeys.get(kid)),
+      held: (kid) => signingKeys.get(kid),
+    } satisfies SigningKeyReader & HeldRecords<SigningKeyRecord>,
     owners: {
       async get(id) {
         const entry = await ownerRead(id);

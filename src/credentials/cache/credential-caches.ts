@@ -1,15 +1,17 @@
 import type { Clock } from "../../clock.js";
+import type { SigningKeyRecord } from "../../model/signing-key.js";
+import type { StoredTeam } from "../../model/team.js";
 import type { Store } from "../../store/store.js";
 import { CacheCoherence } from "./cache-coherence.js";
 import type { CacheSettings } from "./cache-settings.js";
-import { cachedReads, type OwnerReader, type SigningKeyReader, type TeamReader, type TokenReader } from "./cached-reads.js";
+import { cachedReads, type HeldRecords, type OwnerReader, type SigningKeyReader, type TeamReader, type TokenReader } from "./cached-reads.js";
 import { VerifiedJwtCache } from "./verified-jwt-cache.js";
 
 /** What the verifiers read through, and the handle that empties it all. */
 export interface CredentialCaches {
   readonly tokens: TokenReader;
-  readonly teams: TeamReader;
-  readonly signingKeys: SigningKeyReader;
+  readonly teams: TeamReader & HeldRecords<StoredTeam>;
+  readonly signingKeys: SigningKeyReader & HeldRecords<SigningKeyRecord>;
   readonly owners: OwnerReader;
   /** Absent when caching is off. */
   readonly verifiedJwts?: VerifiedJwtCache;
@@ -35,8 +37,8 @@ export function credentialCaches(deps: {
   if (!settings.enabled) {
     return {
       tokens: store.tokens,
-      teams: store.teams,
-      signingKeys: store.signingKeys,
+      teams: { get: (id) => store.teams.get(id), held: () => undefined },
+      signingKeys: { get: (kid) => store.signingKeys.get(kid), held: () => undefined },
       owners: store.owners,
       clear: () => undefined,
       sizes: () => ({}),

@@ -17,6 +17,11 @@ export interface Vouched {
   /** The header members that chose the key, to ask the issuer whether it still offers that key. */
   header: { alg: string; kid?: string };
   identity: Readonly<Identity>;
+  /**
+   * For an identity made of store records as well as the token: whether the
+   * record caches still hold those very records, asked on every recall.
+   */
+  stillHeld?: () => boolean;
 }
 
 interface VerifiedJwt {
@@ -46,7 +51,8 @@ export interface Recalled {
  * never about the store, so entries stay usable while the invalidation feed
  * is down; the store's part of a decision (key retired, team deactivated,
  * token rotated, owner deactivated) is read on every request through the
- * record caches. Emptied with every other cache.
+ * record caches (a recalled team token: found unchanged in them). Emptied
+ * with every other cache.
  */
 export class VerifiedJwtCache implements Invalidatable {
   private readonly entries: LRUCache<string, VerifiedJwt>;

@@ -1,11 +1,12 @@
-import type { CryptoKey } from "jose";
+import type { CryptoKey, JWTPayload } from "jose";
 import type { Logger } from "pino";
 import type { Clock } from "../../clock.js";
 import { FailedPreconditionError } from "../../errors.js";
+import type { Identity } from "../../model/identity.js";
 import type { ReasonCode } from "../../model/reason-codes.js";
 import type { SigningKeyRecord } from "../../model/signing-key.js";
-import { isTeamId } from "../../model/team.js";
-import type { SigningKeyReader, TeamReader, TokenReader } from "../cache/cached-reads.js";
+import { isTeamId, type StoredTeam } from "../../model/team.js";
+import type { HeldRecords, SigningKeyReader, TeamReader, TokenReader } from "../cache/cached-reads.js";
 import type { VerifiedJwtCache } from "../cache/verified-jwt-cache.js";
 import type { Verification } from "../credential-verifier.js";
 import { scopesOf, stringClaim, validUntil } from "./claims.js";
@@ -21,14 +22,17 @@ import { verifySignedJwt } from "./verify-signed-jwt.js";
  * current `jti` are read on every request (through the caches, which every
  * replica empties of a changed record: docs/caching.md), so retiring a
  * key, deactivating a team, minting a new team token or revoking one takes
- * effect on every replica; the libraries are the team's as of now. Only the
+ * effect on every replica; the libraries are the team's as of now. The
  * signature and time checks, which no store change affects, are
- * remembered per token.
+ * remembered per token; so is the identity, recalled only while the record
+ * caches still hold the very key and team records it was made of (any
+ * change, expiry or feed outage ends that) and only by a verifier of the
+ * same settings.
  */
 export function teamTokenVerifier(deps: {
   config: TeamTokenConfig;
-  signingKeys: SigningKeyReader;
-  teams: TeamReader;
+  signingKeys: SigningKeyReader & HeldRecords<SigningKeyRecord>;
+  teams: TeamReader & HeldRecords<StoredTeam>;
   /** Read only for a token that is no longer the team's, to tell revoked from replaced. */
   tokens: TokenReader;
   verified?: VerifiedJwtCache;
@@ -104,22 +108,36 @@ export function teamTokenVerifier(deps: {
         const record = await deps.tokens.get(jti);
         return reject(record?.revokedAt === undefined ? "token_rotated" : "token_revoked");
       }
-      return {
-        identity: {
-          subject: `${TEAM_SUBJECT_PREFIX}${team.id}`,
-          tokenId: jti,
-          credentialType: "team_token",
-          name: team.name,
-          scopes,
-          libraries: team.libraries,
-          allowedTools: [],
-          ...(team.owner === undefined ? {} : { owner: team.owner }),
-          jti: { issuer: config.issuer, jti, validUntil: validUntil(payload, config.leewayS)! },
-          claims: payload,
-        },
-      };
+      const identity = teamIdentity(team, jti, scopes, payload);
+      deps.verified?.vouch(token, verificationKey, {
+        by: config,
+        header: { alg: parsed.header.alg, kid },
+        identity,
+        stillHeld: () => deps.signingKeys.held(kid) === key && deps.teams.held(team.id) === team,
+      });
+      return { identity };
+    },
+    recall({ vouched }): Verification | undefined {
+      return vouched.by === config && vouched.stillHeld?.() === true ? { identity: vouched.identity } : undefined;
     },
   };
+
+  /** Frozen, as recall hands it to every later decision. */
+  function teamIdentity(team: Readonly<StoredTeam>, jti: string, scopes: string[], payload: Readonly<JWTPayload>): Readonly<Identity> {
+    const identity: Identity = {
+      subject: `${TEAM_SUBJECT_PREFIX}${team.id}`,
+      tokenId: jti,
+      credentialType: "team_token",
+      name: team.name,
+      scopes: Object.freeze(scopes),
+      libraries: team.libraries,
+      allowedTools: Object.freeze([]),
+      ...(team.owner === undefined ? {} : { owner: team.owner }),
+      jti: Object.freeze({ issuer: config.issuer, jti, validUntil: validUntil(payload, config.leewayS)! }),
+      claims: payload,
+    };
+    return Object.freeze(identity);
+  }
 }
 
 /** The team a `sub` of `team:<id>` names; undefined for any other subject, so no odd id reaches the store. */
