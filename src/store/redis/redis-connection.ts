@@ -1,6 +1,7 @@
 import { Redis } from "ioredis";
 import { UnavailableError } from "../../errors.js";
 import { createRedisClient, type RedisClient, type RedisSettings } from "./redis-topology.js";
+import { coalesceWrites } from "./redis-write-coalescing.js";
 
 export type { RedisClient, RedisSettings } from "./redis-topology.js";
 
@@ -15,7 +16,10 @@ export async function connectRedis(settings: RedisSettings, startupTimeoutMs: nu
   // Connection errors surface through the commands that fail; without a
   // listener ioredis would report each reconnect attempt as unhandled.
   client.on("error", () => undefined);
-  if (client instanceof Redis) reopenWhenEndedByItself(client);
+  if (client instanceof Redis) {
+    reopenWhenEndedByItself(client);
+    coalesceWrites(client);
+  }
   try {
     await waitForReady(client, startupTimeoutMs);
   } catch (error) {
