@@ -155,11 +155,11 @@ class CheckRequestReader {
       const tag = this.tag(end);
       const field = tag >>> 3;
       if ((tag & 7) === LENGTH_DELIMITED && HTTP_STRINGS.has(field)) {
-        // Every string field is read, so that one protobuf-es would refuse is never passed over.
-        const value = this.string(end);
-        if (field === FIELD.httpMethod) http.method = value;
-        else if (field === FIELD.httpPath) http.path = value;
-        else if (field === FIELD.httpHost) http.host = value;
+        if (field === FIELD.httpMethod) http.method = this.string(end);
+        else if (field === FIELD.httpPath) http.path = this.string(end);
+        else if (field === FIELD.httpHost) http.host = this.string(end);
+        // A string not read is still checked, so that one protobuf-es would refuse is never passed over.
+        else this.pos = this.ascii(end);
       } else if (tag === ((FIELD.httpHeaders << 3) | LENGTH_DELIMITED)) this.mapEntry(http.headers, end);
       else if (tag === ((FIELD.httpSize << 3) | VARINT)) this.skipVarint(end);
       else this.known(tag, KNOWN.http, end);
@@ -227,13 +227,19 @@ class CheckRequestReader {
   }
 
   private string(parentEnd: number): string {
-    const end = this.lengthDelimited(parentEnd);
+    const end = this.ascii(parentEnd);
     const start = this.pos;
-    const bytes = this.bytes;
-    for (let at = start; at < end; at++) if (bytes[at]! > 0x7f) throw UNSURE;
     this.pos = end;
     // Plain ASCII reads the same in every encoding; node's latin1 decoding of a Buffer is its quickest.
-    return bytes.toString("latin1", start, end);
+    return this.bytes.toString("latin1", start, end);
+  }
+
+  /** Where a string field's contents end, when they are plain ASCII, which protobuf-es reads as the same text. */
+  private ascii(parentEnd: number): number {
+    const end = this.lengthDelimited(parentEnd);
+    const bytes = this.bytes;
+    for (let at = this.pos; at < end; at++) if (bytes[at]! > 0x7f) throw UNSURE;
+    return end;
   }
 
   /** A varint of at most 4 bytes: below 2^28, where protobuf-es's uint32 reads the same number. */
