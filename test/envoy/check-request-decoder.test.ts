@@ -6,6 +6,7 @@ import { AttributeContext_HttpRequestSchema, AttributeContextSchema } from "../.
 import { CheckRequestSchema, type CheckRequest } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { decisionRequestOf, type CheckRequestFields } from "../../src/envoy/check-request.js";
 import { decodeCheckRequest, readCheckRequest } from "../../src/envoy/check-request-decoder.js";
+import { checkRequest as envoyCheckRequest, upstreamCheckRequestBytes } from "../support/envoy-client.js";
 
 /** What a decision can see of a CheckRequest, as plain data (map entries in their order). */
 function seen(check: CheckRequestFields): unknown {
@@ -191,6 +192,27 @@ describe("the CheckRequest reader of the lean gRPC path", () => {
     const bytes = withEnvoyOnlyFields(ENVOY_CHECK);
     const read = readCheckRequest(bytes);
     expect(read?.attributes?.request?.http?.path).toBe("/reports/1?x=1");
+    expectAgreement(bytes);
+  });
+
+  it("reads what protobuf-es reads from a CheckRequest written with Envoy's own protos, every field Envoy fills in", () => {
+    const envoy = envoyCheckRequest({ path: "/reports/1", headers: { authorization: "Bearer pcl_abc", traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" } }) as {
+      attributes: { request: { http: object } };
+    };
+    const bytes = upstreamCheckRequestBytes({
+      attributes: {
+        ...envoy.attributes,
+        source: { address: { socket_address: { address: "192.0.2.10", port_value: 51234 } }, principal: "spiffe://client" },
+        destination: { address: { socket_address: { address: "10.0.0.5", port_value: 8443 } }, principal: "spiffe://gateway", labels: { zone: "a" } },
+        request: { ...envoy.attributes.request, http: { ...envoy.attributes.request.http, size: "-1", body: "", query: "x=1", fragment: "" } },
+        metadata_context: { filter_metadata: {} },
+        route_metadata_context: {},
+        tls_session: { sni: "api.example.com" },
+      },
+    });
+    const read = readCheckRequest(bytes);
+    expect(read?.attributes?.request?.http?.headers.authorization).toBe("Bearer pcl_abc");
+    expect(read?.attributes?.source?.address?.address).toEqual({ case: "socketAddress", value: { address: "192.0.2.10" } });
     expectAgreement(bytes);
   });
 
