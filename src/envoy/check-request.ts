@@ -1,7 +1,29 @@
 import type { DecisionRequest } from "../decision/decision.js";
 import type { TraceHeaders } from "../tracing/tracing.js";
-import type { AttributeContext_HttpRequest } from "../../gen/envoy/service/auth/v3/attribute_context_pb.js";
-import type { CheckRequest } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
+
+/**
+ * The parts of a CheckRequest a decision reads: a protobuf-es CheckRequest
+ * is one, and so is what `readCheckRequest` (check-request-decoder.ts) reads
+ * from the common messages without building the whole message.
+ */
+export interface CheckRequestFields {
+  readonly attributes?: {
+    readonly source?: { readonly address?: { readonly address: SourceAddress } };
+    readonly request?: { readonly http?: HttpRequestFields };
+    readonly contextExtensions: { readonly [key: string]: string };
+  };
+}
+
+type SourceAddress = { readonly case: "socketAddress"; readonly value: { readonly address: string } } | { readonly case: undefined };
+
+/** The HTTP attributes of the checked request, as Envoy sends them. */
+export interface HttpRequestFields {
+  readonly method: string;
+  readonly path: string;
+  readonly host: string;
+  readonly headers: { readonly [name: string]: string };
+  readonly headerMap?: { readonly headers: readonly { readonly key: string; readonly value: string; readonly rawValue: Uint8Array }[] };
+}
 
 /**
  * Keys of Envoy's per-route `context_extensions` that Portcullis reads; route
@@ -17,7 +39,7 @@ export const CONTEXT_EXTENSIONS = {
 } as const;
 
 /** The engine's question, read from the HTTP attributes Envoy sends. */
-export function decisionRequestOf(check: CheckRequest): DecisionRequest {
+export function decisionRequestOf(check: CheckRequestFields): DecisionRequest {
   const http = check.attributes?.request?.http;
   const extensions = check.attributes?.contextExtensions ?? {};
   const tool = extensions[CONTEXT_EXTENSIONS.tool];
@@ -34,7 +56,7 @@ export function decisionRequestOf(check: CheckRequest): DecisionRequest {
 }
 
 /** Every request header, by lower-case name, read as the credential is (`headerOf`). */
-function headersOf(http: AttributeContext_HttpRequest): Map<string, string> {
+function headersOf(http: HttpRequestFields): Map<string, string> {
   const headers = new Map<string, string>();
   for (const key of Object.keys(http.headers)) addHeader(headers, http, key);
   for (const header of http.headerMap?.headers ?? []) addHeader(headers, http, header.key);
@@ -42,7 +64,7 @@ function headersOf(http: AttributeContext_HttpRequest): Map<string, string> {
 }
 
 /** `key`'s header under its lower-case name, unless a spelling of it is there already. */
-function addHeader(headers: Map<string, string>, http: AttributeContext_HttpRequest, key: string): void {
+function addHeader(headers: Map<string, string>, http: HttpRequestFields, key: string): void {
   const name = key.toLowerCase();
   if (headers.has(name)) return;
   const value = headerOf(http, name);
@@ -50,7 +72,7 @@ function addHeader(headers: Map<string, string>, http: AttributeContext_HttpRequ
 }
 
 /** The downstream client's IP address, when Envoy sent a socket address. */
-function sourceAddressOf(check: CheckRequest): string | undefined {
+function sourceAddressOf(check: CheckRequestFields): string | undefined {
   const address = check.attributes?.source?.address?.address;
   return address?.case === "socketAddress" ? address.value.address : undefined;
 }
@@ -63,7 +85,7 @@ function sourceAddressOf(check: CheckRequest): string | undefined {
  * (Envoy's ext_authz client span, when Envoy traces). One source is chosen
  * whole: a `tracestate` never joins another source's `traceparent`.
  */
-export function traceHeadersOf(check: CheckRequest, callHeaders: TraceHeaders | undefined): TraceHeaders | undefined {
+export function traceHeadersOf(check: CheckRequestFields, callHeaders: TraceHeaders | undefined): TraceHeaders | undefined {
   const http = check.attributes?.request?.http;
   if (http !== undefined && headerOf(http, "traceparent") !== undefined) return (name) => headerOf(http, name);
   return callHeaders;
@@ -74,7 +96,7 @@ export function traceHeadersOf(check: CheckRequest, callHeaders: TraceHeaders | 
  * `host`, so spellings that differ come from no real Envoy and deny where a
  * host matters, rather than letting one of them win.
  */
-function hostSpellings(http: AttributeContext_HttpRequest): string[] {
+function hostSpellings(http: HttpRequestFields): string[] {
   const authority = headerOf(http, ":authority");
   const host = headerOf(http, "host");
   const spellings = [http.host];
@@ -89,7 +111,7 @@ function hostSpellings(http: AttributeContext_HttpRequest): string[] {
  * and deciding on either one could let the upstream act on the other. Empty
  * here, so the resource is refused (`bad_resource`).
  */
-function agreed(http: AttributeContext_HttpRequest, attribute: "method" | "path"): string {
+function agreed(http: HttpRequestFields, attribute: "method" | "path"): string {
   const header = headerOf(http, `:${attribute}`);
   return header === undefined || header === http[attribute] ? http[attribute] : "";
 }
@@ -100,7 +122,7 @@ function agreed(http: AttributeContext_HttpRequest, attribute: "method" | "path"
  * are joined with "," as Envoy joins them in `headers`, so two Authorization
  * headers never pass as one credential.
  */
-function headerOf(http: AttributeContext_HttpRequest, name: string): string | undefined {
+function headerOf(http: HttpRequestFields, name: string): string | undefined {
   const joined = http.headers[name];
   if (joined !== undefined) return joined;
   const raw = http.headerMap?.headers;

@@ -2,7 +2,7 @@ import { toBinary } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { Decider, Decision } from "../decision/decision.js";
 import type { TraceHeaders } from "../tracing/tracing.js";
-import { decisionRequestOf, traceHeadersOf } from "./check-request.js";
+import { decisionRequestOf, traceHeadersOf, type CheckRequestFields } from "./check-request.js";
 import { checkResponseOf } from "./check-response.js";
 import { checkResponseEncoder } from "./check-response-encoder.js";
 import type { EnvoySettings } from "./envoy-settings.js";
@@ -16,8 +16,8 @@ import { Authorization, CheckResponseSchema, type CheckRequest, type CheckRespon
  * whether an answer may carry an upstream token.
  */
 export type EnvoyCheck = (request: CheckRequest, headers?: TraceHeaders, signal?: AbortSignal, caller?: CheckCaller) => Promise<CheckResponse>;
-/** The same Check answering the CheckResponse's bytes, for the lean gRPC path. */
-export type EncodedEnvoyCheck = (request: CheckRequest, headers?: TraceHeaders, signal?: AbortSignal, caller?: CheckCaller) => Promise<Uint8Array>;
+/** The same Check answering the CheckResponse's bytes, for the lean gRPC path (its request read by `decodeCheckRequest`). */
+export type EncodedEnvoyCheck = (request: CheckRequestFields, headers?: TraceHeaders, signal?: AbortSignal, caller?: CheckCaller) => Promise<Uint8Array>;
 
 export interface EnvoyCheckDeps {
   engine: Decider;
@@ -62,7 +62,7 @@ export function createEncodedEnvoyCheck(deps: EnvoyCheckDeps): EncodedEnvoyCheck
   };
 }
 
-function checkDecider({ engine, traced = false }: EnvoyCheckDeps): (request: CheckRequest, headers?: TraceHeaders, signal?: AbortSignal) => Promise<Decision> {
+function checkDecider({ engine, traced = false }: EnvoyCheckDeps): (request: CheckRequestFields, headers?: TraceHeaders, signal?: AbortSignal) => Promise<Decision> {
   return (request, headers, signal) => {
     const asked = decisionRequestOf(request);
     if (signal !== undefined) asked.signal = signal;

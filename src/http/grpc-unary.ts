@@ -75,20 +75,26 @@ export function grpcUnaryRoute<I extends DescMessage, O extends DescMessage>(
   return grpcUnaryEncodedRoute(method, async (request, headers, signal) => toBinary(method.output, await call(request, headers, signal)), limits);
 }
 
-/** The same for a handler that writes its response message's bytes itself (Envoy's CheckResponse, encoded cheaply). */
-export function grpcUnaryEncodedRoute<I extends DescMessage, O extends DescMessage>(
+/**
+ * The same for a handler that writes its response message's bytes itself
+ * (Envoy's CheckResponse, encoded cheaply). `decode` reads the request
+ * message instead of protobuf-es's fromBinary, when given: whatever it
+ * throws makes the call INVALID_ARGUMENT, as a malformed message does.
+ */
+export function grpcUnaryEncodedRoute<I extends DescMessage, O extends DescMessage, R = MessageShape<I>>(
   method: UnaryMethod<I, O>,
-  call: (request: MessageShape<I>, headers: IncomingHttpHeaders, signal?: AbortSignal, peer?: PeerIdentity) => Promise<Uint8Array>,
-  limits: { readMaxBytes?: number } = {},
+  call: (request: R, headers: IncomingHttpHeaders, signal?: AbortSignal, peer?: PeerIdentity) => Promise<Uint8Array>,
+  limits: { readMaxBytes?: number; decode?: (message: Uint8Array) => R } = {},
 ): GrpcUnaryRoute {
+  const decode = limits.decode ?? ((message: Uint8Array) => fromBinary(method.input, message) as R);
   return {
     path: `/${method.parent.typeName}/${method.name}`,
     service: method.parent.typeName,
     readMaxBytes: limits.readMaxBytes,
     call(message, headers, signal, peer) {
-      let request: MessageShape<I>;
+      let request: R;
       try {
-        request = fromBinary(method.input, message);
+        request = decode(message);
       } catch {
         return Promise.reject(new ConnectError(`malformed ${method.input.typeName} message`, Code.InvalidArgument));
       }

@@ -16,6 +16,7 @@ import { createUpstreamTokenService } from "../api/upstream-token-service.js";
 import type { Config } from "../config.js";
 import { callerGate } from "../decision/caller-gate.js";
 import type { Decider } from "../decision/decision.js";
+import { decodeCheckRequest } from "../envoy/check-request-decoder.js";
 import { createEnvoyAuthorizationService, type EncodedEnvoyCheck, type EnvoyCheck } from "../envoy/envoy-check.js";
 import { withSpecGrpcMessage } from "../http/grpc-message-trailer.js";
 import { grpcUnaryEncodedRoute, leanGrpcStreams } from "../http/grpc-unary.js";
@@ -148,7 +149,10 @@ export function wireHttpHandler(parts: HttpParts): HttpHandlers {
     stream: leanGrpcStreams(
       [
         // The caller's certificate (peerOf below) decides whether a Check answer may carry an upstream token.
-        grpcUnaryEncodedRoute(EnvoyAuthorization.method.check, parts.encodedCheck, { readMaxBytes: ENVOY_CHECK_READ_MAX_BYTES }),
+        grpcUnaryEncodedRoute(EnvoyAuthorization.method.check, parts.encodedCheck, {
+          readMaxBytes: ENVOY_CHECK_READ_MAX_BYTES,
+          decode: decodeCheckRequest,
+        }),
         grpcUnaryEncodedRoute(AuthorizationService.method.authorize, createEncodedAuthorize(authorizeEngine)),
       ],
       {

@@ -1,5 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
-import { loadSync } from "@grpc/proto-loader";
+import { loadSync, type PackageDefinition, type ServiceDefinition } from "@grpc/proto-loader";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 
@@ -51,14 +51,7 @@ type CheckClient = grpc.Client & {
  * TLS credentials (`grpc.credentials.createSsl(ca, key, cert)`).
  */
 export function createEnvoyClient(baseUrl: string, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()): EnvoyClient {
-  const definition = loadSync("envoy/service/auth/v3/external_auth.proto", {
-    includeDirs: ENVOY_PROTO_DIRS,
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  });
+  const definition = authorizationDefinition();
   const loaded = grpc.loadPackageDefinition(definition) as unknown as {
     envoy: { service: { auth: { v3: { Authorization: new (address: string, credentials: grpc.ChannelCredentials) => CheckClient } } } };
   };
@@ -75,6 +68,23 @@ export function createEnvoyClient(baseUrl: string, credentials: grpc.ChannelCred
     check: (attributes, metadata, options) => checkRaw(checkRequest(attributes), metadata, options),
     close: () => client.close(),
   };
+}
+
+function authorizationDefinition(): PackageDefinition {
+  return loadSync("envoy/service/auth/v3/external_auth.proto", {
+    includeDirs: ENVOY_PROTO_DIRS,
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
+}
+
+/** A CheckRequest (upstream field names) as the grpc-js client above writes it on the wire. */
+export function upstreamCheckRequestBytes(request: object): Buffer {
+  const service = authorizationDefinition()["envoy.service.auth.v3.Authorization"] as ServiceDefinition;
+  return service.Check!.requestSerialize(request);
 }
 
 /** A CheckRequest shaped as Envoy's ext_authz filter sends it. */
