@@ -123,8 +123,9 @@ function agreed(http: HttpRequestFields, attribute: "method" | "path"): string {
  * headers never pass as one credential.
  */
 function headerOf(http: HttpRequestFields, name: string): string | undefined {
-  const joined = http.headers[name];
-  if (joined !== undefined) return joined;
+  const joined: unknown = http.headers[name];
+  // `headers` is a plain object: "constructor" or "__proto__" would find Object.prototype's members, never a header.
+  if (typeof joined === "string") return joined;
   const raw = http.headerMap?.headers;
   // Most CheckRequests carry no header_map: a header they lack costs no search and no arrays.
   if (raw === undefined || raw.length === 0) return undefined;
