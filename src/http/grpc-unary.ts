@@ -75,17 +75,30 @@ export function grpcUnaryRoute<I extends DescMessage, O extends DescMessage>(
   return grpcUnaryEncodedRoute(method, async (request, headers, signal) => toBinary(method.output, await call(request, headers, signal)), limits);
 }
 
+type EncodedCall<R> = (request: R, headers: IncomingHttpHeaders, signal?: AbortSignal, peer?: PeerIdentity) => Promise<Uint8Array>;
+
 /**
  * The same for a handler that writes its response message's bytes itself
  * (Envoy's CheckResponse, encoded cheaply). `decode` reads the request
  * message instead of protobuf-es's fromBinary, when given: whatever it
  * throws makes the call INVALID_ARGUMENT, as a malformed message does.
  */
-export function grpcUnaryEncodedRoute<I extends DescMessage, O extends DescMessage, R = MessageShape<I>>(
+export function grpcUnaryEncodedRoute<I extends DescMessage, O extends DescMessage>(
   method: UnaryMethod<I, O>,
-  call: (request: R, headers: IncomingHttpHeaders, signal?: AbortSignal, peer?: PeerIdentity) => Promise<Uint8Array>,
+  call: EncodedCall<MessageShape<I>>,
+  limits?: { readMaxBytes?: number },
+): GrpcUnaryRoute;
+export function grpcUnaryEncodedRoute<I extends DescMessage, O extends DescMessage, R>(
+  method: UnaryMethod<I, O>,
+  call: EncodedCall<R>,
+  limits: { readMaxBytes?: number; decode: (message: Uint8Array) => R },
+): GrpcUnaryRoute;
+export function grpcUnaryEncodedRoute<I extends DescMessage, O extends DescMessage, R>(
+  method: UnaryMethod<I, O>,
+  call: EncodedCall<R>,
   limits: { readMaxBytes?: number; decode?: (message: Uint8Array) => R } = {},
 ): GrpcUnaryRoute {
+  // The overloads pair a call without `decode` with MessageShape<I>, so R is fromBinary's type here.
   const decode = limits.decode ?? ((message: Uint8Array) => fromBinary(method.input, message) as R);
   return {
     path: `/${method.parent.typeName}/${method.name}`,
