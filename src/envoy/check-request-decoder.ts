@@ -86,13 +86,7 @@ class CheckRequestReader {
   constructor(private readonly bytes: Buffer) {}
 
   checkRequest(): CheckRequestFields {
-    const end = this.bytes.length;
-    let attributes: Attributes | undefined;
-    while (this.pos < end) {
-      const tag = this.tag(end);
-      if (tag === ((FIELD.checkAttributes << 3) | LENGTH_DELIMITED)) attributes = this.attributes(this.once(attributes, end));
-      else this.known(tag, KNOWN.checkRequest, end);
-    }
+    const attributes = this.onlyMessage(this.bytes.length, FIELD.checkAttributes, KNOWN.checkRequest, (end) => this.attributes(end));
     return attributes === undefined ? {} : { attributes };
   }
 
@@ -109,22 +103,12 @@ class CheckRequestReader {
   }
 
   private peer(end: number): NonNullable<Attributes["source"]> {
-    let address: { address: { case: "socketAddress"; value: { address: string } } | { case: undefined } } | undefined;
-    while (this.pos < end) {
-      const tag = this.tag(end);
-      if (tag === ((FIELD.peerAddress << 3) | LENGTH_DELIMITED)) address = this.address(this.once(address, end));
-      else this.known(tag, KNOWN.peer, end);
-    }
+    const address = this.onlyMessage(end, FIELD.peerAddress, KNOWN.peer, (inner) => this.address(inner));
     return address === undefined ? {} : { address };
   }
 
   private address(end: number): { address: { case: "socketAddress"; value: { address: string } } | { case: undefined } } {
-    let socketAddress: { address: string } | undefined;
-    while (this.pos < end) {
-      const tag = this.tag(end);
-      if (tag === ((FIELD.addressSocketAddress << 3) | LENGTH_DELIMITED)) socketAddress = this.socketAddress(this.once(socketAddress, end));
-      else this.known(tag, KNOWN.address, end);
-    }
+    const socketAddress = this.onlyMessage(end, FIELD.addressSocketAddress, KNOWN.address, (inner) => this.socketAddress(inner));
     return { address: socketAddress === undefined ? { case: undefined } : { case: "socketAddress", value: socketAddress } };
   }
 
@@ -140,12 +124,7 @@ class CheckRequestReader {
   }
 
   private request(end: number): { http?: HttpRequestFields } {
-    let http: HttpRequestFields | undefined;
-    while (this.pos < end) {
-      const tag = this.tag(end);
-      if (tag === ((FIELD.requestHttp << 3) | LENGTH_DELIMITED)) http = this.http(this.once(http, end));
-      else this.known(tag, KNOWN.request, end);
-    }
+    const http = this.onlyMessage(end, FIELD.requestHttp, KNOWN.request, (inner) => this.http(inner));
     return http === undefined ? {} : { http };
   }
 
@@ -181,6 +160,17 @@ class CheckRequestReader {
     // protobuf-es defines "__proto__" as an own key; assigning it would set the prototype instead.
     if (key === "__proto__") throw UNSURE;
     record[key] = value;
+  }
+
+  /** The one message field a message is read for, read by `read`; the message's other fields are checked and skipped. */
+  private onlyMessage<T>(end: number, field: number, known: ReadonlySet<number>, read: (end: number) => T): T | undefined {
+    let value: T | undefined;
+    while (this.pos < end) {
+      const tag = this.tag(end);
+      if (tag === ((field << 3) | LENGTH_DELIMITED)) value = read(this.once(value, end));
+      else this.known(tag, known, end);
+    }
+    return value;
   }
 
   /** A singular message field's end; given twice, protobuf merges the two, which is not done here. */
